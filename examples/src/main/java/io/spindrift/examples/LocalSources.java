@@ -1,0 +1,89 @@
+package io.spindrift.examples;
+
+import com.amazonaws.services.kinesis.AmazonKinesis;
+import com.amazonaws.services.kinesis.model.PutRecordsRequest;
+import com.amazonaws.services.kinesis.model.PutRecordsRequestEntry;
+import com.amazonaws.services.kinesis.model.PutRecordsResult;
+import com.amazonaws.services.kinesis.model.ResourceNotFoundException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Creates and fills local streams and topics (the demo's and the tests' producers). */
+public final class LocalSources {
+  private LocalSources() {}
+
+  /** Creates a Kinesis stream and waits until it is ACTIVE. */
+  public static void createStream(AmazonKinesis kinesis, String stream, int shards) throws InterruptedException {
+    try {
+      kinesis.describeStream(stream);
+    } catch (ResourceNotFoundException absent) {
+      kinesis.createStream(stream, shards);
+    }
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (!"ACTIVE".equals(kinesis.describeStream(stream).getStreamDescription().getStreamStatus())) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("Kinesis stream " + stream + " did not become ACTIVE");
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** Puts records in batches of 500, retrying the entries the emulator throttles. */
+  public static void putRecords(AmazonKinesis kinesis, String stream, List<String> keys, List<byte[]> payloads) {
+    for (int from = 0; from < payloads.size(); from += 500) {
+      List<PutRecordsRequestEntry> entries = new ArrayList<>();
+      for (int i = from; i < Math.min(payloads.size(), from + 500); i++) {
+        entries.add(new PutRecordsRequestEntry().withPartitionKey(keys.get(i)).withData(ByteBuffer.wrap(payloads.get(i))));
+      }
+      // PutRecords keeps order within a partition key only for entries of one request; retry failed ones in order
+      while (!entries.isEmpty()) {
+        PutRecordsResult result = kinesis.putRecords(new PutRecordsRequest().withStreamName(stream).withRecords(entries));
+        List<PutRecordsRequestEntry> failed = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+          if (result.getRecords().get(i).getErrorCode() != null) {
+            failed.add(entries.get(i));
+          }
+        }
+        entries = failed;
+      }
+    }
+  }
+
+  public static void createTopic(String bootstrap, String topic, int partitions) throws InterruptedException {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin admin = Admin.create(props)) {
+      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new IllegalStateException("Cannot create topic " + topic, e.getCause());
+      }
+    }
+  }
+
+  public static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    return new KafkaProducer<>(props);
+  }
+
+  public static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
+    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+  }
+}

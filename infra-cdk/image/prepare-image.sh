@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Prepares the contents of the Spindrift Lambda image in image/build/task/, which the Dockerfile
+# only COPYs:
+#   lib/spindrift-lambda.jar  the shaded handler jar (from stream-handler)
+#   bin/spindrift-java        the exec wrapper      conf/jvm.options  JVM options
+#   cds/spindrift.jsa         an AppCDS archive     cds/archive.properties  what trained it
+# The archive is recorded by a training run: the real runtime interface client starts the handler
+# exactly as the Lambda bootstrap does (local-bootstrap.sh, or the base image itself with
+# --in-base-image), receives an AWS-shaped Kinesis event from a local Runtime API, and the JVM
+# writes the classes it loaded at exit (-XX:ArchiveClassesAtExit).
+#
+# A CDS archive is only accepted by the JVM build that wrote it. Without --in-base-image the
+# archive is trained with this machine's java: right for testing here, ignored (with a warning,
+# harmlessly) by the image's JVM. For an image you deploy, run with --in-base-image on a machine
+# with Docker (cdk.sh deploy does).
+set -euo pipefail
+
+image_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+module_dir=$(dirname "$image_dir")
+repo_dir=$(dirname "$module_dir")
+
+jar="$repo_dir/stream-handler/target/spindrift-lambda.jar"
+out="$image_dir/build"
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+runtime_lib="$module_dir/target/lambda-runtime"
+fixture_classes="$module_dir/target/classes"
+training_env="$image_dir/training/training.env"
+event="$image_dir/training/kinesis-event.json"
+handler="io.spindrift.handler.KinesisHandler::handleRequest"
+train=true
+in_base_image=false
+timeout_s=300
+
+usage() {
+  cat <<USAGE
+usage: $(basename "$0") [options]
+  --jar PATH           shaded handler jar (default: stream-handler/target/spindrift-lambda.jar)
+  --out DIR            output directory (default: infra-cdk/image/build; the Dockerfile copies DIR/task)
+  --java PATH          java for the local training run (default: \$JAVA_HOME/bin/java or java)
+  --runtime-lib DIR    runtime interface client jars for the local run (default: infra-cdk/target/lambda-runtime)
+  --training-env FILE  KEY=VALUE environment of the training run (default: image/training/training.env)
+  --event FILE         event for the training run (default: image/training/kinesis-event.json)
+  --handler STRING     handler of the training run (default: $handler)
+  --timeout SECONDS    longest wait for the training invocation (default: $timeout_s)
+  --in-base-image      train inside the Dockerfile's base image (needs a Docker engine)
+  --no-cds             lay out the jar only, no archive
+USAGE
+}
+
+die() { echo "prepare-image: error: $*" >&2; exit 1; }
+note() { echo "prepare-image: $*" >&2; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --jar) jar="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --java) java="$2"; shift 2 ;;
+    --runtime-lib) runtime_lib="$2"; shift 2 ;;
+    --training-env) training_env="$2"; shift 2 ;;
+    --event) event="$2"; shift 2 ;;
+    --handler) handler="$2"; shift 2 ;;
+    --timeout) timeout_s="$2"; shift 2 ;;
+    --in-base-image) in_base_image=true; shift ;;
+    --no-cds) train=false; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+
+check_jar() {
+  [[ -f "$jar" ]] || die "handler jar not found: $jar
+  It is the shaded jar the stream-handler module builds. Build it, then run this script again:
+    cd $repo_dir && flock /tmp/spindrift-mvn.lock mvn -B --no-transfer-progress -pl stream-handler -am package -DskipTests"
+  local entries
+  entries=$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$jar") \
+    || die "$jar is not a readable jar"
+  local class="${handler%%::*}"
+  grep -qx "${class//.//}.class" <<<"$entries" \
+    || die "$jar has no ${class//.//}.class: is it the shaded handler jar? (handler: $handler)"
+}
+
+lay_out() {
+  rm -rf "$out/task"
+  mkdir -p "$out/task/lib" "$out/task/bin" "$out/task/conf" "$out/task/cds"
+  cp "$jar" "$out/task/lib/spindrift-lambda.jar"
+  install -m 0755 "$image_dir/spindrift-java" "$out/task/bin/spindrift-java"
+  install -m 0644 "$image_dir/jvm.options" "$out/task/conf/jvm.options"
+}
+
+ensure_fixture_built() {
+  if [[ -f "$fixture_classes/io/spindrift/infra/image/LocalRuntimeApi.class" && -d "$runtime_lib" ]]; then
+    return
+  fi
+  note "building infra-cdk (local Runtime API, runtime interface client jars)"
+  (cd "$repo_dir" && flock /tmp/spindrift-mvn.lock mvn -B --no-transfer-progress -q -pl infra-cdk process-classes) \
+    || die "could not build infra-cdk"
+}
+
+base_image() {
+  sed -n 's/^ARG BASE_IMAGE=//p' "$image_dir/Dockerfile" | head -1
+}
+
+# Starts the local Runtime API; sets fixture_pid, port, results.
+start_runtime_api() {
+  work=$(mktemp -d)
+  results="$work/results"
+  "$java" -cp "$fixture_classes" io.spindrift.infra.image.LocalRuntimeApi \
+    --event "$event" --port-file "$work/port" --result-dir "$results" &
+  fixture_pid=$!
+  local deadline=$((SECONDS + 30))
+  until [[ -s "$work/port" ]]; do
+    kill -0 "$fixture_pid" 2>/dev/null || die "local Runtime API exited"
+    ((SECONDS < deadline)) || die "local Runtime API did not start within 30 s"
+    sleep 0.1
+  done
+  port=$(cat "$work/port")
+}
+
+# Waits for the first result of the training invocation; prints its file.
+await_result() {
+  local runtime_pid="$1" deadline=$((SECONDS + timeout_s)) found
+  while :; do
+    found=$(find "$results" -name '*.json' 2>/dev/null | LC_ALL=C sort | head -1)
+    [[ -n "$found" ]] && { echo "$found"; return; }
+    kill -0 "$runtime_pid" 2>/dev/null || { echo ""; return; }
+    ((SECONDS < deadline)) || { echo ""; return; }
+    sleep 0.2
+  done
+}
+
+train_locally() {
+  start_runtime_api
+  (
+    set -a
+    # shellcheck disable=SC1090
+    source "$training_env"
+    set +a
+    export AWS_LAMBDA_RUNTIME_API="127.0.0.1:$port" _HANDLER="$handler" LAMBDA_TASK_ROOT="$out/task" \
+      AWS_LAMBDA_EXEC_WRAPPER="$out/task/bin/spindrift-java" SPINDRIFT_RUNTIME_LIB="$runtime_lib" SPINDRIFT_JAVA="$java" \
+      JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=$out/task/cds/spindrift.jsa"
+    exec "$image_dir/local-bootstrap.sh"
+  ) >"$work/runtime.log" 2>&1 &
+  local runtime_pid=$!
+  finish_training "$runtime_pid" "kill -TERM $runtime_pid"
+  "$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.vm.version = /trained.jvm=/p' >"$out/task/cds/archive.properties"
+  echo "trained.where=local" >>"$out/task/cds/archive.properties"
+}
+
+train_in_base_image() {
+  command -v docker >/dev/null && docker info >/dev/null 2>&1 \
+    || die "--in-base-image needs a running Docker engine (docker info failed)"
+  local image name="spindrift-cds-training-$$"
+  image=$(base_image)
+  start_runtime_api
+  docker run --rm --name "$name" --network host \
+    -v "$out/task:/var/task" \
+    --env-file "$training_env" \
+    -e AWS_LAMBDA_RUNTIME_API="127.0.0.1:$port" \
+    -e AWS_LAMBDA_EXEC_WRAPPER=/var/task/bin/spindrift-java \
+    -e JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=/var/task/cds/spindrift.jsa" \
+    "$image" "$handler" >"$work/runtime.log" 2>&1 &
+  local runtime_pid=$!
+  finish_training "$runtime_pid" "docker stop --time 120 $name"
+  { echo "trained.jvm=$(docker run --rm --entrypoint /var/lang/bin/java "$image" -XshowSettings:properties -version 2>&1 \
+      | sed -n 's/^ *java.vm.version = //p')"; echo "trained.where=$image"; } >"$out/task/cds/archive.properties"
+}
+
+# Waits for the training invocation, stops the runtime (the JVM writes the archive as it exits)
+# and the Runtime API.
+finish_training() {
+  local runtime_pid="$1" stop="$2" result
+  result=$(await_result "$runtime_pid")
+  $stop >/dev/null 2>&1 || true
+  wait "$runtime_pid" 2>/dev/null || true
+  kill "$fixture_pid" 2>/dev/null || true
+  wait "$fixture_pid" 2>/dev/null || true
+  case "$result" in
+    "") tail -30 "$work/runtime.log" >&2; die "the training run produced no result within ${timeout_s} s (log above)" ;;
+    *-init_error.json) tail -30 "$work/runtime.log" >&2
+       die "the runtime could not initialise $handler: $(cat "$result")" ;;
+    *-error.json) note "the training invocation returned an error (expected without a local stack; see training.env):"
+       note "  $(head -c 400 "$result")" ;;
+    *) note "the training invocation returned: $(head -c 200 "$result")" ;;
+  esac
+  [[ -s "$out/task/cds/spindrift.jsa" ]] || { tail -30 "$work/runtime.log" >&2; die "no CDS archive was written"; }
+  rm -rf "$work"
+}
+
+check_jar
+lay_out
+if $train; then
+  ensure_fixture_built
+  if $in_base_image; then train_in_base_image; else train_locally; fi
+fi
+note "image contents in $out/task ($(du -sh "$out/task" | cut -f1)):"
+(cd "$out/task" && find . -type f -printf '  %p %s bytes\n' | LC_ALL=C sort) >&2

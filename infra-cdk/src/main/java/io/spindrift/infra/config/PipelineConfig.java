@@ -1,0 +1,145 @@
+package io.spindrift.infra.config;
+
+import java.util.Optional;
+
+/**
+ * Everything one deployed Spindrift app needs, validated: construct it through {@link
+ * PipelineConfigReader}, which names the field of any bad value. Values are immutable; a change of
+ * configuration is a new {@code cdk deploy}.
+ *
+ * @param app the app name; namespaces every durable thing (S3 prefixes, table items, metrics)
+ * @param job the job: a class name, {@code s3://bucket/key.sql} or {@code classpath:path.sql}
+ * @param kinesis the Kinesis source, if any
+ * @param msk the MSK source, if any (at least one source is present)
+ * @param sink where output lands
+ * @param handler sizing of the handler function(s)
+ * @param childExecutor sizing of the fan-out child executor function
+ * @param eventSource the event-source mapping settings shared by both sources
+ * @param runtime settings passed to the runtime as {@code SPINDRIFT_*} variables
+ * @param storage expiry of temporary S3 prefixes
+ * @param alarms alarm thresholds and the optional SNS topic they notify
+ */
+public record PipelineConfig(
+    String app,
+    String job,
+    Optional<KinesisSource> kinesis,
+    Optional<MskSource> msk,
+    Sink sink,
+    FunctionSettings handler,
+    FunctionSettings childExecutor,
+    EventSourceSettings eventSource,
+    RuntimeSettings runtime,
+    StorageSettings storage,
+    AlarmSettings alarms) {
+
+  /**
+   * The Kinesis stream: either created by the stack with {@code shardCount} shards, or an existing
+   * stream given by ARN. Exactly one of the two is present.
+   */
+  public record KinesisSource(Optional<Integer> shardCount, Optional<String> streamArn) {
+    public boolean createsStream() {
+      return shardCount.isPresent();
+    }
+  }
+
+  /** An existing MSK cluster, the topic to consume and the consumer group Lambda polls with. */
+  public record MskSource(
+      String clusterArn,
+      String topic,
+      String consumerGroup,
+      MskAuth auth,
+      int minimumPollers,
+      int maximumPollers) {
+
+    /** The cluster name, the path segment after {@code cluster/} in the ARN. */
+    public String clusterName() {
+      return clusterArn.split(":cluster/", 2)[1].split("/")[0];
+    }
+
+    /** The {@code arn:…:topic/<cluster>/<uuid>/<topic>} ARN used by IAM access control. */
+    public String topicArn() {
+      return clusterArn.replace(":cluster/", ":topic/") + "/" + topic;
+    }
+
+    /** The {@code arn:…:group/<cluster>/<uuid>/<group>} ARN used by IAM access control. */
+    public String groupArn() {
+      return clusterArn.replace(":cluster/", ":group/") + "/" + consumerGroup;
+    }
+  }
+
+  /**
+   * How Lambda authenticates to the brokers: IAM, or SASL/SCRAM with a Secrets Manager secret
+   * (whose name MSK requires to start with {@code AmazonMSK_}) encrypted by a customer key.
+   */
+  public record MskAuth(MskAuthType type, Optional<String> secretArn, Optional<String> secretKmsKeyArn) {}
+
+  /** Authentication method of the MSK event-source mapping. */
+  public enum MskAuthType {
+    IAM,
+    SASL_SCRAM
+  }
+
+  /** The sink table, its format and (for Iceberg) the catalog that tracks it. */
+  public record Sink(SinkFormat format, String table, CatalogType catalog, Optional<String> catalogUri) {
+    /** The namespace (database) part of {@code table}. */
+    public String namespace() {
+      return table.substring(0, table.lastIndexOf('.'));
+    }
+  }
+
+  /** Lakehouse table format written by the sinks. */
+  public enum SinkFormat {
+    ICEBERG,
+    DELTA,
+    HUDI;
+
+    public String settingValue() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Iceberg catalog implementation. */
+  public enum CatalogType {
+    DYNAMODB,
+    GLUE,
+    REST;
+
+    public String settingValue() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Lambda sizing; {@code reservedConcurrency} empty means unreserved. */
+  public record FunctionSettings(
+      int memoryMb, int timeoutSeconds, int ephemeralStorageMb, Optional<Integer> reservedConcurrency) {}
+
+  /**
+   * Event-source mapping settings. {@code parallelizationFactor} is always 1: see DESIGN §5.
+   */
+  public record EventSourceSettings(
+      int batchSize,
+      int batchingWindowSeconds,
+      int parallelizationFactor,
+      int retryAttempts,
+      int maxRecordAgeSeconds,
+      StartingPosition startingPosition) {}
+
+  /** Where a new event-source mapping starts reading. */
+  public enum StartingPosition {
+    LATEST,
+    TRIM_HORIZON
+  }
+
+  /** Runtime settings handed to the functions as environment variables. */
+  public record RuntimeSettings(int shufflePartitions, int maxCommitAttempts) {}
+
+  /** Days after which objects under {@code <app>/stage/} and {@code <app>/shuffle/} expire. */
+  public record StorageSettings(int stageExpiryDays, int shuffleExpiryDays) {}
+
+  /**
+   * Alarm thresholds: Kinesis iterator age, MSK offset lag (records), commit conflicts per five
+   * minutes. {@code topicArn}, if present, receives alarm and OK notifications.
+   */
+  public record AlarmSettings(
+      int iteratorAgeSeconds, long offsetLagRecords, int commitConflictsPer5Min, Optional<String> topicArn) {}
+}

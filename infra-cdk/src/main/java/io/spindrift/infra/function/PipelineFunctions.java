@@ -1,0 +1,153 @@
+package io.spindrift.infra.function;
+
+import io.spindrift.infra.config.PipelineConfig;
+import io.spindrift.infra.config.PipelineConfig.FunctionSettings;
+import io.spindrift.infra.storage.PipelineStorage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awscdk.Aws;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.Size;
+import software.amazon.awscdk.services.ecr.assets.Platform;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.lambda.Architecture;
+import software.amazon.awscdk.services.lambda.AssetImageCodeProps;
+import software.amazon.awscdk.services.lambda.DockerImageCode;
+import software.amazon.awscdk.services.lambda.DockerImageFunction;
+import software.amazon.awscdk.services.lambda.DockerImageFunctionProps;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
+import software.constructs.Construct;
+
+/**
+ * The app's Lambda functions, all from one container image (DESIGN §10): a handler function per
+ * configured source, which commits, and the fan-out child executor, which only stages. Each has its
+ * own role with least-privilege grants ({@link PipelineAccess}) and its own log group.
+ */
+public final class PipelineFunctions extends Construct {
+  /** Handler string of the Kinesis handler inside the image. */
+  public static final String KINESIS_HANDLER = "io.spindrift.handler.KinesisHandler::handleRequest";
+  /** Handler string of the MSK handler inside the image. */
+  public static final String MSK_HANDLER = "io.spindrift.handler.MskHandler::handleRequest";
+  /** Handler string of the fan-out child executor inside the image. */
+  public static final String CHILD_EXECUTOR_HANDLER = "io.spindrift.fanout.ChildExecutorHandler::handleRequest";
+
+  private final PipelineConfig config;
+  private final PipelineStorage storage;
+  private final Path imageDirectory;
+  private final DockerImageFunction childExecutor;
+  private final Optional<DockerImageFunction> kinesisHandler;
+  private final Optional<DockerImageFunction> mskHandler;
+
+  public PipelineFunctions(Construct scope, String id, PipelineConfig config, PipelineStorage storage, Path imageDirectory) {
+    super(scope, id);
+    this.config = config;
+    this.storage = storage;
+    this.imageDirectory = imageDirectory;
+    this.childExecutor = function("ChildExecutor", "child", CHILD_EXECUTOR_HANDLER, config.childExecutor(), Map.of());
+    PipelineAccess.grantChildExecutor(childExecutor, storage, config);
+    this.kinesisHandler = config.kinesis().map(k -> handler("KinesisHandler", "kinesis", KINESIS_HANDLER));
+    this.mskHandler = config.msk().map(m -> handler("MskHandler", "msk", MSK_HANDLER));
+  }
+
+  public DockerImageFunction childExecutor() {
+    return childExecutor;
+  }
+
+  public Optional<DockerImageFunction> kinesisHandler() {
+    return kinesisHandler;
+  }
+
+  public Optional<DockerImageFunction> mskHandler() {
+    return mskHandler;
+  }
+
+  /** The committing handler functions (one per configured source). */
+  public List<DockerImageFunction> handlers() {
+    List<DockerImageFunction> handlers = new ArrayList<>();
+    kinesisHandler.ifPresent(handlers::add);
+    mskHandler.ifPresent(handlers::add);
+    return handlers;
+  }
+
+  /** The physical function name for a role suffix: {@code spindrift-<app>-<suffix>}. */
+  public static String functionName(PipelineConfig config, String suffix) {
+    return "spindrift-" + config.app() + "-" + suffix;
+  }
+
+  private DockerImageFunction handler(String id, String suffix, String handlerString) {
+    DockerImageFunction fn = function(id, suffix, handlerString, config.handler(),
+        Map.of("SPINDRIFT_FANOUT_FUNCTION", childExecutor.getFunctionName()));
+    PipelineAccess.grantCommitter(fn, storage, config);
+    childExecutor.grantInvoke(fn);
+    return fn;
+  }
+
+  private DockerImageFunction function(
+      String id, String suffix, String handlerString, FunctionSettings settings, Map<String, String> extraEnv) {
+    String name = functionName(config, suffix);
+    LogGroup logs = LogGroup.Builder.create(this, id + "Logs")
+        .logGroupName("/aws/lambda/" + name)
+        .retention(RetentionDays.ONE_MONTH)
+        .removalPolicy(RemovalPolicy.DESTROY)
+        .build();
+    Role role = Role.Builder.create(this, id + "Role")
+        .assumedBy(new ServicePrincipal("lambda.amazonaws.com"))
+        .description("Spindrift " + config.app() + " " + suffix + " function (least privilege)")
+        .build();
+    role.addToPolicy(PolicyStatement.Builder.create()
+        .actions(List.of("logs:CreateLogStream", "logs:PutLogEvents"))
+        .resources(List.of(logs.getLogGroupArn()))
+        .build());
+    Map<String, String> env = new LinkedHashMap<>(runtimeSettings());
+    env.putAll(extraEnv);
+    DockerImageFunctionProps.Builder props = DockerImageFunctionProps.builder()
+        .functionName(name)
+        .description("Spindrift " + config.app() + ": " + handlerString)
+        .code(image(handlerString))
+        .architecture(Architecture.X86_64)
+        .memorySize(settings.memoryMb())
+        .timeout(Duration.seconds(settings.timeoutSeconds()))
+        .ephemeralStorageSize(Size.mebibytes(settings.ephemeralStorageMb()))
+        .role(role)
+        .logGroup(logs)
+        .environment(env);
+    settings.reservedConcurrency().ifPresent(props::reservedConcurrentExecutions);
+    return new DockerImageFunction(this, id, props.build());
+  }
+
+  private DockerImageCode image(String handlerString) {
+    // One image directory for every function, so the asset is built and pushed once; the handler
+    // is chosen by the image CMD. No Docker is needed at synth.
+    return DockerImageCode.fromImageAsset(imageDirectory.toString(), AssetImageCodeProps.builder()
+        .cmd(List.of(handlerString))
+        .platform(Platform.LINUX_AMD64)
+        .build());
+  }
+
+  /** The {@code SPINDRIFT_*} settings every function of the app runs with. */
+  private Map<String, String> runtimeSettings() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("SPINDRIFT_APP", config.app());
+    env.put("SPINDRIFT_JOB", config.job());
+    env.put("SPINDRIFT_BUCKET", storage.bucket().getBucketName());
+    env.put("SPINDRIFT_REGION", Aws.REGION);
+    env.put("SPINDRIFT_WAREHOUSE", "s3://" + storage.bucket().getBucketName() + "/" + storage.warehousePrefix().replaceAll("/$", ""));
+    env.put("SPINDRIFT_SINK_FORMAT", config.sink().format().settingValue());
+    env.put("SPINDRIFT_SINK_TABLE", config.sink().table());
+    env.put("SPINDRIFT_CATALOG", config.sink().catalog().settingValue());
+    config.sink().catalogUri().ifPresent(uri -> env.put("SPINDRIFT_CATALOG_URI", uri));
+    env.putAll(storage.tableSettings());
+    env.put("SPINDRIFT_SHUFFLE_PARTITIONS", Integer.toString(config.runtime().shufflePartitions()));
+    env.put("SPINDRIFT_PARALLELIZATION_FACTOR", Integer.toString(config.eventSource().parallelizationFactor()));
+    env.put("SPINDRIFT_MAX_COMMIT_ATTEMPTS", Integer.toString(config.runtime().maxCommitAttempts()));
+    return env;
+  }
+}

@@ -1,0 +1,162 @@
+package io.spindrift.infra.source;
+
+import io.spindrift.infra.config.PipelineConfig;
+import io.spindrift.infra.config.PipelineConfig.EventSourceSettings;
+import io.spindrift.infra.config.PipelineConfig.KinesisSource;
+import io.spindrift.infra.config.PipelineConfig.MskAuthType;
+import io.spindrift.infra.config.PipelineConfig.MskSource;
+import java.util.List;
+import java.util.Optional;
+import software.amazon.awscdk.Aws;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.kinesis.IStream;
+import software.amazon.awscdk.services.kinesis.Stream;
+import software.amazon.awscdk.services.kinesis.StreamEncryption;
+import software.amazon.awscdk.services.kinesis.StreamMode;
+import software.amazon.awscdk.services.lambda.DockerImageFunction;
+import software.amazon.awscdk.services.lambda.EventSourceMapping;
+import software.amazon.awscdk.services.lambda.MetricType;
+import software.amazon.awscdk.services.lambda.MetricsConfig;
+import software.amazon.awscdk.services.lambda.ProvisionedPollerConfig;
+import software.amazon.awscdk.services.lambda.SourceAccessConfiguration;
+import software.amazon.awscdk.services.lambda.SourceAccessConfigurationType;
+import software.amazon.awscdk.services.lambda.StartingPosition;
+import software.amazon.awscdk.services.lambda.eventsources.KinesisEventSource;
+import software.amazon.awscdk.services.lambda.eventsources.SqsDlq;
+import software.amazon.awscdk.services.sqs.Queue;
+import software.amazon.awscdk.services.sqs.QueueEncryption;
+import software.constructs.Construct;
+
+/**
+ * Kinesis and MSK event-source mappings with every delivery option Spindrift relies on: partial
+ * batch responses (the handler reports the first uncommitted record), bisect on error, bounded
+ * retries and record age, and an SQS on-failure destination so that nothing is dropped silently.
+ * ParallelizationFactor is always 1 (DESIGN §5).
+ */
+public final class PipelineEventSources extends Construct {
+  private final Queue onFailure;
+  private final Optional<IStream> stream;
+  private final Optional<EventSourceMapping> mskMapping;
+
+  public PipelineEventSources(
+      Construct scope,
+      String id,
+      PipelineConfig config,
+      Optional<DockerImageFunction> kinesisHandler,
+      Optional<DockerImageFunction> mskHandler) {
+    super(scope, id);
+    this.onFailure = Queue.Builder.create(this, "OnFailure")
+        .encryption(QueueEncryption.SQS_MANAGED)
+        .enforceSsl(true)
+        .retentionPeriod(Duration.days(14))
+        .build();
+    this.stream = config.kinesis().map(this::stream);
+    stream.ifPresent(s -> kinesisHandler.orElseThrow().addEventSource(kinesis(s, config.eventSource())));
+    this.mskMapping = config.msk().map(msk -> msk(msk, config.eventSource(), mskHandler.orElseThrow()));
+  }
+
+  /** The on-failure destination of both mappings. */
+  public Queue onFailure() {
+    return onFailure;
+  }
+
+  /** The Kinesis stream (created or imported), if a Kinesis source is configured. */
+  public Optional<IStream> stream() {
+    return stream;
+  }
+
+  public Optional<EventSourceMapping> mskMapping() {
+    return mskMapping;
+  }
+
+  private IStream stream(KinesisSource source) {
+    if (source.createsStream()) {
+      return Stream.Builder.create(this, "Stream")
+          .streamMode(StreamMode.PROVISIONED)
+          .shardCount(source.shardCount().orElseThrow())
+          .encryption(StreamEncryption.MANAGED)
+          .retentionPeriod(Duration.hours(24))
+          .build();
+    }
+    return Stream.fromStreamArn(this, "ImportedStream", source.streamArn().orElseThrow());
+  }
+
+  private KinesisEventSource kinesis(IStream stream, EventSourceSettings settings) {
+    return KinesisEventSource.Builder.create(stream)
+        .startingPosition(startingPosition(settings))
+        .batchSize(settings.batchSize())
+        .maxBatchingWindow(Duration.seconds(settings.batchingWindowSeconds()))
+        .parallelizationFactor(settings.parallelizationFactor())
+        .retryAttempts(settings.retryAttempts())
+        .maxRecordAge(Duration.seconds(settings.maxRecordAgeSeconds()))
+        .bisectBatchOnError(true)
+        .reportBatchItemFailures(true)
+        .onFailure(new SqsDlq(onFailure))
+        .metricsConfig(MetricsConfig.builder().metrics(List.of(MetricType.EVENT_COUNT)).build())
+        .build();
+  }
+
+  private EventSourceMapping msk(MskSource msk, EventSourceSettings settings, DockerImageFunction fn) {
+    // Built directly rather than with ManagedKafkaEventSource, which attaches the broad
+    // AWSLambdaMSKExecutionRole managed policy; the statements below are the scoped equivalent.
+    EventSourceMapping.Builder mapping = EventSourceMapping.Builder.create(this, "MskMapping")
+        .target(fn)
+        .eventSourceArn(msk.clusterArn())
+        .kafkaTopic(msk.topic())
+        .kafkaConsumerGroupId(msk.consumerGroup())
+        .startingPosition(startingPosition(settings))
+        .batchSize(settings.batchSize())
+        .maxBatchingWindow(Duration.seconds(settings.batchingWindowSeconds()))
+        .retryAttempts(settings.retryAttempts())
+        .maxRecordAge(Duration.seconds(settings.maxRecordAgeSeconds()))
+        .bisectBatchOnError(true)
+        .reportBatchItemFailures(true)
+        .onFailure(new SqsDlq(onFailure))
+        // Kafka error handling (retries, bisect, record age, partial batch response) needs provisioned mode.
+        .provisionedPollerConfig(ProvisionedPollerConfig.builder()
+            .minimumPollers(msk.minimumPollers())
+            .maximumPollers(msk.maximumPollers())
+            .build())
+        .metricsConfig(MetricsConfig.builder()
+            .metrics(List.of(MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS))
+            .build());
+    msk.auth().secretArn().ifPresent(secret -> mapping.sourceAccessConfigurations(List.of(
+        SourceAccessConfiguration.builder().type(SourceAccessConfigurationType.SASL_SCRAM_512_AUTH).uri(secret).build())));
+    EventSourceMapping created = mapping.build();
+    grantMsk(fn, msk);
+    return created;
+  }
+
+  private static void grantMsk(DockerImageFunction fn, MskSource msk) {
+    fn.addToRolePolicy(statement(
+        List.of("kafka:DescribeCluster", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"), msk.clusterArn()));
+    if (msk.auth().type() == MskAuthType.IAM) {
+      fn.addToRolePolicy(statement(List.of("kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration"), msk.clusterArn()));
+      fn.addToRolePolicy(statement(List.of("kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"), msk.topicArn()));
+      fn.addToRolePolicy(statement(List.of("kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"), msk.groupArn()));
+    } else {
+      fn.addToRolePolicy(statement(List.of("kafka:ListScramSecrets"), msk.clusterArn()));
+      fn.addToRolePolicy(statement(List.of("secretsmanager:GetSecretValue"), msk.auth().secretArn().orElseThrow()));
+      fn.addToRolePolicy(statement(List.of("kms:Decrypt"), msk.auth().secretKmsKeyArn().orElseThrow()));
+    }
+    // The mapping's pollers reach the brokers through network interfaces in the cluster's VPC,
+    // created with the function's role. Describe* has no resource-level permissions.
+    fn.addToRolePolicy(statement(
+        List.of("ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"), "*"));
+    fn.addToRolePolicy(statement(
+        List.of("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"),
+        "arn:" + Aws.PARTITION + ":ec2:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":*"));
+  }
+
+  private static PolicyStatement statement(List<String> actions, String resource) {
+    return PolicyStatement.Builder.create().actions(actions).resources(List.of(resource)).build();
+  }
+
+  private static StartingPosition startingPosition(EventSourceSettings settings) {
+    return switch (settings.startingPosition()) {
+      case LATEST -> StartingPosition.LATEST;
+      case TRIM_HORIZON -> StartingPosition.TRIM_HORIZON;
+    };
+  }
+}

@@ -1,0 +1,169 @@
+package io.spindrift.infra.storage;
+
+import io.spindrift.infra.config.PipelineConfig;
+import io.spindrift.infra.config.PipelineConfig.CatalogType;
+import io.spindrift.infra.config.PipelineConfig.SinkFormat;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.services.dynamodb.Attribute;
+import software.amazon.awscdk.services.dynamodb.AttributeType;
+import software.amazon.awscdk.services.dynamodb.BillingMode;
+import software.amazon.awscdk.services.dynamodb.GlobalSecondaryIndexProps;
+import software.amazon.awscdk.services.dynamodb.PointInTimeRecoverySpecification;
+import software.amazon.awscdk.services.dynamodb.ProjectionType;
+import software.amazon.awscdk.services.dynamodb.Table;
+import software.amazon.awscdk.services.dynamodb.TableEncryption;
+import software.amazon.awscdk.services.dynamodb.TableProps;
+import software.amazon.awscdk.services.s3.BlockPublicAccess;
+import software.amazon.awscdk.services.s3.Bucket;
+import software.amazon.awscdk.services.s3.BucketEncryption;
+import software.amazon.awscdk.services.s3.LifecycleRule;
+import software.amazon.awscdk.services.s3.ObjectOwnership;
+import software.constructs.Construct;
+
+/**
+ * The durable things one app owns: the S3 bucket (temporary {@code <app>/stage/} and {@code
+ * <app>/shuffle/} prefixes that expire, a {@code warehouse/} prefix that never does), the
+ * single-table commit log, and the catalog or lock table the sink format needs. Everything holding
+ * data is retained when the stack is destroyed; exactly-once depends on it.
+ */
+public final class PipelineStorage extends Construct {
+  /** The TTL attribute of the commit-log table (the state store's backstop, DESIGN §6). */
+  public static final String COMMIT_TTL_ATTRIBUTE = "ttl";
+
+  private final PipelineConfig config;
+  private final Bucket bucket;
+  private final Table commitTable;
+  private final Optional<Table> catalogTable;
+  private final Optional<Table> deltaLogTable;
+  private final Optional<Table> hudiLockTable;
+
+  public PipelineStorage(Construct scope, String id, PipelineConfig config) {
+    super(scope, id);
+    this.config = config;
+    this.bucket = createBucket();
+    this.commitTable = table("CommitLog", key("pk"), Optional.of(key("sk")), Optional.of(COMMIT_TTL_ATTRIBUTE));
+    this.catalogTable = usesIcebergDynamoDbCatalog(config) ? Optional.of(icebergCatalogTable()) : Optional.empty();
+    this.deltaLogTable = config.sink().format() == SinkFormat.DELTA
+        ? Optional.of(table("DeltaLogStore", key("tablePath"), Optional.of(key("fileName")), Optional.of("expireTime")))
+        : Optional.empty();
+    this.hudiLockTable = config.sink().format() == SinkFormat.HUDI
+        ? Optional.of(table("HudiLocks", key("key"), Optional.empty(), Optional.empty()))
+        : Optional.empty();
+  }
+
+  static boolean usesIcebergDynamoDbCatalog(PipelineConfig config) {
+    return config.sink().format() == SinkFormat.ICEBERG && config.sink().catalog() == CatalogType.DYNAMODB;
+  }
+
+  public Bucket bucket() {
+    return bucket;
+  }
+
+  public Table commitTable() {
+    return commitTable;
+  }
+
+  /** The Iceberg {@code DynamoDbCatalog} table, when the sink is Iceberg with the DynamoDB catalog. */
+  public Optional<Table> catalogTable() {
+    return catalogTable;
+  }
+
+  /** The {@code S3DynamoDBLogStore} table, when the sink is Delta. */
+  public Optional<Table> deltaLogTable() {
+    return deltaLogTable;
+  }
+
+  /** The {@code DynamoDBBasedLockProvider} table, when the sink is Hudi. */
+  public Optional<Table> hudiLockTable() {
+    return hudiLockTable;
+  }
+
+  /** Tables the committing handler writes besides the commit log. */
+  public List<Table> sinkTables() {
+    List<Table> tables = new ArrayList<>();
+    catalogTable.ifPresent(tables::add);
+    deltaLogTable.ifPresent(tables::add);
+    hudiLockTable.ifPresent(tables::add);
+    return tables;
+  }
+
+  /** Key prefix of the app's temporary objects: {@code <app>/}. */
+  public String appPrefix() {
+    return config.app() + "/";
+  }
+
+  /** Key prefix of the lakehouse tables: {@code warehouse/}. */
+  public String warehousePrefix() {
+    return "warehouse/";
+  }
+
+  private Bucket createBucket() {
+    return new Bucket(this, "Bucket", software.amazon.awscdk.services.s3.BucketProps.builder()
+        .encryption(BucketEncryption.S3_MANAGED)
+        .blockPublicAccess(BlockPublicAccess.BLOCK_ALL)
+        .enforceSsl(true)
+        .minimumTlsVersion(1.2)
+        .objectOwnership(ObjectOwnership.BUCKET_OWNER_ENFORCED)
+        .versioned(false)
+        .removalPolicy(RemovalPolicy.RETAIN)
+        .lifecycleRules(List.of(
+            expiry("ExpireStage", config.app() + "/stage/", config.storage().stageExpiryDays()),
+            expiry("ExpireShuffle", config.app() + "/shuffle/", config.storage().shuffleExpiryDays())))
+        .build());
+  }
+
+  private static LifecycleRule expiry(String id, String prefix, int days) {
+    return LifecycleRule.builder()
+        .id(id)
+        .prefix(prefix)
+        .expiration(Duration.days(days))
+        .abortIncompleteMultipartUploadAfter(Duration.days(1))
+        .build();
+  }
+
+  private Table icebergCatalogTable() {
+    // Iceberg's DynamoDbCatalog creates exactly this schema when the table is missing; creating it
+    // here means the function never needs dynamodb:CreateTable.
+    Table table = table("IcebergCatalog", key("identifier"), Optional.of(key("namespace")), Optional.empty());
+    table.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
+        .indexName("namespace-identifier")
+        .partitionKey(key("namespace"))
+        .sortKey(key("identifier"))
+        .projectionType(ProjectionType.KEYS_ONLY)
+        .build());
+    return table;
+  }
+
+  private Table table(String id, Attribute partitionKey, Optional<Attribute> sortKey, Optional<String> ttlAttribute) {
+    TableProps.Builder props = TableProps.builder()
+        .partitionKey(partitionKey)
+        .billingMode(BillingMode.PAY_PER_REQUEST)
+        .encryption(TableEncryption.AWS_MANAGED)
+        .pointInTimeRecoverySpecification(PointInTimeRecoverySpecification.builder()
+            .pointInTimeRecoveryEnabled(true)
+            .build())
+        .removalPolicy(RemovalPolicy.RETAIN);
+    sortKey.ifPresent(props::sortKey);
+    ttlAttribute.ifPresent(props::timeToLiveAttribute);
+    return new Table(this, id, props.build());
+  }
+
+  private static Attribute key(String name) {
+    return Attribute.builder().name(name).type(AttributeType.STRING).build();
+  }
+
+  /** Environment entries naming the tables, in the {@code SPINDRIFT_*} vocabulary. */
+  public Map<String, String> tableSettings() {
+    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    settings.put("SPINDRIFT_COMMIT_TABLE", commitTable.getTableName());
+    catalogTable.ifPresent(t -> settings.put("SPINDRIFT_CATALOG_TABLE", t.getTableName()));
+    deltaLogTable.ifPresent(t -> settings.put("SPINDRIFT_DELTA_LOG_TABLE", t.getTableName()));
+    hudiLockTable.ifPresent(t -> settings.put("SPINDRIFT_HUDI_LOCK_TABLE", t.getTableName()));
+    return settings;
+  }
+}

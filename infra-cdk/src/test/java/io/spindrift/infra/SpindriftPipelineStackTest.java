@@ -1,0 +1,429 @@
+package io.spindrift.infra;
+
+import static io.spindrift.infra.SynthesizedPipeline.EXISTING_STREAM_SCRAM_DELTA;
+import static io.spindrift.infra.SynthesizedPipeline.FULL;
+import static io.spindrift.infra.SynthesizedPipeline.KINESIS_GLUE;
+import static io.spindrift.infra.SynthesizedPipeline.template;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spindrift.infra.config.PipelineConfigReader;
+import io.spindrift.infra.function.PipelineFunctions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awscdk.assertions.Match;
+import software.amazon.awscdk.assertions.Template;
+
+/** Template assertions on the synthesized pipeline (DESIGN §10, issue 5). */
+class SpindriftPipelineStackTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** EC2 Describe* actions have no resource-level permissions: "*" is the only possible resource. */
+  private static final Set<String> ACTIONS_WITHOUT_RESOURCE_SCOPE = Set.of(
+      "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups");
+
+  @Test
+  void fullPipelineHasTheExpectedResources() {
+    Template t = template(FULL);
+    t.resourceCountIs("AWS::Lambda::Function", 3);
+    t.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
+    t.resourceCountIs("AWS::DynamoDB::Table", 2);
+    t.resourceCountIs("AWS::S3::Bucket", 1);
+    t.resourceCountIs("AWS::SQS::Queue", 1);
+    t.resourceCountIs("AWS::Kinesis::Stream", 1);
+    t.resourceCountIs("AWS::IAM::Role", 3);
+    t.resourceCountIs("AWS::Logs::LogGroup", 3);
+    t.resourceCountIs("AWS::CloudWatch::Alarm", 10);
+    t.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  }
+
+  @Test
+  void functionsAreContainerImagesFromOneAssetWithTheRightHandlerAndSizing() {
+    Template t = template(FULL);
+    t.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+        "FunctionName", "spindrift-clickstream-kinesis",
+        "PackageType", "Image",
+        "ImageConfig", Map.of("Command", List.of(PipelineFunctions.KINESIS_HANDLER)),
+        "MemorySize", 6144, "Timeout", 600, "EphemeralStorage", Map.of("Size", 4096),
+        "ReservedConcurrentExecutions", 8,
+        "Architectures", List.of("x86_64"))));
+    t.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+        "FunctionName", "spindrift-clickstream-msk",
+        "ImageConfig", Map.of("Command", List.of(PipelineFunctions.MSK_HANDLER)),
+        "MemorySize", 6144, "ReservedConcurrentExecutions", 8)));
+    t.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+        "FunctionName", "spindrift-clickstream-child",
+        "ImageConfig", Map.of("Command", List.of(PipelineFunctions.CHILD_EXECUTOR_HANDLER)),
+        "MemorySize", 3008, "Timeout", 300, "EphemeralStorage", Map.of("Size", 1024))));
+    assertThat(resources(t, "AWS::Lambda::Function").values().stream()
+        .map(r -> json(props(r).get("Code"))).distinct())
+        .as("one image asset for all functions").hasSize(1);
+  }
+
+  @Test
+  void functionsGetEveryRuntimeSetting() {
+    Map<String, Object> env = environment(template(FULL), "spindrift-clickstream-kinesis");
+    assertThat(env).containsEntry("SPINDRIFT_APP", "clickstream")
+        .containsEntry("SPINDRIFT_JOB", "com.example.jobs.Clickstream")
+        .containsEntry("SPINDRIFT_SINK_FORMAT", "iceberg")
+        .containsEntry("SPINDRIFT_SINK_TABLE", "analytics.page_views")
+        .containsEntry("SPINDRIFT_CATALOG", "dynamodb")
+        .containsEntry("SPINDRIFT_SHUFFLE_PARTITIONS", "16")
+        .containsEntry("SPINDRIFT_PARALLELIZATION_FACTOR", "1")
+        .containsEntry("SPINDRIFT_MAX_COMMIT_ATTEMPTS", "7")
+        .containsEntry("SPINDRIFT_REGION", Map.of("Ref", "AWS::Region"))
+        .containsKeys("SPINDRIFT_COMMIT_TABLE", "SPINDRIFT_CATALOG_TABLE", "SPINDRIFT_BUCKET", "SPINDRIFT_FANOUT_FUNCTION");
+    assertThat(json(env.get("SPINDRIFT_WAREHOUSE"))).contains("s3://").endsWith("\"/warehouse\"]]}");
+    assertThat(environment(template(FULL), "spindrift-clickstream-child")).doesNotContainKey("SPINDRIFT_FANOUT_FUNCTION");
+  }
+
+  @Test
+  void kinesisMappingHasEveryDeliveryOption() {
+    template(FULL).hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Map.of(
+        "EventSourceArn", Map.of("Fn::GetAtt", List.of(logicalId(template(FULL), "AWS::Kinesis::Stream"), "Arn")),
+        "FunctionResponseTypes", List.of("ReportBatchItemFailures"),
+        "BisectBatchOnFunctionError", true,
+        "MaximumRetryAttempts", 5,
+        "MaximumRecordAgeInSeconds", 3600,
+        "ParallelizationFactor", 1,
+        "BatchSize", 2000,
+        "MaximumBatchingWindowInSeconds", 2,
+        "StartingPosition", "TRIM_HORIZON",
+        "DestinationConfig", Map.of("OnFailure", Map.of("Destination",
+            Map.of("Fn::GetAtt", List.of(logicalId(template(FULL), "AWS::SQS::Queue"), "Arn")))))));
+  }
+
+  @Test
+  void mskMappingHasEveryDeliveryOption() {
+    template(FULL).hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Map.of(
+        "EventSourceArn", "arn:aws:kafka:eu-west-1:111122223333:cluster/events/6b2c1f0e-1111-2222-3333-444455556666-2",
+        "Topics", List.of("page-views"),
+        "AmazonManagedKafkaEventSourceConfig", Map.of("ConsumerGroupId", "spindrift-clickstream"),
+        "FunctionResponseTypes", List.of("ReportBatchItemFailures"),
+        "BisectBatchOnFunctionError", true,
+        "MaximumRetryAttempts", 5,
+        "MaximumRecordAgeInSeconds", 3600,
+        "ProvisionedPollerConfig", Map.of("MinimumPollers", 2, "MaximumPollers", 20),
+        "DestinationConfig", Match.objectLike(Map.of("OnFailure", Match.anyValue())))));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE})
+  void everyMappingReportsBatchItemFailuresBisectsAndHasAnOnFailureDestination(String config) {
+    Map<String, Map<String, Object>> mappings = resources(template(config), "AWS::Lambda::EventSourceMapping");
+    assertThat(mappings).isNotEmpty();
+    mappings.values().forEach(m -> assertThat(props(m))
+        .containsEntry("FunctionResponseTypes", List.of("ReportBatchItemFailures"))
+        .containsEntry("BisectBatchOnFunctionError", true)
+        .containsKeys("DestinationConfig", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE})
+  void everyTableIsOnDemandWithPointInTimeRecoveryAndRetained(String config) {
+    resources(template(config), "AWS::DynamoDB::Table").values().forEach(table -> {
+      assertThat(props(table)).containsEntry("BillingMode", "PAY_PER_REQUEST")
+          .containsEntry("PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true));
+      assertThat(table).containsEntry("DeletionPolicy", "Retain");
+    });
+  }
+
+  @Test
+  void commitLogIsTheSingleTableLayoutWithTtl() {
+    template(FULL).hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+        "KeySchema", List.of(Map.of("AttributeName", "pk", "KeyType", "HASH"), Map.of("AttributeName", "sk", "KeyType", "RANGE")),
+        "TimeToLiveSpecification", Map.of("AttributeName", "ttl", "Enabled", true))));
+  }
+
+  @Test
+  void icebergCatalogTableHasTheSchemaDynamoDbCatalogExpects() {
+    template(FULL).hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+        "KeySchema", List.of(Map.of("AttributeName", "identifier", "KeyType", "HASH"),
+            Map.of("AttributeName", "namespace", "KeyType", "RANGE")),
+        "GlobalSecondaryIndexes", List.of(Map.of(
+            "IndexName", "namespace-identifier",
+            "KeySchema", List.of(Map.of("AttributeName", "namespace", "KeyType", "HASH"),
+                Map.of("AttributeName", "identifier", "KeyType", "RANGE")),
+            "Projection", Map.of("ProjectionType", "KEYS_ONLY"))))));
+  }
+
+  @Test
+  void bucketIsEncryptedPrivateRetainedAndExpiresOnlyTemporaryPrefixes() {
+    Map<String, Object> bucket = resources(template(FULL), "AWS::S3::Bucket").values().iterator().next();
+    assertThat(bucket).containsEntry("DeletionPolicy", "Retain");
+    assertThat(props(bucket))
+        .containsEntry("BucketEncryption", Map.of("ServerSideEncryptionConfiguration",
+            List.of(Map.of("ServerSideEncryptionByDefault", Map.of("SSEAlgorithm", "AES256")))))
+        .containsEntry("PublicAccessBlockConfiguration", Map.of("BlockPublicAcls", true, "BlockPublicPolicy", true,
+            "IgnorePublicAcls", true, "RestrictPublicBuckets", true));
+    List<Map<String, Object>> rules = list(map(props(bucket).get("LifecycleConfiguration")).get("Rules"));
+    assertThat(rules).extracting(r -> r.get("Prefix"), r -> r.get("ExpirationInDays"))
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("clickstream/stage/", 3),
+            org.assertj.core.groups.Tuple.tuple("clickstream/shuffle/", 1));
+    assertThat(rules).allSatisfy(r -> assertThat(r.get("Status")).isEqualTo("Enabled"));
+  }
+
+  @Test
+  void bucketPolicyDeniesRequestsWithoutTls() {
+    template(FULL).hasResourceProperties("AWS::S3::BucketPolicy", Match.objectLike(Map.of(
+        "PolicyDocument", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Effect", "Deny",
+            "Action", "s3:*",
+            "Principal", Map.of("AWS", "*"),
+            "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))))));
+  }
+
+  @Test
+  void onFailureQueueIsEncryptedAndTlsOnly() {
+    template(FULL).hasResourceProperties("AWS::SQS::Queue", Match.objectLike(Map.of(
+        "SqsManagedSseEnabled", true, "MessageRetentionPeriod", 1209600)));
+    template(FULL).hasResourceProperties("AWS::SQS::QueuePolicy", Match.objectLike(Map.of(
+        "PolicyDocument", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Effect", "Deny", "Condition", Map.of("Bool", Map.of("aws:SecureTransport", "false")))))))))));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE})
+  void noIamStatementGrantsStarWhereAScopedArnIsPossible(String config) {
+    Template t = template(config);
+    assertThat(resources(t, "AWS::IAM::Role").values())
+        .allSatisfy(role -> assertThat(props(role)).doesNotContainKey("ManagedPolicyArns"));
+    List<Map<String, Object>> statements = allowStatements(t);
+    assertThat(statements).isNotEmpty();
+    for (Map<String, Object> statement : statements) {
+      List<String> actions = strings(statement.get("Action"));
+      assertThat(actions).as("actions of %s", statement).noneMatch(a -> a.equals("*") || a.endsWith(":*"));
+      if (strings(statement.get("Resource")).contains("*")) {
+        assertThat(ACTIONS_WITHOUT_RESOURCE_SCOPE).as("'*' resource in %s", statement).containsAll(actions);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE})
+  void s3AccessIsScopedToTheAppAndWarehousePrefixes(String config) {
+    String app = PipelineConfigReader.fromJson(config).app();
+    for (Map<String, Object> statement : allowStatements(template(config))) {
+      if (strings(statement.get("Action")).stream().noneMatch(a -> a.startsWith("s3:"))) {
+        continue;
+      }
+      for (Object resource : resourceList(statement)) {
+        String text = json(resource);
+        if (text.contains("Fn::GetAtt") && text.contains("Bucket")) {
+          boolean objectScoped = text.endsWith("\"/" + app + "/*\"]]}") || text.endsWith("\"/warehouse/*\"]]}");
+          boolean bucketWithPrefixCondition = !text.contains("Fn::Join") && statement.containsKey("Condition");
+          assertThat(objectScoped || bucketWithPrefixCondition).as("S3 resource %s in %s", text, statement).isTrue();
+        } else {
+          assertThat(text).as("S3 resource outside the app's bucket").contains("jobs-bucket/orders/job.sql");
+        }
+      }
+    }
+  }
+
+  @Test
+  void childExecutorStagesButCannotCommitOrPublish() {
+    List<Map<String, Object>> child = allowStatements(template(FULL), "ChildExecutorRole");
+    List<String> actions = child.stream().flatMap(s -> strings(s.get("Action")).stream()).toList();
+    assertThat(actions).doesNotContain("lambda:InvokeFunction", "sqs:SendMessage");
+    List<Map<String, Object>> warehouseWrites = child.stream()
+        .filter(s -> json(s.get("Resource")).contains("/warehouse/*"))
+        .filter(s -> strings(s.get("Action")).contains("s3:PutObject"))
+        .toList();
+    assertThat(warehouseWrites).isEmpty();
+    String catalogId = logicalIdWith(template(FULL), "AWS::DynamoDB::Table", "IcebergCatalog");
+    assertThat(child.stream().filter(s -> json(s.get("Resource")).contains(catalogId))
+        .flatMap(s -> strings(s.get("Action")).stream())).doesNotContain("dynamodb:PutItem", "dynamodb:UpdateItem");
+  }
+
+  @Test
+  void handlersMayInvokeOnlyTheirChildExecutor() {
+    String childId = logicalIdWith(template(FULL), "AWS::Lambda::Function", "ChildExecutor");
+    List<Map<String, Object>> invokes = allowStatements(template(FULL)).stream()
+        .filter(s -> strings(s.get("Action")).contains("lambda:InvokeFunction")).toList();
+    assertThat(invokes).hasSize(2).allSatisfy(s -> assertThat(json(s.get("Resource"))).contains(childId));
+  }
+
+  @Test
+  void mskIamAuthIsScopedToClusterTopicAndGroup() {
+    String statements = json(allowStatements(template(FULL), "MskHandlerRole"));
+    assertThat(statements)
+        .contains("\"kafka-cluster:ReadData\"],\"Effect\":\"Allow\",\"Resource\":\"arn:aws:kafka:eu-west-1:111122223333:topic/events/6b2c1f0e-1111-2222-3333-444455556666-2/page-views\"")
+        .contains("\"kafka-cluster:AlterGroup\"],\"Effect\":\"Allow\",\"Resource\":\"arn:aws:kafka:eu-west-1:111122223333:group/events/6b2c1f0e-1111-2222-3333-444455556666-2/spindrift-clickstream\"");
+  }
+
+  @Test
+  void mskScramUsesTheSecretAndItsKeyOnly() {
+    Template t = template(EXISTING_STREAM_SCRAM_DELTA);
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Map.of(
+        "SourceAccessConfigurations", List.of(Map.of("Type", "SASL_SCRAM_512_AUTH",
+            "URI", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf")))));
+    String statements = json(allowStatements(t, "MskHandlerRole"));
+    assertThat(statements)
+        .contains("\"Action\":\"secretsmanager:GetSecretValue\",\"Effect\":\"Allow\",\"Resource\":\"arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf\"")
+        .contains("\"Action\":\"kms:Decrypt\",\"Effect\":\"Allow\",\"Resource\":\"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"")
+        .doesNotContain("kafka-cluster:");
+  }
+
+  @Test
+  void existingStreamIsReferencedNotCreated() {
+    Template t = template(EXISTING_STREAM_SCRAM_DELTA);
+    t.resourceCountIs("AWS::Kinesis::Stream", 0);
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Map.of(
+        "EventSourceArn", "arn:aws:kinesis:eu-west-1:111122223333:stream/orders")));
+    assertThat(json(allowStatements(t, "KinesisHandlerRole")))
+        .contains("\"kinesis:GetRecords\"").contains("arn:aws:kinesis:eu-west-1:111122223333:stream/orders");
+  }
+
+  @Test
+  void deltaGetsItsLogStoreTableAndNoIcebergCatalog() {
+    Template t = template(EXISTING_STREAM_SCRAM_DELTA);
+    t.resourceCountIs("AWS::DynamoDB::Table", 2);
+    t.hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+        "KeySchema", List.of(Map.of("AttributeName", "tablePath", "KeyType", "HASH"),
+            Map.of("AttributeName", "fileName", "KeyType", "RANGE")),
+        "TimeToLiveSpecification", Map.of("AttributeName", "expireTime", "Enabled", true))));
+    assertThat(environment(t, "spindrift-orders-kinesis"))
+        .containsKey("SPINDRIFT_DELTA_LOG_TABLE").doesNotContainKey("SPINDRIFT_CATALOG_TABLE")
+        .containsEntry("SPINDRIFT_SINK_FORMAT", "delta")
+        .containsEntry("SPINDRIFT_JOB", "s3://jobs-bucket/orders/job.sql");
+  }
+
+  @Test
+  void glueCatalogIsGrantedOnTheSinkDatabaseAndTableOnly() {
+    Template t = template(KINESIS_GLUE);
+    t.resourceCountIs("AWS::DynamoDB::Table", 1);
+    t.resourceCountIs("AWS::Lambda::Function", 2);
+    String statements = json(allowStatements(t, "KinesisHandlerRole"));
+    assertThat(statements).contains("glue:UpdateTable").contains(":database/ops\"").contains(":table/ops/metrics\"");
+  }
+
+  @Test
+  void alarmsWatchLagErrorsThrottlesConflictsAndFailuresAndNotifyTheTopic() {
+    Template t = template(FULL);
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Namespace", "AWS/Lambda", "MetricName", "IteratorAge", "Statistic", "Maximum", "Threshold", 120000)));
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Namespace", "AWS/Lambda", "MetricName", "OffsetLag")));
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Namespace", "Spindrift", "MetricName", "CommitConflicts", "Statistic", "Sum", "Threshold", 25,
+        "Dimensions", List.of(Map.of("Name", "App", "Value", "clickstream")))));
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Namespace", "AWS/SQS", "MetricName", "ApproximateNumberOfMessagesVisible")));
+    Collection<Map<String, Object>> alarms = resources(t, "AWS::CloudWatch::Alarm").values();
+    assertThat(alarms.stream().map(a -> props(a).get("MetricName"))).filteredOn("Errors"::equals).hasSize(3);
+    assertThat(alarms.stream().map(a -> props(a).get("MetricName"))).filteredOn("Throttles"::equals).hasSize(3);
+    assertThat(alarms).allSatisfy(a -> assertThat(props(a))
+        .containsEntry("AlarmActions", List.of("arn:aws:sns:eu-west-1:111122223333:oncall")));
+  }
+
+  @Test
+  void dashboardShowsTheSameSignals() {
+    Map<String, Object> dashboard = resources(template(FULL), "AWS::CloudWatch::Dashboard").values().iterator().next();
+    assertThat(props(dashboard)).containsEntry("DashboardName", "spindrift-clickstream");
+    assertThat(json(props(dashboard).get("DashboardBody")))
+        .contains("IteratorAge", "OffsetLag", "CommitConflicts", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible");
+  }
+
+  @Test
+  void eachFunctionLogsToItsOwnRetainedLogGroup() {
+    Template t = template(FULL);
+    for (String suffix : List.of("kinesis", "msk", "child")) {
+      t.hasResourceProperties("AWS::Logs::LogGroup", Map.of(
+          "LogGroupName", "/aws/lambda/spindrift-clickstream-" + suffix, "RetentionInDays", 30));
+    }
+  }
+
+  @Test
+  void hudiGetsALockTable() {
+    String hudi = KINESIS_GLUE.replace("\"format\": \"iceberg\"", "\"format\": \"hudi\"");
+    Template t = Template.fromStack(SynthesizedPipeline.stack(PipelineConfigReader.fromJson(hudi)));
+    t.hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+        "KeySchema", List.of(Map.of("AttributeName", "key", "KeyType", "HASH")))));
+    assertThat(environment(t, "spindrift-metrics-kinesis")).containsKey("SPINDRIFT_HUDI_LOCK_TABLE");
+    assertThat(json(allowStatements(t))).doesNotContain("glue:");
+  }
+
+  // ---- template walking ----
+
+  private static Map<String, Map<String, Object>> resources(Template t, String type) {
+    return t.findResources(type);
+  }
+
+  private static Map<String, Object> props(Map<String, Object> resource) {
+    return map(resource.get("Properties"));
+  }
+
+  private static String logicalId(Template t, String type) {
+    return resources(t, type).keySet().iterator().next();
+  }
+
+  private static String logicalIdWith(Template t, String type, String part) {
+    return resources(t, type).keySet().stream().filter(id -> id.contains(part)).findFirst().orElseThrow();
+  }
+
+  private static Map<String, Object> environment(Template t, String functionName) {
+    return resources(t, "AWS::Lambda::Function").values().stream()
+        .map(SpindriftPipelineStackTest::props)
+        .filter(p -> functionName.equals(p.get("FunctionName")))
+        .map(p -> map(map(p.get("Environment")).get("Variables")))
+        .findFirst().orElseThrow();
+  }
+
+  private static List<Map<String, Object>> allowStatements(Template t) {
+    return allowStatements(t, "");
+  }
+
+  /** Allow statements of the IAM policies attached to roles whose logical id contains {@code role}. */
+  private static List<Map<String, Object>> allowStatements(Template t, String role) {
+    List<Map<String, Object>> statements = new ArrayList<>();
+    for (Map<String, Object> policy : resources(t, "AWS::IAM::Policy").values()) {
+      if (!json(props(policy).get("Roles")).contains(role)) {
+        continue;
+      }
+      List<Map<String, Object>> all = list(map(props(policy).get("PolicyDocument")).get("Statement"));
+      all.stream().filter(s -> "Allow".equals(s.get("Effect"))).forEach(statements::add);
+    }
+    return statements;
+  }
+
+  private static List<Object> resourceList(Map<String, Object> statement) {
+    Object resource = statement.get("Resource");
+    return resource instanceof List<?> l ? new ArrayList<>(l) : List.of(resource);
+  }
+
+  private static List<String> strings(Object value) {
+    if (value instanceof List<?> l) {
+      return l.stream().map(o -> o instanceof String s ? s : json(o)).toList();
+    }
+    return List.of(value instanceof String s ? s : json(value));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object value) {
+    return (Map<String, Object>) value;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> list(Object value) {
+    return (List<Map<String, Object>>) value;
+  }
+
+  private static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Stream<String> configs() {
+    return Stream.of(FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE);
+  }
+}

@@ -1,0 +1,98 @@
+package io.spindrift.infra;
+
+import io.spindrift.infra.config.PipelineConfig;
+import io.spindrift.infra.config.PipelineConfigReader;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import software.amazon.awscdk.App;
+import software.amazon.awscdk.AppProps;
+import software.amazon.awscdk.Environment;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.assertions.Template;
+
+/**
+ * Synthesizes each test configuration once per test JVM (synth starts jsii and takes seconds) and
+ * shares the resulting {@link Template} across test classes.
+ */
+final class SynthesizedPipeline {
+  /** Both sources (a created stream, MSK with IAM), Iceberg on the DynamoDB catalog. */
+  static final String FULL = """
+      {
+        "app": "clickstream",
+        "job": "com.example.jobs.Clickstream",
+        "kinesis": {"shardCount": 4},
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/events/6b2c1f0e-1111-2222-3333-444455556666-2",
+          "topic": "page-views",
+          "consumerGroup": "spindrift-clickstream",
+          "auth": {"type": "IAM"},
+          "minimumPollers": 2,
+          "maximumPollers": 20
+        },
+        "sink": {"format": "iceberg", "table": "analytics.page_views"},
+        "handler": {"memoryMb": 6144, "timeoutSeconds": 600, "ephemeralStorageMb": 4096, "reservedConcurrency": 8},
+        "childExecutor": {"memoryMb": 3008, "timeoutSeconds": 300, "ephemeralStorageMb": 1024},
+        "eventSource": {"batchSize": 2000, "batchingWindowSeconds": 2, "parallelizationFactor": 1,
+                        "retryAttempts": 5, "maxRecordAgeSeconds": 3600, "startingPosition": "TRIM_HORIZON"},
+        "runtime": {"shufflePartitions": 16, "maxCommitAttempts": 7},
+        "storage": {"stageExpiryDays": 3, "shuffleExpiryDays": 1},
+        "alarms": {"iteratorAgeSeconds": 120, "commitConflictsPer5Min": 25,
+                   "topicArn": "arn:aws:sns:eu-west-1:111122223333:oncall"}
+      }
+      """;
+
+  /** An existing stream, MSK with SASL/SCRAM, Delta; everything else defaulted. */
+  static final String EXISTING_STREAM_SCRAM_DELTA = """
+      {
+        "app": "orders",
+        "job": "s3://jobs-bucket/orders/job.sql",
+        "kinesis": {"streamArn": "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"},
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/orders/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff-1",
+          "topic": "orders",
+          "consumerGroup": "spindrift-orders",
+          "auth": {"type": "SASL_SCRAM",
+                   "secretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf",
+                   "secretKmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+        },
+        "sink": {"format": "delta", "table": "sales.orders"}
+      }
+      """;
+
+  /** Kinesis only, Iceberg on Glue. */
+  static final String KINESIS_GLUE = """
+      {
+        "app": "metrics",
+        "job": "classpath:jobs/metrics.sql",
+        "kinesis": {"shardCount": 1},
+        "sink": {"format": "iceberg", "table": "ops.metrics", "catalog": "glue"}
+      }
+      """;
+
+  private static final Map<String, Template> TEMPLATES = new HashMap<>();
+
+  private SynthesizedPipeline() {}
+
+  static synchronized Template template(String configJson) {
+    return TEMPLATES.computeIfAbsent(configJson, json -> Template.fromStack(stack(PipelineConfigReader.fromJson(json))));
+  }
+
+  /** A fresh stack (not cached) for tests that synthesize configurations of their own. */
+  static SpindriftPipelineStack stack(PipelineConfig config) {
+    // Assets are fingerprinted but not copied: the image directory may hold a large jar.
+    App app = new App(AppProps.builder().context(Map.of("aws:cdk:disable-asset-staging", true)).build());
+    return new SpindriftPipelineStack(app, "Spindrift-" + config.app(), StackProps.builder()
+        .env(Environment.builder().account("111122223333").region("eu-west-1").build())
+        .build(), config, imageDirectory());
+  }
+
+  /** The module directory, from Maven (surefire) or the working directory. */
+  static Path moduleDir() {
+    return Path.of(System.getProperty("spindrift.module.dir", ".")).toAbsolutePath().normalize();
+  }
+
+  static Path imageDirectory() {
+    return moduleDir().resolve("image");
+  }
+}

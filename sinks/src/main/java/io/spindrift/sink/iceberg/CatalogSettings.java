@@ -1,0 +1,56 @@
+package io.spindrift.sink.iceberg;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * How to reach the Iceberg catalog: its type ({@code dynamodb}, {@code glue} or {@code rest}), the warehouse
+ * location and, on a local stack, the S3 and DynamoDB endpoints and static credentials.
+ */
+public record CatalogSettings(
+    String name,
+    String type,
+    String warehouse,
+    String catalogTable,
+    String restUri,
+    String region,
+    String s3Endpoint,
+    String dynamoDbEndpoint,
+    String accessKey,
+    String secretKey) {
+
+  /** The catalog properties, in Iceberg's own names, shared by the runtime and Spark's SparkCatalog. */
+  public Map<String, String> properties() {
+    Map<String, String> props = new HashMap<>();
+    switch (type.toLowerCase(Locale.ROOT)) {
+      case "dynamodb" -> {
+        props.put("catalog-impl", "org.apache.iceberg.aws.dynamodb.DynamoDbCatalog");
+        props.put("dynamodb.table-name", catalogTable);
+      }
+      case "glue" -> props.put("catalog-impl", "org.apache.iceberg.aws.glue.GlueCatalog");
+      case "rest" -> {
+        props.put("catalog-impl", "org.apache.iceberg.rest.RESTCatalog");
+        props.put("uri", restUri);
+      }
+      default -> throw new IllegalArgumentException(
+          "Invalid SPINDRIFT_CATALOG: '" + type + "' (expected dynamodb, glue or rest)");
+    }
+    props.put("warehouse", warehouse);
+    props.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+    props.put("client.region", region);
+    props.put("http-client.type", "urlconnection");
+    if (s3Endpoint != null && !s3Endpoint.isBlank()) {
+      props.put("s3.endpoint", s3Endpoint);
+      props.put("s3.path-style-access", "true");
+    }
+    if (dynamoDbEndpoint != null && !dynamoDbEndpoint.isBlank()) {
+      props.put("dynamodb.endpoint", dynamoDbEndpoint);
+    }
+    if (accessKey != null && !accessKey.isBlank()) {
+      props.put("s3.access-key-id", accessKey);
+      props.put("s3.secret-access-key", secretKey);
+    }
+    return props;
+  }
+}

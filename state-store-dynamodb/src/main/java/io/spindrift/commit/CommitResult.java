@@ -1,0 +1,12 @@
+package io.spindrift.commit;
+
+/** Outcome of one commit attempt. */
+public enum CommitResult {
+  /** The commit is durable. */
+  COMMITTED,
+  /**
+   * A condition failed: another commit moved the head or one of our lanes since we read them. The caller
+   * re-reads the log to tell a rebase (only the head moved) from a re-run (one of its lanes moved).
+   */
+  CONFLICT
+}

@@ -1,0 +1,54 @@
+package io.spindrift.config;
+
+/**
+ * Every Spindrift setting: its environment-variable name, its default (one that works on the local stack)
+ * and what it means. The same name is used in code, in the properties file, in the CDK app and in the docs.
+ */
+public enum Setting {
+  APP("SPINDRIFT_APP", "demo", "Name of the deployed job; namespaces every durable thing."),
+  JOB("SPINDRIFT_JOB", "io.spindrift.job.PassThroughJob",
+      "The job: a StreamJob class name, or a SQL file (classpath:…, file:…, s3://…) reading view `events`."),
+  COMMIT_TABLE("SPINDRIFT_COMMIT_TABLE", "spindrift_commits", "DynamoDB table of the commit log."),
+  BUCKET("SPINDRIFT_BUCKET", "spindrift", "S3 bucket for tables, staged output and shuffle files."),
+  REGION("SPINDRIFT_REGION", "us-east-1", "AWS region of every client."),
+  S3_ENDPOINT("SPINDRIFT_S3_ENDPOINT", "", "S3 endpoint override (local stack); empty means AWS."),
+  DYNAMODB_ENDPOINT("SPINDRIFT_DYNAMODB_ENDPOINT", "", "DynamoDB endpoint override (local stack); empty means AWS."),
+  ACCESS_KEY("SPINDRIFT_ACCESS_KEY", "", "Static access key for a local stack; empty means the default chain."),
+  SECRET_KEY("SPINDRIFT_SECRET_KEY", "", "Static secret key for a local stack."),
+  CATALOG("SPINDRIFT_CATALOG", "dynamodb", "Iceberg catalog: dynamodb, glue or rest."),
+  CATALOG_NAME("SPINDRIFT_CATALOG_NAME", "lake", "Name of the Iceberg catalog inside Spark SQL."),
+  CATALOG_TABLE("SPINDRIFT_CATALOG_TABLE", "spindrift_iceberg_catalog", "DynamoDB table of the Iceberg catalog."),
+  CATALOG_URI("SPINDRIFT_CATALOG_URI", "", "URI of a REST catalog (SPINDRIFT_CATALOG=rest)."),
+  WAREHOUSE("SPINDRIFT_WAREHOUSE", "", "Table warehouse location; empty means s3://<bucket>/warehouse."),
+  SINK_FORMAT("SPINDRIFT_SINK_FORMAT", "", "Overrides the job's sink format: iceberg."),
+  SINK_TABLE("SPINDRIFT_SINK_TABLE", "", "Overrides the job's sink table (namespace.table)."),
+  SHUFFLE_PARTITIONS("SPINDRIFT_SHUFFLE_PARTITIONS", "4",
+      "spark.sql.shuffle.partitions; fixed for the life of an app (state is bucketed by it)."),
+  PARALLELIZATION_FACTOR("SPINDRIFT_PARALLELIZATION_FACTOR", "1",
+      "The Kinesis mapping's ParallelizationFactor; only 1 is supported (DESIGN §5)."),
+  MAX_COMMIT_ATTEMPTS("SPINDRIFT_MAX_COMMIT_ATTEMPTS", "10", "Commit attempts before the invocation fails."),
+  SPARK_MASTER("SPARK_MASTER", "local[*]", "Spark master inside the function."),
+  CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings.");
+
+  private final String key;
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String key, String defaultValue, String description) {
+    this.key = key;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+}

@@ -1,0 +1,154 @@
+package io.spindrift.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Spindrift's configuration: {@link Setting}s read from environment variables, from an optional properties
+ * file named by {@code SPINDRIFT_CONFIG_FILE} (the environment wins), or from a map (tests, local mode).
+ * Every value is validated when the configuration is built, so a bad value fails the first invocation with
+ * the setting's name rather than a batch later.
+ */
+public final class SpindriftConfig {
+  private final Map<Setting, String> values;
+
+  private SpindriftConfig(Map<Setting, String> values) {
+    this.values = values;
+    validate();
+  }
+
+  /** The configuration of a Lambda container: its environment, plus the properties file if one is named. */
+  public static SpindriftConfig fromEnvironment() {
+    return of(System.getenv());
+  }
+
+  /** A configuration from {@code SPINDRIFT_*} keys; unknown keys are ignored, absent ones take defaults. */
+  public static SpindriftConfig of(Map<String, String> source) {
+    Map<String, String> merged = new HashMap<>();
+    String file = source.get(Setting.CONFIG_FILE.key());
+    if (file != null && !file.isBlank()) {
+      merged.putAll(readProperties(file));
+    }
+    merged.putAll(source);
+    Map<Setting, String> values = new EnumMap<>(Setting.class);
+    for (Setting setting : Setting.values()) {
+      String value = merged.get(setting.key());
+      values.put(setting, value == null ? setting.defaultValue() : value.trim());
+    }
+    return new SpindriftConfig(values);
+  }
+
+  private static Map<String, String> readProperties(String file) {
+    Properties properties = new Properties();
+    try (Reader reader = Files.newBufferedReader(Path.of(file))) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new ConfigException(Setting.CONFIG_FILE, file, "cannot read it: " + e.getMessage());
+    }
+    Map<String, String> out = new HashMap<>();
+    properties.stringPropertyNames().forEach(name -> out.put(name, properties.getProperty(name)));
+    return out;
+  }
+
+  private void validate() {
+    if (!app().matches("[A-Za-z0-9][A-Za-z0-9_-]{0,62}")) {
+      throw new ConfigException(Setting.APP, app(), "letters, digits, '-' and '_', at most 63 characters");
+    }
+    if (bucket().isBlank()) {
+      throw new ConfigException(Setting.BUCKET, bucket(), "a bucket name is required");
+    }
+    if (job().isBlank()) {
+      throw new ConfigException(Setting.JOB, job(), "a StreamJob class name or a .sql file location");
+    }
+    positiveInt(Setting.SHUFFLE_PARTITIONS);
+    positiveInt(Setting.MAX_COMMIT_ATTEMPTS);
+    int factor = positiveInt(Setting.PARALLELIZATION_FACTOR);
+    if (factor != 1) {
+      throw new ConfigException(Setting.PARALLELIZATION_FACTOR, get(Setting.PARALLELIZATION_FACTOR),
+          "must be 1: with a factor above 1 one shard delivers interleaved concurrent batches and a single "
+              + "position per shard would drop records; add shards instead");
+    }
+    String catalog = catalog();
+    if (!catalog.equals("dynamodb") && !catalog.equals("glue") && !catalog.equals("rest")) {
+      throw new ConfigException(Setting.CATALOG, catalog, "dynamodb, glue or rest");
+    }
+    if (catalog.equals("rest") && get(Setting.CATALOG_URI).isBlank()) {
+      throw new ConfigException(Setting.CATALOG_URI, "", "required when SPINDRIFT_CATALOG=rest");
+    }
+    String format = get(Setting.SINK_FORMAT);
+    if (!format.isBlank() && !format.equalsIgnoreCase("iceberg")) {
+      throw new ConfigException(Setting.SINK_FORMAT, format, "iceberg");
+    }
+    for (Setting endpoint : new Setting[] {Setting.S3_ENDPOINT, Setting.DYNAMODB_ENDPOINT}) {
+      String value = get(endpoint);
+      if (!value.isBlank() && !value.matches("https?://[^\\s/]+(:\\d+)?/?")) {
+        throw new ConfigException(endpoint, value, "an http(s)://host:port URL");
+      }
+    }
+  }
+
+  private int positiveInt(Setting setting) {
+    String value = get(setting);
+    try {
+      int parsed = Integer.parseInt(value);
+      if (parsed < 1) {
+        throw new ConfigException(setting, value, "a positive integer");
+      }
+      return parsed;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(setting, value, "a positive integer");
+    }
+  }
+
+  public String get(Setting setting) {
+    return values.get(setting);
+  }
+
+  public int getInt(Setting setting) {
+    return Integer.parseInt(get(setting));
+  }
+
+  public String app() {
+    return get(Setting.APP);
+  }
+
+  public String job() {
+    return get(Setting.JOB);
+  }
+
+  public String bucket() {
+    return get(Setting.BUCKET);
+  }
+
+  public String region() {
+    return get(Setting.REGION);
+  }
+
+  public String catalog() {
+    return get(Setting.CATALOG).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  public String warehouse() {
+    String warehouse = get(Setting.WAREHOUSE);
+    return warehouse.isBlank() ? "s3://" + bucket() + "/warehouse" : warehouse;
+  }
+
+  /** Where staged output and stage documents of this app go. */
+  public String stageLocation() {
+    return "s3://" + bucket() + "/" + app() + "/stage";
+  }
+
+  /** A copy with some settings replaced (tests, local mode). */
+  public SpindriftConfig with(Map<String, String> overrides) {
+    Map<String, String> source = new HashMap<>();
+    values.forEach((setting, value) -> source.put(setting.key(), value));
+    source.putAll(overrides);
+    return of(source);
+  }
+}

@@ -1,0 +1,68 @@
+package io.spindrift.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.from_json;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
+import io.spindrift.event.SourceKind;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** What a job may know about where it runs: the app, the source kind, and helpers for bad input. */
+public final class JobContext {
+  public static final String REJECT_COLUMN = "spindrift_reject";
+  public static final String PAYLOAD_COLUMN = "spindrift_payload";
+  private static final String CORRUPT = "_spindrift_corrupt";
+
+  private final String app;
+  private final SourceKind source;
+
+  public JobContext(String app, SourceKind source) {
+    this.app = app;
+    this.source = source;
+  }
+
+  public String app() {
+    return app;
+  }
+
+  public SourceKind source() {
+    return source;
+  }
+
+  /**
+   * Parses the payload (Kinesis {@code data} or Kafka {@code value}) as JSON of {@code schema}. The result has the
+   * schema's fields, then Spindrift's lane, position, payload and reject columns. A record that is not JSON, not an
+   * object, or lacks one of {@code required} fields gets a reject reason and goes to the rejects table.
+   */
+  public Dataset<Row> parseJson(Dataset<Row> input, StructType schema, String... required) {
+    StructType withCorrupt = schema.add(CORRUPT, DataTypes.StringType, true);
+    Column payload = col(source.payloadColumn());
+    Column parsed = from_json(payload.cast("string"), withCorrupt,
+        Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
+    Dataset<Row> withParsed = input.withColumn("_spindrift_parsed", parsed);
+    Column reason = when(payload.isNull(), lit("empty record"))
+        .when(col("_spindrift_parsed").isNull(), lit("not a JSON object"))
+        .when(col("_spindrift_parsed." + CORRUPT).isNotNull(), lit("malformed JSON or wrong field type"));
+    for (String field : required) {
+      reason = reason.when(col("_spindrift_parsed." + field).isNull(), lit("missing required field '" + field + "'"));
+    }
+    List<Column> columns = new ArrayList<>();
+    for (StructField field : schema.fields()) {
+      columns.add(col("_spindrift_parsed." + field.name()).as(field.name()));
+    }
+    columns.add(col(SourceKind.LANE_COLUMN));
+    columns.add(col(SourceKind.POSITION_COLUMN));
+    columns.add(payload.as(PAYLOAD_COLUMN));
+    columns.add(reason.as(REJECT_COLUMN));
+    return withParsed.select(columns.toArray(Column[]::new));
+  }
+}

@@ -1,0 +1,77 @@
+package io.spindrift.job;
+
+import io.spindrift.sink.SinkSpec;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * A job written as one SQL query over the view {@code events} (the input stream). Header comments set the sink:
+ * <pre>
+ * -- spindrift.sink.table: analytics.page_views
+ * -- spindrift.sink.mode: append
+ * -- spindrift.output.mode: append
+ * SELECT ... FROM events
+ * </pre>
+ */
+public final class SqlJob implements StreamJob {
+  private static final Pattern HEADER = Pattern.compile("^\\s*--\\s*spindrift\\.([a-z.]+)\\s*[:=]\\s*(\\S+)\\s*$",
+      Pattern.MULTILINE);
+  private final String sql;
+  private final String source;
+  private final SinkSpec sink;
+  private final String outputMode;
+
+  /**
+   * @param sql the query text, with optional header comments
+   * @param source where it came from, for messages
+   * @param tableOverride SPINDRIFT_SINK_TABLE, or blank
+   */
+  public SqlJob(String sql, String source, String tableOverride) {
+    this.sql = sql;
+    this.source = source;
+    String table = tableOverride == null || tableOverride.isBlank() ? null : tableOverride;
+    SinkSpec.Mode mode = SinkSpec.Mode.APPEND;
+    String output = "append";
+    Matcher matcher = HEADER.matcher(sql);
+    while (matcher.find()) {
+      String value = matcher.group(2);
+      switch (matcher.group(1)) {
+        case "sink.table" -> table = table == null ? value : table;
+        case "sink.mode" -> mode = SinkSpec.Mode.valueOf(value.toUpperCase(Locale.ROOT));
+        case "output.mode" -> output = value.toLowerCase(Locale.ROOT);
+        default -> throw new IllegalArgumentException(
+            "Unknown header 'spindrift." + matcher.group(1) + "' in SQL job " + source);
+      }
+    }
+    if (table == null) {
+      throw new IllegalArgumentException("SQL job " + source
+          + " names no table: add a header line '-- spindrift.sink.table: namespace.table' or set SPINDRIFT_SINK_TABLE");
+    }
+    this.sink = new SinkSpec(SinkSpec.Format.ICEBERG, table, mode, List.of(), null);
+    this.outputMode = output;
+  }
+
+  @Override
+  public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+    input.createOrReplaceTempView("events");
+    return input.sparkSession().sql(sql);
+  }
+
+  @Override
+  public SinkSpec sink() {
+    return sink;
+  }
+
+  @Override
+  public String outputMode() {
+    return outputMode;
+  }
+
+  public String source() {
+    return source;
+  }
+}

@@ -1,0 +1,50 @@
+package io.spindrift.runtime;
+
+import io.spindrift.config.Setting;
+import io.spindrift.config.SpindriftConfig;
+import java.net.URI;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** AWS SDK clients built from the settings (endpoint overrides and static keys only on a local stack). */
+public final class AwsClients {
+  private AwsClients() {}
+
+  public static DynamoDbClient dynamoDb(SpindriftConfig config) {
+    var builder = DynamoDbClient.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.create());
+    String endpoint = config.get(Setting.DYNAMODB_ENDPOINT);
+    if (!endpoint.isBlank()) {
+      builder.endpointOverride(URI.create(endpoint));
+    }
+    return builder.build();
+  }
+
+  public static S3Client s3(SpindriftConfig config) {
+    var builder = S3Client.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.create());
+    String endpoint = config.get(Setting.S3_ENDPOINT);
+    if (!endpoint.isBlank()) {
+      builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
+    }
+    return builder.build();
+  }
+
+  static AwsCredentialsProvider credentials(SpindriftConfig config) {
+    String key = config.get(Setting.ACCESS_KEY);
+    if (key.isBlank()) {
+      return DefaultCredentialsProvider.builder().build();
+    }
+    return StaticCredentialsProvider.create(AwsBasicCredentials.create(key, config.get(Setting.SECRET_KEY)));
+  }
+}

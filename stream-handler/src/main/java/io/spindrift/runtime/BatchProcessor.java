@@ -1,0 +1,174 @@
+package io.spindrift.runtime;
+
+import io.spindrift.commit.CommitLog;
+import io.spindrift.commit.CommitRecord;
+import io.spindrift.commit.CommitResult;
+import io.spindrift.commit.LaneRange;
+import io.spindrift.commit.LogSnapshot;
+import io.spindrift.event.Batch;
+import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.StagedOutput;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+/**
+ * The exactly-once protocol of DESIGN §5 for one batch: read the log, roll forward unpublished commits, drop
+ * records at or below each lane's position, run and stage the micro-batch under a fresh transaction id, commit
+ * with one conditional transaction (rebasing when only the head moved, re-running when a lane moved), then
+ * publish in seq order. A crash anywhere leaves either staged garbage (before the commit) or a commit that the
+ * next invocation on any lane publishes (after it).
+ */
+final class BatchProcessor {
+  static final String TABLE_STAGE = "table";
+  static final String REJECTS_STAGE = "rejects";
+
+  private final String app;
+  private final CommitLog log;
+  private final MicroBatchRunner runner;
+  private final Sink table;
+  private final Sink rejects;
+  private final Faults faults;
+  private final int maxAttempts;
+  private final AtomicLong conflicts = new AtomicLong();
+
+  BatchProcessor(String app, CommitLog log, MicroBatchRunner runner, Sink table, Sink rejects, Faults faults,
+      int maxAttempts) {
+    this.app = app;
+    this.log = log;
+    this.runner = runner;
+    this.table = table;
+    this.rejects = rejects;
+    this.faults = faults;
+    this.maxAttempts = maxAttempts;
+  }
+
+  long conflicts() {
+    return conflicts.get();
+  }
+
+  BatchOutcome process(Batch batch) {
+    Map<String, Long> timings = new LinkedHashMap<>();
+    int attemptConflicts = 0;
+    for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+      long start = System.nanoTime();
+      LogSnapshot snapshot = log.read(app, batch.lanes());
+      timings.merge("read", ms(start), Long::sum);
+      int published = rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
+      Batch fresh = batch.after(snapshot.lanePositions());
+      if (fresh.isEmpty()) {
+        return new BatchOutcome(0, null, batch.size(), batch.size(), 0, 0, attemptConflicts, published, List.of(), timings);
+      }
+      String txnId = UUID.randomUUID().toString();
+      faults.hit(FaultPoint.BEFORE_STAGE);
+      start = System.nanoTime();
+      StagedBatch staged = runner.run(fresh, txnId, table, rejects);
+      timings.merge("spark_and_stage", ms(start), Long::sum);
+      faults.hit(FaultPoint.AFTER_STAGE);
+      CommitRecord commit = commitRecord(snapshot, fresh, batch, txnId, staged);
+      start = System.nanoTime();
+      Attempt outcome = commit(commit, snapshot, batch);
+      timings.merge("commit", ms(start), Long::sum);
+      attemptConflicts += outcome.conflicts();
+      CommitRecord committed = outcome.committed();
+      if (committed == null) {
+        backoff(attempt);
+        continue;
+      }
+      faults.hit(FaultPoint.AFTER_COMMIT);
+      published += rollForward(snapshot.publishedSeq(), committed.seq(), timings);
+      return new BatchOutcome(committed.seq(), txnId, batch.size(), batch.size() - fresh.size(),
+          staged.table().rows(), staged.rejects().rows(), attemptConflicts, published, List.of(), timings);
+    }
+    throw new IllegalStateException("Batch on lanes " + batch.lanes() + " could not commit after " + maxAttempts
+        + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
+  }
+
+  private CommitRecord commitRecord(LogSnapshot snapshot, Batch fresh, Batch batch, String txnId, StagedBatch staged) {
+    Map<String, String> stages = new HashMap<>();
+    if (!staged.table().isEmpty()) {
+      stages.put(TABLE_STAGE, staged.table().ref());
+    }
+    if (!staged.rejects().isEmpty()) {
+      stages.put(REJECTS_STAGE, staged.rejects().ref());
+    }
+    Map<String, Long> counts = Map.of(
+        "records", (long) fresh.size(),
+        "duplicates", (long) (batch.size() - fresh.size()),
+        "output", staged.table().rows(),
+        "rejected", staged.rejects().rows());
+    return new CommitRecord(snapshot.headSeq() + 1, txnId, fresh.ranges(snapshot.lanePositions()), stages, counts,
+        System.currentTimeMillis());
+  }
+
+  /**
+   * Commits, rebasing onto a moved head while our lanes are untouched (stateless batches do not conflict with
+   * other lanes). Returns the commit as made, or null when a lane moved and the batch must be re-run.
+   */
+  private Attempt commit(CommitRecord commit, LogSnapshot read, Batch batch) {
+    CommitRecord attempt = commit;
+    for (int rebase = 0; rebase < maxAttempts; rebase++) {
+      if (log.tryCommit(app, attempt) == CommitResult.COMMITTED) {
+        return new Attempt(attempt, rebase);
+      }
+      conflicts.incrementAndGet();
+      LogSnapshot now = log.read(app, batch.lanes());
+      if (!now.lanePositions().equals(read.lanePositions())) {
+        return new Attempt(null, rebase + 1);
+      }
+      attempt = attempt.withSeq(now.headSeq() + 1);
+    }
+    return new Attempt(null, maxAttempts);
+  }
+
+  /** A commit as made (null if the batch must be re-run) and how many conflicts it met. */
+  private record Attempt(CommitRecord committed, int conflicts) {}
+
+  /** Publishes every commit in (publishedSeq, upTo], in seq order; returns how many this call published. */
+  private int rollForward(long publishedSeq, long upTo, Map<String, Long> timings) {
+    if (upTo <= publishedSeq) {
+      return 0;
+    }
+    long start = System.nanoTime();
+    int count = 0;
+    for (CommitRecord commit : log.commits(app, publishedSeq, upTo)) {
+      CommitTag tag = new CommitTag(app, commit.seq(), commit.txnId(), describe(commit.lanes()));
+      boolean any = publishStage(table, commit.stages().get(TABLE_STAGE), tag);
+      faults.hit(FaultPoint.MID_PUBLISH);
+      any |= publishStage(rejects, commit.stages().get(REJECTS_STAGE), tag);
+      log.markPublished(app, commit.seq());
+      count += any ? 1 : 0;
+    }
+    timings.merge("publish", ms(start), Long::sum);
+    return count;
+  }
+
+  private static boolean publishStage(Sink sink, String ref, CommitTag tag) {
+    return ref != null && sink.publish(new StagedOutput(ref, 0), tag);
+  }
+
+  static String describe(List<LaneRange> lanes) {
+    return lanes.stream()
+        .map(r -> r.lane() + "=(" + (r.previous() == null ? "" : r.previous()) + "," + r.last() + "]#" + r.records())
+        .collect(Collectors.joining(";"));
+  }
+
+  private static void backoff(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(5, 20L * attempt));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while backing off from a commit conflict", e);
+    }
+  }
+
+  private static long ms(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+}

@@ -1,0 +1,9 @@
+package io.spindrift.runtime;
+
+/** Named points of the commit protocol where fault tests inject a crash (CONVENTIONS: fault tests). */
+public enum FaultPoint {
+  BEFORE_STAGE,
+  AFTER_STAGE,
+  AFTER_COMMIT,
+  MID_PUBLISH
+}

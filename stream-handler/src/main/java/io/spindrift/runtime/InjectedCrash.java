@@ -1,0 +1,8 @@
+package io.spindrift.runtime;
+
+/** Thrown at an armed {@link FaultPoint}: stands for the container dying there. */
+public final class InjectedCrash extends RuntimeException {
+  public InjectedCrash(FaultPoint point) {
+    super("Injected crash at " + point);
+  }
+}

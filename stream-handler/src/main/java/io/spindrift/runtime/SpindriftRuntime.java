@@ -1,0 +1,197 @@
+package io.spindrift.runtime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spindrift.commit.CommitLog;
+import io.spindrift.config.Setting;
+import io.spindrift.config.SpindriftConfig;
+import io.spindrift.event.Batch;
+import io.spindrift.event.SourceKind;
+import io.spindrift.job.JobContext;
+import io.spindrift.job.JobLoader;
+import io.spindrift.job.StreamJob;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.iceberg.CatalogSettings;
+import io.spindrift.sink.iceberg.IcebergSink;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything a warm Lambda container keeps between invocations: the configuration, the SparkSession (one per
+ * JVM), the AWS clients, the Iceberg catalog, the loaded job and its sinks. {@link #container()} is the one
+ * per-container instance the handlers use; {@link #create} builds an independent one (a "fresh container" in
+ * tests, sharing only the JVM's SparkSession).
+ */
+public final class SpindriftRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger("io.spindrift.invocation");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static volatile SpindriftRuntime container;
+  private static SparkSession spark;
+
+  private final SpindriftConfig config;
+  private final StreamJob job;
+  private final SinkSpec sinkSpec;
+  private final CommitLog log;
+  private final Catalog catalog;
+  private final Faults faults = new Faults();
+  private final Map<SourceKind, BatchProcessor> processors = new EnumMap<>(SourceKind.class);
+
+  private SpindriftRuntime(SpindriftConfig config) {
+    this.config = config;
+    this.job = JobLoader.load(config);
+    this.sinkSpec = effectiveSink(config, job);
+    SparkSession session = sparkSession(config);
+    this.log = new CommitLog(AwsClients.dynamoDb(config), config.get(Setting.COMMIT_TABLE));
+    log.ensureTable();
+    this.catalog = CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME), catalogSettings(config).properties(),
+        session.sparkContext().hadoopConfiguration());
+  }
+
+  /** The container's runtime, built on first use from the environment. */
+  public static SpindriftRuntime container() {
+    SpindriftRuntime current = container;
+    if (current == null) {
+      synchronized (SpindriftRuntime.class) {
+        if (container == null) {
+          container = new SpindriftRuntime(SpindriftConfig.fromEnvironment());
+        }
+        current = container;
+      }
+    }
+    return current;
+  }
+
+  /** An independent runtime (its own caches, clients and job instance) over the JVM's SparkSession. */
+  public static SpindriftRuntime create(SpindriftConfig config) {
+    return new SpindriftRuntime(config);
+  }
+
+  private static SinkSpec effectiveSink(SpindriftConfig config, StreamJob job) {
+    SinkSpec spec = job.sink();
+    String table = config.get(Setting.SINK_TABLE);
+    return table.isBlank() ? spec : spec.withTable(table);
+  }
+
+  public static CatalogSettings catalogSettings(SpindriftConfig config) {
+    return new CatalogSettings(config.get(Setting.CATALOG_NAME), config.catalog(), config.warehouse(),
+        config.get(Setting.CATALOG_TABLE), config.get(Setting.CATALOG_URI), config.region(),
+        config.get(Setting.S3_ENDPOINT), config.get(Setting.DYNAMODB_ENDPOINT),
+        config.get(Setting.ACCESS_KEY), config.get(Setting.SECRET_KEY));
+  }
+
+  /** The JVM's SparkSession, created on first use with settings fit for one micro-batch per invocation. */
+  public static synchronized SparkSession sparkSession(SpindriftConfig config) {
+    if (spark == null) {
+      SparkSession.Builder builder = SparkSession.builder()
+          .master(config.get(Setting.SPARK_MASTER))
+          .appName("spindrift-" + config.app())
+          .config("spark.ui.enabled", "false")
+          .config("spark.driver.host", "127.0.0.1")
+          .config("spark.driver.bindAddress", "127.0.0.1")
+          .config("spark.sql.shuffle.partitions", config.get(Setting.SHUFFLE_PARTITIONS))
+          .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+          .config("spark.sql.session.timeZone", "UTC")
+          .config("spark.sql.adaptive.enabled", "false")
+          .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
+      String catalogName = config.get(Setting.CATALOG_NAME);
+      builder.config("spark.sql.catalog." + catalogName, "org.apache.iceberg.spark.SparkCatalog");
+      catalogSettings(config).properties()
+          .forEach((key, value) -> builder.config("spark.sql.catalog." + catalogName + "." + key, value));
+      spark = builder.getOrCreate();
+    }
+    return spark;
+  }
+
+  /** Runs one batch through the exactly-once protocol and logs one structured line about it. */
+  public BatchOutcome process(Batch batch) {
+    long start = System.nanoTime();
+    BatchOutcome outcome = processor(batch.kind()).process(batch);
+    logInvocation(batch, outcome, (System.nanoTime() - start) / 1_000_000);
+    return outcome;
+  }
+
+  private synchronized BatchProcessor processor(SourceKind kind) {
+    return processors.computeIfAbsent(kind, k -> {
+      Sink table = new IcebergSink(catalog, sinkSpec, config.stageLocation());
+      Sink rejects = new IcebergSink(catalog, SinkSpec.iceberg(rejectsTable()), config.stageLocation());
+      MicroBatchRunner runner = new MicroBatchRunner(sparkSession(config), job, new JobContext(config.app(), k));
+      return new BatchProcessor(config.app(), log, runner, table, rejects, faults,
+          config.getInt(Setting.MAX_COMMIT_ATTEMPTS));
+    });
+  }
+
+  /** The table rejected records go to: the sink table's name with {@code _rejects} appended. */
+  public String rejectsTable() {
+    return sinkSpec.table() + "_rejects";
+  }
+
+  private void logInvocation(Batch batch, BatchOutcome outcome, long totalMs) {
+    if (!LOG.isInfoEnabled()) {
+      return;
+    }
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("app", config.app());
+    line.put("lanes", List.copyOf(batch.lanes()));
+    line.put("seq", outcome.seq());
+    line.put("txnId", outcome.txnId());
+    line.put("records", outcome.records());
+    line.put("duplicates", outcome.duplicates());
+    line.put("output", outcome.outputRows());
+    line.put("rejected", outcome.rejected());
+    line.put("CommitConflicts", outcome.conflicts());
+    line.put("durationMs", totalMs);
+    line.put("timingsMs", outcome.timingsMs());
+    line.put("_aws", Map.of("Timestamp", System.currentTimeMillis(), "CloudWatchMetrics", List.of(Map.of(
+        "Namespace", "Spindrift", "Dimensions", List.of(List.of("App")),
+        "Metrics", List.of(Map.of("Name", "CommitConflicts", "Unit", "Count"),
+            Map.of("Name", "durationMs", "Unit", "Milliseconds"), Map.of("Name", "records", "Unit", "Count"))))));
+    line.put("App", config.app());
+    try {
+      LOG.info(JSON.writeValueAsString(line));
+    } catch (Exception e) {
+      LOG.info("{}", line);
+    }
+  }
+
+  public SpindriftConfig config() {
+    return config;
+  }
+
+  public StreamJob job() {
+    return job;
+  }
+
+  public SinkSpec sink() {
+    return sinkSpec;
+  }
+
+  public Faults faults() {
+    return faults;
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  public SparkSession spark() {
+    return sparkSession(config);
+  }
+
+  /** Commit conflicts met by this runtime so far. */
+  public long conflicts() {
+    long total = 0;
+    synchronized (this) {
+      for (BatchProcessor processor : processors.values()) {
+        total += processor.conflicts();
+      }
+    }
+    return total;
+  }
+}
