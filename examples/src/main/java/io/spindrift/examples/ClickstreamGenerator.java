@@ -18,12 +18,14 @@ public final class ClickstreamGenerator {
   private static final String USER_AGENT = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 "
       + "(KHTML, like Gecko) Version/17.5 Safari/605.1.15";
 
+  private final long seed;
   private final SplittableRandom random;
   private final double malformedShare;
   private final long startMs;
   private long next;
 
   public ClickstreamGenerator(long seed, double malformedShare, long startMs) {
+    this.seed = seed;
     this.random = new SplittableRandom(seed);
     this.malformedShare = malformedShare;
     this.startMs = startMs;
@@ -36,11 +38,11 @@ public final class ClickstreamGenerator {
     long n = next++;
     String user = "u" + random.nextInt(5_000);
     String json = String.format(Locale.ROOT,
-        "{\"event_id\":\"evt-%012d\",\"user_id\":\"%s\",\"session_id\":\"s-%s-%d\",\"action\":\"%s\","
+        "{\"event_id\":\"evt-%d-%010d\",\"user_id\":\"%s\",\"session_id\":\"s-%s-%d\",\"action\":\"%s\","
             + "\"page\":\"%s\",\"referrer\":\"https://www.example.com%s\",\"country\":\"%s\",\"device\":\"%s\","
             + "\"amount\":%.2f,\"ts\":\"%s\",\"user_agent\":\"%s\",\"screen\":\"%dx%d\","
             + "\"experiment\":{\"name\":\"checkout-v%d\",\"variant\":\"%s\"}}",
-        n, user, user, random.nextInt(20), ACTIONS[random.nextInt(ACTIONS.length)],
+        seed, n, user, user, random.nextInt(20), ACTIONS[random.nextInt(ACTIONS.length)],
         PAGES[random.nextInt(PAGES.length)], PAGES[random.nextInt(PAGES.length)],
         COUNTRIES[random.nextInt(COUNTRIES.length)], DEVICES[random.nextInt(DEVICES.length)],
         random.nextInt(20_000) / 100.0, Instant.ofEpochMilli(startMs + n * 7), USER_AGENT,

@@ -14,7 +14,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -423,7 +422,4 @@ class SpindriftPipelineStackTest {
     }
   }
 
-  static Stream<String> configs() {
-    return Stream.of(FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE);
-  }
 }

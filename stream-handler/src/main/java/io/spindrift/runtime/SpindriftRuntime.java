@@ -102,6 +102,8 @@ public final class SpindriftRuntime {
           .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
       String catalogName = config.get(Setting.CATALOG_NAME);
       builder.config("spark.sql.catalog." + catalogName, "org.apache.iceberg.spark.SparkCatalog");
+      // other containers publish to the same tables: never answer a query from a stale cached snapshot
+      builder.config("spark.sql.catalog." + catalogName + ".cache-enabled", "false");
       catalogSettings(config).properties()
           .forEach((key, value) -> builder.config("spark.sql.catalog." + catalogName + "." + key, value));
       spark = builder.getOrCreate();

@@ -1,0 +1,66 @@
+package io.spindrift.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpindriftConfigTest {
+  @Test
+  void defaultsWorkWithNoSettingAtAll() {
+    SpindriftConfig config = SpindriftConfig.of(Map.of());
+
+    assertThat(config.app()).isEqualTo("demo");
+    assertThat(config.warehouse()).isEqualTo("s3://spindrift/warehouse");
+    assertThat(config.stageLocation()).isEqualTo("s3://spindrift/demo/stage");
+    assertThat(config.getInt(Setting.SHUFFLE_PARTITIONS)).isEqualTo(4);
+  }
+
+  @Test
+  void badNumberFailsNamingTheSetting() {
+    assertThatThrownBy(() -> SpindriftConfig.of(Map.of("SPINDRIFT_SHUFFLE_PARTITIONS", "many")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("SPINDRIFT_SHUFFLE_PARTITIONS")
+        .hasMessageContaining("many");
+  }
+
+  @Test
+  void parallelizationFactorAboveOneIsRefusedWithTheReason() {
+    assertThatThrownBy(() -> SpindriftConfig.of(Map.of("SPINDRIFT_PARALLELIZATION_FACTOR", "2")))
+        .hasMessageContaining("SPINDRIFT_PARALLELIZATION_FACTOR")
+        .hasMessageContaining("add shards instead");
+  }
+
+  @Test
+  void badAppNameCatalogAndEndpointAreRefused() {
+    assertThatThrownBy(() -> SpindriftConfig.of(Map.of("SPINDRIFT_APP", "my app")))
+        .hasMessageContaining("SPINDRIFT_APP");
+    assertThatThrownBy(() -> SpindriftConfig.of(Map.of("SPINDRIFT_CATALOG", "hive")))
+        .hasMessageContaining("SPINDRIFT_CATALOG");
+    assertThatThrownBy(() -> SpindriftConfig.of(Map.of("SPINDRIFT_CATALOG", "rest")))
+        .hasMessageContaining("SPINDRIFT_CATALOG_URI");
+    assertThatThrownBy(() -> SpindriftConfig.of(Map.of("SPINDRIFT_S3_ENDPOINT", "localhost:9000")))
+        .hasMessageContaining("SPINDRIFT_S3_ENDPOINT");
+  }
+
+  @Test
+  void propertiesFileIsReadAndTheEnvironmentWins(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("spindrift.properties");
+    Files.writeString(file, "SPINDRIFT_APP=from-file\nSPINDRIFT_BUCKET=file-bucket\n");
+
+    SpindriftConfig config = SpindriftConfig.of(Map.of("SPINDRIFT_CONFIG_FILE", file.toString(), "SPINDRIFT_APP", "from-env"));
+
+    assertThat(config.app()).isEqualTo("from-env");
+    assertThat(config.bucket()).isEqualTo("file-bucket");
+  }
+
+  @Test
+  void missingPropertiesFileIsNamed() {
+    assertThatThrownBy(() -> SpindriftConfig.of(Map.of("SPINDRIFT_CONFIG_FILE", "/nonexistent/x.properties")))
+        .hasMessageContaining("SPINDRIFT_CONFIG_FILE");
+  }
+}

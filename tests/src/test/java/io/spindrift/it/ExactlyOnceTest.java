@@ -1,0 +1,137 @@
+package io.spindrift.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import io.spindrift.handler.KinesisHandler;
+import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.LambdaInvoker;
+import io.spindrift.runtime.FaultPoint;
+import io.spindrift.runtime.SpindriftRuntime;
+import io.spindrift.sink.CommitTag;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.Snapshot;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Retries, duplicates and crashes at named protocol points never double-count or lose a record (I1–I3, I6).
+ * Events are AWS-shaped JSON, deserialized by aws-lambda-java-serialization inside {@link InProcessInvoker}.
+ */
+class ExactlyOnceTest {
+  private static LambdaInvoker invoker(SpindriftRuntime runtime) {
+    return new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 1);
+  }
+
+  @Test
+  void sameBatchInvokedTwiceIsCountedOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("dup");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    String event = KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(200, 1));
+
+    String first = invoker(runtime).invoke(event);
+    String second = invoker(runtime).invoke(event);
+
+    assertThat(first).contains("\"batchItemFailures\":[]");
+    assertThat(second).contains("\"batchItemFailures\":[]");
+    assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(200);
+    assertThat(TestPipeline.distinctEvents(runtime, "it." + app)).isEqualTo(200);
+    assertThat(TestPipeline.snapshots(runtime, "it." + app)).hasSize(1);
+  }
+
+  @Test
+  void retryAfterInjectedFailureBeforeTheCommitIsCountedOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("retry");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    String event = KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(150, 2));
+    runtime.faults().arm(FaultPoint.AFTER_STAGE, 1);
+
+    assertThatThrownBy(() -> invoker(runtime).invoke(event)).isInstanceOf(LambdaInvoker.FunctionError.class)
+        .hasMessageContaining("AFTER_STAGE");
+    assertThat(TestPipeline.count(runtime, "it." + app)).isZero();
+    invoker(runtime).invoke(event);
+
+    assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(150);
+    assertThat(TestPipeline.distinctEvents(runtime, "it." + app)).isEqualTo(150);
+  }
+
+  @Test
+  void bisectedRetryAfterACrashAfterCommitIsCountedOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("bisect");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    List<byte[]> clicks = KinesisEvents.clicks(100, 3);
+    runtime.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+
+    assertThatThrownBy(() -> invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, clicks)))
+        .hasMessageContaining("AFTER_COMMIT");
+    // what Lambda sends after bisecting the failed batch: each half on its own, plus records beyond it
+    List<byte[]> more = KinesisEvents.clicks(20, 4);
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, clicks.subList(0, 50)));
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 50, clicks.subList(50, 100)));
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 100, more));
+
+    assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(120);
+    assertThat(TestPipeline.distinctEvents(runtime, "it." + app)).isEqualTo(120);
+  }
+
+  @Test
+  void crashAfterCommitIsRolledForwardByAFreshRuntimeOnAnotherLane() throws Exception {
+    String app = TestPipeline.uniqueApp("rollfwd");
+    SpindriftRuntime crashing = TestPipeline.runtime(app);
+    crashing.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> invoker(crashing).invoke(
+        KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(80, 5))))
+        .hasMessageContaining("AFTER_COMMIT");
+    assertThat(TestPipeline.count(crashing, "it." + app)).isZero();
+
+    SpindriftRuntime fresh = TestPipeline.runtime(app);
+    invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000001", 0, KinesisEvents.clicks(30, 6)));
+
+    assertThat(TestPipeline.count(fresh, "it." + app)).isEqualTo(110);
+    List<Snapshot> snapshots = TestPipeline.snapshots(fresh, "it." + app);
+    assertThat(snapshots).extracting(s -> s.summary().get(CommitTag.SEQ)).containsExactly("1", "2");
+    assertThat(snapshots.get(0).summary().get(CommitTag.LANES))
+        .isEqualTo("kinesis:clicks/shardId-000000000000=(," + KinesisEvents.sequence(79) + "]#80");
+    assertThat(snapshots.get(1).summary().get(CommitTag.LANES)).startsWith("kinesis:clicks/shardId-000000000001=");
+  }
+
+  @Test
+  void crashInTheMiddleOfPublishingIsCompletedOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("midpub");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    List<byte[]> clicks = KinesisEvents.clicks(60, 7);
+    clicks.set(10, "{broken".getBytes());
+    runtime.faults().arm(FaultPoint.MID_PUBLISH, 1);
+
+    assertThatThrownBy(() -> invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, clicks)))
+        .hasMessageContaining("MID_PUBLISH");
+    assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(59);
+    assertThat(TestPipeline.count(runtime, "it." + app + "_rejects")).isZero();
+    SpindriftRuntime fresh = TestPipeline.runtime(app);
+    invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, clicks));
+
+    assertThat(TestPipeline.count(fresh, "it." + app)).isEqualTo(59);
+    assertThat(TestPipeline.count(fresh, "it." + app + "_rejects")).isEqualTo(1);
+  }
+
+  @Test
+  void everyTableCommitCarriesAppSeqTxnAndLaneRanges() throws Exception {
+    String app = TestPipeline.uniqueApp("tags");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(10, 8)));
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 10, KinesisEvents.clicks(10, 9)));
+
+    List<Snapshot> snapshots = TestPipeline.snapshots(runtime, "it." + app);
+    assertThat(snapshots).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      Map<String, String> summary = snapshots.get(i).summary();
+      assertThat(summary).containsEntry(CommitTag.APP, app).containsEntry(CommitTag.SEQ, Integer.toString(i + 1));
+      assertThat(summary.get(CommitTag.TXN_ID)).matches("[0-9a-f-]{36}");
+      String previous = i == 0 ? "" : KinesisEvents.sequence(9);
+      assertThat(summary.get(CommitTag.LANES)).isEqualTo("kinesis:clicks/shardId-000000000000=(" + previous + ","
+          + KinesisEvents.sequence(10L * i + 9) + "]#10");
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.spindrift.it;
+
+import io.spindrift.config.Setting;
+import io.spindrift.examples.Clickstream;
+import io.spindrift.examples.LocalPipeline;
+import io.spindrift.local.LocalStack;
+import io.spindrift.runtime.SpindriftRuntime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.spark.sql.Row;
+
+/**
+ * The end-to-end tests' one local stack and one SparkSession per JVM; every test gets its own app and table, so
+ * tests share nothing durable.
+ */
+final class TestPipeline {
+  private TestPipeline() {}
+
+  static LocalStack stack() {
+    return LocalStack.shared();
+  }
+
+  /** A unique app name (and table name) for one test. */
+  static String uniqueApp(String prefix) {
+    return prefix + "_" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** A fresh runtime (a "new container") for {@code app}, running the Clickstream job into {@code it.<app>}. */
+  static SpindriftRuntime runtime(String app) {
+    return runtime(app, Clickstream.class.getName());
+  }
+
+  static SpindriftRuntime runtime(String app, String job) {
+    return SpindriftRuntime.create(LocalPipeline.config(stack(), Map.of(
+        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", job, "SPINDRIFT_SINK_TABLE", "it." + app)));
+  }
+
+  static String qualified(SpindriftRuntime runtime, String table) {
+    return runtime.config().get(Setting.CATALOG_NAME) + "." + table;
+  }
+
+  static List<Row> rows(SpindriftRuntime runtime, String sql) {
+    return runtime.spark().sql(sql).collectAsList();
+  }
+
+  static long count(SpindriftRuntime runtime, String table) {
+    if (!runtime.catalog().tableExists(TableIdentifier.parse(table))) {
+      return 0;
+    }
+    return runtime.spark().sql("SELECT count(*) FROM " + qualified(runtime, table)).first().getLong(0);
+  }
+
+  static long distinctEvents(SpindriftRuntime runtime, String table) {
+    return runtime.spark().sql("SELECT count(DISTINCT event_id) FROM " + qualified(runtime, table)).first().getLong(0);
+  }
+
+  /** The table's snapshots, oldest first. */
+  static List<Snapshot> snapshots(SpindriftRuntime runtime, String table) {
+    Table loaded = runtime.catalog().loadTable(TableIdentifier.parse(table));
+    List<Snapshot> out = new ArrayList<>();
+    loaded.snapshots().forEach(out::add);
+    return out;
+  }
+}
