@@ -27,6 +27,9 @@ cmd=("$java"
   -XX:+ErrorFileToStderr
   -classpath "$classpath"
   com.amazonaws.services.lambda.runtime.api.client.AWSLambda "$_HANDLER")
+# The runtime client loads the function from its working directory (user.dir), as Lambda starts
+# it in /var/task.
+cd "$LAMBDA_TASK_ROOT"
 if [[ -n "${AWS_LAMBDA_EXEC_WRAPPER:-}" ]]; then
   exec "$AWS_LAMBDA_EXEC_WRAPPER" "${cmd[@]}"
 fi

@@ -178,7 +178,10 @@ finish_training() {
     "") tail -30 "$work/runtime.log" >&2; die "the training run produced no result within ${timeout_s} s (log above)" ;;
     *-init_error.json) tail -30 "$work/runtime.log" >&2
        die "the runtime could not initialise $handler: $(cat "$result")" ;;
-    *-error.json) note "the training invocation returned an error (expected without a local stack; see training.env):"
+    *-error.json) if grep -qE '"Class not found: |No public method named' "$result"; then
+         die "the runtime could not find the handler $handler in the jar: $(cat "$result")"
+       fi
+       note "the training invocation returned an error (expected without a local stack; see training.env):"
        note "  $(head -c 400 "$result")" ;;
     *) note "the training invocation returned: $(head -c 200 "$result")" ;;
   esac

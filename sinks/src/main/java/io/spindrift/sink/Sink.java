@@ -1,24 +1,28 @@
 package io.spindrift.sink;
 
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
+import java.util.List;
 
 /**
  * One table a batch writes to, in two steps (DESIGN §7). {@link #stage} writes the batch's rows as files that
- * are not yet part of the table and returns a reference for the commit log. {@link #publish} makes a staged
- * output visible, tagged with the commit; it is idempotent: publishing the same commit again, concurrently
+ * are not yet part of the table and returns a reference for the commit log. {@link #publish} makes committed
+ * stages visible, tagged with their commits; it is idempotent: publishing the same commits again, concurrently
  * or after a crash, changes nothing. Staged output that is never committed is ignored and later collected.
  */
 public interface Sink {
-  /** Writes {@code rows} (a non-streaming Dataset) under {@code txnId}; never changes the table's contents. */
-  StagedOutput stage(String txnId, Dataset<Row> rows);
+  /**
+   * Writes {@code rows} under {@code txnId}; never changes the table's contents. Creates the table from the rows'
+   * schema when it does not exist. A column the table lacks, or one whose type differs, is an error naming it.
+   */
+  StagedOutput stage(String txnId, StageRows rows);
 
   /**
-   * Makes {@code staged} visible in the table, once.
+   * Publishes, in one table commit, every pending stage the table does not hold yet. {@code pending} are
+   * consecutive commits of one app in seq order; an app's commits reach the table in seq order, so what the table
+   * holds is always a prefix of the app's commits.
    *
-   * @return true if this call published it, false if the commit was already in the table
+   * @return the seqs this call published (empty if the table already held all of them)
    */
-  boolean publish(StagedOutput staged, CommitTag tag);
+  List<Long> publish(List<PendingPublish> pending);
 
   /** True if the table already holds the commit tagged {@code app}/{@code seq}. */
   boolean isPublished(String app, long seq);

@@ -8,7 +8,8 @@ import io.spindrift.commit.LogSnapshot;
 import io.spindrift.event.Batch;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.Sink;
-import io.spindrift.sink.StagedOutput;
+import io.spindrift.sink.PendingPublish;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +26,7 @@ import java.util.stream.Collectors;
  * publish in seq order. A crash anywhere leaves either staged garbage (before the commit) or a commit that the
  * next invocation on any lane publishes (after it).
  */
-final class BatchProcessor {
+final class BatchProcessor implements AutoCloseable {
   static final String TABLE_STAGE = "table";
   static final String REJECTS_STAGE = "rejects";
 
@@ -49,6 +50,11 @@ final class BatchProcessor {
     this.maxAttempts = maxAttempts;
   }
 
+  @Override
+  public void close() {
+    runner.close();
+  }
+
   long conflicts() {
     return conflicts.get();
   }
@@ -68,8 +74,8 @@ final class BatchProcessor {
       String txnId = UUID.randomUUID().toString();
       faults.hit(FaultPoint.BEFORE_STAGE);
       start = System.nanoTime();
-      StagedBatch staged = runner.run(fresh, txnId, table, rejects);
-      timings.merge("spark_and_stage", ms(start), Long::sum);
+      StagedBatch staged = runner.run(fresh, txnId, table, rejects, timings);
+      timings.merge("spark_total", ms(start), Long::sum);
       faults.hit(FaultPoint.AFTER_STAGE);
       CommitRecord commit = commitRecord(snapshot, fresh, batch, txnId, staged);
       start = System.nanoTime();
@@ -130,27 +136,32 @@ final class BatchProcessor {
   /** A commit as made (null if the batch must be re-run) and how many conflicts it met. */
   private record Attempt(CommitRecord committed, int conflicts) {}
 
-  /** Publishes every commit in (publishedSeq, upTo], in seq order; returns how many this call published. */
+  /**
+   * Publishes every commit in (publishedSeq, upTo]: one table commit per table for the whole backlog (a group
+   * commit), then raises the publication watermark. Returns how many commits this call published.
+   */
   private int rollForward(long publishedSeq, long upTo, Map<String, Long> timings) {
     if (upTo <= publishedSeq) {
       return 0;
     }
     long start = System.nanoTime();
-    int count = 0;
-    for (CommitRecord commit : log.commits(app, publishedSeq, upTo)) {
-      CommitTag tag = new CommitTag(app, commit.seq(), commit.txnId(), describe(commit.lanes()));
-      boolean any = publishStage(table, commit.stages().get(TABLE_STAGE), tag);
-      faults.hit(FaultPoint.MID_PUBLISH);
-      any |= publishStage(rejects, commit.stages().get(REJECTS_STAGE), tag);
-      log.markPublished(app, commit.seq());
-      count += any ? 1 : 0;
+    List<CommitRecord> commits = log.commits(app, publishedSeq, upTo);
+    if (commits.isEmpty()) {
+      return 0;
     }
+    List<PendingPublish> tableStages = new ArrayList<>();
+    List<PendingPublish> rejectStages = new ArrayList<>();
+    for (CommitRecord commit : commits) {
+      CommitTag tag = new CommitTag(app, commit.seq(), commit.txnId(), describe(commit.lanes()));
+      tableStages.add(new PendingPublish(tag, commit.stages().get(TABLE_STAGE)));
+      rejectStages.add(new PendingPublish(tag, commit.stages().get(REJECTS_STAGE)));
+    }
+    int published = table.publish(tableStages).size();
+    faults.hit(FaultPoint.MID_PUBLISH);
+    published = Math.max(published, rejects.publish(rejectStages).size());
+    log.markPublished(app, commits.get(commits.size() - 1).seq());
     timings.merge("publish", ms(start), Long::sum);
-    return count;
-  }
-
-  private static boolean publishStage(Sink sink, String ref, CommitTag tag) {
-    return ref != null && sink.publish(new StagedOutput(ref, 0), tag);
+    return published;
   }
 
   static String describe(List<LaneRange> lanes) {

@@ -4,8 +4,13 @@ import io.spindrift.event.SourceKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.connector.catalog.SupportsRead;
 import org.apache.spark.sql.connector.catalog.Table;
@@ -19,26 +24,27 @@ import org.apache.spark.sql.connector.read.Scan;
 import org.apache.spark.sql.connector.read.ScanBuilder;
 import org.apache.spark.sql.connector.read.streaming.MicroBatchStream;
 import org.apache.spark.sql.connector.read.streaming.Offset;
-import org.apache.spark.sql.connector.read.streaming.ReadLimit;
-import org.apache.spark.sql.connector.read.streaming.SupportsTriggerAvailableNow;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 /**
- * A DSv2 micro-batch source that serves exactly one invocation's records, once: offset 0 before, 1 after. The
- * runtime registers the rows under an invocation id ({@link #register}) and reads them with
- * {@code spark.readStream().format(InvocationSource.class.getName()).option("invocation", id)}.
+ * A DSv2 micro-batch source fed by the runtime, one invocation at a time: each {@link Feed#offer} adds one
+ * invocation's rows as the next offset, and the query's next micro-batch reads exactly those rows. Read it with
+ * {@code spark.readStream().format(InvocationSource.class.getName()).option("feed", id)}. While no rows are
+ * waiting, {@code latestOffset} long-polls briefly instead of letting the query spin.
  */
 public final class InvocationSource implements TableProvider {
-  /** Rows waiting to be read, by invocation id; part of the per-container runtime (Spark instantiates us). */
-  private static final Map<String, List<InternalRow>> PENDING = new ConcurrentHashMap<>();
+  /** Open feeds by id; part of the per-container runtime (Spark instantiates this class by name). */
+  private static final Map<String, Feed> FEEDS = new ConcurrentHashMap<>();
 
-  static void register(String invocation, List<InternalRow> rows) {
-    PENDING.put(invocation, rows);
+  static Feed open(String id, int splits) {
+    Feed feed = new Feed(splits);
+    FEEDS.put(id, feed);
+    return feed;
   }
 
-  static void release(String invocation) {
-    PENDING.remove(invocation);
+  static void close(String id) {
+    FEEDS.remove(id);
   }
 
   @Override
@@ -48,13 +54,79 @@ public final class InvocationSource implements TableProvider {
 
   @Override
   public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
-    return new InvocationTable(schema, properties.get("invocation"), Integer.parseInt(properties.getOrDefault("splits", "1")));
+    String id = properties.get("feed");
+    Feed feed = FEEDS.get(id);
+    if (feed == null) {
+      throw new IllegalStateException("No open invocation feed " + id);
+    }
+    return new FeedTable(schema, feed);
   }
 
-  private record InvocationTable(StructType schema, String invocation, int splits) implements Table, SupportsRead {
+  /** The rows of the invocations not yet read, by offset. */
+  static final class Feed {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition arrived = lock.newCondition();
+    private final NavigableMap<Long, List<InternalRow>> pending = new TreeMap<>();
+    private final int splits;
+    private long latest;
+
+    Feed(int splits) {
+      this.splits = splits;
+    }
+
+    /** Adds one invocation's rows; returns their offset. */
+    long offer(List<InternalRow> rows) {
+      lock.lock();
+      try {
+        latest++;
+        pending.put(latest, rows);
+        arrived.signalAll();
+        return latest;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    long latest(long after) {
+      lock.lock();
+      try {
+        if (latest <= after) {
+          arrived.await(100, TimeUnit.MILLISECONDS);
+        }
+        return latest;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return latest;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    List<InternalRow> rows(long after, long upTo) {
+      lock.lock();
+      try {
+        List<InternalRow> rows = new ArrayList<>();
+        pending.subMap(after, false, upTo, true).values().forEach(rows::addAll);
+        return rows;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    void release(long upTo) {
+      lock.lock();
+      try {
+        pending.headMap(upTo, true).clear();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private record FeedTable(StructType schema, Feed feed) implements Table, SupportsRead {
     @Override
     public String name() {
-      return "spindrift-invocation";
+      return "spindrift-invocations";
     }
 
     @Override
@@ -72,17 +144,16 @@ public final class InvocationSource implements TableProvider {
 
         @Override
         public MicroBatchStream toMicroBatchStream(String checkpointLocation) {
-          return new InvocationStream(invocation, splits);
+          return new FeedStream(feed);
         }
       };
     }
   }
 
-
-  private static final class InvocationOffset extends Offset {
+  private static final class FeedOffset extends Offset {
     private final long value;
 
-    InvocationOffset(long value) {
+    FeedOffset(long value) {
       this.value = value;
     }
 
@@ -92,50 +163,37 @@ public final class InvocationSource implements TableProvider {
     }
   }
 
-  private static final class InvocationStream implements MicroBatchStream, SupportsTriggerAvailableNow {
-    private final String invocation;
-    private final int splits;
+  private static final class FeedStream implements MicroBatchStream {
+    private final Feed feed;
+    private long lastSeen;
 
-    InvocationStream(String invocation, int splits) {
-      this.invocation = invocation;
-      this.splits = splits;
+    FeedStream(Feed feed) {
+      this.feed = feed;
     }
 
     @Override
     public Offset initialOffset() {
-      return new InvocationOffset(0);
+      return new FeedOffset(0);
     }
 
     @Override
     public Offset latestOffset() {
-      return new InvocationOffset(1);
+      lastSeen = feed.latest(lastSeen);
+      return new FeedOffset(lastSeen);
     }
-
-    @Override
-    public Offset latestOffset(Offset start, ReadLimit limit) {
-      return new InvocationOffset(1);
-    }
-
-    @Override
-    public ReadLimit getDefaultReadLimit() {
-      return ReadLimit.allAvailable();
-    }
-
-    @Override
-    public void prepareForTriggerAvailableNow() {}
 
     @Override
     public Offset deserializeOffset(String json) {
-      return new InvocationOffset(Long.parseLong(json.trim()));
+      return new FeedOffset(Long.parseLong(json.trim()));
     }
 
     @Override
     public InputPartition[] planInputPartitions(Offset start, Offset end) {
-      List<InternalRow> rows = PENDING.getOrDefault(invocation, List.of());
-      if (((InvocationOffset) end).value <= ((InvocationOffset) start).value || rows.isEmpty()) {
+      List<InternalRow> rows = feed.rows(((FeedOffset) start).value, ((FeedOffset) end).value);
+      if (rows.isEmpty()) {
         return new InputPartition[0];
       }
-      int parts = Math.max(1, Math.min(splits, rows.size() / 500));
+      int parts = Math.max(1, Math.min(feed.splits, rows.size() / 500));
       List<InputPartition> partitions = new ArrayList<>();
       int per = (rows.size() + parts - 1) / parts;
       for (int from = 0; from < rows.size(); from += per) {
@@ -150,7 +208,9 @@ public final class InvocationSource implements TableProvider {
     }
 
     @Override
-    public void commit(Offset end) {}
+    public void commit(Offset end) {
+      feed.release(((FeedOffset) end).value);
+    }
 
     @Override
     public void stop() {}

@@ -13,6 +13,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -22,87 +27,180 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryException;
 import org.apache.spark.sql.streaming.Trigger;
-import org.apache.spark.storage.StorageLevel;
 
 /**
- * Runs the job over one batch as a Spark Structured Streaming micro-batch: an {@link InvocationSource} serving
- * exactly the batch's rows, the job's transformation, and a {@code foreachBatch} that stages the output (table
- * rows and rejects) through the sinks. The checkpoint is local and thrown away: what must survive lives in the
- * commit log. Nothing here writes to a table.
+ * Runs the job's Spark Structured Streaming query and feeds it one invocation at a time: each {@link #run} offers
+ * the batch's rows to an {@link InvocationSource} feed, the query's next micro-batch reads exactly those rows, and
+ * its {@code foreachBatch} stages the output (table rows and rejects) through the sinks. The query stays up across
+ * warm invocations (its planning and start-up are paid once per container); its checkpoint is local and
+ * disposable, because what must survive lives in the commit log. A failed batch stops the query; the next
+ * invocation starts a fresh one. Nothing here writes to a table.
  */
-final class MicroBatchRunner {
+final class MicroBatchRunner implements AutoCloseable {
+  private static final long BATCH_TIMEOUT_MINUTES = 14;
+
   private final SparkSession spark;
   private final StreamJob job;
   private final JobContext context;
+  private final String kind;
+  private final AtomicReference<Pending> current = new AtomicReference<>();
+  private Running running;
+  private volatile OutputSplit splitter;
 
   MicroBatchRunner(SparkSession spark, StreamJob job, JobContext context) {
     this.spark = spark;
     this.job = job;
     this.context = context;
+    this.kind = context.source().name();
   }
 
-  StagedBatch run(Batch batch, String txnId, Sink table, Sink rejects) {
+  /** One invocation waiting for its micro-batch. */
+  private record Pending(String txnId, Sink table, Sink rejects, Map<String, Long> timings, long offeredNanos,
+      CompletableFuture<StagedBatch> result) {}
+
+  /** The query and its feed. */
+  private record Running(StreamingQuery query, InvocationSource.Feed feed, String feedId, Path checkpoint) {}
+
+  synchronized StagedBatch run(Batch batch, String txnId, Sink table, Sink rejects, Map<String, Long> timings) {
+    long start = System.nanoTime();
     List<InternalRow> rows = new ArrayList<>(batch.size());
     for (SourceRecord record : batch.records()) {
       rows.add(record.toRow());
     }
-    SparkSession session = spark.newSession();
-    InvocationSource.register(txnId, rows);
-    Path checkpoint = null;
+    Running query = ensureRunning();
+    timings.merge("spark_start", ms(start), Long::sum);
+    Pending pending = new Pending(txnId, table, rejects, timings, System.nanoTime(), new CompletableFuture<>());
+    current.set(pending);
+    query.feed().offer(rows);
     try {
-      checkpoint = Files.createTempDirectory("spindrift-checkpoint-");
-      Dataset<Row> input = session.readStream()
-          .format(InvocationSource.class.getName())
-          .option("kind", batch.kind().name())
-          .option("invocation", txnId)
-          .option("splits", Integer.toString(spark.sparkContext().defaultParallelism()))
-          .load();
-      Dataset<Row> output = job.transform(input, context);
-      OutputSplit.check(output.schema());
-      AtomicReference<StagedBatch> staged = new AtomicReference<>();
-      VoidFunction2<Dataset<Row>, Long> stage = (df, id) -> staged.set(stage(df, txnId, table, rejects));
-      StreamingQuery query = output.writeStream()
-          .queryName("spindrift-" + txnId)
-          .outputMode(job.outputMode())
-          .option("checkpointLocation", checkpoint.toString())
-          .trigger(Trigger.AvailableNow())
-          .foreachBatch(stage)
-          .start();
-      query.awaitTermination();
-      StagedBatch result = staged.get();
-      return result != null ? result : new StagedBatch(StagedOutput.EMPTY, StagedOutput.EMPTY);
-    } catch (StreamingQueryException e) {
-      throw new IllegalStateException("The job failed on this batch: " + e.cause().getMessage(), e.cause());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("Could not start the micro-batch query", e);
+      return awaitResult(query, pending);
+    } catch (RuntimeException e) {
+      stopQuietly();
+      throw e;
     } finally {
-      InvocationSource.release(txnId);
-      deleteQuietly(checkpoint);
+      current.set(null);
     }
   }
 
-  private static StagedBatch stage(Dataset<Row> output, String txnId, Sink table, Sink rejects) {
-    if (!OutputSplit.hasRejects(output.schema())) {
-      return new StagedBatch(table.stage(txnId, OutputSplit.tableRows(output)), StagedOutput.EMPTY);
+  private StagedBatch awaitResult(Running query, Pending pending) {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(BATCH_TIMEOUT_MINUTES);
+    while (true) {
+      try {
+        return pending.result().get(200, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException notYet) {
+        if (!query.query().isActive()) {
+          Throwable cause = query.query().exception().isDefined() ? query.query().exception().get().cause() : null;
+          throw new IllegalStateException("The job failed on this batch: "
+              + (cause == null ? "the query stopped" : cause.getMessage()), cause);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("The micro-batch did not finish in " + BATCH_TIMEOUT_MINUTES + " minutes");
+        }
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while waiting for the micro-batch", e);
+      }
     }
-    Dataset<Row> cached = output.persist(StorageLevel.MEMORY_ONLY());
+  }
+
+  private Running ensureRunning() {
+    if (running != null && running.query().isActive()) {
+      return running;
+    }
+    stopQuietly();
+    String feedId = kind + "-" + UUID.randomUUID();
+    InvocationSource.Feed feed = InvocationSource.open(feedId, spark.sparkContext().defaultParallelism());
     try {
-      StagedOutput rows = table.stage(txnId, OutputSplit.tableRows(cached));
-      StagedOutput rejected = rejects.stage(txnId, OutputSplit.rejectRows(cached));
-      return new StagedBatch(rows, rejected);
-    } finally {
-      cached.unpersist(false);
+      Path checkpoint = Files.createTempDirectory("spindrift-checkpoint-");
+      SparkSession session = spark.newSession();
+      Dataset<Row> input = session.readStream()
+          .format(InvocationSource.class.getName())
+          .option("kind", kind)
+          .option("feed", feedId)
+          .load();
+      Dataset<Row> output = job.transform(input, context);
+      splitter = new OutputSplit(output.schema());
+      VoidFunction2<Dataset<Row>, Long> stage = (df, batchId) -> stageCurrent(df);
+      StreamingQuery query = output.writeStream()
+          .queryName("spindrift-" + feedId)
+          .outputMode(job.outputMode())
+          .option("checkpointLocation", checkpoint.toString())
+          .trigger(Trigger.ProcessingTime(0))
+          .foreachBatch(stage)
+          .start();
+      running = new Running(query, feed, feedId, checkpoint);
+      return running;
+    } catch (IOException e) {
+      InvocationSource.close(feedId);
+      throw new UncheckedIOException(e);
+    } catch (TimeoutException e) {
+      InvocationSource.close(feedId);
+      throw new IllegalStateException("Could not start the micro-batch query", e);
+    } catch (RuntimeException e) {
+      InvocationSource.close(feedId);
+      throw e;
     }
+  }
+
+  /** The foreachBatch body: stages the batch for the invocation that offered it. */
+  private void stageCurrent(Dataset<Row> df) {
+    Pending pending = current.get();
+    if (pending == null) {
+      throw new IllegalStateException("A micro-batch ran with no invocation waiting for it");
+    }
+    pending.timings().merge("spark_plan", ms(pending.offeredNanos()), Long::sum);
+    long stageStart = System.nanoTime();
+    try {
+      StagedBatch staged = stage(df, pending);
+      pending.timings().merge("spark_execute_and_stage", ms(stageStart), Long::sum);
+      pending.result().complete(staged);
+    } catch (RuntimeException e) {
+      pending.result().completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  /** Computes the batch's output with one Spark job, then stages table rows and rejects from the driver. */
+  private StagedBatch stage(Dataset<Row> output, Pending pending) {
+    long start = System.nanoTime();
+    List<InternalRow> rows = output.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
+    OutputSplit.Split split = splitter.split(rows, System.currentTimeMillis() * 1000);
+    pending.timings().merge("spark_execute", ms(start), Long::sum);
+    StagedOutput table = pending.table().stage(pending.txnId(), split.table());
+    StagedOutput rejected = pending.rejects().stage(pending.txnId(), split.rejects());
+    return new StagedBatch(table, rejected);
+  }
+
+  private void stopQuietly() {
+    Running stopping = running;
+    running = null;
+    if (stopping == null) {
+      return;
+    }
+    try {
+      stopping.query().stop();
+    } catch (TimeoutException | RuntimeException e) {
+      // the query is being replaced; a failure to stop it cleanly changes nothing durable
+    } finally {
+      InvocationSource.close(stopping.feedId());
+      deleteQuietly(stopping.checkpoint());
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    stopQuietly();
+  }
+
+  private static long ms(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
   }
 
   private static void deleteQuietly(Path dir) {
-    if (dir == null) {
-      return;
-    }
     try (Stream<Path> paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {

@@ -1,22 +1,21 @@
 package io.spindrift.runtime;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.current_timestamp;
-import static org.apache.spark.sql.functions.lit;
-
 import io.spindrift.event.SourceKind;
 import io.spindrift.job.JobContext;
+import io.spindrift.sink.StageRows;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Splits a job's output into the rows for the table (without Spindrift's {@code spindrift_*} columns) and the
- * rejected rows, shaped for the rejects table: lane, position, error, payload, time.
+ * Splits a job's computed output into the rows for the table (without Spindrift's {@code spindrift_*} columns)
+ * and the rejected rows, shaped for the rejects table: lane, position, error, payload, time.
  */
 final class OutputSplit {
   static final StructType REJECTS_SCHEMA = new StructType()
@@ -26,44 +25,69 @@ final class OutputSplit {
       .add("payload", DataTypes.BinaryType)
       .add("rejected_at", DataTypes.TimestampType);
 
-  private OutputSplit() {}
+  private final StructType tableSchema;
+  private final int[] tableColumns;
+  private final DataType[] tableTypes;
+  private final int reject;
+  private final int lane;
+  private final int position;
+  private final int payload;
 
-  static boolean hasRejects(StructType output) {
-    return Arrays.asList(output.fieldNames()).contains(JobContext.REJECT_COLUMN);
-  }
-
-  /** Fails fast when the job marks rejects but drops what a reject must carry. */
-  static void check(StructType output) {
+  /** Fails fast when the output cannot be split: no table column, or rejects without their source position. */
+  OutputSplit(StructType output) {
     List<String> names = Arrays.asList(output.fieldNames());
-    if (hasRejects(output)) {
-      for (String needed : List.of(SourceKind.LANE_COLUMN, SourceKind.POSITION_COLUMN)) {
-        if (!names.contains(needed)) {
-          throw new IllegalStateException("The job's output has " + JobContext.REJECT_COLUMN + " but not " + needed
-              + ": keep it so rejected records can be traced to their source");
-        }
-      }
-    }
-    if (names.stream().noneMatch(n -> !n.startsWith("spindrift_"))) {
+    List<StructField> kept = Arrays.stream(output.fields()).filter(f -> !f.name().startsWith("spindrift_")).toList();
+    if (kept.isEmpty()) {
       throw new IllegalStateException("The job's output has no column for the table (only spindrift_* columns)");
     }
+    this.tableSchema = new StructType(kept.toArray(StructField[]::new));
+    this.tableColumns = kept.stream().mapToInt(f -> names.indexOf(f.name())).toArray();
+    this.tableTypes = kept.stream().map(StructField::dataType).toArray(DataType[]::new);
+    this.reject = names.indexOf(JobContext.REJECT_COLUMN);
+    this.lane = names.indexOf(SourceKind.LANE_COLUMN);
+    this.position = names.indexOf(SourceKind.POSITION_COLUMN);
+    int payloadIndex = names.indexOf(JobContext.PAYLOAD_COLUMN);
+    this.payload = payloadIndex >= 0 && output.fields()[payloadIndex].dataType().equals(DataTypes.BinaryType)
+        ? payloadIndex : -1;
+    if (reject >= 0 && (lane < 0 || position < 0)) {
+      throw new IllegalStateException("The job's output has " + JobContext.REJECT_COLUMN + " but not "
+          + SourceKind.LANE_COLUMN + " and " + SourceKind.POSITION_COLUMN
+          + ": keep them so rejected records can be traced to their source");
+    }
   }
 
-  static Dataset<Row> tableRows(Dataset<Row> output) {
-    Dataset<Row> kept = hasRejects(output.schema()) ? output.filter(col(JobContext.REJECT_COLUMN).isNull()) : output;
-    Column[] columns = Arrays.stream(output.columns())
-        .filter(name -> !name.startsWith("spindrift_"))
-        .map(name -> col("`" + name + "`"))
-        .toArray(Column[]::new);
-    return kept.select(columns);
+  /** The output split in two; {@code nowMicros} stamps the rejects. */
+  Split split(List<InternalRow> output, long nowMicros) {
+    List<InternalRow> table = new ArrayList<>(output.size());
+    List<InternalRow> rejects = new ArrayList<>();
+    boolean identity = reject < 0 && tableColumns.length == tableSchema.size() && isIdentity();
+    for (InternalRow row : output) {
+      if (reject >= 0 && !row.isNullAt(reject)) {
+        rejects.add(new GenericInternalRow(new Object[] {
+            row.getUTF8String(lane).clone(), row.getUTF8String(position).clone(), row.getUTF8String(reject).clone(),
+            payload < 0 || row.isNullAt(payload) ? null : row.getBinary(payload), nowMicros}));
+      } else if (identity) {
+        table.add(row);
+      } else {
+        Object[] values = new Object[tableColumns.length];
+        for (int i = 0; i < tableColumns.length; i++) {
+          values[i] = row.isNullAt(tableColumns[i]) ? null : row.get(tableColumns[i], tableTypes[i]);
+        }
+        table.add(new GenericInternalRow(values));
+      }
+    }
+    return new Split(new StageRows(tableSchema, table), new StageRows(REJECTS_SCHEMA, rejects));
   }
 
-  static Dataset<Row> rejectRows(Dataset<Row> output) {
-    boolean hasPayload = Arrays.asList(output.columns()).contains(JobContext.PAYLOAD_COLUMN);
-    return output.filter(col(JobContext.REJECT_COLUMN).isNotNull()).select(
-        col(SourceKind.LANE_COLUMN).as("lane"),
-        col(SourceKind.POSITION_COLUMN).as("position"),
-        col(JobContext.REJECT_COLUMN).as("error"),
-        (hasPayload ? col(JobContext.PAYLOAD_COLUMN).cast("binary") : lit(null).cast("binary")).as("payload"),
-        current_timestamp().as("rejected_at"));
+  private boolean isIdentity() {
+    for (int i = 0; i < tableColumns.length; i++) {
+      if (tableColumns[i] != i) {
+        return false;
+      }
+    }
+    return true;
   }
+
+  /** The rows for the table and for the rejects table. */
+  record Split(StageRows table, StageRows rejects) {}
 }

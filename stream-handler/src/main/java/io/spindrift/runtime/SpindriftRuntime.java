@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * per-container instance the handlers use; {@link #create} builds an independent one (a "fresh container" in
  * tests, sharing only the JVM's SparkSession).
  */
-public final class SpindriftRuntime {
+public final class SpindriftRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("io.spindrift.invocation");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static volatile SpindriftRuntime container;
@@ -184,6 +184,13 @@ public final class SpindriftRuntime {
 
   public SparkSession spark() {
     return sparkSession(config);
+  }
+
+  /** Stops this runtime's queries (a container going away); the JVM's SparkSession stays. */
+  @Override
+  public synchronized void close() {
+    processors.values().forEach(BatchProcessor::close);
+    processors.clear();
   }
 
   /** Commit conflicts met by this runtime so far. */

@@ -44,7 +44,15 @@ public final class LocalRuntimeApi implements AutoCloseable {
    * @param errorType the {@code Lambda-Runtime-Function-Error-Type} header, if sent
    * @param nanoTime {@link System#nanoTime()} when it arrived
    */
-  public record Result(String requestId, Kind kind, String body, Optional<String> errorType, long nanoTime) {}
+  public record Result(String requestId, Kind kind, String body, Optional<String> errorType, long nanoTime) {
+    /**
+     * Whether the runtime found and initialised the handler: false for an init error and for the
+     * runtime client's own "Class not found" / "No public method" invocation errors.
+     */
+    public boolean handlerResolved() {
+      return kind != Kind.INIT_ERROR && !body.contains("\"Class not found: ") && !body.contains("No public method named");
+    }
+  }
 
   private final HttpServer server;
   private final ExecutorService executor = Executors.newCachedThreadPool(r -> {

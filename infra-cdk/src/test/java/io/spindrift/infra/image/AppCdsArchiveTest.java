@@ -70,7 +70,7 @@ class AppCdsArchiveTest {
       ImageScripts.stop(runtime);
       String output = Files.readString(log);
       assertThat(result).as("runtime output:%n%s", output).isPresent();
-      assertThat(result.get().kind()).as("runtime output:%n%s", output).isNotEqualTo(LocalRuntimeApi.Kind.INIT_ERROR);
+      assertThat(result.get().handlerResolved()).as("%s%nruntime output:%n%s", result.get(), output).isTrue();
       return new StartUp((result.get().nanoTime() - start) / 1_000_000, result.get(), output);
     } finally {
       Files.deleteIfExists(log);

@@ -19,8 +19,9 @@ import javax.tools.ToolProvider;
 /**
  * Builds a shaded jar shaped like stream-handler's {@code spindrift-lambda.jar}: a class named
  * {@code io.spindrift.handler.KinesisHandler} implementing {@code RequestHandler<KinesisEvent,
- * StreamsEventResponse>} plus aws-lambda-java-events inside the jar, as the shade plugin lays them
- * out. It reports every record whose data contains {@code "fail"} as a batch item failure. This
+ * StreamsEventResponse>} plus aws-lambda-java-events and its joda-time inside the jar, as the
+ * shade plugin lays them out (the runtime client's serializer needs joda-time to read a
+ * KinesisEvent). It reports every record whose data contains {@code "fail"} as a batch item failure. This
  * lets the image script, the CDS archive and the runtime client be tested before the real handler
  * exists; the same tests run against the real jar once it does.
  */
@@ -78,6 +79,7 @@ final class StandInHandlerJar {
       try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(tmp))) {
         addTree(out, classes);
         addJar(out, events);
+        addJar(out, jarOf(org.joda.time.DateTime.class));
       }
       Files.move(tmp, jar);
       return jar;

@@ -1,8 +1,10 @@
 package io.spindrift.sink.iceberg;
 
 import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.PendingPublish;
 import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.ContentFileParser;
 import org.apache.iceberg.DataFile;
@@ -43,11 +46,10 @@ import org.apache.iceberg.shaded.com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.iceberg.spark.SparkSchemaUtil;
 import org.apache.iceberg.spark.data.SparkParquetWriters;
 import org.apache.iceberg.util.SnapshotUtil;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.functions;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -83,16 +85,16 @@ public final class IcebergSink implements Sink {
   }
 
   @Override
-  public StagedOutput stage(String txnId, Dataset<Row> rows) {
-    Table table = tableFor(rows.schema());
-    Dataset<Row> aligned = alignToTable(table, rows);
-    List<InternalRow> collected = aligned.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
-    if (collected.isEmpty()) {
+  public StagedOutput stage(String txnId, StageRows rows) {
+    if (rows.isEmpty()) {
       return StagedOutput.EMPTY;
     }
-    DataFile file = writeDataFile(table, txnId, aligned.schema(), collected);
+    Table table = tableFor(rows.schema());
+    StructType tableType = SparkSchemaUtil.convert(table.schema());
+    List<InternalRow> aligned = align(rows, tableType);
+    DataFile file = writeDataFile(table, txnId, tableType, aligned);
     String document = stageDocument(table.spec(), List.of(file));
-    return new StagedOutput(storeStage(table, txnId, document), collected.size());
+    return new StagedOutput(storeStage(table, txnId, document), aligned.size());
   }
 
   private Table tableFor(StructType outputSchema) {
@@ -124,26 +126,53 @@ public final class IcebergSink implements Sink {
       return catalog.buildTable(id, schema).withPartitionSpec(partitioning)
           .withProperty(TableProperties.FORMAT_VERSION, "2")
           .withProperty(TableProperties.DEFAULT_FILE_FORMAT, "parquet")
+          // a commit every few seconds: keep the metadata log short (snapshots need expiry as maintenance)
+          .withProperty(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true")
+          .withProperty(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "20")
           .create();
     } catch (AlreadyExistsException raced) {
       return catalog.loadTable(id);
     }
   }
 
-  /** Orders the output columns as the table does; a column the table lacks is an error naming it. */
-  private Dataset<Row> alignToTable(Table table, Dataset<Row> rows) {
-    List<String> outputColumns = Arrays.asList(rows.columns());
-    for (String column : outputColumns) {
-      if (table.schema().findField(column) == null) {
-        throw new IllegalStateException("Column '" + column + "' of the job's output is not in table " + id
-            + " (columns: " + table.schema().columns().stream().map(f -> f.name()).toList() + ")");
+  /**
+   * Orders each row's values as the table's columns (nulls for table columns the output lacks). A column the table
+   * lacks, or whose type differs from the table's, is an error naming it.
+   */
+  private List<InternalRow> align(StageRows rows, StructType tableType) {
+    StructType output = rows.schema();
+    for (StructField field : output.fields()) {
+      if (!Arrays.asList(tableType.fieldNames()).contains(field.name())) {
+        throw new IllegalStateException("Column '" + field.name() + "' of the job's output is not in table " + id
+            + " (columns: " + String.join(", ", tableType.fieldNames()) + ")");
       }
     }
-    List<Column> columns = new ArrayList<>();
-    table.schema().columns().forEach(field -> columns.add(outputColumns.contains(field.name())
-        ? functions.col(field.name())
-        : functions.lit(null).cast(SparkSchemaUtil.convert(field.type())).as(field.name())));
-    return rows.select(columns.toArray(Column[]::new));
+    int[] source = new int[tableType.size()];
+    DataType[] types = new DataType[tableType.size()];
+    boolean identity = tableType.size() == output.size();
+    for (int i = 0; i < tableType.size(); i++) {
+      StructField column = tableType.fields()[i];
+      source[i] = Arrays.asList(output.fieldNames()).indexOf(column.name());
+      types[i] = column.dataType();
+      if (source[i] >= 0 && !output.fields()[source[i]].dataType().sameType(column.dataType())) {
+        throw new IllegalStateException("Column '" + column.name() + "' of the job's output has type "
+            + output.fields()[source[i]].dataType().simpleString() + " but table " + id + " has "
+            + column.dataType().simpleString());
+      }
+      identity &= source[i] == i;
+    }
+    if (identity) {
+      return rows.rows();
+    }
+    List<InternalRow> aligned = new ArrayList<>(rows.rows().size());
+    for (InternalRow row : rows.rows()) {
+      Object[] values = new Object[source.length];
+      for (int i = 0; i < source.length; i++) {
+        values[i] = source[i] < 0 || row.isNullAt(source[i]) ? null : row.get(source[i], types[i]);
+      }
+      aligned.add(new GenericInternalRow(values));
+    }
+    return aligned;
   }
 
   private DataFile writeDataFile(Table table, String txnId, StructType sparkType, List<InternalRow> rows) {
@@ -222,30 +251,54 @@ public final class IcebergSink implements Sink {
   }
 
   @Override
-  public boolean publish(StagedOutput staged, CommitTag tag) {
-    if (staged.isEmpty()) {
-      return false;
+  public List<Long> publish(List<PendingPublish> pending) {
+    if (pending.stream().allMatch(p -> p.ref() == null)) {
+      return List.of();
     }
-    Table table = catalog.loadTable(id);
-    if (contains(SnapshotUtil.currentAncestors(table), tag.app(), tag.seq())) {
-      return false;
-    }
-    AppendFiles append = table.newFastAppend();
-    readStage(table, staged.ref()).forEach(append::appendFile);
-    append.set(CommitTag.APP, tag.app())
-        .set(CommitTag.SEQ, Long.toString(tag.seq()))
-        .set(CommitTag.TXN_ID, tag.txnId())
-        .set(CommitTag.LANES, tag.lanes());
-    append.validateWith(new NotYetPublished(tag));
-    try {
-      append.commit();
-      return true;
-    } catch (ValidationException alreadyThere) {
-      if (contains(SnapshotUtil.currentAncestors(catalog.loadTable(id)), tag.app(), tag.seq())) {
-        return false;
+    String app = pending.get(0).tag().app();
+    for (int attempt = 1; ; attempt++) {
+      Table current = refreshedTable();
+      long held = lastPublished(SnapshotUtil.currentAncestors(current), app);
+      List<PendingPublish> todo = pending.stream().filter(p -> p.tag().seq() > held && p.ref() != null).toList();
+      if (todo.isEmpty()) {
+        return List.of();
       }
-      throw alreadyThere;
+      AppendFiles append = current.newFastAppend();
+      todo.forEach(p -> readStage(current, p.ref()).forEach(append::appendFile));
+      tag(append, todo);
+      long first = todo.get(0).tag().seq();
+      append.validateWith(new NotYetPublished(app, first));
+      try {
+        append.commit();
+        return todo.stream().map(p -> p.tag().seq()).toList();
+      } catch (ValidationException published) {
+        // another container published some of these meanwhile: publish what is left
+        if (attempt >= 10) {
+          throw published;
+        }
+      }
     }
+  }
+
+  private static void tag(AppendFiles append, List<PendingPublish> todo) {
+    CommitTag first = todo.get(0).tag();
+    CommitTag last = todo.get(todo.size() - 1).tag();
+    append.set(CommitTag.APP, first.app())
+        .set(CommitTag.SEQ, Long.toString(last.seq()))
+        .set(CommitTag.FIRST_SEQ, Long.toString(first.seq()))
+        .set(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")))
+        .set(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
+  }
+
+  private Table refreshedTable() {
+    Table known = table;
+    if (known == null) {
+      known = catalog.loadTable(id);
+      table = known;
+    } else {
+      known.refresh();
+    }
+    return known;
   }
 
   @Override
@@ -257,19 +310,31 @@ public final class IcebergSink implements Sink {
     }
   }
 
+  /** The highest seq of {@code app} the ancestry holds (0 for none): the newest snapshot the app made. */
+  static long lastPublished(Iterable<Snapshot> ancestry, String app) {
+    for (Snapshot snapshot : ancestry) {
+      Map<String, String> summary = snapshot.summary();
+      if (summary != null && app.equals(summary.get(CommitTag.APP))) {
+        return Long.parseLong(summary.get(CommitTag.SEQ));
+      }
+    }
+    return 0;
+  }
+
   /**
-   * Walks back from the newest snapshot until the app's commit {@code seq} is found, or an older commit of the
-   * same app shows it is not there (an app publishes its commits in seq order).
+   * Walks back from the newest snapshot until a snapshot of the app covers {@code seq}, or an older one shows
+   * it is not there (an app's commits reach the table in seq order).
    */
   static boolean contains(Iterable<Snapshot> ancestry, String app, long seq) {
     for (Snapshot snapshot : ancestry) {
       Map<String, String> summary = snapshot.summary();
       if (summary != null && app.equals(summary.get(CommitTag.APP))) {
-        long published = Long.parseLong(summary.get(CommitTag.SEQ));
-        if (published == seq) {
+        long last = Long.parseLong(summary.get(CommitTag.SEQ));
+        long first = Long.parseLong(summary.getOrDefault(CommitTag.FIRST_SEQ, summary.get(CommitTag.SEQ)));
+        if (seq >= first && seq <= last) {
           return true;
         }
-        if (published < seq) {
+        if (last < seq) {
           return false;
         }
       }
@@ -277,16 +342,19 @@ public final class IcebergSink implements Sink {
     return false;
   }
 
-  /** Fails the append, on any commit attempt, when the ancestry already holds the commit. */
-  private record NotYetPublished(CommitTag tag) implements SnapshotAncestryValidator {
+  /**
+   * Fails the append, on any commit attempt (Iceberg re-validates after a concurrent commit), when the table
+   * already holds {@code first} or a later commit of the app.
+   */
+  private record NotYetPublished(String app, long first) implements SnapshotAncestryValidator {
     @Override
     public boolean validate(Iterable<Snapshot> ancestry) {
-      return !contains(ancestry, tag.app(), tag.seq());
+      return lastPublished(ancestry, app) < first;
     }
 
     @Override
     public String errorMessage() {
-      return "Commit " + tag.app() + "/" + tag.seq() + " is already published";
+      return "Commits of " + app + " from seq " + first + " on were published concurrently";
     }
   }
 }
