@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
@@ -40,7 +41,7 @@ import org.apache.spark.sql.streaming.Trigger;
 final class MicroBatchRunner implements AutoCloseable {
   private static final long BATCH_TIMEOUT_MINUTES = 14;
 
-  private final SparkSession spark;
+  private final Supplier<SparkSession> sessions;
   private final StreamJob job;
   private final JobContext context;
   private final String kind;
@@ -48,8 +49,8 @@ final class MicroBatchRunner implements AutoCloseable {
   private Running running;
   private volatile OutputSplit splitter;
 
-  MicroBatchRunner(SparkSession spark, StreamJob job, JobContext context) {
-    this.spark = spark;
+  MicroBatchRunner(Supplier<SparkSession> sessions, StreamJob job, JobContext context) {
+    this.sessions = sessions;
     this.job = job;
     this.context = context;
     this.kind = context.source().name();
@@ -113,10 +114,10 @@ final class MicroBatchRunner implements AutoCloseable {
     }
     stopQuietly();
     String feedId = kind + "-" + UUID.randomUUID();
-    InvocationSource.Feed feed = InvocationSource.open(feedId, spark.sparkContext().defaultParallelism());
+    SparkSession session = sessions.get();
+    InvocationSource.Feed feed = InvocationSource.open(feedId, session.sparkContext().defaultParallelism());
     try {
       Path checkpoint = Files.createTempDirectory("spindrift-checkpoint-");
-      SparkSession session = spark.newSession();
       Dataset<Row> input = session.readStream()
           .format(InvocationSource.class.getName())
           .option("kind", kind)

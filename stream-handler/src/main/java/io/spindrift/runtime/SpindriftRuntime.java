@@ -42,14 +42,15 @@ public final class SpindriftRuntime implements AutoCloseable {
   private final Catalog catalog;
   private final Faults faults = new Faults();
   private final Map<SourceKind, BatchProcessor> processors = new EnumMap<>(SourceKind.class);
+  private final SparkSession session;
 
   private SpindriftRuntime(SpindriftConfig config) {
     this.config = config;
     this.job = JobLoader.load(config);
     this.sinkSpec = effectiveSink(config, job);
-    SparkSession session = sparkSession(config);
     this.log = new CommitLog(AwsClients.dynamoDb(config), config.get(Setting.COMMIT_TABLE));
     log.ensureTable();
+    this.session = newSession();
     this.catalog = CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME), catalogSettings(config).properties(),
         session.sparkContext().hadoopConfiguration());
   }
@@ -100,15 +101,21 @@ public final class SpindriftRuntime implements AutoCloseable {
           .config("spark.sql.session.timeZone", "UTC")
           .config("spark.sql.adaptive.enabled", "false")
           .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
-      String catalogName = config.get(Setting.CATALOG_NAME);
-      builder.config("spark.sql.catalog." + catalogName, "org.apache.iceberg.spark.SparkCatalog");
-      // other containers publish to the same tables: never answer a query from a stale cached snapshot
-      builder.config("spark.sql.catalog." + catalogName + ".cache-enabled", "false");
-      catalogSettings(config).properties()
-          .forEach((key, value) -> builder.config("spark.sql.catalog." + catalogName + "." + key, value));
       spark = builder.getOrCreate();
     }
     return spark;
+  }
+
+  /** A session of the JVM's SparkSession with this runtime's Iceberg catalog (runtimes may differ in endpoints). */
+  SparkSession newSession() {
+    SparkSession session = sparkSession(config).newSession();
+    String catalogName = config.get(Setting.CATALOG_NAME);
+    session.conf().set("spark.sql.catalog." + catalogName, "org.apache.iceberg.spark.SparkCatalog");
+    // other containers publish to the same tables: never answer a query from a stale cached snapshot
+    session.conf().set("spark.sql.catalog." + catalogName + ".cache-enabled", "false");
+    catalogSettings(config).properties()
+        .forEach((key, value) -> session.conf().set("spark.sql.catalog." + catalogName + "." + key, value));
+    return session;
   }
 
   /** Runs one batch through the exactly-once protocol and logs one structured line about it. */
@@ -123,7 +130,7 @@ public final class SpindriftRuntime implements AutoCloseable {
     return processors.computeIfAbsent(kind, k -> {
       Sink table = new IcebergSink(catalog, sinkSpec, config.stageLocation());
       Sink rejects = new IcebergSink(catalog, SinkSpec.iceberg(rejectsTable()), config.stageLocation());
-      MicroBatchRunner runner = new MicroBatchRunner(sparkSession(config), job, new JobContext(config.app(), k));
+      MicroBatchRunner runner = new MicroBatchRunner(this::newSession, job, new JobContext(config.app(), k));
       return new BatchProcessor(config.app(), log, runner, table, rejects, faults,
           config.getInt(Setting.MAX_COMMIT_ATTEMPTS));
     });
@@ -182,8 +189,9 @@ public final class SpindriftRuntime implements AutoCloseable {
     return catalog;
   }
 
+  /** This runtime's Spark session, whose catalog reaches the runtime's tables. */
   public SparkSession spark() {
-    return sparkSession(config);
+    return session;
   }
 
   /** Stops this runtime's queries (a container going away); the JVM's SparkSession stays. */
