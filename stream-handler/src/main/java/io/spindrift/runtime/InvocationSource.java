@@ -38,7 +38,7 @@ public final class InvocationSource implements TableProvider {
   private static final Map<String, Feed> FEEDS = new ConcurrentHashMap<>();
 
   static Feed open(String id, int splits) {
-    Feed feed = new Feed(splits);
+    Feed feed = new Feed(id, splits);
     FEEDS.put(id, feed);
     return feed;
   }
@@ -67,10 +67,12 @@ public final class InvocationSource implements TableProvider {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private final NavigableMap<Long, List<InternalRow>> pending = new TreeMap<>();
+    private final String id;
     private final int splits;
     private long latest;
 
-    Feed(int splits) {
+    Feed(String id, int splits) {
+      this.id = id;
       this.splits = splits;
     }
 
@@ -189,15 +191,17 @@ public final class InvocationSource implements TableProvider {
 
     @Override
     public InputPartition[] planInputPartitions(Offset start, Offset end) {
-      List<InternalRow> rows = feed.rows(((FeedOffset) start).value, ((FeedOffset) end).value);
-      if (rows.isEmpty()) {
+      long after = ((FeedOffset) start).value;
+      long upTo = ((FeedOffset) end).value;
+      int size = feed.rows(after, upTo).size();
+      if (size == 0) {
         return new InputPartition[0];
       }
-      int parts = Math.max(1, Math.min(feed.splits, rows.size() / 500));
+      int parts = Math.max(1, Math.min(feed.splits, size / 500));
       List<InputPartition> partitions = new ArrayList<>();
-      int per = (rows.size() + parts - 1) / parts;
-      for (int from = 0; from < rows.size(); from += per) {
-        partitions.add(new RowsPartition(new ArrayList<>(rows.subList(from, Math.min(rows.size(), from + per)))));
+      int per = (size + parts - 1) / parts;
+      for (int from = 0; from < size; from += per) {
+        partitions.add(new RowsPartition(feed.id, after, upTo, from, Math.min(size, from + per)));
       }
       return partitions.toArray(InputPartition[]::new);
     }
@@ -220,7 +224,12 @@ public final class InvocationSource implements TableProvider {
   private static final class RowsReaderFactory implements PartitionReaderFactory {
     @Override
     public PartitionReader<InternalRow> createReader(InputPartition partition) {
-      List<InternalRow> rows = ((RowsPartition) partition).rows();
+      RowsPartition slice = (RowsPartition) partition;
+      Feed feed = FEEDS.get(slice.feedId());
+      if (feed == null) {
+        throw new IllegalStateException("Invocation feed " + slice.feedId() + " is closed");
+      }
+      List<InternalRow> rows = feed.rows(slice.after(), slice.upTo()).subList(slice.from(), slice.to());
       return new PartitionReader<>() {
         private int index = -1;
 
@@ -240,6 +249,9 @@ public final class InvocationSource implements TableProvider {
     }
   }
 
-  /** The rows travel inside the partition: the source needs no shared storage. */
-  private record RowsPartition(List<InternalRow> rows) implements InputPartition {}
+  /**
+   * A slice of a feed's rows, read in this JVM: Spindrift runs Spark in local mode inside one function, so the
+   * rows are never serialized to reach a task.
+   */
+  private record RowsPartition(String feedId, long after, long upTo, int from, int to) implements InputPartition {}
 }
