@@ -6,7 +6,8 @@
 #     (image/prepare-image.sh --in-base-image; needs Docker, as cdk deploy does to build the image);
 #  4. runs cdk from infra-cdk/ with notices and telemetry off.
 # Environment: SPINDRIFT_SKIP_BUILD=1 skips step 2 (classes already built), SPINDRIFT_SKIP_IMAGE=1
-# skips step 3 (image/build/task already prepared).
+# skips step 3 (image/build/task already prepared), SPINDRIFT_TRAINING_STACK_ENV=FILE trains the CDS
+# archive against a running local stack (prepare-image.sh --stack-env FILE) for a fuller archive.
 set -euo pipefail
 CDK_CLI_VERSION=2.1148.1   # a 2.x CLI reads the cloud assembly of aws-cdk-lib 2.263.0 (schema 54)
 
@@ -32,7 +33,7 @@ build_app() {
 
 prepare_image() {
   [[ "${SPINDRIFT_SKIP_IMAGE:-}" == 1 ]] && return
-  "$module_dir/image/prepare-image.sh" --in-base-image
+  "$module_dir/image/prepare-image.sh" --in-base-image ${SPINDRIFT_TRAINING_STACK_ENV:+--stack-env "$SPINDRIFT_TRAINING_STACK_ENV"}
 }
 
 [[ $# -gt 0 ]] || set -- synth

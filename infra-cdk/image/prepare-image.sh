@@ -9,6 +9,11 @@
 # --in-base-image), receives an AWS-shaped Kinesis event from a local Runtime API, and the JVM
 # writes the classes it loaded at exit (-XX:ArchiveClassesAtExit).
 #
+# With --stack-env (endpoints of a running local stack) the training run goes the whole way: the
+# handler commits the batch (Spark, Iceberg, DynamoDB and S3 clients all loaded), so the archive
+# covers the first invocation, not only start-up. Without it every AWS endpoint is unreachable and
+# the archive stops at the handler's first AWS call.
+#
 # A CDS archive is only accepted by the JVM build that wrote it. Without --in-base-image the
 # archive is trained with this machine's java: right for testing here, ignored (with a warning,
 # harmlessly) by the image's JVM. For an image you deploy, run with --in-base-image on a machine
@@ -25,6 +30,9 @@ java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 runtime_lib="$module_dir/target/lambda-runtime"
 fixture_classes="$module_dir/target/classes"
 training_env="$image_dir/training/training.env"
+stack_env=""
+stack_overrides=()
+training_outcome=""
 event="$image_dir/training/kinesis-event.json"
 handler="io.spindrift.handler.KinesisHandler::handleRequest"
 train=true
@@ -39,6 +47,10 @@ usage: $(basename "$0") [options]
   --java PATH          java for the local training run (default: \$JAVA_HOME/bin/java or java)
   --runtime-lib DIR    runtime interface client jars for the local run (default: infra-cdk/target/lambda-runtime)
   --training-env FILE  KEY=VALUE environment of the training run (default: image/training/training.env)
+  --stack-env FILE     KEY=VALUE settings of a running local stack, layered over the training env:
+                       SPINDRIFT_S3_ENDPOINT, SPINDRIFT_DYNAMODB_ENDPOINT, SPINDRIFT_ACCESS_KEY,
+                       SPINDRIFT_SECRET_KEY (and any other SPINDRIFT_*). The script creates
+                       SPINDRIFT_BUCKET, trains as a fresh app, and fails unless the batch commits.
   --event FILE         event for the training run (default: image/training/kinesis-event.json)
   --handler STRING     handler of the training run (default: $handler)
   --timeout SECONDS    longest wait for the training invocation (default: $timeout_s)
@@ -57,6 +69,7 @@ while [[ $# -gt 0 ]]; do
     --java) java="$2"; shift 2 ;;
     --runtime-lib) runtime_lib="$2"; shift 2 ;;
     --training-env) training_env="$2"; shift 2 ;;
+    --stack-env) stack_env="$2"; shift 2 ;;
     --event) event="$2"; shift 2 ;;
     --handler) handler="$2"; shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
@@ -94,6 +107,42 @@ ensure_fixture_built() {
   note "building infra-cdk (local Runtime API, runtime interface client jars)"
   (cd "$repo_dir" && flock /tmp/spindrift-mvn.lock mvn -B --no-transfer-progress -q -pl infra-cdk process-classes) \
     || die "could not build infra-cdk"
+}
+
+# The value of one setting of the training run: the training env, then the stack env over it.
+training_setting() {
+  (
+    set -a
+    # shellcheck disable=SC1090
+    source "$training_env"
+    # shellcheck disable=SC1090
+    [[ -z "$stack_env" ]] || source "$stack_env"
+    printf '%s' "${!1:-}"
+  )
+}
+
+# Checks the stack settings, creates the bucket the runtime expects (it never creates one) and picks
+# a fresh app name, so that a stack which saw an earlier training run still commits a new batch
+# instead of answering a duplicate. Sets training_app and stack_overrides: the app, and the stack's
+# keys also as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, because the Iceberg catalog's DynamoDB client
+# takes the default credential chain, not SPINDRIFT_ACCESS_KEY.
+prepare_stack() {
+  [[ -f "$stack_env" ]] || die "--stack-env file not found: $stack_env"
+  local key s3 bucket status
+  for key in SPINDRIFT_S3_ENDPOINT SPINDRIFT_DYNAMODB_ENDPOINT SPINDRIFT_ACCESS_KEY SPINDRIFT_SECRET_KEY; do
+    [[ -n "$(training_setting "$key")" ]] || die "$stack_env sets no $key: the training run would reach for AWS"
+  done
+  s3=$(training_setting SPINDRIFT_S3_ENDPOINT)
+  bucket=$(training_setting SPINDRIFT_BUCKET)
+  bucket=${bucket:-spindrift}
+  status=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT "$s3/$bucket") \
+    || die "cannot reach SPINDRIFT_S3_ENDPOINT=$s3 from $stack_env: is the local stack running?"
+  [[ "$status" == 200 || "$status" == 409 ]] \
+    || die "creating the bucket $bucket at SPINDRIFT_S3_ENDPOINT=$s3 failed with HTTP $status"
+  training_app="$(training_setting SPINDRIFT_APP)-$(date +%s)-$$"
+  stack_overrides=("SPINDRIFT_APP=$training_app" "AWS_ACCESS_KEY_ID=$(training_setting SPINDRIFT_ACCESS_KEY)"
+    "AWS_SECRET_ACCESS_KEY=$(training_setting SPINDRIFT_SECRET_KEY)")
+  note "training against the local stack in $stack_env as app $training_app (bucket $bucket)"
 }
 
 base_image() {
@@ -134,6 +183,11 @@ train_locally() {
     set -a
     # shellcheck disable=SC1090
     source "$training_env"
+    if [[ -n "$stack_env" ]]; then
+      # shellcheck disable=SC1090
+      source "$stack_env"
+      export "${stack_overrides[@]}"
+    fi
     set +a
     export AWS_LAMBDA_RUNTIME_API="127.0.0.1:$port" _HANDLER="$handler" LAMBDA_TASK_ROOT="$out/task" \
       AWS_LAMBDA_EXEC_WRAPPER="$out/task/bin/spindrift-java" SPINDRIFT_RUNTIME_LIB="$runtime_lib" SPINDRIFT_JAVA="$java" \
@@ -144,17 +198,22 @@ train_locally() {
   finish_training "$runtime_pid" "kill -TERM $runtime_pid"
   "$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.vm.version = /trained.jvm=/p' >"$out/task/cds/archive.properties"
   echo "trained.where=local" >>"$out/task/cds/archive.properties"
+  echo "trained.invocation=$training_outcome" >>"$out/task/cds/archive.properties"
 }
 
 train_in_base_image() {
   command -v docker >/dev/null && docker info >/dev/null 2>&1 \
     || die "--in-base-image needs a running Docker engine (docker info failed)"
-  local image name="spindrift-cds-training-$$"
+  local image name="spindrift-cds-training-$$" stack_args=() setting
   image=$(base_image)
+  if [[ -n "$stack_env" ]]; then
+    stack_args=(--env-file "$stack_env")
+    for setting in "${stack_overrides[@]}"; do stack_args+=(-e "$setting"); done
+  fi
   start_runtime_api
   docker run --rm --name "$name" --network host \
     -v "$out/task:/var/task" \
-    --env-file "$training_env" \
+    --env-file "$training_env" "${stack_args[@]}" \
     -e AWS_LAMBDA_RUNTIME_API="127.0.0.1:$port" \
     -e AWS_LAMBDA_EXEC_WRAPPER=/var/task/bin/spindrift-java \
     -e JAVA_TOOL_OPTIONS="-XX:ArchiveClassesAtExit=/var/task/cds/spindrift.jsa" \
@@ -162,11 +221,17 @@ train_in_base_image() {
   local runtime_pid=$!
   finish_training "$runtime_pid" "docker stop --time 120 $name"
   { echo "trained.jvm=$(docker run --rm --entrypoint /var/lang/bin/java "$image" -XshowSettings:properties -version 2>&1 \
-      | sed -n 's/^ *java.vm.version = //p')"; echo "trained.where=$image"; } >"$out/task/cds/archive.properties"
+      | sed -n 's/^ *java.vm.version = //p')"; echo "trained.where=$image"
+    echo "trained.invocation=$training_outcome"; } >"$out/task/cds/archive.properties"
+}
+
+# Whether a response file reports no failed records: with a local stack, the batch committed.
+committed() {
+  python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("batchItemFailures") == [] else 1)' "$1"
 }
 
 # Waits for the training invocation, stops the runtime (the JVM writes the archive as it exits)
-# and the Runtime API.
+# and the Runtime API. Sets training_outcome.
 finish_training() {
   local runtime_pid="$1" stop="$2" result
   result=$(await_result "$runtime_pid")
@@ -181,9 +246,20 @@ finish_training() {
     *-error.json) if grep -qE '"Class not found: |No public method named' "$result"; then
          die "the runtime could not find the handler $handler in the jar: $(cat "$result")"
        fi
+       if [[ -n "$stack_env" ]]; then
+         tail -30 "$work/runtime.log" >&2
+         die "the training invocation failed against the local stack in $stack_env, so the archive would miss the commit path: $(head -c 400 "$result")"
+       fi
+       training_outcome="failed at the first AWS call (no local stack)"
        note "the training invocation returned an error (expected without a local stack; see training.env):"
        note "  $(head -c 400 "$result")" ;;
-    *) note "the training invocation returned: $(head -c 200 "$result")" ;;
+    *) if [[ -n "$stack_env" ]]; then
+         committed "$result" || die "the training batch did not commit on the local stack: $(head -c 400 "$result")"
+         training_outcome="committed a batch on a local stack"
+       else
+         training_outcome="answered without a local stack"
+       fi
+       note "the training invocation returned: $(head -c 200 "$result")" ;;
   esac
   [[ -s "$out/task/cds/spindrift.jsa" ]] || { tail -30 "$work/runtime.log" >&2; die "no CDS archive was written"; }
   rm -rf "$work"
@@ -193,6 +269,7 @@ check_jar
 lay_out
 if $train; then
   ensure_fixture_built
+  [[ -z "$stack_env" ]] || prepare_stack
   if $in_base_image; then train_in_base_image; else train_locally; fi
 fi
 note "image contents in $out/task ($(du -sh "$out/task" | cut -f1)):"

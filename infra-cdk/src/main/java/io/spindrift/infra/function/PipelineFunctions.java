@@ -36,7 +36,12 @@ public final class PipelineFunctions extends Construct {
   public static final String KINESIS_HANDLER = "io.spindrift.handler.KinesisHandler::handleRequest";
   /** Handler string of the MSK handler inside the image. */
   public static final String MSK_HANDLER = "io.spindrift.handler.MskHandler::handleRequest";
-  /** Handler string of the fan-out child executor inside the image. */
+  /**
+   * Handler string of the fan-out child executor. Not in the handler jar yet: the class arrives with
+   * fan-out (DESIGN §8), which is not built. The function is deployed ahead of it so that the roles,
+   * grants and {@code SPINDRIFT_FANOUT_FUNCTION} are in place; until then nothing invokes it, and an
+   * invocation would fail with the runtime's "Class not found". Do not point it at another class.
+   */
   public static final String CHILD_EXECUTOR_HANDLER = "io.spindrift.fanout.ChildExecutorHandler::handleRequest";
 
   private final PipelineConfig config;

@@ -16,10 +16,13 @@ import java.util.Optional;
  * wait for it (that build is waiting for this test): the lock's holder is looked up in
  * /proc/locks, and when it is one of this process's ancestors the nested build runs under the
  * lock it already holds. {@code -Dspindrift.handler.jar=PATH} points at another jar;
- * {@code -Dspindrift.handler.build=false} never builds.
+ * {@code -Dspindrift.handler.build=false} never builds, and is the only way the real-handler tests
+ * skip: a build that fails or writes no jar fails them.
  */
 final class HandlerJar {
   static final Path BUILD_LOCK = Path.of("/tmp/spindrift-mvn.lock");
+  /** Why a real-handler test was skipped: building the jar was turned off. */
+  static final String SKIPPED = "no real handler jar and -Dspindrift.handler.build=false: see the [HandlerJar] line";
 
   private HandlerJar() {}
 
@@ -32,7 +35,7 @@ final class HandlerJar {
     return override != null ? Path.of(override) : repoRoot().resolve("stream-handler/target/spindrift-lambda.jar");
   }
 
-  /** The jar, built first if missing; empty (with the reason printed) if the build produces none. */
+  /** The jar, built first if missing; empty (with the reason printed) only if building is turned off. */
   static Optional<Path> locateOrBuild() {
     Path jar = path();
     if (Files.isRegularFile(jar)) {
@@ -43,12 +46,11 @@ final class HandlerJar {
       return Optional.empty();
     }
     build();
-    if (Files.isRegularFile(jar)) {
-      return Optional.of(jar);
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("the stream-handler build succeeded but produced no " + jar
+          + ": its shade plugin must write target/spindrift-lambda.jar");
     }
-    System.out.println("[HandlerJar] the stream-handler build succeeded but produced no " + jar
-        + ": its shade plugin must write target/spindrift-lambda.jar");
-    return Optional.empty();
+    return Optional.of(jar);
   }
 
   private static void build() {

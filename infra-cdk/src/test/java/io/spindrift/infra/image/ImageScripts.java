@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +35,27 @@ final class ImageScripts {
 
   static Path trainingEvent() {
     return imageDir().resolve("training/kinesis-event.json");
+  }
+
+  /** The CDS training run's settings, {@code image/training/training.env}. */
+  static Map<String, String> trainingEnv() {
+    return readEnv(imageDir().resolve("training/training.env"));
+  }
+
+  /** A file of KEY=VALUE lines ({@code #} comments and blank lines ignored), in file order. */
+  static Map<String, String> readEnv(Path file) {
+    try {
+      Map<String, String> env = new LinkedHashMap<>();
+      for (String line : Files.readAllLines(file)) {
+        int eq = line.indexOf('=');
+        if (!line.isBlank() && !line.startsWith("#") && eq > 0) {
+          env.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+        }
+      }
+      return env;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** A finished process: exit code and combined output. */

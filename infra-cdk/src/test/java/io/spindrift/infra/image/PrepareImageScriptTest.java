@@ -44,6 +44,18 @@ class PrepareImageScriptTest {
   }
 
   @Test
+  void refusesAStackEnvThatWouldLetTheTrainingRunReachForAws(@TempDir Path dir) throws IOException {
+    Path stackEnv = Files.writeString(dir.resolve("stack.env"), "SPINDRIFT_S3_ENDPOINT=http://127.0.0.1:9\n");
+    Path jar = PreparedImage.standInTask().resolve("lib/spindrift-lambda.jar");
+
+    ImageScripts.Run run = ImageScripts.prepareImage(List.of("--jar", jar.toString(),
+        "--out", dir.resolve("out").toString(), "--stack-env", stackEnv.toString()));
+
+    assertThat(run.exitCode()).isNotZero();
+    assertThat(run.output()).contains(stackEnv + " sets no SPINDRIFT_DYNAMODB_ENDPOINT");
+  }
+
+  @Test
   void laysOutEverythingTheImageNeeds() throws IOException {
     Path task = PreparedImage.standInTask();
 

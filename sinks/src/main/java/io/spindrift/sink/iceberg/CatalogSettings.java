@@ -48,8 +48,10 @@ public record CatalogSettings(
       props.put("dynamodb.endpoint", dynamoDbEndpoint);
     }
     if (accessKey != null && !accessKey.isBlank()) {
-      props.put("s3.access-key-id", accessKey);
-      props.put("s3.secret-access-key", secretKey);
+      // every client Iceberg builds (S3, DynamoDB, Glue) signs with these, not with the default chain
+      props.put("client.credentials-provider", StaticCredentials.class.getName());
+      props.put("client.credentials-provider." + StaticCredentials.ACCESS_KEY, accessKey);
+      props.put("client.credentials-provider." + StaticCredentials.SECRET_KEY, secretKey);
     }
     return props;
   }
