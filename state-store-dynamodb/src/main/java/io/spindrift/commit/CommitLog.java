@@ -7,19 +7,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
-import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
-import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
-import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
-import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
@@ -49,25 +43,7 @@ public final class CommitLog {
 
   /** Creates the table when it does not exist (the CDK app creates it in AWS; local stacks start empty). */
   public void ensureTable() {
-    try {
-      dynamo.describeTable(b -> b.tableName(table));
-      return;
-    } catch (ResourceNotFoundException absent) {
-      // created below
-    }
-    try {
-      dynamo.createTable(b -> b.tableName(table)
-          .billingMode(BillingMode.PAY_PER_REQUEST)
-          .attributeDefinitions(
-              AttributeDefinition.builder().attributeName("pk").attributeType(ScalarAttributeType.S).build(),
-              AttributeDefinition.builder().attributeName("sk").attributeType(ScalarAttributeType.S).build())
-          .keySchema(
-              KeySchemaElement.builder().attributeName("pk").keyType(KeyType.HASH).build(),
-              KeySchemaElement.builder().attributeName("sk").keyType(KeyType.RANGE).build()));
-    } catch (ResourceInUseException raced) {
-      // another container created it
-    }
-    dynamo.waiter().waitUntilTableExists(b -> b.tableName(table));
+    SingleTable.ensure(dynamo, table, ScalarAttributeType.S);
   }
 
   /** Reads head, publication watermark and the given lanes' positions with consistent reads. */

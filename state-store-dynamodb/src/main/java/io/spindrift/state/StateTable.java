@@ -1,0 +1,511 @@
+package io.spindrift.state;
+
+import io.spindrift.commit.SingleTable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.DeleteRequest;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.PutRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
+
+/**
+ * The durable copy of one app's Spark state in DynamoDB (DESIGN §6), with a warm cache in front of it.
+ *
+ * <p>Layout, one table (default {@value #DEFAULT_TABLE}) keyed {@code pk} (S) / {@code sk} (B): a bucket's rows
+ * share {@code pk = APP#<app>#OP#<operator>#STORE#<store>#P#<partition>}; a row's {@code sk} is {@code 0x01} and
+ * its key bytes ({@code 0x02} and the key's SHA-256 for keys over {@value #MAX_INLINE_KEY_BYTES} bytes, the full
+ * key then in {@code k}), with the value in {@code v} and the seq of the commit that wrote it in {@code seq}. The
+ * bucket's marker ({@code sk = 0x00}) holds {@code seq}, the last commit applied to it; operator schemas live
+ * under {@code APP#<app>#SCHEMA}. {@code ttl} is the table's TTL attribute, written only when a retention is set.
+ *
+ * <p>{@link #apply} writes a committed delta and is idempotent per bucket: a bucket whose marker is at or past
+ * the commit's seq is left alone. The cache keeps every bucket read, valid as of {@link #validThrough()}: applying
+ * the next commit updates it in memory, and {@link #refresh} re-reads only buckets that other commits touched.
+ * Reads are one Query per bucket; writes are BatchWriteItem requests of 25, issued in parallel.
+ */
+public final class StateTable implements AutoCloseable {
+  public static final String DEFAULT_TABLE = "spindrift_state";
+  /** Largest key plus value a row may have until large values spill to S3 (DynamoDB items hold 400 KB). */
+  public static final int MAX_ROW_BYTES = 350 * 1024;
+  static final int MAX_INLINE_KEY_BYTES = 1000;
+  private static final int BATCH_WRITE_ITEMS = 25;
+  private static final int BATCH_GET_ITEMS = 100;
+  private static final int PARALLELISM = 8;
+  private static final long WRITE_RETRY_DEADLINE_MS = 60_000;
+  private static final byte MARKER = 0x00;
+  private static final byte INLINE_KEY = 0x01;
+  private static final byte HASHED_KEY = 0x02;
+
+  private final DynamoDbClient dynamo;
+  private final String table;
+  private final String app;
+  private final Duration retention;
+  private final ExecutorService io;
+  private final Map<StateBucket, BucketState> cache = new ConcurrentHashMap<>();
+  private final Map<String, StoreSchema> schemas = new ConcurrentHashMap<>();
+  private final Object cacheLock = new Object();
+  private long validThrough;
+  private long generation;
+  private final AtomicLong readRequests = new AtomicLong();
+  private final AtomicLong itemsRead = new AtomicLong();
+  private final AtomicLong metaReads = new AtomicLong();
+  private final AtomicLong writeRequests = new AtomicLong();
+  private final AtomicLong itemsWritten = new AtomicLong();
+
+  /** The state of {@code app} in {@code table}, rows kept until Spark removes them. */
+  public StateTable(DynamoDbClient dynamo, String table, String app) {
+    this(dynamo, table, app, Duration.ZERO);
+  }
+
+  /**
+   * As above; a positive {@code retention} stamps every row written with {@code ttl} = now + retention, so
+   * DynamoDB removes state no commit has written for that long (a backstop for state Spark never expires).
+   */
+  public StateTable(DynamoDbClient dynamo, String table, String app, Duration retention) {
+    if (app == null || app.isBlank() || app.indexOf('#') >= 0) {
+      throw new IllegalArgumentException("Invalid app name for state: '" + app + "' (SPINDRIFT_APP)");
+    }
+    if (retention.isNegative()) {
+      throw new IllegalArgumentException("Invalid state retention: " + retention);
+    }
+    this.dynamo = dynamo;
+    this.table = table;
+    this.app = app;
+    this.retention = retention;
+    this.io = Executors.newFixedThreadPool(PARALLELISM, runnable -> {
+      Thread thread = new Thread(runnable, "spindrift-state-io");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  public String table() {
+    return table;
+  }
+
+  public String app() {
+    return app;
+  }
+
+  /** Creates the table, with TTL on {@code ttl}, when it does not exist (the CDK app creates it in AWS). */
+  public void ensureTable() {
+    if (SingleTable.ensure(dynamo, table, ScalarAttributeType.B)) {
+      dynamo.updateTimeToLive(b -> b.tableName(table)
+          .timeToLiveSpecification(ttl -> ttl.attributeName("ttl").enabled(true)));
+    }
+  }
+
+  /** The bucket's rows: from the cache when warm, otherwise read from DynamoDB (one Query) and cached. */
+  public BucketState read(StateBucket bucket) {
+    BucketState cached = cache.get(bucket);
+    if (cached != null) {
+      return cached;
+    }
+    long readAt = generation();
+    BucketState loaded = readDurable(bucket);
+    synchronized (cacheLock) {
+      // an apply or refresh since the read started may have made what we read stale: then do not keep it
+      if (generation == readAt) {
+        BucketState raced = cache.putIfAbsent(bucket, loaded);
+        return raced != null ? raced : loaded;
+      }
+    }
+    return loaded;
+  }
+
+  /** The bucket's rows as DynamoDB holds them now (consistent read), bypassing and not filling the cache. */
+  public BucketState readDurable(StateBucket bucket) {
+    Map<KeyBytes, byte[]> rows = new HashMap<>();
+    long applied = 0;
+    Map<String, AttributeValue> start = null;
+    do {
+      Map<String, AttributeValue> exclusiveStart = start;
+      QueryResponse page = dynamo.query(QueryRequest.builder().tableName(table).consistentRead(true)
+          .keyConditionExpression("pk = :pk")
+          .expressionAttributeValues(Map.of(":pk", s(bucketPk(bucket))))
+          .exclusiveStartKey(exclusiveStart).build());
+      readRequests.incrementAndGet();
+      itemsRead.addAndGet(page.count());
+      for (Map<String, AttributeValue> item : page.items()) {
+        byte[] sk = item.get("sk").b().asByteArrayUnsafe();
+        if (sk[0] == MARKER) {
+          applied = Long.parseLong(item.get("seq").n());
+        } else {
+          rows.put(keyOf(sk, item), item.get("v").b().asByteArray());
+        }
+      }
+      start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+    } while (start != null);
+    return new BucketState(rows, applied);
+  }
+
+  /**
+   * Makes the complete state delta of commit {@code seq} durable, once: buckets whose marker is already at or past
+   * {@code seq} are skipped, the others get their rows written (BatchWriteItem, in parallel) and then their marker
+   * raised to {@code seq}. Safe to repeat and to run concurrently with another invocation applying the same commit.
+   * Returns how many buckets this call wrote.
+   */
+  public int apply(Collection<StateDelta> deltas, long seq) {
+    if (seq <= 0) {
+      throw new IllegalArgumentException("Invalid commit seq: " + seq);
+    }
+    checkDistinctBuckets(deltas);
+    List<StateDelta> changing = deltas.stream().filter(delta -> !delta.isEmpty()).toList();
+    Map<StateBucket, Long> markers = markers(changing);
+    List<StateDelta> pending = new ArrayList<>();
+    for (StateDelta delta : changing) {
+      if (markers.getOrDefault(delta.bucket(), 0L) < seq) {
+        pending.add(delta);
+      }
+    }
+    writeAll(writeRequests(pending, seq));
+    parallel(pending, delta -> () -> raiseMarker(delta.bucket(), seq));
+    updateCache(deltas, seq);
+    return pending.size();
+  }
+
+  /**
+   * Moves the cache to {@code toSeq}: {@code touched} are the buckets that commits in ({@link #validThrough()},
+   * {@code toSeq}] changed; the ones cached are re-read (in parallel), the rest of the cache stays. Every commit up
+   * to {@code toSeq} must have been applied before. An older {@code toSeq} changes nothing.
+   */
+  public void refresh(long toSeq, Collection<StateBucket> touched) {
+    List<StateBucket> stale = new ArrayList<>();
+    long readAt;
+    synchronized (cacheLock) {
+      if (toSeq <= validThrough) {
+        return;
+      }
+      for (StateBucket bucket : new LinkedHashSet<>(touched)) {
+        if (cache.remove(bucket) != null) {
+          stale.add(bucket);
+        }
+      }
+      validThrough = toSeq;
+      readAt = ++generation;
+    }
+    List<BucketState> fresh = parallel(stale, bucket -> () -> readDurable(bucket));
+    synchronized (cacheLock) {
+      if (generation == readAt) {
+        for (int i = 0; i < stale.size(); i++) {
+          cache.putIfAbsent(stale.get(i), fresh.get(i));
+        }
+      }
+    }
+  }
+
+  /** The commit seq the cached buckets are valid as of. */
+  public long validThrough() {
+    synchronized (cacheLock) {
+      return validThrough;
+    }
+  }
+
+  /** Drops every cached bucket (e.g. after a failed commit whose outcome is unknown). */
+  public void invalidate() {
+    synchronized (cacheLock) {
+      cache.clear();
+      generation++;
+    }
+  }
+
+  /** Requests made so far. */
+  public StateIoCounts counts() {
+    return new StateIoCounts(readRequests.get(), itemsRead.get(), metaReads.get(), writeRequests.get(),
+        itemsWritten.get());
+  }
+
+  /**
+   * The schema kept for {@code proposed}'s operator and store: the one recorded earlier, or {@code proposed}, which
+   * is recorded now when none was. Cached, so each operator's store costs one read per container.
+   */
+  public StoreSchema registerSchema(StoreSchema proposed) {
+    String sk = "OP#" + proposed.operatorId() + "#STORE#" + proposed.storeName();
+    return schemas.computeIfAbsent(sk, key -> readSchema(key).orElseGet(() -> recordSchema(key, proposed)));
+  }
+
+  @Override
+  public void close() {
+    io.shutdown();
+  }
+
+  private long generation() {
+    synchronized (cacheLock) {
+      return generation;
+    }
+  }
+
+  private void updateCache(Collection<StateDelta> deltas, long seq) {
+    synchronized (cacheLock) {
+      if (seq <= validThrough) {
+        return;
+      }
+      generation++;
+      if (seq == validThrough + 1) {
+        deltas.forEach(delta -> cache.computeIfPresent(delta.bucket(), (bucket, state) -> state.with(delta, seq)));
+        validThrough = seq;
+      } else {
+        // commits between validThrough and seq are unknown here: what they did to these buckets must be re-read
+        deltas.forEach(delta -> cache.remove(delta.bucket()));
+      }
+    }
+  }
+
+  private static void checkDistinctBuckets(Collection<StateDelta> deltas) {
+    Set<StateBucket> seen = new LinkedHashSet<>();
+    for (StateDelta delta : deltas) {
+      if (!seen.add(delta.bucket())) {
+        throw new IllegalArgumentException("Two deltas for " + delta.bucket() + " in one commit");
+      }
+    }
+  }
+
+  private Map<StateBucket, Long> markers(Collection<StateDelta> deltas) {
+    Map<String, StateBucket> byPk = new HashMap<>();
+    List<Map<String, AttributeValue>> keys = new ArrayList<>();
+    for (StateDelta delta : deltas) {
+      String pk = bucketPk(delta.bucket());
+      byPk.put(pk, delta.bucket());
+      keys.add(Map.of("pk", s(pk), "sk", b(new byte[] {MARKER})));
+    }
+    Map<StateBucket, Long> markers = new HashMap<>();
+    for (Map<String, AttributeValue> item : batchGet(keys)) {
+      markers.put(byPk.get(item.get("pk").s()), Long.parseLong(item.get("seq").n()));
+    }
+    return markers;
+  }
+
+  private List<Map<String, AttributeValue>> batchGet(List<Map<String, AttributeValue>> keys) {
+    List<Map<String, AttributeValue>> items = new ArrayList<>();
+    for (int from = 0; from < keys.size(); from += BATCH_GET_ITEMS) {
+      Map<String, KeysAndAttributes> pending = Map.of(table, KeysAndAttributes.builder()
+          .keys(keys.subList(from, Math.min(keys.size(), from + BATCH_GET_ITEMS)))
+          .projectionExpression("pk, seq").consistentRead(true).build());
+      while (!pending.isEmpty()) {
+        Map<String, KeysAndAttributes> request = pending;
+        BatchGetItemResponse response = dynamo.batchGetItem(b -> b.requestItems(request));
+        metaReads.incrementAndGet();
+        items.addAll(response.responses().getOrDefault(table, List.of()));
+        pending = response.unprocessedKeys();
+      }
+    }
+    return items;
+  }
+
+  private List<WriteRequest> writeRequests(List<StateDelta> deltas, long seq) {
+    List<WriteRequest> requests = new ArrayList<>();
+    Long ttl = retention.isZero() ? null : System.currentTimeMillis() / 1000 + retention.toSeconds();
+    for (StateDelta delta : deltas) {
+      AttributeValue pk = s(bucketPk(delta.bucket()));
+      delta.puts().forEach((key, value) -> requests.add(WriteRequest.builder()
+          .putRequest(PutRequest.builder().item(rowItem(pk, delta.bucket(), key, value, seq, ttl)).build()).build()));
+      delta.removes().forEach(key -> requests.add(WriteRequest.builder()
+          .deleteRequest(DeleteRequest.builder().key(Map.of("pk", pk, "sk", b(sortKey(key)))).build()).build()));
+    }
+    return requests;
+  }
+
+  private static Map<String, AttributeValue> rowItem(AttributeValue pk, StateBucket bucket, KeyBytes key,
+      byte[] value, long seq, Long ttl) {
+    checkRowSize(bucket, key.length(), value.length);
+    Map<String, AttributeValue> item = new HashMap<>();
+    item.put("pk", pk);
+    item.put("sk", b(sortKey(key)));
+    item.put("v", b(value));
+    item.put("seq", n(seq));
+    if (key.length() > MAX_INLINE_KEY_BYTES) {
+      item.put("k", b(key.bytes()));
+    }
+    if (ttl != null) {
+      item.put("ttl", n(ttl));
+    }
+    return item;
+  }
+
+  /** Refuses a row DynamoDB cannot hold in one item, naming where it came from. */
+  static void checkRowSize(StateBucket bucket, int keyBytes, int valueBytes) {
+    if ((long) keyBytes + valueBytes > MAX_ROW_BYTES) {
+      throw new IllegalArgumentException("A state row of " + (keyBytes + valueBytes) + " bytes (key " + keyBytes
+          + ", value " + valueBytes + ") in " + bucket + " exceeds " + MAX_ROW_BYTES
+          + " bytes, the most one DynamoDB item holds here; spilling large state to S3 is not supported yet. Keep"
+          + " less state per key (e.g. aggregate instead of collecting rows in flatMapGroupsWithState).");
+    }
+  }
+
+  private void writeAll(List<WriteRequest> requests) {
+    List<List<WriteRequest>> chunks = new ArrayList<>();
+    for (int from = 0; from < requests.size(); from += BATCH_WRITE_ITEMS) {
+      chunks.add(requests.subList(from, Math.min(requests.size(), from + BATCH_WRITE_ITEMS)));
+    }
+    parallel(chunks, chunk -> () -> {
+      writeBatch(chunk);
+      return null;
+    });
+  }
+
+  private void writeBatch(List<WriteRequest> chunk) {
+    long deadline = System.currentTimeMillis() + WRITE_RETRY_DEADLINE_MS;
+    List<WriteRequest> pending = chunk;
+    for (int attempt = 0; !pending.isEmpty(); attempt++) {
+      if (attempt > 0) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException("DynamoDB kept " + pending.size() + " state writes to table " + table
+              + " unprocessed for " + WRITE_RETRY_DEADLINE_MS / 1000 + " s (throttling?); the commit is durable and"
+              + " the next invocation applies it again");
+        }
+        sleep(Math.min(1_000, 10L << Math.min(attempt, 7)));
+      }
+      Map<String, List<WriteRequest>> request = Map.of(table, pending);
+      BatchWriteItemResponse response = dynamo.batchWriteItem(b -> b.requestItems(request));
+      writeRequests.incrementAndGet();
+      List<WriteRequest> unprocessed = response.unprocessedItems().getOrDefault(table, List.of());
+      itemsWritten.addAndGet(pending.size() - unprocessed.size());
+      pending = unprocessed;
+    }
+  }
+
+  private Void raiseMarker(StateBucket bucket, long seq) {
+    try {
+      dynamo.updateItem(b -> b.tableName(table)
+          .key(Map.of("pk", s(bucketPk(bucket)), "sk", b(new byte[] {MARKER})))
+          .updateExpression("SET seq = :s")
+          .conditionExpression("attribute_not_exists(seq) OR seq < :s")
+          .expressionAttributeValues(Map.of(":s", n(seq))));
+    } catch (ConditionalCheckFailedException alreadyFurther) {
+      // another invocation applied this commit or a later one: markers only rise
+    }
+    return null;
+  }
+
+  private Optional<StoreSchema> readSchema(String sk) {
+    Map<String, AttributeValue> item = dynamo.getItem(b -> b.tableName(table).consistentRead(true)
+        .key(schemaKey(sk))).item();
+    metaReads.incrementAndGet();
+    if (item == null || item.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new StoreSchema(Long.parseLong(item.get("operator").n()), item.get("store").s(),
+        item.get("keySchema").s(), item.get("valueSchema").s(), Integer.parseInt(item.get("prefixColumns").n())));
+  }
+
+  private StoreSchema recordSchema(String sk, StoreSchema schema) {
+    Map<String, AttributeValue> item = new HashMap<>(schemaKey(sk));
+    item.put("operator", n(schema.operatorId()));
+    item.put("store", s(schema.storeName()));
+    item.put("keySchema", s(schema.keySchemaJson()));
+    item.put("valueSchema", s(schema.valueSchemaJson()));
+    item.put("prefixColumns", n(schema.numColsPrefixKey()));
+    try {
+      dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
+      return schema;
+    } catch (ConditionalCheckFailedException raced) {
+      return readSchema(sk).orElseThrow();
+    }
+  }
+
+  private Map<String, AttributeValue> schemaKey(String sk) {
+    return Map.of("pk", s("APP#" + app + "#SCHEMA"), "sk", b(sk.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private String bucketPk(StateBucket bucket) {
+    return "APP#" + app + "#OP#" + bucket.operatorId() + "#STORE#" + bucket.storeName() + "#P#" + bucket.partition();
+  }
+
+  static byte[] sortKey(KeyBytes key) {
+    byte[] bytes = key.bytes();
+    if (bytes.length > MAX_INLINE_KEY_BYTES) {
+      return prefixed(HASHED_KEY, sha256(bytes));
+    }
+    return prefixed(INLINE_KEY, bytes);
+  }
+
+  private static KeyBytes keyOf(byte[] sk, Map<String, AttributeValue> item) {
+    if (sk[0] == HASHED_KEY) {
+      return KeyBytes.wrap(item.get("k").b().asByteArray());
+    }
+    byte[] key = new byte[sk.length - 1];
+    System.arraycopy(sk, 1, key, 0, key.length);
+    return KeyBytes.wrap(key);
+  }
+
+  private static byte[] prefixed(byte tag, byte[] bytes) {
+    byte[] out = new byte[bytes.length + 1];
+    out[0] = tag;
+    System.arraycopy(bytes, 0, out, 1, bytes.length);
+    return out;
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** Runs one task per item on the I/O pool and returns their results in order; the first failure is thrown. */
+  private <T, R> List<R> parallel(List<T> items, Function<T, Supplier<R>> task) {
+    List<R> results = new ArrayList<>();
+    if (items.size() == 1) {
+      results.add(task.apply(items.get(0)).get());
+      return results;
+    }
+    List<CompletableFuture<R>> futures = new ArrayList<>();
+    items.forEach(item -> futures.add(CompletableFuture.supplyAsync(task.apply(item), io)));
+    try {
+      CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
+    }
+    futures.forEach(future -> results.add(future.join()));
+    return results;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while retrying state writes", e);
+    }
+  }
+
+  private static AttributeValue s(String value) {
+    return AttributeValue.builder().s(value).build();
+  }
+
+  private static AttributeValue n(long value) {
+    return AttributeValue.builder().n(Long.toString(value)).build();
+  }
+
+  private static AttributeValue b(byte[] value) {
+    return AttributeValue.builder().b(SdkBytes.fromByteArrayUnsafe(value)).build();
+  }
+}
