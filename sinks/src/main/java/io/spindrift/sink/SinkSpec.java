@@ -36,6 +36,10 @@ public record SinkSpec(Format format, String table, Mode mode, List<String> keys
     return new SinkSpec(format, newTable, mode, keys, partitionBy);
   }
 
+  public SinkSpec withFormat(Format newFormat) {
+    return new SinkSpec(newFormat, table, mode, keys, partitionBy);
+  }
+
   public SinkSpec mode(Mode newMode) {
     return new SinkSpec(format, table, newMode, keys, partitionBy);
   }

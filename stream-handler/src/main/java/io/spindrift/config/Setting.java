@@ -20,7 +20,7 @@ public enum Setting {
   CATALOG_TABLE("SPINDRIFT_CATALOG_TABLE", "spindrift_iceberg_catalog", "DynamoDB table of the Iceberg catalog."),
   CATALOG_URI("SPINDRIFT_CATALOG_URI", "", "URI of a REST catalog (SPINDRIFT_CATALOG=rest)."),
   WAREHOUSE("SPINDRIFT_WAREHOUSE", "", "Table warehouse location; empty means s3://<bucket>/warehouse."),
-  SINK_FORMAT("SPINDRIFT_SINK_FORMAT", "", "Overrides the job's sink format: iceberg."),
+  SINK_FORMAT("SPINDRIFT_SINK_FORMAT", "", "Overrides the job's sink format: iceberg, delta or hudi."),
   SINK_TABLE("SPINDRIFT_SINK_TABLE", "", "Overrides the job's sink table (namespace.table)."),
   SHUFFLE_PARTITIONS("SPINDRIFT_SHUFFLE_PARTITIONS", "4",
       "spark.sql.shuffle.partitions; fixed for the life of an app (state is bucketed by it)."),

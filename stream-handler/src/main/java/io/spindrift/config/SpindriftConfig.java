@@ -82,8 +82,8 @@ public final class SpindriftConfig {
       throw new ConfigException(Setting.CATALOG_URI, "", "required when SPINDRIFT_CATALOG=rest");
     }
     String format = get(Setting.SINK_FORMAT);
-    if (!format.isBlank() && !format.equalsIgnoreCase("iceberg")) {
-      throw new ConfigException(Setting.SINK_FORMAT, format, "iceberg");
+    if (!format.isBlank() && !format.matches("(?i)iceberg|delta|hudi")) {
+      throw new ConfigException(Setting.SINK_FORMAT, format, "iceberg, delta or hudi");
     }
     for (Setting endpoint : new Setting[] {Setting.S3_ENDPOINT, Setting.DYNAMODB_ENDPOINT}) {
       String value = get(endpoint);
@@ -144,10 +144,16 @@ public final class SpindriftConfig {
     return "s3://" + bucket() + "/" + app() + "/stage";
   }
 
+  /** Every setting by its {@code SPINDRIFT_*} name, defaults included. */
+  public java.util.Map<String, String> asMap() {
+    Map<String, String> out = new HashMap<>();
+    values.forEach((setting, value) -> out.put(setting.key(), value));
+    return out;
+  }
+
   /** A copy with some settings replaced (tests, local mode). */
   public SpindriftConfig with(Map<String, String> overrides) {
-    Map<String, String> source = new HashMap<>();
-    values.forEach((setting, value) -> source.put(setting.key(), value));
+    Map<String, String> source = asMap();
     source.putAll(overrides);
     return of(source);
   }

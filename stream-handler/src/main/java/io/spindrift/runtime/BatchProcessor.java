@@ -88,7 +88,10 @@ final class BatchProcessor implements AutoCloseable {
         continue;
       }
       faults.hit(FaultPoint.AFTER_COMMIT);
-      published += rollForward(snapshot.publishedSeq(), committed.seq(), timings);
+      boolean onlyOurs = snapshot.publishedSeq() == snapshot.headSeq() && committed.seq() == snapshot.headSeq() + 1;
+      published += onlyOurs
+          ? publish(List.of(committed), timings)
+          : rollForward(snapshot.publishedSeq(), committed.seq(), timings);
       return new BatchOutcome(committed.seq(), txnId, batch.size(), batch.size() - fresh.size(),
           staged.table().rows(), staged.rejects().rows(), attemptConflicts, published, List.of(), timings);
     }
@@ -146,9 +149,16 @@ final class BatchProcessor implements AutoCloseable {
     }
     long start = System.nanoTime();
     List<CommitRecord> commits = log.commits(app, publishedSeq, upTo);
+    timings.merge("publish", ms(start), Long::sum);
+    return publish(commits, timings);
+  }
+
+  /** Publishes these consecutive commits (table, then rejects) and raises the watermark past the last one. */
+  private int publish(List<CommitRecord> commits, Map<String, Long> timings) {
     if (commits.isEmpty()) {
       return 0;
     }
+    long start = System.nanoTime();
     List<PendingPublish> tableStages = new ArrayList<>();
     List<PendingPublish> rejectStages = new ArrayList<>();
     for (CommitRecord commit : commits) {

@@ -12,7 +12,8 @@ import io.spindrift.job.StreamJob;
 import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.iceberg.CatalogSettings;
-import io.spindrift.sink.iceberg.IcebergSink;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.Sinks;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,7 +78,9 @@ public final class SpindriftRuntime implements AutoCloseable {
   private static SinkSpec effectiveSink(SpindriftConfig config, StreamJob job) {
     SinkSpec spec = job.sink();
     String table = config.get(Setting.SINK_TABLE);
-    return table.isBlank() ? spec : spec.withTable(table);
+    String format = config.get(Setting.SINK_FORMAT);
+    SinkSpec named = table.isBlank() ? spec : spec.withTable(table);
+    return format.isBlank() ? named : named.withFormat(SinkSpec.Format.valueOf(format.toUpperCase(java.util.Locale.ROOT)));
   }
 
   public static CatalogSettings catalogSettings(SpindriftConfig config) {
@@ -128,8 +131,10 @@ public final class SpindriftRuntime implements AutoCloseable {
 
   private synchronized BatchProcessor processor(SourceKind kind) {
     return processors.computeIfAbsent(kind, k -> {
-      Sink table = new IcebergSink(catalog, sinkSpec, config.stageLocation());
-      Sink rejects = new IcebergSink(catalog, SinkSpec.iceberg(rejectsTable()), config.stageLocation());
+      SinkContext context = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
+      Sink table = Sinks.create(sinkSpec, context);
+      Sink rejects = Sinks.create(new SinkSpec(sinkSpec.format(), rejectsTable(), SinkSpec.Mode.APPEND,
+          java.util.List.of(), null), context);
       MicroBatchRunner runner = new MicroBatchRunner(this::newSession, job, new JobContext(config.app(), k));
       return new BatchProcessor(config.app(), log, runner, table, rejects, faults,
           config.getInt(Setting.MAX_COMMIT_ATTEMPTS));

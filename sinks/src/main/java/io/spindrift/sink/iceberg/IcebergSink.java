@@ -54,7 +54,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Stages a batch as Parquet data files written directly in the table's data location (so publishing copies
- * nothing) and publishes them with one fast append whose snapshot summary carries the {@link CommitTag}.
+ * nothing) and publishes them with one append (merging small manifests) whose snapshot summary carries the {@link CommitTag}.
  * Idempotence: before and during the append (on every retry of Iceberg's optimistic commit) the snapshot
  * ancestry is checked for the app's sequence number, as Iceberg's own streaming sink checks its epoch id.
  * Staged files of a commit that never lands are orphans, removed by Iceberg's orphan-file clean-up.
@@ -263,7 +263,8 @@ public final class IcebergSink implements Sink {
       if (todo.isEmpty()) {
         return List.of();
       }
-      AppendFiles append = current.newFastAppend();
+      // a merging append: a commit every few seconds must not grow the manifest list without bound
+      AppendFiles append = current.newAppend();
       todo.forEach(p -> readStage(current, p.ref()).forEach(append::appendFile));
       tag(append, todo);
       long first = todo.get(0).tag().seq();

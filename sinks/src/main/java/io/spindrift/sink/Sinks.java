@@ -1,0 +1,16 @@
+package io.spindrift.sink;
+
+import io.spindrift.sink.iceberg.IcebergSink;
+
+/** Builds the sink for a {@link SinkSpec}: the one place that maps a table format to its implementation. */
+public final class Sinks {
+  private Sinks() {}
+
+  public static Sink create(SinkSpec spec, SinkContext context) {
+    return switch (spec.format()) {
+      case ICEBERG -> new IcebergSink(context.icebergCatalog(), spec, context.stageLocation());
+      case DELTA, HUDI -> throw new IllegalArgumentException("Sink format " + spec.format()
+          + " for table " + spec.table() + " is not available yet (SPINDRIFT_SINK_FORMAT); use iceberg");
+    };
+  }
+}
