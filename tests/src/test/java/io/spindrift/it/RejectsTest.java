@@ -38,4 +38,24 @@ class RejectsTest {
     assertThat(rejects.get(2).getString(2)).contains("user_id");
     assertThat(new String((byte[]) rejects.get(0).get(3), StandardCharsets.UTF_8)).isEqualTo("{\"event_id\":\"evt-x\",\"page\":\"/");
   }
+
+  @Test
+  void outputThatDoesNotFitTheTableFailsNamingTheColumnAndCommitsNothing() throws Exception {
+    String app = TestPipeline.uniqueApp("schema");
+    SpindriftRuntime clicks = TestPipeline.runtime(app);
+    InProcessInvoker<KinesisEvent, StreamsEventResponse> first =
+        new InProcessInvoker<>(new KinesisHandler(clicks), KinesisEvent.class, StreamsEventResponse.class, 1);
+    first.invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(5, 12)));
+    // the same app and table, redeployed with a job whose output has other columns
+    SpindriftRuntime raw = TestPipeline.runtime(app, "io.spindrift.job.PassThroughJob");
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new InProcessInvoker<>(new KinesisHandler(raw),
+            KinesisEvent.class, StreamsEventResponse.class, 1)
+            .invoke(KinesisEvents.event("clicks", "shardId-000000000000", 5, KinesisEvents.clicks(5, 13))))
+        .hasMessageContaining("Column 'data'").hasMessageContaining("it." + app);
+
+    assertThat(TestPipeline.count(clicks, "it." + app)).isEqualTo(5);
+    clicks.close();
+    raw.close();
+  }
 }
