@@ -33,7 +33,10 @@ build_app() {
 
 prepare_image() {
   [[ "${SPINDRIFT_SKIP_IMAGE:-}" == 1 ]] && return
-  "$module_dir/image/prepare-image.sh" --in-base-image ${SPINDRIFT_TRAINING_STACK_ENV:+--stack-env "$SPINDRIFT_TRAINING_STACK_ENV"}
+  job_args=()
+  IFS=: read -r -a job_jar_list <<<"${SPINDRIFT_JOB_JARS:-}"
+  for job_jar in ${job_jar_list[@]+"${job_jar_list[@]}"}; do job_args+=(--job-jar "$job_jar"); done
+  "$module_dir/image/prepare-image.sh" --in-base-image ${job_args[@]+"${job_args[@]}"} ${SPINDRIFT_TRAINING_STACK_ENV:+--stack-env "$SPINDRIFT_TRAINING_STACK_ENV"}
 }
 
 [[ $# -gt 0 ]] || set -- synth

@@ -2,6 +2,7 @@
 # Prepares the contents of the Spindrift Lambda image in image/build/task/, which the Dockerfile
 # only COPYs:
 #   lib/spindrift-lambda.jar  the shaded handler jar (from stream-handler)
+#   lib/job-*.jar             the user's job jars (--job-jar), on the function's classpath beside it
 #   bin/spindrift-java        the exec wrapper      conf/jvm.options  JVM options
 #   cds/spindrift.jsa         an AppCDS archive     cds/archive.properties  what trained it
 # The archive is recorded by a training run: the real runtime interface client starts the handler
@@ -37,6 +38,7 @@ event="$image_dir/training/kinesis-event.json"
 handler="io.spindrift.handler.KinesisHandler::handleRequest"
 train=true
 in_base_image=false
+job_jars=()
 timeout_s=300
 
 usage() {
@@ -55,6 +57,7 @@ usage: $(basename "$0") [options]
   --handler STRING     handler of the training run (default: $handler)
   --timeout SECONDS    longest wait for the training invocation (default: $timeout_s)
   --in-base-image      train inside the Dockerfile's base image (needs a Docker engine)
+  --job-jar PATH        a jar with the job's classes (SPINDRIFT_JOB); repeatable; a SQL job on S3 needs none
   --no-cds             lay out the jar only, no archive
 USAGE
 }
@@ -74,6 +77,7 @@ while [[ $# -gt 0 ]]; do
     --handler) handler="$2"; shift 2 ;;
     --timeout) timeout_s="$2"; shift 2 ;;
     --in-base-image) in_base_image=true; shift ;;
+    --job-jar) [[ -f "$2" ]] || die "job jar not found: $2"; job_jars+=("$2"); shift 2 ;;
     --no-cds) train=false; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
@@ -96,6 +100,10 @@ lay_out() {
   rm -rf "$out/task"
   mkdir -p "$out/task/lib" "$out/task/bin" "$out/task/conf" "$out/task/cds"
   cp "$jar" "$out/task/lib/spindrift-lambda.jar"
+  local job_jar
+  for job_jar in ${job_jars[@]+"${job_jars[@]}"}; do
+    cp "$job_jar" "$out/task/lib/job-$(basename "$job_jar")"
+  done
   install -m 0755 "$image_dir/spindrift-java" "$out/task/bin/spindrift-java"
   install -m 0644 "$image_dir/jvm.options" "$out/task/conf/jvm.options"
 }

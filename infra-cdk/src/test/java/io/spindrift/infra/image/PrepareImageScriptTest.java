@@ -69,6 +69,27 @@ class PrepareImageScriptTest {
   }
 
   @Test
+  void putsTheJobJarsBesideTheHandlerJar(@TempDir Path dir) throws IOException {
+    Path jobJar = dir.resolve("clickstream-job.jar");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jobJar))) {
+      out.putNextEntry(new JarEntry("com/example/Clickstream.class"));
+      out.closeEntry();
+    }
+    Path jar = PreparedImage.standInTask().resolve("lib/spindrift-lambda.jar");
+
+    ImageScripts.Run run = ImageScripts.prepareImage(List.of("--jar", jar.toString(),
+        "--out", dir.resolve("out").toString(), "--job-jar", jobJar.toString(), "--no-cds"));
+
+    assertThat(run.exitCode()).as(run.output()).isZero();
+    assertThat(dir.resolve("out/task/lib/job-clickstream-job.jar")).hasSameBinaryContentAs(jobJar);
+    assertThat(dir.resolve("out/task/lib/spindrift-lambda.jar")).isRegularFile();
+    ImageScripts.Run missing = ImageScripts.prepareImage(List.of("--jar", jar.toString(),
+        "--out", dir.resolve("out2").toString(), "--job-jar", dir.resolve("nope.jar").toString(), "--no-cds"));
+    assertThat(missing.exitCode()).isNotZero();
+    assertThat(missing.output()).contains("job jar not found", "nope.jar");
+  }
+
+  @Test
   void dockerfileOnlyCopiesWhatTheScriptProduced() throws IOException {
     List<String> instructions = instructions(ImageScripts.imageDir().resolve("Dockerfile"));
     assertThat(instructions).extracting(i -> i.split("\\s+")[0])
