@@ -54,18 +54,20 @@ public final class CommitLog {
     lanes.forEach(lane -> keys.add(key(app, "LANE#" + lane)));
     long head = 0;
     long published = 0;
+    String checkpoint = null;
     Map<String, String> positions = new HashMap<>();
     for (Map<String, AttributeValue> item : batchGet(keys)) {
       String sk = item.get("sk").s();
       if (sk.equals("HEAD")) {
         head = Long.parseLong(item.get("seq").n());
+        checkpoint = item.containsKey("checkpoint") ? item.get("checkpoint").s() : null;
       } else if (sk.equals("PUBLISHED")) {
         published = Long.parseLong(item.get("seq").n());
       } else {
         positions.put(sk.substring("LANE#".length()), item.get("position").s());
       }
     }
-    return new LogSnapshot(head, published, positions);
+    return new LogSnapshot(head, published, positions, checkpoint);
   }
 
   private List<Map<String, AttributeValue>> batchGet(List<Map<String, AttributeValue>> keys) {
@@ -108,12 +110,20 @@ public final class CommitLog {
    * commit.seq() - 1} and on every lane still being at the position the commit started from.
    */
   public CommitResult tryCommit(String app, CommitRecord commit) {
+    return tryCommit(app, commit, null);
+  }
+
+  /**
+   * As {@link #tryCommit(String, CommitRecord)}, also leaving {@code checkpoint} (a stateful query's checkpoint,
+   * null for none) on the head, in the same transaction.
+   */
+  public CommitResult tryCommit(String app, CommitRecord commit, String checkpoint) {
     if (commit.lanes().size() + 2 > MAX_TRANSACTION_ITEMS) {
       throw new IllegalArgumentException("A batch may span at most " + (MAX_TRANSACTION_ITEMS - 2)
           + " lanes; this one spans " + commit.lanes().size() + ". Lower the event-source batch size.");
     }
     List<TransactWriteItem> items = new ArrayList<>();
-    items.add(TransactWriteItem.builder().update(headUpdate(app, commit.seq())).build());
+    items.add(TransactWriteItem.builder().update(headUpdate(app, commit.seq(), checkpoint)).build());
     for (LaneRange range : commit.lanes()) {
       items.add(TransactWriteItem.builder().put(lanePut(app, range, commit.seq())).build());
     }
@@ -128,9 +138,14 @@ public final class CommitLog {
     }
   }
 
-  private Update headUpdate(String app, long newSeq) {
+  private Update headUpdate(String app, long newSeq, String checkpoint) {
     Map<String, AttributeValue> values = new HashMap<>();
     values.put(":new", n(newSeq));
+    String update = "SET seq = :new";
+    if (checkpoint != null) {
+      update += ", checkpoint = :checkpoint";
+      values.put(":checkpoint", s(checkpoint));
+    }
     String condition;
     if (newSeq == 1) {
       condition = "attribute_not_exists(pk)";
@@ -139,7 +154,7 @@ public final class CommitLog {
       values.put(":old", n(newSeq - 1));
     }
     return Update.builder().tableName(table).key(key(app, "HEAD"))
-        .updateExpression("SET seq = :new").conditionExpression(condition)
+        .updateExpression(update).conditionExpression(condition)
         .expressionAttributeValues(values).build();
   }
 

@@ -9,7 +9,12 @@ import io.spindrift.event.Batch;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.Sink;
 import io.spindrift.sink.PendingPublish;
+import io.spindrift.state.StateBucket;
+import io.spindrift.state.StateChanges;
+import io.spindrift.state.StateDeltaCodec;
+import io.spindrift.state.StateTable;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +34,10 @@ import java.util.stream.Collectors;
 final class BatchProcessor implements AutoCloseable {
   static final String TABLE_STAGE = "table";
   static final String REJECTS_STAGE = "rejects";
+  static final String STATE_STAGE = "state";
+  static final String STATE_BUCKETS = "state-buckets";
+  /** DynamoDB items hold 400 KB; the commit record keeps the rest of its room for lanes and stages. */
+  private static final int MAX_INLINE_STATE = 300 * 1024;
 
   private final String app;
   private final CommitLog log;
@@ -37,10 +46,18 @@ final class BatchProcessor implements AutoCloseable {
   private final Sink rejects;
   private final Faults faults;
   private final int maxAttempts;
+  private final StatefulRunner stateful;
+  private final StateTable state;
   private final AtomicLong conflicts = new AtomicLong();
 
+  /**
+   * @param stateful the runner for a stateful job (null for a stateless one, which {@code runner} runs)
+   * @param state the durable state of a stateful job (null for a stateless one)
+   */
   BatchProcessor(String app, CommitLog log, MicroBatchRunner runner, Sink table, Sink rejects, Faults faults,
-      int maxAttempts) {
+      int maxAttempts, StatefulRunner stateful, StateTable state) {
+    this.stateful = stateful;
+    this.state = state;
     this.app = app;
     this.log = log;
     this.runner = runner;
@@ -74,12 +91,24 @@ final class BatchProcessor implements AutoCloseable {
       String txnId = UUID.randomUUID().toString();
       faults.hit(FaultPoint.BEFORE_STAGE);
       start = System.nanoTime();
-      StagedBatch staged = runner.run(fresh, txnId, table, rejects, timings);
+      StagedBatch staged;
+      String checkpoint = null;
+      Map<String, String> stateStages = Map.of();
+      if (stateful == null) {
+        staged = runner.run(fresh, txnId, table, rejects, timings);
+      } else {
+        refreshState(snapshot);
+        StatefulRunner.Result result = stateful.run(fresh, txnId,
+            snapshot.checkpoint() == null ? null : QueryCheckpoint.fromJson(snapshot.checkpoint()), table, rejects, timings);
+        staged = result.staged();
+        checkpoint = result.checkpoint().toJson();
+        stateStages = stateStages(result.changes());
+      }
       timings.merge("spark_total", ms(start), Long::sum);
       faults.hit(FaultPoint.AFTER_STAGE);
-      CommitRecord commit = commitRecord(snapshot, fresh, batch, txnId, staged);
+      CommitRecord commit = commitRecord(snapshot, fresh, batch, txnId, staged, stateStages);
       start = System.nanoTime();
-      Attempt outcome = commit(commit, snapshot, batch);
+      Attempt outcome = commit(commit, snapshot, batch, checkpoint);
       timings.merge("commit", ms(start), Long::sum);
       attemptConflicts += outcome.conflicts();
       CommitRecord committed = outcome.committed();
@@ -99,8 +128,9 @@ final class BatchProcessor implements AutoCloseable {
         + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
   }
 
-  private CommitRecord commitRecord(LogSnapshot snapshot, Batch fresh, Batch batch, String txnId, StagedBatch staged) {
-    Map<String, String> stages = new HashMap<>();
+  private CommitRecord commitRecord(LogSnapshot snapshot, Batch fresh, Batch batch, String txnId, StagedBatch staged,
+      Map<String, String> stateStages) {
+    Map<String, String> stages = new HashMap<>(stateStages);
     if (!staged.table().isEmpty()) {
       stages.put(TABLE_STAGE, staged.table().ref());
     }
@@ -120,13 +150,17 @@ final class BatchProcessor implements AutoCloseable {
    * Commits, rebasing onto a moved head while our lanes are untouched (stateless batches do not conflict with
    * other lanes). Returns the commit as made, or null when a lane moved and the batch must be re-run.
    */
-  private Attempt commit(CommitRecord commit, LogSnapshot read, Batch batch) {
+  private Attempt commit(CommitRecord commit, LogSnapshot read, Batch batch, String checkpoint) {
     CommitRecord attempt = commit;
     for (int rebase = 0; rebase < maxAttempts; rebase++) {
-      if (log.tryCommit(app, attempt) == CommitResult.COMMITTED) {
+      if (log.tryCommit(app, attempt, checkpoint) == CommitResult.COMMITTED) {
         return new Attempt(attempt, rebase);
       }
       conflicts.incrementAndGet();
+      if (stateful != null) {
+        // a stateful batch read state and the watermark as of the head it started from: re-run, never rebase
+        return new Attempt(null, rebase + 1);
+      }
       LogSnapshot now = log.read(app, batch.lanes());
       if (!now.lanePositions().equals(read.lanePositions())) {
         return new Attempt(null, rebase + 1);
@@ -166,12 +200,66 @@ final class BatchProcessor implements AutoCloseable {
       tableStages.add(new PendingPublish(tag, commit.stages().get(TABLE_STAGE)));
       rejectStages.add(new PendingPublish(tag, commit.stages().get(REJECTS_STAGE)));
     }
+    applyState(commits);
     int published = table.publish(tableStages).size();
     faults.hit(FaultPoint.MID_PUBLISH);
     published = Math.max(published, rejects.publish(rejectStages).size());
     log.markPublished(app, commits.get(commits.size() - 1).seq());
     timings.merge("publish", ms(start), Long::sum);
     return published;
+  }
+
+  /** Encodes a batch's state changes for the commit record: the delta (inline) and the buckets it touched. */
+  private static Map<String, String> stateStages(StateChanges changes) {
+    if (changes.isEmpty()) {
+      return Map.of();
+    }
+    String delta = Base64.getEncoder().encodeToString(StateDeltaCodec.encode(changes.deltas()));
+    if (delta.length() > MAX_INLINE_STATE) {
+      throw new IllegalStateException("The batch changed " + delta.length() / 1024 + " KiB of state, more than a"
+          + " commit record holds; lower the event-source batch size (state spill to S3 is not built yet)");
+    }
+    String buckets = changes.touched().stream().map(StateBucket::id).sorted().collect(Collectors.joining(","));
+    return Map.of(STATE_STAGE, delta, STATE_BUCKETS, buckets);
+  }
+
+  /** Applies the state deltas of these commits, in seq order; idempotent per bucket and seq. */
+  private void applyState(List<CommitRecord> commits) {
+    if (state == null) {
+      return;
+    }
+    for (CommitRecord commit : commits) {
+      String delta = commit.stages().get(STATE_STAGE);
+      if (delta != null) {
+        state.apply(StateDeltaCodec.decode(Base64.getDecoder().decode(delta)), commit.seq());
+      }
+    }
+  }
+
+  /**
+   * Brings the state cache to the head the batch starts from: buckets that commits since the cache's seq touched
+   * are re-read; after a long gap the cache is dropped instead.
+   */
+  private void refreshState(LogSnapshot snapshot) {
+    long from = state.validThrough();
+    if (from >= snapshot.headSeq()) {
+      return;
+    }
+    if (snapshot.headSeq() - from > 50) {
+      state.invalidate();
+      state.refresh(snapshot.headSeq(), List.of());
+      return;
+    }
+    List<StateBucket> touched = new ArrayList<>();
+    for (CommitRecord commit : log.commits(app, from, snapshot.headSeq())) {
+      String buckets = commit.stages().get(STATE_BUCKETS);
+      if (buckets != null && !buckets.isEmpty()) {
+        for (String id : buckets.split(",")) {
+          touched.add(StateBucket.parse(id));
+        }
+      }
+    }
+    state.refresh(snapshot.headSeq(), touched);
   }
 
   static String describe(List<LaneRange> lanes) {

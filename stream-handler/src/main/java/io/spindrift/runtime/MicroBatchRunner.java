@@ -165,15 +165,18 @@ final class MicroBatchRunner implements AutoCloseable {
     }
   }
 
-  /** Computes the batch's output with one Spark job, then stages table rows and rejects from the driver. */
   private StagedBatch stage(Dataset<Row> output, Pending pending) {
+    return stageOutput(output, splitter, pending.txnId(), pending.table(), pending.rejects(), pending.timings());
+  }
+
+  /** Computes a batch's output with one Spark job, then stages table rows and rejects from the driver. */
+  static StagedBatch stageOutput(Dataset<Row> output, OutputSplit splitter, String txnId, Sink table, Sink rejects,
+      Map<String, Long> timings) {
     long start = System.nanoTime();
     List<InternalRow> rows = output.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
     OutputSplit.Split split = splitter.split(rows, System.currentTimeMillis() * 1000);
-    pending.timings().merge("spark_execute", ms(start), Long::sum);
-    StagedOutput table = pending.table().stage(pending.txnId(), split.table());
-    StagedOutput rejected = pending.rejects().stage(pending.txnId(), split.rejects());
-    return new StagedBatch(table, rejected);
+    timings.merge("spark_execute", ms(start), Long::sum);
+    return new StagedBatch(table.stage(txnId, split.table()), rejects.stage(txnId, split.rejects()));
   }
 
   private void stopQuietly() {
@@ -197,11 +200,11 @@ final class MicroBatchRunner implements AutoCloseable {
     stopQuietly();
   }
 
-  private static long ms(long startNanos) {
+  static long ms(long startNanos) {
     return (System.nanoTime() - startNanos) / 1_000_000;
   }
 
-  private static void deleteQuietly(Path dir) {
+  static void deleteQuietly(Path dir) {
     try (Stream<Path> paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {

@@ -21,6 +21,8 @@ import java.util.Map;
 import org.apache.iceberg.CatalogUtil;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.spark.sql.SparkSession;
+import io.spindrift.state.StateTable;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +41,7 @@ public final class SpindriftRuntime implements AutoCloseable {
   private final SpindriftConfig config;
   private final StreamJob job;
   private final SinkSpec sinkSpec;
+  private final DynamoDbClient dynamo;
   private final CommitLog log;
   private final Catalog catalog;
   private final Faults faults = new Faults();
@@ -49,7 +52,8 @@ public final class SpindriftRuntime implements AutoCloseable {
     this.config = config;
     this.job = JobLoader.load(config);
     this.sinkSpec = effectiveSink(config, job);
-    this.log = new CommitLog(AwsClients.dynamoDb(config), config.get(Setting.COMMIT_TABLE));
+    this.dynamo = AwsClients.dynamoDb(config);
+    this.log = new CommitLog(dynamo, config.get(Setting.COMMIT_TABLE));
     log.ensureTable();
     this.session = newSession();
     this.catalog = CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME), catalogSettings(config).properties(),
@@ -131,14 +135,43 @@ public final class SpindriftRuntime implements AutoCloseable {
 
   private synchronized BatchProcessor processor(SourceKind kind) {
     return processors.computeIfAbsent(kind, k -> {
-      SinkContext context = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
-      Sink table = Sinks.create(sinkSpec, context);
+      SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
+      Sink table = Sinks.create(sinkSpec, sinks);
       Sink rejects = Sinks.create(new SinkSpec(sinkSpec.format(), rejectsTable(), SinkSpec.Mode.APPEND,
-          java.util.List.of(), null), context);
-      MicroBatchRunner runner = new MicroBatchRunner(this::newSession, job, new JobContext(config.app(), k));
+          java.util.List.of(), null), sinks);
+      JobContext context = new JobContext(config.app(), k);
+      MicroBatchRunner runner = new MicroBatchRunner(this::newSession, job, context);
+      StatefulRunner stateful = null;
+      StateTable state = null;
+      if (isStateful(context)) {
+        if (!"append".equals(job.outputMode())) {
+          throw new IllegalStateException("The job's stateful query uses output mode '" + job.outputMode()
+              + "'; Spindrift runs stateful jobs in append mode for now (update mode needs upserts)");
+        }
+        state = new StateTable(dynamo, StateTable.DEFAULT_TABLE, config.app());
+        state.ensureTable();
+        stateful = new StatefulRunner(this::newSession, job, context, state,
+            java.util.UUID.nameUUIDFromBytes(("spindrift:" + config.app()).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .toString());
+      }
       return new BatchProcessor(config.app(), log, runner, table, rejects, faults,
-          config.getInt(Setting.MAX_COMMIT_ATTEMPTS));
+          config.getInt(Setting.MAX_COMMIT_ATTEMPTS), stateful, state);
     });
+  }
+
+  /** Plans the job once over an empty feed to see whether it keeps state across batches. */
+  private boolean isStateful(JobContext context) {
+    String probe = "probe-" + java.util.UUID.randomUUID();
+    InvocationSource.open(probe, 1);
+    try {
+      return StatefulPlans.isStateful(job.transform(newSession().readStream()
+          .format(InvocationSource.class.getName())
+          .option("kind", context.source().name())
+          .option("feed", probe)
+          .load(), context));
+    } finally {
+      InvocationSource.close(probe);
+    }
   }
 
   /** The table rejected records go to: the sink table's name with {@code _rejects} appended. */

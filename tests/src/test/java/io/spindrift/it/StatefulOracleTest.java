@@ -1,0 +1,126 @@
+package io.spindrift.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import io.spindrift.event.SourceKind;
+import io.spindrift.examples.PageViewCounts;
+import io.spindrift.handler.KinesisHandler;
+import io.spindrift.job.JobContext;
+import io.spindrift.local.InProcessInvoker;
+import io.spindrift.runtime.SpindriftRuntime;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
+import org.apache.spark.sql.execution.streaming.MemoryStream;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.junit.jupiter.api.Test;
+import scala.Option;
+import scala.collection.JavaConverters;
+
+/**
+ * A stateful job run invocation by invocation through Spindrift (state in DynamoDB, watermark seeded from the commit
+ * log, a fresh container half-way) gives the same table as the same job run as one plain Spark Structured
+ * Streaming query (default state store, local checkpoint) over the same batches.
+ */
+class StatefulOracleTest {
+  private static final long BASE_MS = 1_795_400_000_000L;
+  private static final String[] PAGES = {"/", "/cart", "/search"};
+
+  /** Batches of (seconds after BASE, page) events; the third holds late events behind the watermark. */
+  private static List<List<long[]>> batches() {
+    List<List<long[]>> batches = new ArrayList<>();
+    batches.add(events(0, 15, 0));
+    batches.add(events(12, 35, 1));
+    batches.add(List.of(new long[] {3, 0}, new long[] {4, 1}, new long[] {26, 2}, new long[] {31, 0}));
+    batches.add(events(40, 70, 2));
+    batches.add(events(90, 95, 0));
+    return batches;
+  }
+
+  private static List<long[]> events(long fromSecond, long toSecond, int salt) {
+    List<long[]> out = new ArrayList<>();
+    for (long second = fromSecond; second <= toSecond; second++) {
+      out.add(new long[] {second, (second + salt) % PAGES.length});
+      out.add(new long[] {second, (second * 7 + salt) % PAGES.length});
+    }
+    return out;
+  }
+
+  private static byte[] json(int id, long[] event) {
+    return ("{\"event_id\":\"e" + id + "\",\"user_id\":\"u\",\"page\":\"" + PAGES[(int) event[1]] + "\",\"ts\":\""
+        + new Timestamp(BASE_MS + event[0] * 1000).toInstant() + "\"}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void windowedCountAcrossInvocationsAndContainersEqualsOneLongRunningQuery() throws Exception {
+    String app = TestPipeline.uniqueApp("stateful");
+    List<List<byte[]>> payloads = new ArrayList<>();
+    int id = 0;
+    for (List<long[]> batch : batches()) {
+      List<byte[]> encoded = new ArrayList<>();
+      for (long[] event : batch) {
+        encoded.add(json(id++, event));
+      }
+      payloads.add(encoded);
+    }
+
+    SpindriftRuntime first = TestPipeline.runtime(app, PageViewCounts.class.getName());
+    long offset = 0;
+    for (int i = 0; i < payloads.size(); i++) {
+      SpindriftRuntime container = i < 2 ? first : (i == 2 ? TestPipeline.runtime(app, PageViewCounts.class.getName()) : first);
+      new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class, StreamsEventResponse.class, 1)
+          .invoke(KinesisEvents.event("clicks", "shardId-000000000000", offset, payloads.get(i)));
+      offset += payloads.get(i).size();
+    }
+    Set<String> spindrift = new TreeSet<>();
+    for (Row row : TestPipeline.rows(first, "SELECT window_start, page, views FROM "
+        + TestPipeline.qualified(first, "it." + app))) {
+      spindrift.add(row.get(0) + " " + row.getString(1) + " " + row.getLong(2));
+    }
+
+    Set<String> oracle = oracle(first.spark(), payloads);
+
+    assertThat(oracle).as("the plain query emitted finished windows").hasSizeGreaterThan(5);
+    assertThat(spindrift).isEqualTo(oracle);
+    first.close();
+  }
+
+  /** The same job as one plain Structured Streaming query over a MemoryStream, one micro-batch per batch. */
+  private static Set<String> oracle(SparkSession base, List<List<byte[]>> payloads) throws Exception {
+    SparkSession spark = base.newSession();
+    spark.conf().set("spark.sql.streaming.noDataMicroBatches.enabled", "false");
+    ExpressionEncoder<Row> encoder = ExpressionEncoder.apply(SourceKind.KINESIS.schema());
+    MemoryStream<Row> stream = new MemoryStream<>(1, spark.sqlContext(), Option.apply(2), encoder);
+    Dataset<Row> output = new PageViewCounts().transform(stream.toDF(), new JobContext("oracle", SourceKind.KINESIS));
+    String sink = "oracle_" + System.nanoTime();
+    StreamingQuery query = output.writeStream().format("memory").queryName(sink).outputMode("append").start();
+    long sequence = 0;
+    for (List<byte[]> batch : payloads) {
+      List<Row> rows = new ArrayList<>();
+      for (byte[] payload : batch) {
+        String position = BigInteger.valueOf(sequence++).toString();
+        rows.add(RowFactory.create(payload, "clicks", "k", position, new Timestamp(BASE_MS),
+            "kinesis:clicks/shardId-000000000000", position));
+      }
+      stream.addData(JavaConverters.asScalaBuffer(rows).toSeq());
+      query.processAllAvailable();
+    }
+    query.stop();
+    Set<String> out = new TreeSet<>();
+    for (Row row : spark.table(sink).collectAsList()) {
+      out.add(row.get(0) + " " + row.getString(2) + " " + row.getLong(3));
+    }
+    return out;
+  }
+}
