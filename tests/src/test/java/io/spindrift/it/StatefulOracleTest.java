@@ -9,6 +9,7 @@ import io.spindrift.examples.PageViewCounts;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.job.JobContext;
 import io.spindrift.local.InProcessInvoker;
+import io.spindrift.runtime.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -64,6 +65,65 @@ class StatefulOracleTest {
 
   @Test
   void windowedCountAcrossInvocationsAndContainersEqualsOneLongRunningQuery() throws Exception {
+    assertMatchesOracle(PageViewCounts.class, null);
+  }
+
+  @Test
+  void windowedCountSurvivesCrashesAfterCommitAndBeforeStaging() throws Exception {
+    assertMatchesOracle(PageViewCounts.class, FaultPoint.AFTER_COMMIT);
+    assertMatchesOracle(PageViewCounts.class, FaultPoint.BEFORE_STAGE);
+  }
+
+  @Test
+  void dropDuplicatesWithAWatermarkEqualsOneLongRunningQuery() throws Exception {
+    assertMatchesOracle(DistinctViews.class, FaultPoint.MID_PUBLISH);
+  }
+
+  @Test
+  void sessionWindowsEqualOneLongRunningQuery() throws Exception {
+    assertMatchesOracle(PageSessions.class, null);
+  }
+
+  /** Distinct (page, second) views: {@code dropDuplicates} with a watermark. */
+  public static final class DistinctViews implements io.spindrift.job.StreamJob {
+    @Override
+    public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+      return ctx.parseJson(input, io.spindrift.examples.Clickstream.EVENT, "event_id", "ts")
+          .filter(org.apache.spark.sql.functions.col(JobContext.REJECT_COLUMN).isNull())
+          .withWatermark("ts", "10 seconds")
+          .dropDuplicates("page", "ts")
+          .select(org.apache.spark.sql.functions.col("ts").cast("string").as("window_start"),
+              org.apache.spark.sql.functions.col("page"), org.apache.spark.sql.functions.lit(1L).as("views"));
+    }
+
+    @Override
+    public io.spindrift.sink.SinkSpec sink() {
+      return io.spindrift.sink.SinkSpec.iceberg("it.distinct_views");
+    }
+  }
+
+  /** Views per page session (5-second gap): session windows. */
+  public static final class PageSessions implements io.spindrift.job.StreamJob {
+    @Override
+    public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+      return ctx.parseJson(input, io.spindrift.examples.Clickstream.EVENT, "event_id", "ts")
+          .filter(org.apache.spark.sql.functions.col(JobContext.REJECT_COLUMN).isNull())
+          .withWatermark("ts", "10 seconds")
+          .groupBy(org.apache.spark.sql.functions.session_window(org.apache.spark.sql.functions.col("ts"), "5 seconds"),
+              org.apache.spark.sql.functions.col("page"))
+          .count()
+          .select(org.apache.spark.sql.functions.col("session_window.start").as("window_start"),
+              org.apache.spark.sql.functions.col("page"), org.apache.spark.sql.functions.col("count").as("views"));
+    }
+
+    @Override
+    public io.spindrift.sink.SinkSpec sink() {
+      return io.spindrift.sink.SinkSpec.iceberg("it.page_sessions");
+    }
+  }
+
+  private static void assertMatchesOracle(Class<? extends io.spindrift.job.StreamJob> job, FaultPoint crashOnBatch2)
+      throws Exception {
     String app = TestPipeline.uniqueApp("stateful");
     List<List<byte[]>> payloads = new ArrayList<>();
     int id = 0;
@@ -75,34 +135,47 @@ class StatefulOracleTest {
       payloads.add(encoded);
     }
 
-    SpindriftRuntime first = TestPipeline.runtime(app, PageViewCounts.class.getName());
+    SpindriftRuntime first = TestPipeline.runtime(app, job.getName());
     long offset = 0;
     for (int i = 0; i < payloads.size(); i++) {
-      SpindriftRuntime container = i < 2 ? first : (i == 2 ? TestPipeline.runtime(app, PageViewCounts.class.getName()) : first);
+      SpindriftRuntime container = i < 2 ? first : (i == 2 ? TestPipeline.runtime(app, job.getName()) : first);
+      String event = KinesisEvents.event("clicks", "shardId-000000000000", offset, payloads.get(i));
+      if (i == 1 && crashOnBatch2 != null) {
+        container.faults().arm(crashOnBatch2, 1);
+        try {
+          new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class, StreamsEventResponse.class, 1)
+              .invoke(event);
+          throw new AssertionError("the armed crash did not happen");
+        } catch (io.spindrift.local.LambdaInvoker.FunctionError expected) {
+          assertThat(expected).hasMessageContaining(crashOnBatch2.name());
+        }
+        container = TestPipeline.runtime(app, job.getName());
+      }
       new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class, StreamsEventResponse.class, 1)
-          .invoke(KinesisEvents.event("clicks", "shardId-000000000000", offset, payloads.get(i)));
+          .invoke(event);
       offset += payloads.get(i).size();
     }
     Set<String> spindrift = new TreeSet<>();
     for (Row row : TestPipeline.rows(first, "SELECT window_start, page, views FROM "
         + TestPipeline.qualified(first, "it." + app))) {
-      spindrift.add(row.get(0) + " " + row.getString(1) + " " + row.getLong(2));
+      spindrift.add(row.get(0) + " " + row.get(1) + " " + row.get(2));
     }
 
-    Set<String> oracle = oracle(first.spark(), payloads);
+    Set<String> oracle = oracle(first.spark(), payloads, job.getDeclaredConstructor().newInstance());
 
-    assertThat(oracle).as("the plain query emitted finished windows").hasSizeGreaterThan(5);
+    assertThat(oracle).as("the plain query emitted finished rows").hasSizeGreaterThanOrEqualTo(2);
     assertThat(spindrift).isEqualTo(oracle);
     first.close();
   }
 
   /** The same job as one plain Structured Streaming query over a MemoryStream, one micro-batch per batch. */
-  private static Set<String> oracle(SparkSession base, List<List<byte[]>> payloads) throws Exception {
+  private static Set<String> oracle(SparkSession base, List<List<byte[]>> payloads, io.spindrift.job.StreamJob job)
+      throws Exception {
     SparkSession spark = base.newSession();
     spark.conf().set("spark.sql.streaming.noDataMicroBatches.enabled", "false");
     ExpressionEncoder<Row> encoder = ExpressionEncoder.apply(SourceKind.KINESIS.schema());
     MemoryStream<Row> stream = new MemoryStream<>(1, spark.sqlContext(), Option.apply(2), encoder);
-    Dataset<Row> output = new PageViewCounts().transform(stream.toDF(), new JobContext("oracle", SourceKind.KINESIS));
+    Dataset<Row> output = job.transform(stream.toDF(), new JobContext("oracle", SourceKind.KINESIS));
     String sink = "oracle_" + System.nanoTime();
     StreamingQuery query = output.writeStream().format("memory").queryName(sink).outputMode("append").start();
     long sequence = 0;
@@ -119,7 +192,7 @@ class StatefulOracleTest {
     query.stop();
     Set<String> out = new TreeSet<>();
     for (Row row : spark.table(sink).collectAsList()) {
-      out.add(row.get(0) + " " + row.getString(2) + " " + row.getLong(3));
+      out.add(row.getAs("window_start") + " " + row.getAs("page") + " " + row.getAs("views"));
     }
     return out;
   }
