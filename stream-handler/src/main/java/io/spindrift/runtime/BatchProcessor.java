@@ -12,6 +12,7 @@ import io.spindrift.sink.PendingPublish;
 import io.spindrift.state.StateBucket;
 import io.spindrift.state.StateChanges;
 import io.spindrift.state.StateDeltaCodec;
+import io.spindrift.state.StateIoCounts;
 import io.spindrift.state.StateTable;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -70,6 +71,11 @@ final class BatchProcessor implements AutoCloseable {
   @Override
   public void close() {
     runner.close();
+  }
+
+  /** DynamoDB requests of the state store so far (null for a stateless job). */
+  StateIoCounts stateIo() {
+    return state == null ? null : state.counts();
   }
 
   long conflicts() {

@@ -150,9 +150,7 @@ public final class SpindriftRuntime implements AutoCloseable {
         }
         state = new StateTable(dynamo, StateTable.DEFAULT_TABLE, config.app());
         state.ensureTable();
-        stateful = new StatefulRunner(this::newSession, job, context, state,
-            java.util.UUID.nameUUIDFromBytes(("spindrift:" + config.app()).getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .toString());
+        stateful = new StatefulRunner(this::newSession, job, context, state);
       }
       return new BatchProcessor(config.app(), log, runner, table, rejects, faults,
           config.getInt(Setting.MAX_COMMIT_ATTEMPTS), stateful, state);
@@ -237,6 +235,12 @@ public final class SpindriftRuntime implements AutoCloseable {
   public synchronized void close() {
     processors.values().forEach(BatchProcessor::close);
     processors.clear();
+  }
+
+  /** DynamoDB requests of this runtime's state store for {@code kind}'s batches (null: stateless job, or none yet). */
+  public synchronized io.spindrift.state.StateIoCounts stateIo(SourceKind kind) {
+    BatchProcessor processor = processors.get(kind);
+    return processor == null ? null : processor.stateIo();
   }
 
   /** Commit conflicts met by this runtime so far. */

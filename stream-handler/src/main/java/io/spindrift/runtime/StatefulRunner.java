@@ -41,14 +41,12 @@ final class StatefulRunner {
   private final StreamJob job;
   private final JobContext context;
   private final StateTable state;
-  private final String queryId;
 
-  StatefulRunner(Supplier<SparkSession> sessions, StreamJob job, JobContext context, StateTable state, String queryId) {
+  StatefulRunner(Supplier<SparkSession> sessions, StreamJob job, JobContext context, StateTable state) {
     this.sessions = sessions;
     this.job = job;
     this.context = context;
     this.state = state;
-    this.queryId = queryId;
   }
 
   /** What a stateful micro-batch produced. */
@@ -65,7 +63,8 @@ final class StatefulRunner {
     try {
       checkpoint = Files.createTempDirectory("spindrift-stateful-");
       if (from != null) {
-        from.seed(checkpoint, queryId);
+        // a query id of its own: containers sharing a JVM (local mode) must not look like one query started twice
+        from.seed(checkpoint, UUID.randomUUID().toString());
       }
       List<InternalRow> rows = new ArrayList<>(batch.size());
       for (SourceRecord record : batch.records()) {
@@ -112,9 +111,5 @@ final class StatefulRunner {
       }
       timings.merge("spark_total_stateful", MicroBatchRunner.ms(start), Long::sum);
     }
-  }
-
-  static String newQueryId() {
-    return UUID.randomUUID().toString();
   }
 }
