@@ -84,6 +84,11 @@ class StatefulOracleTest {
     assertMatchesOracle(PageSessions.class, null);
   }
 
+  @Test
+  void aFreshJvmContinuesTheStatefulJobFromDynamoDbAlone() throws Exception {
+    assertMatchesOracle(PageViewCounts.class, null, 2);
+  }
+
   /** Distinct (page, second) views: {@code dropDuplicates} with a watermark. */
   public static final class DistinctViews implements io.spindrift.job.StreamJob {
     @Override
@@ -124,6 +129,12 @@ class StatefulOracleTest {
 
   private static void assertMatchesOracle(Class<? extends io.spindrift.job.StreamJob> job, FaultPoint crashOnBatch2)
       throws Exception {
+    assertMatchesOracle(job, crashOnBatch2, -1);
+  }
+
+  /** Runs batch {@code freshJvmBatch} (if not -1) in a new JVM that knows nothing but its settings. */
+  private static void assertMatchesOracle(Class<? extends io.spindrift.job.StreamJob> job, FaultPoint crashOnBatch2,
+      int freshJvmBatch) throws Exception {
     String app = TestPipeline.uniqueApp("stateful");
     List<List<byte[]>> payloads = new ArrayList<>();
     int id = 0;
@@ -140,6 +151,11 @@ class StatefulOracleTest {
     for (int i = 0; i < payloads.size(); i++) {
       SpindriftRuntime container = i < 2 ? first : (i == 2 ? TestPipeline.runtime(app, job.getName()) : first);
       String event = KinesisEvents.event("clicks", "shardId-000000000000", offset, payloads.get(i));
+      if (i == freshJvmBatch) {
+        invokeInFreshJvm(first, job, event);
+        offset += payloads.get(i).size();
+        continue;
+      }
       if (i == 1 && crashOnBatch2 != null) {
         container.faults().arm(crashOnBatch2, 1);
         try {
@@ -166,6 +182,28 @@ class StatefulOracleTest {
     assertThat(oracle).as("the plain query emitted finished rows").hasSizeGreaterThanOrEqualTo(2);
     assertThat(spindrift).isEqualTo(oracle);
     first.close();
+  }
+
+  private static void invokeInFreshJvm(SpindriftRuntime like, Class<?> job, String event) throws Exception {
+    java.nio.file.Path eventFile = java.nio.file.Files.createTempFile("spindrift-event", ".json");
+    java.nio.file.Files.writeString(eventFile, event);
+    List<String> command = new ArrayList<>();
+    command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx2g");
+    command.addAll(List.of(System.getProperty("spindrift.spark.opens", "").split(" ")));
+    command.removeIf(String::isBlank);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), FreshJvmInvocation.class.getName(),
+        eventFile.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(like.config().asMap());
+    builder.environment().put("SPINDRIFT_JOB", job.getName());
+    builder.environment().put("AWS_ACCESS_KEY_ID", "local");
+    builder.environment().put("AWS_SECRET_ACCESS_KEY", "local");
+    builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as(output).isZero();
+    assertThat(output).contains("RESPONSE {\"batchItemFailures\":[]}");
   }
 
   /** The same job as one plain Structured Streaming query over a MemoryStream, one micro-batch per batch. */
