@@ -1,5 +1,6 @@
 package io.spindrift.sink;
 
+import io.spindrift.sink.delta.DeltaSink;
 import io.spindrift.sink.iceberg.IcebergSink;
 
 /** Builds the sink for a {@link SinkSpec}: the one place that maps a table format to its implementation. */
@@ -9,8 +10,9 @@ public final class Sinks {
   public static Sink create(SinkSpec spec, SinkContext context) {
     return switch (spec.format()) {
       case ICEBERG -> new IcebergSink(context.icebergCatalog(), spec, context.stageLocation());
-      case DELTA, HUDI -> throw new IllegalArgumentException("Sink format " + spec.format()
-          + " for table " + spec.table() + " is not available yet (SPINDRIFT_SINK_FORMAT); use iceberg");
+      case DELTA -> new DeltaSink(spec, context);
+      case HUDI -> throw new IllegalArgumentException("Sink format " + spec.format()
+          + " for table " + spec.table() + " is not available yet (SPINDRIFT_SINK_FORMAT); use iceberg or delta");
     };
   }
 }

@@ -16,7 +16,7 @@ import java.util.List;
  * from it before the query starts, so event-time watermarks advance across invocations and containers as they
  * would in one long query. Kept as one JSON string on the commit log's head.
  */
-record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMeta, String commitMeta) {
+record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMeta, String commitMeta, int sources) {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The source offset the seeded batches end at: a fresh invocation feed starts at 0. */
   private static final String FEED_START = "0";
@@ -27,6 +27,7 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
     node.put("offsetMeta", offsetMeta);
     node.put("previousOffsetMeta", previousOffsetMeta);
     node.put("commitMeta", commitMeta);
+    node.put("sources", sources);
     return node.toString();
   }
 
@@ -35,7 +36,7 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
       var node = JSON.readTree(json);
       return new QueryCheckpoint(node.get("batchId").asLong(), node.get("offsetMeta").asText(),
           node.path("previousOffsetMeta").isNull() ? null : node.path("previousOffsetMeta").asText(null),
-          node.get("commitMeta").asText());
+          node.get("commitMeta").asText(), node.path("sources").asInt(1));
     } catch (IOException e) {
       throw new UncheckedIOException("Unreadable query checkpoint on the commit log: " + json, e);
     }
@@ -48,13 +49,18 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
       Files.createDirectories(dir.resolve("commits"));
       Files.writeString(dir.resolve("metadata"), "{\"id\":\"" + queryId + "\"}");
       if (batchId > 0 && previousOffsetMeta != null) {
-        Files.writeString(dir.resolve("offsets/" + (batchId - 1)), "v1\n" + previousOffsetMeta + "\n" + FEED_START);
+        Files.writeString(dir.resolve("offsets/" + (batchId - 1)), "v1\n" + previousOffsetMeta + sourceOffsets());
       }
-      Files.writeString(dir.resolve("offsets/" + batchId), "v1\n" + offsetMeta + "\n" + FEED_START);
+      Files.writeString(dir.resolve("offsets/" + batchId), "v1\n" + offsetMeta + sourceOffsets());
       Files.writeString(dir.resolve("commits/" + batchId), "v1\n" + commitMeta);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot seed the checkpoint in " + dir, e);
     }
+  }
+
+  /** One line per source of the query (a job may read the input stream more than once, e.g. a self-join). */
+  private String sourceOffsets() {
+    return ("\n" + FEED_START).repeat(Math.max(1, sources));
   }
 
   /** Reads what a finished query left in its checkpoint: its newest committed batch. */
@@ -65,10 +71,12 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
         batch = names.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+"))
             .mapToLong(Long::parseLong).max().orElseThrow(() -> new IllegalStateException("No committed batch in " + dir));
       }
-      String offsets = metaLine(dir.resolve("offsets/" + batch));
+      Path offsetsFile = dir.resolve("offsets/" + batch);
+      String offsets = metaLine(offsetsFile);
+      int sources = Files.readAllLines(offsetsFile, StandardCharsets.UTF_8).size() - 2;
       Path previous = dir.resolve("offsets/" + (batch - 1));
       String previousMeta = batch > 0 && Files.exists(previous) ? metaLine(previous) : null;
-      return new QueryCheckpoint(batch, offsets, previousMeta, metaLine(dir.resolve("commits/" + batch)));
+      return new QueryCheckpoint(batch, offsets, previousMeta, metaLine(dir.resolve("commits/" + batch)), sources);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read the checkpoint in " + dir, e);
     }

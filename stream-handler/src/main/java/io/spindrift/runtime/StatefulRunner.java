@@ -41,6 +41,8 @@ final class StatefulRunner {
   private final StreamJob job;
   private final JobContext context;
   private final StateTable state;
+  /** One session for every run: a new session per invocation would leave its listeners registered for good. */
+  private SparkSession session;
 
   StatefulRunner(Supplier<SparkSession> sessions, StreamJob job, JobContext context, StateTable state) {
     this.sessions = sessions;
@@ -71,7 +73,9 @@ final class StatefulRunner {
         rows.add(record.toRow());
       }
       feed.offer(rows);
-      SparkSession session = sessions.get();
+      if (session == null) {
+        session = sessions.get();
+      }
       DynamoDbStateStoreProvider.sparkConf(runId).forEach((key, value) -> session.conf().set(key, value));
       Dataset<Row> output = job.transform(session.readStream()
           .format(InvocationSource.class.getName())

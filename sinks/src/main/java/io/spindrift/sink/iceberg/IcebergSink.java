@@ -6,11 +6,11 @@ import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
+import io.spindrift.sink.TableColumns;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -47,9 +47,6 @@ import org.apache.iceberg.spark.SparkSchemaUtil;
 import org.apache.iceberg.spark.data.SparkParquetWriters;
 import org.apache.iceberg.util.SnapshotUtil;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -91,7 +88,7 @@ public final class IcebergSink implements Sink {
     }
     Table table = tableFor(rows.schema());
     StructType tableType = SparkSchemaUtil.convert(table.schema());
-    List<InternalRow> aligned = align(rows, tableType);
+    List<InternalRow> aligned = TableColumns.align(rows, tableType, id.toString());
     DataFile file = writeDataFile(table, txnId, tableType, aligned);
     String document = stageDocument(table.spec(), List.of(file));
     return new StagedOutput(storeStage(table, txnId, document), aligned.size());
@@ -133,46 +130,6 @@ public final class IcebergSink implements Sink {
     } catch (AlreadyExistsException raced) {
       return catalog.loadTable(id);
     }
-  }
-
-  /**
-   * Orders each row's values as the table's columns (nulls for table columns the output lacks). A column the table
-   * lacks, or whose type differs from the table's, is an error naming it.
-   */
-  private List<InternalRow> align(StageRows rows, StructType tableType) {
-    StructType output = rows.schema();
-    for (StructField field : output.fields()) {
-      if (!Arrays.asList(tableType.fieldNames()).contains(field.name())) {
-        throw new IllegalStateException("Column '" + field.name() + "' of the job's output is not in table " + id
-            + " (columns: " + String.join(", ", tableType.fieldNames()) + ")");
-      }
-    }
-    int[] source = new int[tableType.size()];
-    DataType[] types = new DataType[tableType.size()];
-    boolean identity = tableType.size() == output.size();
-    for (int i = 0; i < tableType.size(); i++) {
-      StructField column = tableType.fields()[i];
-      source[i] = Arrays.asList(output.fieldNames()).indexOf(column.name());
-      types[i] = column.dataType();
-      if (source[i] >= 0 && !output.fields()[source[i]].dataType().sameType(column.dataType())) {
-        throw new IllegalStateException("Column '" + column.name() + "' of the job's output has type "
-            + output.fields()[source[i]].dataType().simpleString() + " but table " + id + " has "
-            + column.dataType().simpleString());
-      }
-      identity &= source[i] == i;
-    }
-    if (identity) {
-      return rows.rows();
-    }
-    List<InternalRow> aligned = new ArrayList<>(rows.rows().size());
-    for (InternalRow row : rows.rows()) {
-      Object[] values = new Object[source.length];
-      for (int i = 0; i < source.length; i++) {
-        values[i] = source[i] < 0 || row.isNullAt(source[i]) ? null : row.get(source[i], types[i]);
-      }
-      aligned.add(new GenericInternalRow(values));
-    }
-    return aligned;
   }
 
   private DataFile writeDataFile(Table table, String txnId, StructType sparkType, List<InternalRow> rows) {

@@ -1,0 +1,315 @@
+package io.spindrift.sink.delta;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
+import io.spindrift.sink.TableColumns;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.ConcurrentModificationException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.mapreduce.Job;
+import org.apache.hadoop.mapreduce.TaskAttemptContext;
+import org.apache.hadoop.mapreduce.TaskAttemptID;
+import org.apache.hadoop.mapreduce.task.TaskAttemptContextImpl;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.DeltaOperations;
+import org.apache.spark.sql.delta.OptimisticTransaction;
+import org.apache.spark.sql.delta.Snapshot;
+import org.apache.spark.sql.delta.actions.Action;
+import org.apache.spark.sql.delta.actions.AddFile;
+import org.apache.spark.sql.delta.actions.Format;
+import org.apache.spark.sql.delta.actions.Metadata;
+import org.apache.spark.sql.delta.actions.SetTransaction;
+import org.apache.spark.sql.execution.datasources.OutputWriter;
+import org.apache.spark.sql.execution.datasources.OutputWriterFactory;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetOptions;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetUtils;
+import org.apache.spark.sql.internal.SQLConf;
+import org.apache.spark.sql.streaming.OutputMode;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
+
+/**
+ * A Delta Lake table on S3 (through S3A) at {@code <warehouse>/<namespace>/<table>}. Stages a batch as one
+ * Parquet file written by the driver directly in the table's directory, invisible until an {@code AddFile}
+ * names it; the stage ref is those {@code add} actions as Delta writes them. Publishes consecutive commits with
+ * one Delta commit whose {@code SetTransaction} ({@code txnAppId} = app, {@code txnVersion} = the last seq)
+ * makes it idempotent, as Delta's own streaming sink is: seqs at or below the table's txnVersion for the app are
+ * skipped, and a concurrent publisher of the same app makes the commit fail with Delta's
+ * {@code ConcurrentTransactionException}, after which what is left is published. Every commit is a
+ * {@code STREAMING UPDATE} (queryId = app, epochId = seq) carrying the {@link CommitTag} in its commit info's
+ * tags and userMetadata. Staged files of commits that never land are removed by Delta's {@code VACUUM}.
+ */
+public final class DeltaSink implements Sink {
+  /**
+   * Commits between Delta checkpoints. A checkpoint is written synchronously by the commit that reaches it, and
+   * a container that loads the table replays every JSON commit since the last one: see DESIGN §13 for the
+   * latency each choice gave here.
+   */
+  public static final String CHECKPOINT_INTERVAL_SETTING = "SPINDRIFT_DELTA_CHECKPOINT_INTERVAL";
+  static final String DEFAULT_CHECKPOINT_INTERVAL = "100";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_PUBLISH_ATTEMPTS = 10;
+
+  private final SinkSpec spec;
+  private final SparkSession spark;
+  private final Path location;
+  private final String checkpointInterval;
+
+  public DeltaSink(SinkSpec spec, SinkContext context) {
+    this.spec = spec;
+    this.spark = context.spark();
+    S3aSettings.from(context.settings()).applyTo(spark);
+    S3aSettings.configureDelta(spark);
+    this.location = new Path(tableLocation(context.settings(), spec));
+    this.checkpointInterval = setting(context.settings(), CHECKPOINT_INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL);
+  }
+
+  /** {@code s3a://<bucket>/warehouse/<namespace>/<table>}, or under {@code SPINDRIFT_WAREHOUSE} when set. */
+  static String tableLocation(Map<String, String> settings, SinkSpec spec) {
+    String warehouse = settings.getOrDefault("SPINDRIFT_WAREHOUSE", "");
+    if (warehouse.isBlank()) {
+      warehouse = "s3a://" + settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift") + "/warehouse";
+    }
+    warehouse = warehouse.replaceFirst("^s3n?://", "s3a://").replaceAll("/+$", "");
+    return warehouse + "/" + spec.namespace() + "/" + spec.name();
+  }
+
+  /** A setting from the runtime's settings, else the environment (for settings the runtime does not know). */
+  static String setting(Map<String, String> settings, String key, String fallback) {
+    String value = settings.get(key);
+    if (value == null || value.isBlank()) {
+      value = System.getenv(key);
+    }
+    return value == null || value.isBlank() ? fallback : value;
+  }
+
+  /** Where the table lives, as S3A sees it. */
+  public String location() {
+    return location.toString();
+  }
+
+  private DeltaLog deltaLog() {
+    return DeltaLog.forTable(spark, location);
+  }
+
+  /**
+   * Runs {@code work} with this sink's session active: Delta works on {@code SparkSession.active}, which inside a
+   * query's {@code foreachBatch} is the query's session, not the one configured for Delta.
+   */
+  private <T> T inSession(Supplier<T> work) {
+    Option<SparkSession> previous = SparkSession.getActiveSession();
+    SparkSession.setActiveSession(spark);
+    try {
+      return work.get();
+    } finally {
+      if (previous.isDefined()) {
+        SparkSession.setActiveSession(previous.get());
+      } else {
+        SparkSession.clearActiveSession();
+      }
+    }
+  }
+
+  @Override
+  public StagedOutput stage(String txnId, StageRows rows) {
+    return inSession(() -> stageRows(txnId, rows));
+  }
+
+  private StagedOutput stageRows(String txnId, StageRows rows) {
+    if (rows.isEmpty()) {
+      return StagedOutput.EMPTY;
+    }
+    if (spec.partitionBy() != null) {
+      throw new IllegalStateException("Sink " + spec.table() + ": partitioned Delta tables are not supported yet"
+          + " (partitionBy " + spec.partitionBy() + ")");
+    }
+    StructType tableType = tableSnapshot(rows.schema()).schema();
+    List<InternalRow> aligned = TableColumns.align(rows, tableType, spec.table());
+    AddFile file = writeDataFile(txnId, tableType, aligned);
+    return new StagedOutput(stageDocument(List.of(file)), aligned.size());
+  }
+
+  /** The table's latest known snapshot, creating the table from {@code schema} when it does not exist. */
+  private Snapshot tableSnapshot(StructType schema) {
+    DeltaLog log = deltaLog();
+    Snapshot known = log.unsafeVolatileSnapshot();
+    if (known.version() < 0) {
+      known = log.update(false, ScalaValues.none(), ScalaValues.none());
+    }
+    if (known.version() < 0) {
+      createTable(log, schema);
+      known = log.update(false, ScalaValues.none(), ScalaValues.none());
+    }
+    return known;
+  }
+
+  private void createTable(DeltaLog log, StructType schema) {
+    OptimisticTransaction txn = log.startTransaction();
+    if (txn.readVersion() >= 0) {
+      return;
+    }
+    Map<String, String> properties = Map.of("delta.checkpointInterval", checkpointInterval);
+    Metadata metadata = new Metadata(UUID.randomUUID().toString(), spec.table(), null,
+        new Format("parquet", ScalaValues.map(Map.of())), schema.asNullable().json(), ScalaValues.seq(List.of()),
+        ScalaValues.map(properties), ScalaValues.some(System.currentTimeMillis()));
+    txn.updateMetadataForNewTable(metadata);
+    try {
+      txn.commit(ScalaValues.seq(List.of()),
+          new DeltaOperations.CreateTable(metadata, false, false, ScalaValues.none()));
+    } catch (ConcurrentModificationException raced) {
+      // another container created the table first: use theirs
+    }
+  }
+
+  /** Writes {@code rows} as one Parquet file in the table's directory, with Spark's own Parquet writer. */
+  private AddFile writeDataFile(String txnId, StructType schema, List<InternalRow> rows) {
+    SQLConf sqlConf = spark.sessionState().conf();
+    try {
+      Job job = Job.getInstance(spark.sessionState().newHadoopConf());
+      OutputWriterFactory factory = ParquetUtils.prepareWrite(sqlConf, job, schema,
+          new ParquetOptions(ScalaValues.<String, String>map(Map.of()), sqlConf));
+      Configuration conf = job.getConfiguration();
+      TaskAttemptContext task = new TaskAttemptContextImpl(conf, new TaskAttemptID());
+      String name = "spindrift-" + txnId + "-00000" + factory.getFileExtension(task);
+      Path file = new Path(location, name);
+      OutputWriter writer = factory.newInstance(file.toString(), schema, task);
+      try {
+        rows.forEach(writer::write);
+      } finally {
+        writer.close();
+      }
+      FileStatus status = file.getFileSystem(conf).getFileStatus(file);
+      return new AddFile(name, ScalaValues.map(Map.of()), status.getLen(), status.getModificationTime(), true,
+          "{\"numRecords\":" + rows.size() + "}", null, null, ScalaValues.none(), ScalaValues.none(),
+          ScalaValues.none());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write staged data file under " + location, e);
+    }
+  }
+
+  private static String stageDocument(List<AddFile> files) {
+    try {
+      ObjectNode doc = JSON.createObjectNode();
+      var actions = doc.putArray("actions");
+      for (AddFile file : files) {
+        actions.add(JSON.readTree(file.json()));
+      }
+      return doc.toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static List<Action> readStage(String ref) {
+    try {
+      List<Action> actions = new ArrayList<>();
+      for (JsonNode node : JSON.readTree(ref).get("actions")) {
+        actions.add(Action.fromJson(node.toString()));
+      }
+      return actions;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read Delta stage " + ref, e);
+    }
+  }
+
+  @Override
+  public List<Long> publish(List<PendingPublish> pending) {
+    return inSession(() -> publishPending(pending));
+  }
+
+  private List<Long> publishPending(List<PendingPublish> pending) {
+    List<PendingPublish> withRows = pending.stream().filter(p -> p.ref() != null).toList();
+    if (withRows.isEmpty()) {
+      return List.of();
+    }
+    String app = withRows.get(0).tag().app();
+    for (int attempt = 1; ; attempt++) {
+      OptimisticTransaction txn = deltaLog().startTransaction();
+      long held = txn.txnVersion(app);
+      List<PendingPublish> todo = withRows.stream().filter(p -> p.tag().seq() > held).toList();
+      if (todo.isEmpty()) {
+        return List.of();
+      }
+      try {
+        commit(txn, app, todo);
+        return todo.stream().map(p -> p.tag().seq()).toList();
+      } catch (ConcurrentModificationException raced) {
+        // another container published commits of this app (or changed the table's metadata) meanwhile
+        if (attempt >= MAX_PUBLISH_ATTEMPTS) {
+          throw raced;
+        }
+      }
+    }
+  }
+
+  private void commit(OptimisticTransaction txn, String app, List<PendingPublish> todo) {
+    List<Action> actions = new ArrayList<>();
+    todo.forEach(p -> actions.addAll(readStage(p.ref())));
+    long last = todo.get(todo.size() - 1).tag().seq();
+    actions.add(new SetTransaction(app, last, ScalaValues.some(System.currentTimeMillis())));
+    Map<String, String> tags = tags(todo);
+    txn.commit(ScalaValues.seq(actions),
+        new DeltaOperations.StreamingUpdate(OutputMode.Append(), app, last, ScalaValues.some(userMetadata(tags))),
+        ScalaValues.map(tags));
+  }
+
+  /** The {@link CommitTag} entries of a commit publishing {@code todo}. */
+  static Map<String, String> tags(List<PendingPublish> todo) {
+    CommitTag first = todo.get(0).tag();
+    CommitTag last = todo.get(todo.size() - 1).tag();
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put(CommitTag.APP, first.app());
+    tags.put(CommitTag.SEQ, Long.toString(last.seq()));
+    tags.put(CommitTag.FIRST_SEQ, Long.toString(first.seq()));
+    tags.put(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")));
+    tags.put(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
+    return tags;
+  }
+
+  private static String userMetadata(Map<String, String> tags) {
+    try {
+      return JSON.writeValueAsString(tags);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public boolean isPublished(String app, long seq) {
+    return inSession(() -> holds(app, seq));
+  }
+
+  private boolean holds(String app, long seq) {
+    Snapshot snapshot = deltaLog().update(false, ScalaValues.none(), ScalaValues.none());
+    if (snapshot.version() < 0) {
+      return false;
+    }
+    Option<Object> held = snapshot.transactions().get(app);
+    return held.isDefined() && ((Long) held.get()) >= seq;
+  }
+
+  @Override
+  public String toString() {
+    return "DeltaSink[" + spec.table() + " at " + location + "]";
+  }
+}

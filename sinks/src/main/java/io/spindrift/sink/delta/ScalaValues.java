@@ -1,0 +1,33 @@
+package io.spindrift.sink.delta;
+
+import java.util.List;
+import java.util.Map;
+import scala.Option;
+import scala.Tuple2;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
+
+/** Java values as the Scala collections and options Delta's actions and operations take. */
+final class ScalaValues {
+  private ScalaValues() {}
+
+  static <K, V> scala.collection.immutable.Map<K, V> map(Map<K, V> values) {
+    scala.collection.immutable.Map<K, V> out = scala.collection.immutable.Map$.MODULE$.empty();
+    for (Map.Entry<K, V> entry : values.entrySet()) {
+      out = out.$plus(new Tuple2<>(entry.getKey(), entry.getValue()));
+    }
+    return out;
+  }
+
+  static <T> Seq<T> seq(List<T> values) {
+    return JavaConverters.asScalaBufferConverter(values).asScala().toList();
+  }
+
+  static <T> Option<T> none() {
+    return Option.empty();
+  }
+
+  static <T> Option<T> some(T value) {
+    return Option.apply(value);
+  }
+}
