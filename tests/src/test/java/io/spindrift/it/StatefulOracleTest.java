@@ -81,6 +81,29 @@ class StatefulOracleTest {
   }
 
   @Test
+  void dropDuplicatesWithinWatermarkEqualsOneLongRunningQuery() throws Exception {
+    assertMatchesOracle(DistinctViewsWithinWatermark.class, null);
+  }
+
+  /** Distinct (page, second) views: {@code dropDuplicatesWithinWatermark}. */
+  public static final class DistinctViewsWithinWatermark implements io.spindrift.job.StreamJob {
+    @Override
+    public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+      return ctx.parseJson(input, io.spindrift.examples.Clickstream.EVENT, "event_id", "ts")
+          .filter(org.apache.spark.sql.functions.col(JobContext.REJECT_COLUMN).isNull())
+          .withWatermark("ts", "10 seconds")
+          .dropDuplicatesWithinWatermark("page", "ts")
+          .select(org.apache.spark.sql.functions.col("ts").cast("string").as("window_start"),
+              org.apache.spark.sql.functions.col("page"), org.apache.spark.sql.functions.lit(1L).as("views"));
+    }
+
+    @Override
+    public io.spindrift.sink.SinkSpec sink() {
+      return io.spindrift.sink.SinkSpec.iceberg("it.distinct_within");
+    }
+  }
+
+  @Test
   void sessionWindowsEqualOneLongRunningQuery() throws Exception {
     assertMatchesOracle(PageSessions.class, null);
   }
