@@ -23,6 +23,9 @@ public record SinkSpec(Format format, String table, Mode mode, List<String> keys
     if (table == null || !table.matches("[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*")) {
       throw new IllegalArgumentException("Invalid sink table: '" + table + "' (expected namespace.table)");
     }
+    if (partitionBy != null && partitionBy.isBlank()) {
+      partitionBy = null;
+    }
     if (mode == Mode.UPSERT && keys.isEmpty()) {
       throw new IllegalArgumentException("Sink " + table + ": UPSERT needs at least one key column");
     }
@@ -30,6 +33,14 @@ public record SinkSpec(Format format, String table, Mode mode, List<String> keys
 
   public static SinkSpec iceberg(String table) {
     return new SinkSpec(Format.ICEBERG, table, Mode.APPEND, List.of(), null);
+  }
+
+  public static SinkSpec delta(String table) {
+    return new SinkSpec(Format.DELTA, table, Mode.APPEND, List.of(), null);
+  }
+
+  public static SinkSpec hudi(String table) {
+    return new SinkSpec(Format.HUDI, table, Mode.APPEND, List.of(), null);
   }
 
   public SinkSpec withTable(String newTable) {
@@ -42,6 +53,21 @@ public record SinkSpec(Format format, String table, Mode mode, List<String> keys
 
   public SinkSpec mode(Mode newMode) {
     return new SinkSpec(format, table, newMode, keys, partitionBy);
+  }
+
+  /** An upsert (MERGE) keyed on {@code keyColumns}: the last row of a key wins, in commit order. */
+  public SinkSpec upsert(String... keyColumns) {
+    return new SinkSpec(format, table, Mode.UPSERT, List.of(keyColumns), partitionBy);
+  }
+
+  /** The table is partitioned by the identity of {@code column} when Spindrift creates it. */
+  public SinkSpec partitionedBy(String column) {
+    return new SinkSpec(format, table, mode, keys, column);
+  }
+
+  /** True for {@link Mode#UPSERT}. */
+  public boolean isUpsert() {
+    return mode == Mode.UPSERT;
   }
 
   /** The namespace part of {@link #table()}. */

@@ -2,7 +2,9 @@ package io.spindrift.sink;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
@@ -11,11 +13,39 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Fits a batch's output rows to a table's columns, for every format: values are reordered as the table's columns,
- * with nulls for table columns the output lacks. A column the table lacks, or whose type differs from the
- * table's, is an error naming it.
+ * with nulls for table columns the output lacks. Schema evolution is the same for every format: an output column
+ * the table lacks is added to the table as a nullable column ({@link #added}); an output column whose type differs
+ * from the table's is an error naming it.
  */
 public final class TableColumns {
   private TableColumns() {}
+
+  /**
+   * The output columns {@code table} lacks, as nullable columns to add (in output order). Fails, naming the column,
+   * when an output column exists in the table with another type: that change is not compatible.
+   */
+  public static List<StructField> added(StructType output, StructType tableType, String table) {
+    List<StructField> added = new ArrayList<>();
+    List<String> names = Arrays.asList(tableType.fieldNames());
+    for (StructField field : output.fields()) {
+      int at = names.indexOf(field.name());
+      if (at < 0) {
+        added.add(new StructField(field.name(), field.dataType(), true, field.metadata()));
+      } else {
+        DataType existing = tableType.fields()[at].dataType();
+        if (!field.dataType().sameType(existing)) {
+          throw incompatible(field.name(), field.dataType(), existing, table);
+        }
+      }
+    }
+    return added;
+  }
+
+  private static IllegalStateException incompatible(String column, DataType output, DataType existing, String table) {
+    return new IllegalStateException("Column '" + column + "' of the job's output has type " + output.simpleString()
+        + " but table " + table + " has " + existing.simpleString()
+        + ": an incompatible schema change (only new nullable columns are added to a table)");
+  }
 
   /** The rows of {@code rows} laid out as {@code tableType}; the same list when the layouts already agree. */
   public static List<InternalRow> align(StageRows rows, StructType tableType, String table) {
@@ -34,9 +64,7 @@ public final class TableColumns {
       source[i] = Arrays.asList(output.fieldNames()).indexOf(column.name());
       types[i] = column.dataType();
       if (source[i] >= 0 && !output.fields()[source[i]].dataType().sameType(column.dataType())) {
-        throw new IllegalStateException("Column '" + column.name() + "' of the job's output has type "
-            + output.fields()[source[i]].dataType().simpleString() + " but table " + table + " has "
-            + column.dataType().simpleString());
+        throw incompatible(column.name(), output.fields()[source[i]].dataType(), column.dataType(), table);
       }
       identity &= source[i] == i;
     }
@@ -52,5 +80,46 @@ public final class TableColumns {
       aligned.add(new GenericInternalRow(values));
     }
     return aligned;
+  }
+
+  /**
+   * For an upsert: the last row of each key, in first-seen key order ({@code rows} are laid out as {@code type}).
+   * A key column the output lacks, or a null key, is an error naming the column.
+   */
+  public static List<InternalRow> lastPerKey(List<InternalRow> rows, StructType type, List<String> keys, String table) {
+    int[] at = keyIndexes(type, keys, table);
+    Map<List<Object>, InternalRow> last = new LinkedHashMap<>();
+    for (InternalRow row : rows) {
+      last.put(key(row, type, at, keys, table), row);
+    }
+    return rows.size() == last.size() ? rows : new ArrayList<>(last.values());
+  }
+
+  /** The key of {@code row}: its key columns' values (strings as Java strings), comparable with equals. */
+  public static List<Object> key(InternalRow row, StructType type, int[] at, List<String> keys, String table) {
+    List<Object> key = new ArrayList<>(at.length);
+    for (int i = 0; i < at.length; i++) {
+      if (row.isNullAt(at[i])) {
+        throw new IllegalStateException("Key column '" + keys.get(i) + "' of table " + table
+            + " is null in an output row; an upsert needs a value for every key column");
+      }
+      Object value = row.get(at[i], type.fields()[at[i]].dataType());
+      key.add(value instanceof org.apache.spark.unsafe.types.UTF8String s ? s.toString() : value);
+    }
+    return key;
+  }
+
+  /** Positions of {@code keys} in {@code type}; a missing one is an error naming it. */
+  public static int[] keyIndexes(StructType type, List<String> keys, String table) {
+    int[] at = new int[keys.size()];
+    List<String> names = Arrays.asList(type.fieldNames());
+    for (int i = 0; i < at.length; i++) {
+      at[i] = names.indexOf(keys.get(i));
+      if (at[i] < 0) {
+        throw new IllegalStateException("Key column '" + keys.get(i) + "' of table " + table
+            + " is not in the job's output (columns: " + String.join(", ", type.fieldNames()) + ")");
+      }
+    }
+    return at;
   }
 }

@@ -85,6 +85,22 @@ public final class SpindriftConfig {
     if (!format.isBlank() && !format.matches("(?i)iceberg|delta|hudi")) {
       throw new ConfigException(Setting.SINK_FORMAT, format, "iceberg, delta or hudi");
     }
+    String mode = get(Setting.SINK_MODE);
+    if (!mode.isBlank() && !mode.matches("(?i)append|upsert")) {
+      throw new ConfigException(Setting.SINK_MODE, mode, "append or upsert");
+    }
+    if (mode.equalsIgnoreCase("upsert") && get(Setting.SINK_KEYS).isBlank()) {
+      throw new ConfigException(Setting.SINK_KEYS, "", "upsert needs the key columns (comma-separated)");
+    }
+    String keys = get(Setting.SINK_KEYS);
+    if (!keys.isBlank() && !keys.matches("\\s*[A-Za-z_][A-Za-z0-9_]*\\s*(,\\s*[A-Za-z_][A-Za-z0-9_]*\\s*)*")) {
+      throw new ConfigException(Setting.SINK_KEYS, keys, "comma-separated column names");
+    }
+    String tableType = get(Setting.HUDI_TABLE_TYPE);
+    if (!tableType.matches("(?i)copy_on_write|merge_on_read")) {
+      throw new ConfigException(Setting.HUDI_TABLE_TYPE, tableType, "COPY_ON_WRITE or MERGE_ON_READ");
+    }
+    positiveInt(Setting.DELTA_CHECKPOINT_INTERVAL);
     for (Setting endpoint : new Setting[] {Setting.S3_ENDPOINT, Setting.DYNAMODB_ENDPOINT}) {
       String value = get(endpoint);
       if (!value.isBlank() && !value.matches("https?://[^\\s/]+(:\\d+)?/?")) {

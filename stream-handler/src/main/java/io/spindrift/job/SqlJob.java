@@ -18,7 +18,7 @@ import org.apache.spark.sql.Row;
  * </pre>
  */
 public final class SqlJob implements StreamJob {
-  private static final Pattern HEADER = Pattern.compile("^\\s*--\\s*spindrift\\.([a-z.]+)\\s*[:=]\\s*(\\S+)\\s*$",
+  private static final Pattern HEADER = Pattern.compile("^\\s*--\\s*spindrift\\.([a-z.-]+)\\s*[:=]\\s*(\\S+)\\s*$",
       Pattern.MULTILINE);
   private final String sql;
   private final String source;
@@ -35,6 +35,9 @@ public final class SqlJob implements StreamJob {
     this.source = source;
     String table = tableOverride == null || tableOverride.isBlank() ? null : tableOverride;
     SinkSpec.Mode mode = SinkSpec.Mode.APPEND;
+    SinkSpec.Format format = SinkSpec.Format.ICEBERG;
+    List<String> keys = List.of();
+    String partitionBy = null;
     String output = "append";
     Matcher matcher = HEADER.matcher(sql);
     while (matcher.find()) {
@@ -42,6 +45,9 @@ public final class SqlJob implements StreamJob {
       switch (matcher.group(1)) {
         case "sink.table" -> table = table == null ? value : table;
         case "sink.mode" -> mode = SinkSpec.Mode.valueOf(value.toUpperCase(Locale.ROOT));
+        case "sink.format" -> format = SinkSpec.Format.valueOf(value.toUpperCase(Locale.ROOT));
+        case "sink.keys" -> keys = java.util.Arrays.stream(value.split(",")).map(String::trim).toList();
+        case "sink.partition-by" -> partitionBy = value;
         case "output.mode" -> output = value.toLowerCase(Locale.ROOT);
         default -> throw new IllegalArgumentException(
             "Unknown header 'spindrift." + matcher.group(1) + "' in SQL job " + source);
@@ -51,7 +57,7 @@ public final class SqlJob implements StreamJob {
       throw new IllegalArgumentException("SQL job " + source
           + " names no table: add a header line '-- spindrift.sink.table: namespace.table' or set SPINDRIFT_SINK_TABLE");
     }
-    this.sink = new SinkSpec(SinkSpec.Format.ICEBERG, table, mode, List.of(), null);
+    this.sink = new SinkSpec(format, table, mode, keys, partitionBy);
     this.outputMode = output;
   }
 

@@ -84,7 +84,17 @@ public final class SpindriftRuntime implements AutoCloseable {
     String table = config.get(Setting.SINK_TABLE);
     String format = config.get(Setting.SINK_FORMAT);
     SinkSpec named = table.isBlank() ? spec : spec.withTable(table);
-    return format.isBlank() ? named : named.withFormat(SinkSpec.Format.valueOf(format.toUpperCase(java.util.Locale.ROOT)));
+    SinkSpec formatted = format.isBlank() ? named
+        : named.withFormat(SinkSpec.Format.valueOf(format.toUpperCase(java.util.Locale.ROOT)));
+    String keys = config.get(Setting.SINK_KEYS);
+    String mode = config.get(Setting.SINK_MODE);
+    String partitionBy = config.get(Setting.SINK_PARTITION_BY);
+    List<String> keyColumns = keys.isBlank() ? formatted.keys()
+        : java.util.Arrays.stream(keys.split(",")).map(String::trim).toList();
+    SinkSpec.Mode writeMode = mode.isBlank() ? formatted.mode()
+        : SinkSpec.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
+    return new SinkSpec(formatted.format(), formatted.table(), writeMode, keyColumns,
+        partitionBy.isBlank() ? formatted.partitionBy() : partitionBy);
   }
 
   public static CatalogSettings catalogSettings(SpindriftConfig config) {

@@ -10,7 +10,6 @@ import io.spindrift.examples.LocalPipeline;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
-import io.spindrift.local.LocalStack;
 import io.spindrift.runtime.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
@@ -40,19 +39,8 @@ class DeltaSinkTest {
     return new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 1);
   }
 
-  /** A Spark session that reaches the local stack's S3 through plain S3A settings: no Spindrift code. */
   private static SparkSession reader(SpindriftRuntime runtime) {
-    LocalStack stack = TestPipeline.stack();
-    SparkSession session = runtime.spark().newSession();
-    session.conf().set("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
-    String bucket = "fs.s3a.bucket." + runtime.config().bucket() + ".";
-    session.conf().set(bucket + "endpoint", stack.s3Endpoint());
-    session.conf().set(bucket + "path.style.access", "true");
-    session.conf().set(bucket + "connection.ssl.enabled", "false");
-    session.conf().set(bucket + "aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
-    session.conf().set(bucket + "access.key", stack.accessKey());
-    session.conf().set(bucket + "secret.key", stack.secretKey());
-    return session;
+    return TestPipeline.s3aReader(runtime);
   }
 
   private static String path(SpindriftRuntime runtime, String table) {

@@ -13,6 +13,7 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * The end-to-end tests' one local stack and one SparkSession per JVM; every test gets its own app and table, so
@@ -57,6 +58,24 @@ final class TestPipeline {
 
   static long distinctEvents(SpindriftRuntime runtime, String table) {
     return runtime.spark().sql("SELECT count(DISTINCT event_id) FROM " + qualified(runtime, table)).first().getLong(0);
+  }
+
+  /**
+   * A Spark session that reaches the local stack's S3 through plain S3A settings written here (no Spindrift code),
+   * with Delta's catalog as the session catalog: what a user's reader would configure.
+   */
+  static SparkSession s3aReader(SpindriftRuntime runtime) {
+    LocalStack stack = stack();
+    SparkSession session = runtime.spark().newSession();
+    session.conf().set("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    String bucket = "fs.s3a.bucket." + runtime.config().bucket() + ".";
+    session.conf().set(bucket + "endpoint", stack.s3Endpoint());
+    session.conf().set(bucket + "path.style.access", "true");
+    session.conf().set(bucket + "connection.ssl.enabled", "false");
+    session.conf().set(bucket + "aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    session.conf().set(bucket + "access.key", stack.accessKey());
+    session.conf().set(bucket + "secret.key", stack.secretKey());
+    return session;
   }
 
   /** The table's snapshots, oldest first. */

@@ -28,7 +28,14 @@ import org.apache.hadoop.mapreduce.Job;
 import org.apache.hadoop.mapreduce.TaskAttemptContext;
 import org.apache.hadoop.mapreduce.TaskAttemptID;
 import org.apache.hadoop.mapreduce.task.TaskAttemptContextImpl;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.delta.DeltaOperations;
@@ -69,11 +76,15 @@ public final class DeltaSink implements Sink {
   static final String DEFAULT_CHECKPOINT_INTERVAL = "100";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_PUBLISH_ATTEMPTS = 10;
+  private static final String SEQ_COLUMN = "__spindrift_seq";
+  private static final String RANK_COLUMN = "__spindrift_rank";
 
   private final SinkSpec spec;
   private final SparkSession spark;
   private final Path location;
   private final String checkpointInterval;
+  /** Where upsert stages go: {@code s3a://<bucket>/<app>/stage}. */
+  private final Path stageDirectory;
 
   public DeltaSink(SinkSpec spec, SinkContext context) {
     this.spec = spec;
@@ -82,6 +93,7 @@ public final class DeltaSink implements Sink {
     S3aSettings.configureDelta(spark);
     this.location = new Path(tableLocation(context.settings(), spec));
     this.checkpointInterval = setting(context.settings(), CHECKPOINT_INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL);
+    this.stageDirectory = new Path(context.stageLocation().replaceFirst("^s3n?://", "s3a://"));
   }
 
   /** {@code s3a://<bucket>/warehouse/<namespace>/<table>}, or under {@code SPINDRIFT_WAREHOUSE} when set. */
@@ -139,14 +151,79 @@ public final class DeltaSink implements Sink {
     if (rows.isEmpty()) {
       return StagedOutput.EMPTY;
     }
-    if (spec.partitionBy() != null) {
-      throw new IllegalStateException("Sink " + spec.table() + ": partitioned Delta tables are not supported yet"
-          + " (partitionBy " + spec.partitionBy() + ")");
-    }
-    StructType tableType = tableSnapshot(rows.schema()).schema();
+    Snapshot snapshot = evolved(tableSnapshot(rows.schema()), rows.schema());
+    StructType tableType = snapshot.schema();
     List<InternalRow> aligned = TableColumns.align(rows, tableType, spec.table());
-    AddFile file = writeDataFile(txnId, tableType, aligned);
-    return new StagedOutput(stageDocument(List.of(file)), aligned.size());
+    if (spec.isUpsert()) {
+      // an upsert is a MERGE at publish time: stage the batch's last row per key as a Parquet file of its own
+      aligned = TableColumns.lastPerKey(aligned, tableType, spec.keys(), spec.table());
+      Path file = new Path(stageDirectory, txnId + "/" + spec.table() + ".parquet");
+      writeParquet(file, tableType, aligned);
+      ObjectNode doc = JSON.createObjectNode();
+      doc.put("upsert", file.toString());
+      return new StagedOutput(doc.toString(), aligned.size());
+    }
+    List<String> partitionColumns = ScalaValues.list(snapshot.metadata().partitionColumns());
+    List<AddFile> files = new ArrayList<>();
+    int part = 0;
+    for (Map.Entry<Map<String, String>, List<InternalRow>> partition
+        : partitions(tableType, partitionColumns, aligned).entrySet()) {
+      files.add(writeDataFile(txnId, part++, tableType, partitionColumns, partition.getKey(), partition.getValue()));
+    }
+    return new StagedOutput(stageDocument(files), aligned.size());
+  }
+
+  /**
+   * The table with every output column it lacks added as a nullable column, in a metadata-only commit (schema
+   * evolution); an output column whose type differs from the table's fails, naming it.
+   */
+  private Snapshot evolved(Snapshot known, StructType output) {
+    if (TableColumns.added(output, known.schema(), spec.table()).isEmpty()) {
+      return known;
+    }
+    for (int attempt = 1; ; attempt++) {
+      OptimisticTransaction txn = deltaLog().startTransaction();
+      Metadata current = txn.metadata();
+      List<StructField> added = TableColumns.added(output, current.schema(), spec.table());
+      if (added.isEmpty()) {
+        return txn.snapshot();
+      }
+      StructType merged = current.schema();
+      for (StructField column : added) {
+        merged = merged.add(column);
+      }
+      txn.updateMetadata(new Metadata(current.id(), current.name(), current.description(), current.format(),
+          merged.json(), current.partitionColumns(), current.configuration(), current.createdTime()), false);
+      try {
+        txn.commit(ScalaValues.seq(List.of()), new DeltaOperations.UpdateSchema(current.schema(), merged));
+        return deltaLog().update(false, ScalaValues.none(), ScalaValues.none());
+      } catch (ConcurrentModificationException raced) {
+        if (attempt >= MAX_PUBLISH_ATTEMPTS) {
+          throw raced;
+        }
+      }
+    }
+  }
+
+  /** Rows by their partition values (one entry with no values for an unpartitioned table), first-seen order. */
+  private static Map<Map<String, String>, List<InternalRow>> partitions(StructType type, List<String> columns,
+      List<InternalRow> rows) {
+    Map<Map<String, String>, List<InternalRow>> out = new LinkedHashMap<>();
+    if (columns.isEmpty()) {
+      out.put(Map.of(), rows);
+      return out;
+    }
+    int[] at = columns.stream().mapToInt(type::fieldIndex).toArray();
+    for (InternalRow row : rows) {
+      Map<String, String> values = new LinkedHashMap<>();
+      for (int i = 0; i < at.length; i++) {
+        // Delta keeps partition values as strings (null for a null value)
+        values.put(columns.get(i), row.isNullAt(at[i]) ? null
+            : String.valueOf(row.get(at[i], type.fields()[at[i]].dataType())));
+      }
+      out.computeIfAbsent(values, k -> new ArrayList<>()).add(row);
+    }
+    return out;
   }
 
   /** The table's latest known snapshot, creating the table from {@code schema} when it does not exist. */
@@ -169,8 +246,16 @@ public final class DeltaSink implements Sink {
       return;
     }
     Map<String, String> properties = Map.of("delta.checkpointInterval", checkpointInterval);
+    if (spec.isUpsert()) {
+      TableColumns.keyIndexes(schema, spec.keys(), spec.table());
+    }
+    List<String> partitionColumns = spec.partitionBy() == null ? List.of() : List.of(spec.partitionBy());
+    if (spec.partitionBy() != null && !List.of(schema.fieldNames()).contains(spec.partitionBy())) {
+      throw new IllegalStateException("Sink " + spec.table() + ": partition column '" + spec.partitionBy()
+          + "' is not in the job's output (columns: " + String.join(", ", schema.fieldNames()) + ")");
+    }
     Metadata metadata = new Metadata(UUID.randomUUID().toString(), spec.table(), null,
-        new Format("parquet", ScalaValues.map(Map.of())), schema.asNullable().json(), ScalaValues.seq(List.of()),
+        new Format("parquet", ScalaValues.map(Map.of())), schema.asNullable().json(), ScalaValues.seq(partitionColumns),
         ScalaValues.map(properties), ScalaValues.some(System.currentTimeMillis()));
     txn.updateMetadataForNewTable(metadata);
     try {
@@ -181,8 +266,45 @@ public final class DeltaSink implements Sink {
     }
   }
 
-  /** Writes {@code rows} as one Parquet file in the table's directory, with Spark's own Parquet writer. */
-  private AddFile writeDataFile(String txnId, StructType schema, List<InternalRow> rows) {
+  /**
+   * Writes {@code rows} as one Parquet file of the table: in the partition's directory and without the partition
+   * columns, as Delta's own writer lays files out.
+   */
+  private AddFile writeDataFile(String txnId, int part, StructType schema, List<String> partitionColumns,
+      Map<String, String> partition, List<InternalRow> rows) {
+    StringBuilder directory = new StringBuilder();
+    partition.forEach((column, value) -> directory.append(column).append('=')
+        .append(value == null ? "__HIVE_DEFAULT_PARTITION__" : escape(value)).append('/'));
+    String name = directory + String.format("spindrift-%s-%05d.parquet", txnId, part);
+    StructType dataType = schema;
+    List<InternalRow> data = rows;
+    if (!partitionColumns.isEmpty()) {
+      int[] keep = java.util.stream.IntStream.range(0, schema.size())
+          .filter(i -> !partitionColumns.contains(schema.fields()[i].name())).toArray();
+      dataType = new StructType(java.util.Arrays.stream(keep).mapToObj(i -> schema.fields()[i])
+          .toArray(StructField[]::new));
+      data = new ArrayList<>(rows.size());
+      for (InternalRow row : rows) {
+        Object[] values = new Object[keep.length];
+        for (int i = 0; i < keep.length; i++) {
+          values[i] = row.isNullAt(keep[i]) ? null : row.get(keep[i], schema.fields()[keep[i]].dataType());
+        }
+        data.add(new GenericInternalRow(values));
+      }
+    }
+    FileStatus status = writeParquet(new Path(location, name), dataType, data);
+    Map<String, String> partitionValues = new LinkedHashMap<>(partition);
+    return new AddFile(name, ScalaValues.map(partitionValues), status.getLen(), status.getModificationTime(), true,
+        "{\"numRecords\":" + rows.size() + "}", null, null, ScalaValues.none(), ScalaValues.none(),
+        ScalaValues.none());
+  }
+
+  private static String escape(String value) {
+    return org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName(value);
+  }
+
+  /** Writes {@code rows} to {@code file} with Spark's own Parquet writer, on the driver. */
+  private FileStatus writeParquet(Path file, StructType schema, List<InternalRow> rows) {
     SQLConf sqlConf = spark.sessionState().conf();
     try {
       Job job = Job.getInstance(spark.sessionState().newHadoopConf());
@@ -190,20 +312,15 @@ public final class DeltaSink implements Sink {
           new ParquetOptions(ScalaValues.<String, String>map(Map.of()), sqlConf));
       Configuration conf = job.getConfiguration();
       TaskAttemptContext task = new TaskAttemptContextImpl(conf, new TaskAttemptID());
-      String name = "spindrift-" + txnId + "-00000" + factory.getFileExtension(task);
-      Path file = new Path(location, name);
       OutputWriter writer = factory.newInstance(file.toString(), schema, task);
       try {
         rows.forEach(writer::write);
       } finally {
         writer.close();
       }
-      FileStatus status = file.getFileSystem(conf).getFileStatus(file);
-      return new AddFile(name, ScalaValues.map(Map.of()), status.getLen(), status.getModificationTime(), true,
-          "{\"numRecords\":" + rows.size() + "}", null, null, ScalaValues.none(), ScalaValues.none(),
-          ScalaValues.none());
+      return file.getFileSystem(conf).getFileStatus(file);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write staged data file under " + location, e);
+      throw new UncheckedIOException("Cannot write staged data file " + file, e);
     }
   }
 
@@ -251,7 +368,11 @@ public final class DeltaSink implements Sink {
         return List.of();
       }
       try {
-        commit(txn, app, todo);
+        if (spec.isUpsert()) {
+          merge(app, todo);
+        } else {
+          commit(txn, app, todo);
+        }
         return todo.stream().map(p -> p.tag().seq()).toList();
       } catch (ConcurrentModificationException raced) {
         // another container published commits of this app (or changed the table's metadata) meanwhile
@@ -271,6 +392,46 @@ public final class DeltaSink implements Sink {
     txn.commit(ScalaValues.seq(actions),
         new DeltaOperations.StreamingUpdate(OutputMode.Append(), app, last, ScalaValues.some(userMetadata(tags))),
         ScalaValues.map(tags));
+  }
+
+  /**
+   * Publishes upsert stages with one Delta MERGE on the keys: the stages' rows, the last per key across them (a
+   * later commit wins), update matching rows and insert the rest. Idempotent by Delta's own idempotent DML
+   * ({@code txnAppId} = app, {@code txnVersion} = last seq): Delta skips the MERGE when the table already holds
+   * that version for the app, and writes the {@code SetTransaction} in the MERGE's commit otherwise. The settings
+   * go on a clone of the session, so concurrent publishers never see each other's.
+   */
+  private void merge(String app, List<PendingPublish> todo) {
+    SparkSession session = spark.cloneSession();
+    Map<String, String> tags = tags(todo);
+    long last = todo.get(todo.size() - 1).tag().seq();
+    session.conf().set("spark.databricks.delta.write.txnAppId", app);
+    session.conf().set("spark.databricks.delta.write.txnVersion", Long.toString(last));
+    session.conf().set("spark.databricks.delta.commitInfo.userMetadata", userMetadata(tags));
+    Dataset<Row> source = null;
+    for (PendingPublish pending : todo) {
+      String file;
+      try {
+        file = JSON.readTree(pending.ref()).get("upsert").asText();
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read Delta stage " + pending.ref(), e);
+      }
+      Dataset<Row> rows = session.read().parquet(file).withColumn(SEQ_COLUMN, functions.lit(pending.tag().seq()));
+      source = source == null ? rows : source.unionByName(rows, true);
+    }
+    Column[] keys = spec.keys().stream().map(functions::col).toArray(Column[]::new);
+    Dataset<Row> latest = source
+        .withColumn(RANK_COLUMN, functions.row_number().over(
+            Window.partitionBy(keys).orderBy(functions.col(SEQ_COLUMN).desc())))
+        .where(functions.col(RANK_COLUMN).equalTo(1))
+        .drop(SEQ_COLUMN, RANK_COLUMN);
+    String condition = spec.keys().stream().map(key -> "t.`" + key + "` <=> s.`" + key + "`")
+        .collect(Collectors.joining(" AND "));
+    io.delta.tables.DeltaTable.forPath(session, location.toString()).as("t")
+        .merge(latest.as("s"), condition)
+        .whenMatched().updateAll()
+        .whenNotMatched().insertAll()
+        .execute();
   }
 
   /** The {@link CommitTag} entries of a commit publishing {@code todo}. */

@@ -23,6 +23,10 @@ final class ScalaValues {
     return JavaConverters.asScalaBufferConverter(values).asScala().toList();
   }
 
+  static <T> List<T> list(scala.collection.Seq<T> values) {
+    return scala.collection.JavaConverters.seqAsJavaList(values);
+  }
+
   static <T> Option<T> none() {
     return Option.empty();
   }

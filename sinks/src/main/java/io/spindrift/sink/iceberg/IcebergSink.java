@@ -15,12 +15,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.ContentFile;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.PartitionData;
+import org.apache.iceberg.PartitionField;
+import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.SnapshotUpdate;
+import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.deletes.EqualityDeleteWriter;
+import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.io.DataWriter;
+import java.util.LinkedHashMap;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.iceberg.ContentFileParser;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DataFiles;
-import org.apache.iceberg.FileFormat;
-import org.apache.iceberg.Metrics;
-import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -34,7 +44,6 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.exceptions.ValidationException;
-import org.apache.iceberg.io.FileAppender;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.io.PositionOutputStream;
@@ -55,6 +64,11 @@ import org.apache.spark.sql.types.StructType;
  * Idempotence: before and during the append (on every retry of Iceberg's optimistic commit) the snapshot
  * ancestry is checked for the app's sequence number, as Iceberg's own streaming sink checks its epoch id.
  * Staged files of a commit that never lands are orphans, removed by Iceberg's orphan-file clean-up.
+ *
+ * <p>UPSERT (MERGE on the spec's keys) stages, beside the data file, an equality delete file on the keys of the
+ * batch's rows (the last row per key): readers drop older rows with those keys (merge on read, as Iceberg's
+ * Flink upsert sink does; compaction rewrites them). Tables are partitioned by the identity of one declared
+ * column; an output column the table lacks is added to its schema.
  */
 public final class IcebergSink implements Sink {
   /** Stage documents up to this size travel inside the commit item; larger ones are written to S3. */
@@ -86,12 +100,79 @@ public final class IcebergSink implements Sink {
     if (rows.isEmpty()) {
       return StagedOutput.EMPTY;
     }
-    Table table = tableFor(rows.schema());
+    Table table = evolved(tableFor(rows.schema()), rows.schema());
     StructType tableType = SparkSchemaUtil.convert(table.schema());
     List<InternalRow> aligned = TableColumns.align(rows, tableType, id.toString());
-    DataFile file = writeDataFile(table, txnId, tableType, aligned);
-    String document = stageDocument(table.spec(), List.of(file));
+    if (spec.isUpsert()) {
+      aligned = TableColumns.lastPerKey(aligned, tableType, spec.keys(), id.toString());
+    }
+    List<ContentFile<?>> files = new ArrayList<>();
+    int part = 0;
+    for (Map.Entry<PartitionData, List<InternalRow>> partition : partitions(table, tableType, aligned).entrySet()) {
+      PartitionData key = partition.getKey();
+      files.add(writeDataFile(table, txnId, part, key, tableType, partition.getValue()));
+      if (spec.isUpsert()) {
+        files.add(writeEqualityDeletes(table, txnId, part, key, tableType, partition.getValue()));
+      }
+      part++;
+    }
+    String document = stageDocument(table.spec(), files);
     return new StagedOutput(storeStage(table, txnId, document), aligned.size());
+  }
+
+  /**
+   * The table with every output column it lacks added as a nullable column (schema evolution); an output column
+   * whose type differs from the table's fails, naming it. Another container may have evolved the table first.
+   */
+  private Table evolved(Table known, StructType output) {
+    List<StructField> added = TableColumns.added(output, SparkSchemaUtil.convert(known.schema()), id.toString());
+    for (int attempt = 1; !added.isEmpty(); attempt++) {
+      known.refresh();
+      added = TableColumns.added(output, SparkSchemaUtil.convert(known.schema()), id.toString());
+      if (added.isEmpty()) {
+        break;
+      }
+      UpdateSchema update = known.updateSchema();
+      added.forEach(column -> update.addColumn(column.name(), SparkSchemaUtil.convert(column.dataType())));
+      try {
+        update.commit();
+        known.refresh();
+        break;
+      } catch (CommitFailedException raced) {
+        if (attempt >= 5) {
+          throw raced;
+        }
+      }
+    }
+    return known;
+  }
+
+  /** The rows by partition (one entry with a null key for an unpartitioned table), in first-seen order. */
+  private Map<PartitionData, List<InternalRow>> partitions(Table table, StructType type, List<InternalRow> rows) {
+    Map<PartitionData, List<InternalRow>> out = new LinkedHashMap<>();
+    if (table.spec().isUnpartitioned()) {
+      out.put(null, rows);
+      return out;
+    }
+    List<PartitionField> fields = table.spec().fields();
+    int[] source = new int[fields.size()];
+    for (int i = 0; i < source.length; i++) {
+      PartitionField field = fields.get(i);
+      if (!field.transform().isIdentity()) {
+        throw new IllegalStateException("Table " + id + " has partition field " + field.name() + " with transform "
+            + field.transform() + "; Spindrift writes tables partitioned by identity only");
+      }
+      source[i] = type.fieldIndex(table.schema().findColumnName(field.sourceId()));
+    }
+    for (InternalRow row : rows) {
+      PartitionData key = new PartitionData(table.spec().partitionType());
+      for (int i = 0; i < source.length; i++) {
+        Object value = row.isNullAt(source[i]) ? null : row.get(source[i], type.fields()[source[i]].dataType());
+        key.set(i, value instanceof UTF8String text ? text.toString() : value);
+      }
+      out.computeIfAbsent(key, k -> new ArrayList<>()).add(row);
+    }
+    return out;
   }
 
   private Table tableFor(StructType outputSchema) {
@@ -116,6 +197,17 @@ public final class IcebergSink implements Sink {
       }
     }
     Schema schema = SparkSchemaUtil.convert(outputSchema);
+    if (spec.isUpsert()) {
+      TableColumns.keyIndexes(outputSchema, spec.keys(), id.toString());
+      if (spec.partitionBy() != null && !spec.keys().contains(spec.partitionBy())) {
+        throw new IllegalStateException("Sink " + id + ": an upsert table partitioned by '" + spec.partitionBy()
+            + "' needs that column among its keys " + spec.keys() + " (a key must stay in one partition)");
+      }
+    }
+    if (spec.partitionBy() != null && schema.findField(spec.partitionBy()) == null) {
+      throw new IllegalStateException("Sink " + id + ": partition column '" + spec.partitionBy()
+          + "' is not in the job's output (columns: " + String.join(", ", outputSchema.fieldNames()) + ")");
+    }
     PartitionSpec partitioning = spec.partitionBy() == null
         ? PartitionSpec.unpartitioned()
         : PartitionSpec.builderFor(schema).identity(spec.partitionBy()).build();
@@ -132,40 +224,67 @@ public final class IcebergSink implements Sink {
     }
   }
 
-  private DataFile writeDataFile(Table table, String txnId, StructType sparkType, List<InternalRow> rows) {
-    if (!table.spec().isUnpartitioned()) {
-      throw new IllegalStateException("Table " + id + " is partitioned; partitioned staging is not supported yet");
-    }
-    OutputFile out = table.io().newOutputFile(
-        table.locationProvider().newDataLocation("spindrift-" + txnId + "-00000.parquet"));
-    FileAppender<InternalRow> appender;
+  private DataFile writeDataFile(Table table, String txnId, int part, PartitionData partition, StructType sparkType,
+      List<InternalRow> rows) {
+    OutputFile out = table.io().newOutputFile(dataLocation(table, partition,
+        String.format("spindrift-%s-%05d.parquet", txnId, part)));
     try {
-      appender = Parquet.write(out).schema(table.schema())
+      DataWriter<InternalRow> writer = Parquet.writeData(out).forTable(table)
           .createWriterFunc(messageType -> SparkParquetWriters.buildWriter(sparkType, messageType))
-          .setAll(table.properties())
-          .metricsConfig(MetricsConfig.forTable(table))
+          .withSpec(table.spec()).withPartition(partition)
           .overwrite()
           .build();
-      try (appender) {
-        appender.addAll(rows);
+      try (writer) {
+        rows.forEach(writer::write);
       }
+      return writer.toDataFile();
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write staged data file " + out.location(), e);
     }
-    Metrics metrics = appender.metrics();
-    return DataFiles.builder(table.spec())
-        .withPath(out.location())
-        .withFormat(FileFormat.PARQUET)
-        .withFileSizeInBytes(appender.length())
-        .withMetrics(metrics)
-        .withSplitOffsets(appender.splitOffsets())
-        .build();
   }
 
-  private static String stageDocument(PartitionSpec partitioning, List<DataFile> files) {
+  /** An equality delete file on the key columns of {@code rows}: applied to older rows, it makes the append an upsert. */
+  private DeleteFile writeEqualityDeletes(Table table, String txnId, int part, PartitionData partition,
+      StructType sparkType, List<InternalRow> rows) {
+    int[] at = TableColumns.keyIndexes(sparkType, spec.keys(), id.toString());
+    Schema keySchema = table.schema().select(spec.keys());
+    StructType keyType = SparkSchemaUtil.convert(keySchema);
+    int[] keyFieldIds = spec.keys().stream().mapToInt(key -> table.schema().findField(key).fieldId()).toArray();
+    OutputFile out = table.io().newOutputFile(dataLocation(table, partition,
+        String.format("spindrift-%s-%05d-eq-deletes.parquet", txnId, part)));
+    try {
+      EqualityDeleteWriter<InternalRow> writer = Parquet.writeDeletes(out).forTable(table)
+          .rowSchema(keySchema)
+          .withSpec(table.spec()).withPartition(partition)
+          .equalityFieldIds(keyFieldIds)
+          .createWriterFunc(messageType -> SparkParquetWriters.buildWriter(keyType, messageType))
+          .overwrite()
+          .buildEqualityWriter();
+      try (writer) {
+        for (InternalRow row : rows) {
+          Object[] key = new Object[at.length];
+          for (int i = 0; i < at.length; i++) {
+            key[i] = row.get(at[i], sparkType.fields()[at[i]].dataType());
+          }
+          writer.write(new GenericInternalRow(key));
+        }
+      }
+      return writer.toDeleteFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write staged delete file " + out.location(), e);
+    }
+  }
+
+  private static String dataLocation(Table table, PartitionData partition, String name) {
+    return partition == null
+        ? table.locationProvider().newDataLocation(name)
+        : table.locationProvider().newDataLocation(table.spec(), partition, name);
+  }
+
+  private static String stageDocument(PartitionSpec partitioning, List<ContentFile<?>> files) {
     ObjectNode doc = JSON.createObjectNode();
     ArrayNode array = doc.putArray("files");
-    for (DataFile file : files) {
+    for (ContentFile<?> file : files) {
       try {
         array.add(JSON.readTree(ContentFileParser.toJson(file, partitioning)));
       } catch (IOException e) {
@@ -188,12 +307,12 @@ public final class IcebergSink implements Sink {
     return location;
   }
 
-  private List<DataFile> readStage(Table table, String ref) {
+  private List<ContentFile<?>> readStage(Table table, String ref) {
     try {
       String document = ref.startsWith("{") ? ref : readString(table.io().newInputFile(ref));
-      List<DataFile> files = new ArrayList<>();
+      List<ContentFile<?>> files = new ArrayList<>();
       for (JsonNode node : JSON.readTree(document).get("files")) {
-        files.add((DataFile) ContentFileParser.fromJson(node, table.specs()));
+        files.add(ContentFileParser.fromJson(node, table.specs()));
       }
       return files;
     } catch (IOException e) {
@@ -220,9 +339,12 @@ public final class IcebergSink implements Sink {
       if (todo.isEmpty()) {
         return List.of();
       }
+      if (spec.isUpsert()) {
+        return upsert(current, app, todo);
+      }
       // a merging append: a commit every few seconds must not grow the manifest list without bound
       AppendFiles append = current.newAppend();
-      todo.forEach(p -> readStage(current, p.ref()).forEach(append::appendFile));
+      todo.forEach(p -> readStage(current, p.ref()).forEach(file -> append.appendFile((DataFile) file)));
       tag(append, todo);
       long first = todo.get(0).tag().seq();
       append.validateWith(new NotYetPublished(app, first));
@@ -238,14 +360,43 @@ public final class IcebergSink implements Sink {
     }
   }
 
-  private static void tag(AppendFiles append, List<PendingPublish> todo) {
+  /**
+   * Publishes upsert stages one row delta each, in seq order: a stage's equality deletes apply only to rows of
+   * earlier data sequence numbers, so two stages in one snapshot would both keep a key they share. Each snapshot
+   * is tagged and validated on its own; the table still holds a prefix of the app's commits after each one.
+   */
+  private List<Long> upsert(Table current, String app, List<PendingPublish> todo) {
+    List<Long> published = new ArrayList<>();
+    for (PendingPublish pending : todo) {
+      RowDelta delta = current.newRowDelta();
+      for (ContentFile<?> file : readStage(current, pending.ref())) {
+        if (file instanceof DeleteFile deletes) {
+          delta.addDeletes(deletes);
+        } else {
+          delta.addRows((DataFile) file);
+        }
+      }
+      tag(delta, List.of(pending));
+      delta.validateWith(new NotYetPublished(app, pending.tag().seq()));
+      try {
+        delta.commit();
+        published.add(pending.tag().seq());
+      } catch (ValidationException alreadyPublished) {
+        // another container published this one meanwhile: go on with the next, on the refreshed table
+        current.refresh();
+      }
+    }
+    return published;
+  }
+
+  private static void tag(SnapshotUpdate<?> update, List<PendingPublish> todo) {
     CommitTag first = todo.get(0).tag();
     CommitTag last = todo.get(todo.size() - 1).tag();
-    append.set(CommitTag.APP, first.app())
-        .set(CommitTag.SEQ, Long.toString(last.seq()))
-        .set(CommitTag.FIRST_SEQ, Long.toString(first.seq()))
-        .set(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")))
-        .set(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
+    update.set(CommitTag.APP, first.app());
+    update.set(CommitTag.SEQ, Long.toString(last.seq()));
+    update.set(CommitTag.FIRST_SEQ, Long.toString(first.seq()));
+    update.set(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")));
+    update.set(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
   }
 
   private Table refreshedTable() {

@@ -1,0 +1,335 @@
+package io.spindrift.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spindrift.examples.Clickstream;
+import io.spindrift.examples.LocalPipeline;
+import io.spindrift.handler.KinesisHandler;
+import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.LambdaInvoker;
+import io.spindrift.runtime.FaultPoint;
+import io.spindrift.runtime.SpindriftRuntime;
+import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.SinkSpec.Format;
+import io.spindrift.sink.SinkSpec.Mode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * One sink contract, one suite, every table format (issue 4): the real Kinesis handler writes the Clickstream job
+ * into an Iceberg, Delta or Hudi table on the local stack, in append and upsert (keyed on {@code user_id}) modes,
+ * under duplicated batches, a retry, a crash after commit and a crash in the middle of publishing; two containers
+ * publishing at once; schema evolution both ways. Tables are read back with plain Spark
+ * ({@code spark.read.format(...)}) and commit tags from each format's own log files.
+ */
+class SinkConformanceTest {
+  private static final String SHARD0 = "shardId-000000000000";
+  private static final String SHARD1 = "shardId-000000000001";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  static Stream<Arguments> formatsAndModes() {
+    return Arrays.stream(Format.values())
+        .flatMap(format -> Stream.of(Arguments.of(format, Mode.APPEND), Arguments.of(format, Mode.UPSERT)));
+  }
+
+  private static SpindriftRuntime runtime(String app, String table, Format format, Mode mode,
+      Map<String, String> extra) {
+    Map<String, String> settings = new HashMap<>(Map.of("SPINDRIFT_APP", app,
+        "SPINDRIFT_JOB", Clickstream.class.getName(), "SPINDRIFT_SINK_TABLE", "it." + table,
+        "SPINDRIFT_SINK_FORMAT", format.name().toLowerCase()));
+    if (mode == Mode.UPSERT) {
+      settings.put("SPINDRIFT_SINK_MODE", "upsert");
+      settings.put("SPINDRIFT_SINK_KEYS", "user_id");
+    }
+    settings.putAll(extra);
+    return SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings));
+  }
+
+  private static LambdaInvoker invoker(SpindriftRuntime runtime) {
+    return new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 1);
+  }
+
+  /** The table as plain Spark reads it (Spindrift's own columns and Hudi's metadata columns left out). */
+  static Dataset<Row> read(SpindriftRuntime runtime, Format format, String table) {
+    return switch (format) {
+      case ICEBERG -> runtime.spark().read().table(TestPipeline.qualified(runtime, "it." + table));
+      case DELTA -> TestPipeline.s3aReader(runtime).read().format("delta").load(location(runtime, table));
+      case HUDI -> {
+        Dataset<Row> rows = TestPipeline.s3aReader(runtime).read().format("hudi").load(location(runtime, table));
+        yield rows.drop(Arrays.stream(rows.columns()).filter(c -> c.startsWith("_hoodie_")).toArray(String[]::new));
+      }
+    };
+  }
+
+  static String location(SpindriftRuntime runtime, String table) {
+    return "s3a://" + runtime.config().bucket() + "/warehouse/it/" + table;
+  }
+
+  /** The {@link CommitTag} entries of every commit the app made to the table, oldest first, from the format's log. */
+  static List<Map<String, String>> commitTags(SpindriftRuntime runtime, Format format, String table, String app)
+      throws IOException {
+    List<Map<String, String>> out = new ArrayList<>();
+    switch (format) {
+      case ICEBERG -> {
+        for (Row row : runtime.spark().sql("SELECT summary FROM " + TestPipeline.qualified(runtime, "it." + table)
+            + ".snapshots ORDER BY committed_at").collectAsList()) {
+          out.add(new HashMap<>(row.getJavaMap(0)));
+        }
+      }
+      case DELTA -> {
+        for (JsonNode line : logLines(runtime, location(runtime, table) + "/_delta_log", ".json", true)) {
+          JsonNode info = line.get("commitInfo");
+          if (info != null && info.hasNonNull("userMetadata")) {
+            out.add(stringMap(JSON.readTree(info.get("userMetadata").asText())));
+          }
+        }
+      }
+      case HUDI -> {
+        for (JsonNode commit : logLines(runtime, location(runtime, table) + "/.hoodie", "commit", false)) {
+          if (commit.has("extraMetadata")) {
+            out.add(stringMap(commit.get("extraMetadata")));
+          }
+        }
+      }
+    }
+    out.removeIf(tags -> !app.equals(tags.get(CommitTag.APP)));
+    return out;
+  }
+
+  /** JSON documents of the log directory's files ending in {@code suffix}, in file-name (commit) order. */
+  private static List<JsonNode> logLines(SpindriftRuntime runtime, String directory, String suffix, boolean lines)
+      throws IOException {
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(directory);
+    SparkSession reader = TestPipeline.s3aReader(runtime);
+    FileSystem fs = dir.getFileSystem(reader.sessionState().newHadoopConf());
+    TreeSet<String> names = new TreeSet<>();
+    for (FileStatus status : fs.listStatus(dir)) {
+      if (status.isFile() && status.getPath().getName().endsWith(suffix)) {
+        names.add(status.getPath().getName());
+      }
+    }
+    List<JsonNode> out = new ArrayList<>();
+    for (String name : names) {
+      try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(dir, name))) {
+        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        if (lines) {
+          for (String line : text.split("\n")) {
+            if (!line.isBlank()) {
+              out.add(JSON.readTree(line));
+            }
+          }
+        } else if (!text.isBlank()) {
+          out.add(JSON.readTree(text));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> stringMap(JsonNode node) {
+    Map<String, String> out = new LinkedHashMap<>();
+    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      out.put(field.getKey(), field.getValue().asText());
+    }
+    return out;
+  }
+
+  /** One batch of the scenario: its lane, first position, payloads. */
+  private record Batch(String shard, long first, List<byte[]> payloads) {
+    String event() {
+      return KinesisEvents.event("clicks", shard, first, payloads);
+    }
+  }
+
+  /** What the table must hold after {@code batches} committed in this order: event_id by user (upsert) or all ids. */
+  private static Map<String, String> expected(List<Batch> batches, Mode mode) throws IOException {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Batch batch : batches) {
+      for (byte[] payload : batch.payloads()) {
+        JsonNode event;
+        try {
+          event = JSON.readTree(payload);
+        } catch (IOException malformed) {
+          continue;
+        }
+        String user = event.get("user_id").asText();
+        String id = event.get("event_id").asText();
+        out.put(mode == Mode.UPSERT ? user : id, id);
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> actual(SpindriftRuntime runtime, Format format, String table, Mode mode) {
+    Map<String, String> out = new HashMap<>();
+    List<Row> rows = read(runtime, format, table).select("user_id", "event_id").collectAsList();
+    for (Row row : rows) {
+      String previous = out.put(mode == Mode.UPSERT ? row.getString(0) : row.getString(1), row.getString(1));
+      assertThat(previous).as("a second row for key %s", row.get(0)).isNull();
+    }
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("formatsAndModes")
+  void exactlyOnceUnderDuplicatesRetriesAndCrashes(Format format, Mode mode) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_" + format.name().toLowerCase() + "_" + mode.name().toLowerCase());
+    Batch a = new Batch(SHARD0, 0, KinesisEvents.clicks(100, 61));
+    Batch b = new Batch(SHARD0, 100, KinesisEvents.clicks(100, 62));
+    Batch c = new Batch(SHARD1, 0, KinesisEvents.clicks(60, 63));
+    Batch d = new Batch(SHARD0, 200, KinesisEvents.clicks(50, 64));
+    List<byte[]> withPoison = KinesisEvents.clicks(40, 65);
+    withPoison.set(7, "{\"event_id\":\"evt-poison\",\"page\":".getBytes(StandardCharsets.UTF_8));
+    Batch e = new Batch(SHARD1, 60, withPoison);
+
+    SpindriftRuntime first = runtime(app, app, format, mode, Map.of());
+    // a duplicated batch
+    invoker(first).invoke(a.event());
+    invoker(first).invoke(a.event());
+    // a retry after a failure between staging and commit
+    first.faults().arm(FaultPoint.AFTER_STAGE, 1);
+    assertThatThrownBy(() -> invoker(first).invoke(b.event())).hasMessageContaining("AFTER_STAGE");
+    invoker(first).invoke(b.event());
+    // a crash after commit, before publish: rolled forward by a fresh container's batch on another lane
+    first.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> invoker(first).invoke(c.event())).hasMessageContaining("AFTER_COMMIT");
+    assertThat(actual(first, format, app, mode)).isEqualTo(expected(List.of(a, b), mode));
+    SpindriftRuntime second = runtime(app, app, format, mode, Map.of());
+    invoker(second).invoke(d.event());
+    // a crash in the middle of publishing (table published, rejects not): completed once by a retry elsewhere
+    second.faults().arm(FaultPoint.MID_PUBLISH, 1);
+    assertThatThrownBy(() -> invoker(second).invoke(e.event())).hasMessageContaining("MID_PUBLISH");
+    SpindriftRuntime third = runtime(app, app, format, mode, Map.of());
+    invoker(third).invoke(e.event());
+    invoker(third).invoke(c.event());
+
+    assertThat(actual(third, format, app, mode)).isEqualTo(expected(List.of(a, b, c, d, e), mode));
+    List<Row> rejects = read(third, format, app + "_rejects").select("lane", "position", "error").collectAsList();
+    assertThat(rejects).hasSize(1);
+    assertThat(rejects.get(0).getString(0)).isEqualTo("kinesis:clicks/" + SHARD1);
+    assertThat(rejects.get(0).getString(1)).isEqualTo(KinesisEvents.sequence(67));
+    assertThat(rejects.get(0).getString(2)).contains("malformed");
+
+    // every commit is tagged; together they hold seqs 1..5 once each
+    List<Map<String, String>> tags = commitTags(third, format, app, app);
+    assertThat(tags).isNotEmpty();
+    List<Long> seqs = new ArrayList<>();
+    for (Map<String, String> tag : tags) {
+      assertThat(tag.get(CommitTag.LANES)).startsWith("kinesis:clicks/");
+      assertThat(tag.get(CommitTag.TXN_ID)).matches("[0-9a-f-]{36}(,[0-9a-f-]{36})*");
+      long last = Long.parseLong(tag.get(CommitTag.SEQ));
+      for (long seq = Long.parseLong(tag.getOrDefault(CommitTag.FIRST_SEQ, tag.get(CommitTag.SEQ))); seq <= last; seq++) {
+        seqs.add(seq);
+      }
+    }
+    assertThat(seqs).containsExactly(1L, 2L, 3L, 4L, 5L);
+    assertThat(commitTags(third, format, app + "_rejects", app)).isNotEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void twoContainersPublishingAtOnceLoseNothing(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_conc_" + format.name().toLowerCase());
+    SpindriftRuntime left = runtime(app, app, format, Mode.APPEND, Map.of());
+    SpindriftRuntime right = runtime(app, app, format, Mode.APPEND, Map.of());
+    List<Batch> batches = new ArrayList<>();
+    List<CompletableFuture<String>> calls = new ArrayList<>();
+    for (int round = 0; round < 2; round++) {
+      Batch l = new Batch(SHARD0, round * 80L, KinesisEvents.clicks(80, 70 + round));
+      Batch r = new Batch(SHARD1, round * 80L, KinesisEvents.clicks(80, 80 + round));
+      batches.add(l);
+      batches.add(r);
+      calls.add(CompletableFuture.supplyAsync(() -> invokeQuietly(left, l)));
+      calls.add(CompletableFuture.supplyAsync(() -> invokeQuietly(right, r)));
+      calls.forEach(CompletableFuture::join);
+    }
+    for (CompletableFuture<String> call : calls) {
+      assertThat(call.join()).contains("\"batchItemFailures\":[]");
+    }
+    assertThat(actual(left, format, app, Mode.APPEND)).isEqualTo(expected(batches, Mode.APPEND));
+    List<Long> seqs = new ArrayList<>();
+    for (Map<String, String> tag : commitTags(left, format, app, app)) {
+      long last = Long.parseLong(tag.get(CommitTag.SEQ));
+      for (long seq = Long.parseLong(tag.getOrDefault(CommitTag.FIRST_SEQ, tag.get(CommitTag.SEQ))); seq <= last; seq++) {
+        seqs.add(seq);
+      }
+    }
+    assertThat(seqs).containsExactly(1L, 2L, 3L, 4L);
+  }
+
+  private static String invokeQuietly(SpindriftRuntime runtime, Batch batch) {
+    try {
+      return invoker(runtime).invoke(batch.event());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void aNewNullableColumnIsAddedAndAnIncompatibleChangeIsRefusedNamingTheColumn(Format format) throws Exception {
+    String table = TestPipeline.uniqueApp("conf_schema_" + format.name().toLowerCase());
+    Path narrow = sqlJob("SELECT e.event_id, e.user_id, e.page", "event_id STRING, user_id STRING, page STRING");
+    Path wider = sqlJob("SELECT e.event_id, e.user_id, e.page, e.country",
+        "event_id STRING, user_id STRING, page STRING, country STRING");
+    Path retyped = sqlJob("SELECT e.event_id, e.user_id, length(e.page) AS page",
+        "event_id STRING, user_id STRING, page STRING");
+    List<byte[]> first = KinesisEvents.clicks(30, 91);
+    List<byte[]> second = KinesisEvents.clicks(20, 92);
+
+    SpindriftRuntime v1 = runtime(table + "_v1", table, format, Mode.APPEND, Map.of("SPINDRIFT_JOB", "file:" + narrow));
+    invoker(v1).invoke(KinesisEvents.event("clicks", SHARD0, 0, first));
+    SpindriftRuntime v2 = runtime(table + "_v2", table, format, Mode.APPEND, Map.of("SPINDRIFT_JOB", "file:" + wider));
+    invoker(v2).invoke(KinesisEvents.event("clicks", SHARD0, 0, second));
+
+    Dataset<Row> rows = read(v2, format, table);
+    assertThat(rows.columns()).contains("event_id", "user_id", "page", "country");
+    assertThat(rows.count()).isEqualTo(50);
+    assertThat(rows.where("country IS NOT NULL").count()).isEqualTo(20);
+    assertThat(rows.where("country IS NULL").count()).isEqualTo(30);
+
+    SpindriftRuntime v3 = runtime(table + "_v3", table, format, Mode.APPEND, Map.of("SPINDRIFT_JOB", "file:" + retyped));
+    assertThatThrownBy(() -> invoker(v3).invoke(KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(5, 93))))
+        .hasMessageContaining("'page'").hasMessageContaining("incompatible");
+    assertThat(read(v3, format, table).count()).isEqualTo(50);
+  }
+
+  private static Path sqlJob(String select, String schema) throws IOException {
+    Path file = Files.createTempFile("spindrift-conformance-", ".sql");
+    Files.writeString(file, select + ", spindrift_lane, spindrift_position, data AS spindrift_payload,\n"
+        + "  CASE WHEN e.event_id IS NULL THEN 'malformed event' END AS spindrift_reject\n"
+        + "FROM (SELECT from_json(CAST(data AS STRING), '" + schema + "') AS e, data, spindrift_lane,\n"
+        + "  spindrift_position FROM events)\n");
+    file.toFile().deleteOnExit();
+    return file;
+  }
+}
