@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -29,7 +30,8 @@ import org.apache.spark.sql.SparkSession;
  * topic (2 partitions), runs the example {@link Clickstream} job through the local event-source mappings into
  * Iceberg, and prints what happened. Exits non-zero unless every event landed exactly once (table + rejects).
  *
- * <p>Options: {@code --events N} (default 100000, split over both sources), {@code --batch-size N} (default 1000).
+ * <p>Options: {@code --events N} (default 100000, split over both sources), {@code --batch-size N} (default 1000),
+ * {@code --format iceberg|delta|hudi} (default iceberg).
  */
 public final class Demo {
   /** Lambda x86 price, us-east-1: per GB-second and per request. */
@@ -40,13 +42,19 @@ public final class Demo {
   public static void main(String[] args) throws Exception {
     int events = intOption(args, "--events", 100_000);
     int batchSize = intOption(args, "--batch-size", 1000);
+    String format = option(args, "--format", "iceberg").toLowerCase(Locale.ROOT);
+    if (!format.matches("iceberg|delta|hudi")) {
+      throw new IllegalArgumentException("Invalid --format: '" + format + "' (iceberg, delta or hudi)");
+    }
     long started = System.currentTimeMillis();
-    System.out.println("Spindrift demo: " + events + " clickstream events over Kinesis and Kafka, batch size " + batchSize);
+    System.out.println("Spindrift demo: " + events + " clickstream events over Kinesis and Kafka into " + format
+        + ", batch size " + batchSize);
 
     LocalStack stack = LocalStack.shared();
     System.out.println("Local stack up: " + stack.startupTimes());
     SpindriftRuntime runtime = SpindriftRuntime.create(LocalPipeline.config(stack, Map.of(
-        "SPINDRIFT_APP", "clickstream", "SPINDRIFT_JOB", Clickstream.class.getName())));
+        "SPINDRIFT_APP", "clickstream", "SPINDRIFT_JOB", Clickstream.class.getName(),
+        "SPINDRIFT_SINK_FORMAT", format)));
 
     AmazonKinesis kinesis = LocalPipeline.kinesis(stack);
     LocalSources.createStream(kinesis, "clickstream", 2);
@@ -123,10 +131,8 @@ public final class Demo {
   private static boolean report(SpindriftRuntime runtime, int events, int malformed, List<FailedBatch> failures,
       List<LocalEventSourceMapping> mappings, long runStart, long started) {
     SparkSession spark = runtime.spark();
-    String catalog = runtime.config().get(io.spindrift.config.Setting.CATALOG_NAME);
-    String table = catalog + "." + runtime.sink().table();
-    String rejects = catalog + "." + runtime.rejectsTable();
-    spark.sql("REFRESH TABLE " + table);
+    String table = view(runtime, runtime.sink().table(), "demo_table");
+    String rejects = view(runtime, runtime.rejectsTable(), "demo_rejects");
     long rows = spark.sql("SELECT count(*) FROM " + table).first().getLong(0);
     long distinct = spark.sql("SELECT count(DISTINCT event_id) FROM " + table).first().getLong(0);
     long rejected = tableCount(spark, rejects);
@@ -169,7 +175,38 @@ public final class Demo {
     return exact;
   }
 
+  /**
+   * Registers the table as a temporary view, read the way a user would: through the Iceberg catalog, or with
+   * {@code spark.read.format("delta"|"hudi")} at its S3 location. Returns the view's name ({@code null} if absent).
+   */
+  private static String view(SpindriftRuntime runtime, String table, String view) {
+    SparkSession spark = runtime.spark();
+    try {
+      Dataset<Row> rows = switch (runtime.sink().format()) {
+        case ICEBERG -> spark.read().table(runtime.config().get(io.spindrift.config.Setting.CATALOG_NAME) + "." + table);
+        case DELTA, HUDI -> spark.read().format(runtime.sink().format().name().toLowerCase(Locale.ROOT))
+            .load("s3a://" + runtime.config().bucket() + "/warehouse/" + table.replace('.', '/'));
+      };
+      rows.createOrReplaceTempView(view);
+      return view;
+    } catch (Exception absent) {
+      return null;
+    }
+  }
+
+  private static String option(String[] args, String name, String fallback) {
+    for (int i = 0; i < args.length - 1; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return fallback;
+  }
+
   private static long tableCount(SparkSession spark, String table) {
+    if (table == null) {
+      return 0;
+    }
     try {
       return spark.sql("SELECT count(*) FROM " + table).first().getLong(0);
     } catch (Exception noRejects) {

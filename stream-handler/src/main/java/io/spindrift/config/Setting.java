@@ -28,6 +28,8 @@ public enum Setting {
       "Overrides the column a new table is partitioned by (identity); empty means the job's choice."),
   DELTA_CHECKPOINT_INTERVAL("SPINDRIFT_DELTA_CHECKPOINT_INTERVAL", "100",
       "Commits between Delta checkpoints of a table Spindrift creates (docs/SINKS.md)."),
+  DELTA_LOG_TABLE("SPINDRIFT_DELTA_LOG_TABLE", "spindrift_delta_log",
+      "DynamoDB table that makes concurrent Delta commits on S3 safe (one writer per version)."),
   HUDI_TABLE_TYPE("SPINDRIFT_HUDI_TABLE_TYPE", "COPY_ON_WRITE",
       "Hudi table type of a table Spindrift creates: COPY_ON_WRITE or MERGE_ON_READ."),
   SHUFFLE_PARTITIONS("SPINDRIFT_SHUFFLE_PARTITIONS", "4",

@@ -74,6 +74,8 @@ public final class DeltaSink implements Sink {
    */
   public static final String CHECKPOINT_INTERVAL_SETTING = "SPINDRIFT_DELTA_CHECKPOINT_INTERVAL";
   static final String DEFAULT_CHECKPOINT_INTERVAL = "100";
+  /** DynamoDB table of the multi-writer log store ({@link DynamoDbLogStore}). */
+  public static final String LOG_TABLE_SETTING = "SPINDRIFT_DELTA_LOG_TABLE";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_PUBLISH_ATTEMPTS = 10;
   private static final String SEQ_COLUMN = "__spindrift_seq";
@@ -91,9 +93,25 @@ public final class DeltaSink implements Sink {
     this.spark = context.spark();
     S3aSettings.from(context.settings()).applyTo(spark);
     S3aSettings.configureDelta(spark);
+    configureLogStore(spark, context.settings());
     this.location = new Path(tableLocation(context.settings(), spec));
     this.checkpointInterval = setting(context.settings(), CHECKPOINT_INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL);
     this.stageDirectory = new Path(context.stageLocation().replaceFirst("^s3n?://", "s3a://"));
+  }
+
+  /** The SparkConf entries (set when the JVM's SparkContext is built) that route Delta's S3 log writes. */
+  public static Map<String, String> logStoreSparkConf() {
+    return Map.of("spark.delta.logStore.s3a.impl", DynamoDbLogStore.class.getName(),
+        "spark.delta.logStore.s3.impl", DynamoDbLogStore.class.getName());
+  }
+
+  /** Where the {@link DynamoDbLogStore} of this sink's writes keeps its entries (session settings). */
+  private static void configureLogStore(SparkSession session, Map<String, String> settings) {
+    session.conf().set(DynamoDbLogStore.TABLE, setting(settings, LOG_TABLE_SETTING, "spindrift_delta_log"));
+    session.conf().set(DynamoDbLogStore.ENDPOINT, settings.getOrDefault("SPINDRIFT_DYNAMODB_ENDPOINT", ""));
+    session.conf().set(DynamoDbLogStore.REGION, settings.getOrDefault("SPINDRIFT_REGION", "us-east-1"));
+    session.conf().set(DynamoDbLogStore.ACCESS_KEY, settings.getOrDefault("SPINDRIFT_ACCESS_KEY", ""));
+    session.conf().set(DynamoDbLogStore.SECRET_KEY, settings.getOrDefault("SPINDRIFT_SECRET_KEY", ""));
   }
 
   /** {@code s3a://<bucket>/warehouse/<namespace>/<table>}, or under {@code SPINDRIFT_WAREHOUSE} when set. */

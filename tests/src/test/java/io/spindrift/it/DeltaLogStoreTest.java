@@ -1,0 +1,142 @@
+package io.spindrift.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spindrift.examples.LocalPipeline;
+import io.spindrift.local.LocalStack;
+import io.spindrift.sink.delta.DynamoDbLogStore;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/**
+ * The multi-writer Delta log store on the local stack: writers that share no JVM state (one store instance and
+ * one Hadoop file system each, as separate Lambdas have) race for one commit version and exactly one wins; a
+ * writer that died between claiming a version and writing its file is completed by the next listing.
+ */
+class DeltaLogStoreTest {
+  private static Configuration conf(String table) {
+    LocalStack stack = TestPipeline.stack();
+    LocalPipeline.config(stack, Map.of()); // creates the bucket
+    Configuration conf = new Configuration();
+    conf.set("fs.s3a.fast.upload.buffer", "bytebuffer");
+    conf.set("fs.s3a.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
+    conf.set("fs.s3a.endpoint", stack.s3Endpoint());
+    conf.set("fs.s3a.endpoint.region", stack.region());
+    conf.set("fs.s3a.path.style.access", "true");
+    conf.set("fs.s3a.connection.ssl.enabled", "false");
+    conf.set("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    conf.set("fs.s3a.access.key", stack.accessKey());
+    conf.set("fs.s3a.secret.key", stack.secretKey());
+    conf.set("fs.s3a.impl.disable.cache", "true");
+    conf.set(DynamoDbLogStore.TABLE, table);
+    conf.set(DynamoDbLogStore.ENDPOINT, stack.dynamoDbEndpoint());
+    conf.set(DynamoDbLogStore.REGION, stack.region());
+    conf.set(DynamoDbLogStore.ACCESS_KEY, stack.accessKey());
+    conf.set(DynamoDbLogStore.SECRET_KEY, stack.secretKey());
+    return conf;
+  }
+
+  private static String read(Configuration conf, Path path) throws Exception {
+    try (InputStream in = path.getFileSystem(conf).open(path)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void writersRacingForOneVersionLetExactlyOneWin() throws Exception {
+    String log = "s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore") + "/_delta_log";
+    Path commit = new Path(log, "00000000000000000005.json");
+    int writers = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    List<Future<String>> results = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      String line = "{\"commitInfo\":{\"writer\":" + w + "}}";
+      Callable<String> write = () -> {
+        Configuration conf = conf("spindrift_delta_log_it");
+        try {
+          new DynamoDbLogStore(conf).write(commit, List.of(line).iterator(), false, conf);
+          return line;
+        } catch (FileAlreadyExistsException lost) {
+          return null;
+        }
+      };
+      results.add(pool.submit(write));
+    }
+    List<String> winners = new ArrayList<>();
+    for (Future<String> result : results) {
+      if (result.get() != null) {
+        winners.add(result.get());
+      }
+    }
+    pool.shutdown();
+
+    assertThat(winners).hasSize(1);
+    assertThat(read(conf("spindrift_delta_log_it"), commit)).isEqualTo(winners.get(0) + "\n");
+  }
+
+  @Test
+  void theDeltaSinkCommitsThroughTheStore() throws Exception {
+    String app = TestPipeline.uniqueApp("logstore_sink");
+    var runtime = io.spindrift.runtime.SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), Map.of(
+        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", io.spindrift.examples.Clickstream.class.getName(),
+        "SPINDRIFT_SINK_TABLE", "it." + app, "SPINDRIFT_SINK_FORMAT", "delta")));
+    new io.spindrift.local.InProcessInvoker<>(new io.spindrift.handler.KinesisHandler(runtime),
+        com.amazonaws.services.lambda.runtime.events.KinesisEvent.class,
+        com.amazonaws.services.lambda.runtime.events.StreamsEventResponse.class, 1)
+        .invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(10, 3)));
+
+    String log = "s3a://" + runtime.config().bucket() + "/warehouse/it/" + app + "/_delta_log";
+    try (DynamoDbClient dynamo = io.spindrift.runtime.AwsClients.dynamoDb(runtime.config())) {
+      var entries = dynamo.query(b -> b.tableName("spindrift_delta_log").keyConditionExpression("tablePath = :t")
+          .expressionAttributeValues(Map.of(":t", AttributeValue.fromS(log)))).items();
+      assertThat(entries).extracting(e -> e.get("fileName").s())
+          .contains("00000000000000000000.json", "00000000000000000001.json");
+      assertThat(entries).allSatisfy(e -> assertThat(e.get("complete").s()).isEqualTo("true"));
+    }
+  }
+
+  @Test
+  void aVersionClaimedByAWriterThatDiedIsCompletedByTheNextListing() throws Exception {
+    String log = "s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore") + "/_delta_log";
+    Configuration conf = conf("spindrift_delta_log_it");
+    DynamoDbLogStore store = new DynamoDbLogStore(conf);
+    store.write(new Path(log, "00000000000000000000.json"), List.of("{\"v\":0}").iterator(), false, conf);
+    // the dead writer: temp file written, version claimed in DynamoDB, commit file never written
+    Path temp = new Path(log, ".tmp/00000000000000000001.json.dead");
+    try (var out = temp.getFileSystem(conf).create(temp, true)) {
+      out.write("{\"v\":1}\n".getBytes(StandardCharsets.UTF_8));
+    }
+    LocalStack stack = TestPipeline.stack();
+    try (DynamoDbClient dynamo = io.spindrift.runtime.AwsClients.dynamoDb(LocalPipeline.config(stack, Map.of()))) {
+      dynamo.putItem(b -> b.tableName("spindrift_delta_log_it").item(Map.of(
+          "tablePath", AttributeValue.fromS(log), "fileName", AttributeValue.fromS("00000000000000000001.json"),
+          "tempPath", AttributeValue.fromS(temp.toString()), "complete", AttributeValue.fromS("false"))));
+    }
+    Path lost = new Path(log, "00000000000000000001.json");
+    FileSystem fs = lost.getFileSystem(conf);
+    assertThat(fs.exists(lost)).isFalse();
+
+    List<String> listed = new ArrayList<>();
+    store.listFrom(new Path(log, "00000000000000000000"), conf).forEachRemaining(s -> listed.add(s.getPath().getName()));
+
+    assertThat(listed).contains("00000000000000000000.json", "00000000000000000001.json");
+    assertThat(read(conf, lost)).isEqualTo("{\"v\":1}\n");
+    // and the next version is not blocked
+    store.write(new Path(log, "00000000000000000002.json"), List.of("{\"v\":2}").iterator(), false, conf);
+    assertThat(read(conf, new Path(log, "00000000000000000002.json"))).isEqualTo("{\"v\":2}\n");
+  }
+}
