@@ -323,6 +323,59 @@ class SinkConformanceTest {
     assertThat(read(v3, format, table).count()).isEqualTo(50);
   }
 
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("formatsAndModes")
+  void aTableIsPartitionedByTheDeclaredColumn(Format format, Mode mode) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_part_" + format.name().toLowerCase() + "_" + mode.name().toLowerCase());
+    Map<String, String> partitioned = mode == Mode.UPSERT
+        ? Map.of("SPINDRIFT_SINK_PARTITION_BY", "country", "SPINDRIFT_SINK_KEYS", "country,user_id")
+        : Map.of("SPINDRIFT_SINK_PARTITION_BY", "country");
+    SpindriftRuntime runtime = runtime(app, app, format, mode, partitioned);
+    Batch first = new Batch(SHARD0, 0, KinesisEvents.clicks(120, 95));
+    Batch second = new Batch(SHARD0, 120, KinesisEvents.clicks(120, 96));
+    invoker(runtime).invoke(first.event());
+    invoker(runtime).invoke(second.event());
+
+    // key: event_id (append) or country|user_id (upsert); value: event_id
+    Map<String, String> expected = new LinkedHashMap<>();
+    for (Batch batch : List.of(first, second)) {
+      for (byte[] payload : batch.payloads()) {
+        JsonNode event = JSON.readTree(payload);
+        String id = event.get("event_id").asText();
+        expected.put(mode == Mode.UPSERT ? event.get("country").asText() + "|" + event.get("user_id").asText() : id, id);
+      }
+    }
+    Map<String, String> actual = new HashMap<>();
+    for (Row row : read(runtime, format, app).select("country", "user_id", "event_id").collectAsList()) {
+      String key = mode == Mode.UPSERT ? row.getString(0) + "|" + row.getString(1) : row.getString(2);
+      assertThat(actual.put(key, row.getString(2))).as("a second row for %s", key).isNull();
+    }
+    assertThat(actual).isEqualTo(expected);
+    // the format's own metadata says the table is partitioned by country, and rows sit in their partitions
+    switch (format) {
+      case ICEBERG -> assertThat(TestPipeline.rows(runtime, "SELECT partition.country FROM "
+          + TestPipeline.qualified(runtime, "it." + app) + ".partitions")).hasSizeGreaterThan(1);
+      case DELTA -> {
+        List<JsonNode> log = logLines(runtime, location(runtime, app) + "/_delta_log", ".json", true);
+        assertThat(log.stream().filter(line -> line.has("metaData")).findFirst().orElseThrow()
+            .get("metaData").get("partitionColumns").toString()).isEqualTo("[\"country\"]");
+      }
+      case HUDI -> assertThat(read(runtime, format, app).columns()).contains("country");
+    }
+    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location(runtime, app));
+    if (format != Format.ICEBERG) {
+      FileSystem fs = root.getFileSystem(TestPipeline.s3aReader(runtime).sessionState().newHadoopConf());
+      assertThat(Arrays.stream(fs.listStatus(root)).map(st -> st.getPath().getName()))
+          .anyMatch(name -> name.startsWith("country="));
+    }
+    Dataset<Row> rows = read(runtime, format, app);
+    for (Row perCountry : rows.groupBy("country").count().collectAsList()) {
+      assertThat(perCountry.getLong(1)).isPositive();
+    }
+    assertThat(rows.where("country = 'DE'").count()).isEqualTo(rows.collectAsList().stream()
+        .filter(r -> "DE".equals(r.getAs("country"))).count());
+  }
+
   private static Path sqlJob(String select, String schema) throws IOException {
     Path file = Files.createTempFile("spindrift-conformance-", ".sql");
     Files.writeString(file, select + ", spindrift_lane, spindrift_position, data AS spindrift_payload,\n"
