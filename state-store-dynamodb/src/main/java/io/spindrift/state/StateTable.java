@@ -25,15 +25,15 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
-import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.DeleteRequest;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
-import software.amazon.awssdk.services.dynamodb.model.PutRequest;
+import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
-import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
 /**
  * The durable copy of one app's Spark state in DynamoDB (DESIGN §6), with a warm cache in front of it.
@@ -41,21 +41,37 @@ import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
  * <p>Layout, one table (default {@value #DEFAULT_TABLE}) keyed {@code pk} (S) / {@code sk} (B): a bucket's rows
  * share {@code pk = APP#<app>#OP#<operator>#STORE#<store>#P#<partition>}; a row's {@code sk} is {@code 0x01} and
  * its key bytes ({@code 0x02} and the key's SHA-256 for keys over {@value #MAX_INLINE_KEY_BYTES} bytes, the full
- * key then in {@code k}), with the value in {@code v} and the seq of the commit that wrote it in {@code seq}. The
- * bucket's marker ({@code sk = 0x00}) holds {@code seq}, the last commit applied to it; operator schemas live
- * under {@code APP#<app>#SCHEMA}. {@code ttl} is the table's TTL attribute, written only when a retention is set.
+ * key then in {@code k}), with the value in {@code v} and the seq of the commit that wrote it in {@code seq}. A
+ * removed row stays as a tombstone (no {@code v}, its {@code seq}, expiring after {@value #TOMBSTONE_HOURS} h)
+ * so that an older commit's write arriving late cannot bring it back. The bucket's marker ({@code sk = 0x00})
+ * holds {@code seq}, the last commit applied to it; operator schemas live under {@code APP#<app>#SCHEMA}. {@code
+ * ttl} is the table's TTL attribute: on tombstones always, on rows only when a retention is set.
  *
  * <p>{@link #apply} writes a committed delta and is idempotent per bucket: a bucket whose marker is at or past
- * the commit's seq is left alone. The cache keeps every bucket read, valid as of {@link #validThrough()}: applying
- * the next commit updates it in memory, and {@link #refresh} re-reads only buckets that other commits touched.
- * Reads are one Query per bucket; writes are BatchWriteItem requests of 25, issued in parallel.
+ * the commit's seq is left alone. Every row write is conditional on the row's stored {@code seq} being older
+ * than the commit's, so a write that stalls in flight (a crashed applier's) and lands after a later commit was
+ * applied changes nothing: per key, state only moves forward in commit order (I5). The cache keeps every bucket
+ * read, valid as of {@link #validThrough()}: applying the next commit updates it in memory, and {@link #refresh}
+ * re-reads only buckets that other commits touched. Reads are one Query per bucket; writes are TransactWriteItems
+ * of up to {@value #TRANSACTION_ITEMS} conditional puts (the largest batch DynamoDB allows a per-item condition
+ * in; it costs twice the write units of a BatchWriteItem), issued in parallel.
  */
 public final class StateTable implements AutoCloseable {
   public static final String DEFAULT_TABLE = "spindrift_state";
   /** Largest key plus value a row may have until large values spill to S3 (DynamoDB items hold 400 KB). */
   public static final int MAX_ROW_BYTES = 350 * 1024;
   static final int MAX_INLINE_KEY_BYTES = 1000;
-  private static final int BATCH_WRITE_ITEMS = 25;
+  private static final int TRANSACTION_ITEMS = 100;
+  /** TransactWriteItems carries at most 4 MB; keep room for the attribute names and conditions. */
+  private static final long TRANSACTION_BYTES = 3_500_000;
+  /** Per-item overhead counted against {@link #TRANSACTION_BYTES}: keys, names, seq, ttl and the condition. */
+  private static final int ITEM_OVERHEAD_BYTES = 300;
+  /**
+   * How long a removed row's tombstone outlives the removal. A stale write can arrive only while some invocation
+   * is still applying the older commit (minutes: Lambda stops an invocation at 15); reads skip tombstones.
+   */
+  static final long TOMBSTONE_HOURS = 1;
+  private static final String NEWER_SEQ_WINS = "attribute_not_exists(seq) OR seq < :s";
   private static final int BATCH_GET_ITEMS = 100;
   private static final int PARALLELISM = 8;
   private static final long WRITE_RETRY_DEADLINE_MS = 60_000;
@@ -157,7 +173,7 @@ public final class StateTable implements AutoCloseable {
         byte[] sk = item.get("sk").b().asByteArrayUnsafe();
         if (sk[0] == MARKER) {
           applied = Long.parseLong(item.get("seq").n());
-        } else {
+        } else if (item.containsKey("v")) {
           rows.put(keyOf(sk, item), item.get("v").b().asByteArray());
         }
       }
@@ -168,11 +184,16 @@ public final class StateTable implements AutoCloseable {
 
   /**
    * Makes the complete state delta of commit {@code seq} durable, once: buckets whose marker is already at or past
-   * {@code seq} are skipped, the others get their rows written (BatchWriteItem, in parallel) and then their marker
-   * raised to {@code seq}. Safe to repeat and to run concurrently with another invocation applying the same commit.
-   * Returns how many buckets this call wrote.
+   * {@code seq} are skipped, the others get their rows written (conditional on each row's seq, in parallel) and
+   * then their marker raised to {@code seq}. Safe to repeat, to interrupt anywhere and to run concurrently with
+   * another invocation applying the same or a later commit. Returns how many buckets this call wrote.
    */
   public int apply(Collection<StateDelta> deltas, long seq) {
+    return apply(deltas, seq, () -> {});
+  }
+
+  /** As {@link #apply(Collection, long)}; {@code beforeMarkers} runs once the rows are written, before any marker. */
+  public int apply(Collection<StateDelta> deltas, long seq, Runnable beforeMarkers) {
     if (seq <= 0) {
       throw new IllegalArgumentException("Invalid commit seq: " + seq);
     }
@@ -185,7 +206,10 @@ public final class StateTable implements AutoCloseable {
         pending.add(delta);
       }
     }
-    writeAll(writeRequests(pending, seq));
+    writeAll(rowWrites(pending, seq));
+    if (!pending.isEmpty()) {
+      beforeMarkers.run();
+    }
     parallel(pending, delta -> () -> raiseMarker(delta.bucket(), seq));
     updateCache(deltas, seq);
     return pending.size();
@@ -319,17 +343,22 @@ public final class StateTable implements AutoCloseable {
     return items;
   }
 
-  private List<WriteRequest> writeRequests(List<StateDelta> deltas, long seq) {
-    List<WriteRequest> requests = new ArrayList<>();
-    Long ttl = retention.isZero() ? null : System.currentTimeMillis() / 1000 + retention.toSeconds();
+  /** One conditional put per changed key: the new row, or a tombstone for a removed one. */
+  private List<Put> rowWrites(List<StateDelta> deltas, long seq) {
+    List<Put> puts = new ArrayList<>();
+    long now = System.currentTimeMillis() / 1000;
+    Long ttl = retention.isZero() ? null : now + retention.toSeconds();
+    Map<String, AttributeValue> newerSeqWins = Map.of(":s", n(seq));
     for (StateDelta delta : deltas) {
       AttributeValue pk = s(bucketPk(delta.bucket()));
-      delta.puts().forEach((key, value) -> requests.add(WriteRequest.builder()
-          .putRequest(PutRequest.builder().item(rowItem(pk, delta.bucket(), key, value, seq, ttl)).build()).build()));
-      delta.removes().forEach(key -> requests.add(WriteRequest.builder()
-          .deleteRequest(DeleteRequest.builder().key(Map.of("pk", pk, "sk", b(sortKey(key)))).build()).build()));
+      delta.puts().forEach((key, value) -> puts.add(Put.builder().tableName(table)
+          .item(rowItem(pk, delta.bucket(), key, value, seq, ttl))
+          .conditionExpression(NEWER_SEQ_WINS).expressionAttributeValues(newerSeqWins).build()));
+      delta.removes().forEach(key -> puts.add(Put.builder().tableName(table)
+          .item(Map.of("pk", pk, "sk", b(sortKey(key)), "seq", n(seq), "ttl", n(now + TOMBSTONE_HOURS * 3600)))
+          .conditionExpression(NEWER_SEQ_WINS).expressionAttributeValues(newerSeqWins).build()));
     }
-    return requests;
+    return puts;
   }
 
   private static Map<String, AttributeValue> rowItem(AttributeValue pk, StateBucket bucket, KeyBytes key,
@@ -359,36 +388,89 @@ public final class StateTable implements AutoCloseable {
     }
   }
 
-  private void writeAll(List<WriteRequest> requests) {
-    List<List<WriteRequest>> chunks = new ArrayList<>();
-    for (int from = 0; from < requests.size(); from += BATCH_WRITE_ITEMS) {
-      chunks.add(requests.subList(from, Math.min(requests.size(), from + BATCH_WRITE_ITEMS)));
+  /** Writes in transactions of at most {@value #TRANSACTION_ITEMS} items and {@link #TRANSACTION_BYTES}, in parallel. */
+  private void writeAll(List<Put> puts) {
+    List<List<Put>> chunks = new ArrayList<>();
+    List<Put> chunk = new ArrayList<>();
+    long bytes = 0;
+    for (Put put : puts) {
+      long size = itemBytes(put.item());
+      if (!chunk.isEmpty() && (chunk.size() == TRANSACTION_ITEMS || bytes + size > TRANSACTION_BYTES)) {
+        chunks.add(chunk);
+        chunk = new ArrayList<>();
+        bytes = 0;
+      }
+      chunk.add(put);
+      bytes += size;
     }
-    parallel(chunks, chunk -> () -> {
-      writeBatch(chunk);
+    if (!chunk.isEmpty()) {
+      chunks.add(chunk);
+    }
+    parallel(chunks, part -> () -> {
+      writeTransaction(part);
       return null;
     });
   }
 
-  private void writeBatch(List<WriteRequest> chunk) {
+  /**
+   * Writes the puts in one transaction. A put whose condition fails is dropped (its row already holds this commit
+   * or a later one); DynamoDB then cancels the whole transaction, so the rest is written again. Conflicts with
+   * another transaction on the same rows (another invocation applying this commit) and throttling are retried.
+   */
+  private void writeTransaction(List<Put> chunk) {
     long deadline = System.currentTimeMillis() + WRITE_RETRY_DEADLINE_MS;
-    List<WriteRequest> pending = chunk;
+    List<Put> pending = chunk;
     for (int attempt = 0; !pending.isEmpty(); attempt++) {
-      if (attempt > 0) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("DynamoDB kept " + pending.size() + " state writes to table " + table
-              + " unprocessed for " + WRITE_RETRY_DEADLINE_MS / 1000 + " s (throttling?); the commit is durable and"
-              + " the next invocation applies it again");
-        }
-        sleep(Math.min(1_000, 10L << Math.min(attempt, 7)));
+      if (attempt > 0 && System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("DynamoDB kept cancelling " + pending.size() + " state writes to table "
+            + table + " for " + WRITE_RETRY_DEADLINE_MS / 1000 + " s (throttling or conflicts); the commit is durable"
+            + " and the next invocation applies it again");
       }
-      Map<String, List<WriteRequest>> request = Map.of(table, pending);
-      BatchWriteItemResponse response = dynamo.batchWriteItem(b -> b.requestItems(request));
-      writeRequests.incrementAndGet();
-      List<WriteRequest> unprocessed = response.unprocessedItems().getOrDefault(table, List.of());
-      itemsWritten.addAndGet(pending.size() - unprocessed.size());
-      pending = unprocessed;
+      List<Put> request = pending;
+      try {
+        writeRequests.incrementAndGet();
+        dynamo.transactWriteItems(b -> b.transactItems(
+            request.stream().map(put -> TransactWriteItem.builder().put(put).build()).toList()));
+        itemsWritten.addAndGet(request.size());
+        return;
+      } catch (TransactionCanceledException cancelled) {
+        pending = retryable(request, cancelled);
+        if (pending.size() == request.size()) {
+          sleep(Math.min(1_000, 10L << Math.min(attempt, 7)));
+        }
+      }
     }
+  }
+
+  /** The puts of a cancelled transaction to write again: all but those whose row is already as new or newer. */
+  private List<Put> retryable(List<Put> request, TransactionCanceledException cancelled) {
+    List<CancellationReason> reasons = cancelled.cancellationReasons();
+    if (reasons == null || reasons.size() != request.size()) {
+      throw new IllegalStateException("DynamoDB cancelled a state write to table " + table + " without a reason"
+          + " per item: " + cancelled.getMessage(), cancelled);
+    }
+    List<Put> retry = new ArrayList<>();
+    for (int i = 0; i < reasons.size(); i++) {
+      String code = reasons.get(i).code();
+      if ("ConditionalCheckFailed".equals(code)) {
+        continue;
+      }
+      if (code != null && !List.of("None", "TransactionConflict", "ThrottlingError",
+          "ProvisionedThroughputExceeded").contains(code)) {
+        throw new IllegalStateException("DynamoDB refused a state write to table " + table + ": " + code + " "
+            + reasons.get(i).message(), cancelled);
+      }
+      retry.add(request.get(i));
+    }
+    return retry;
+  }
+
+  private static long itemBytes(Map<String, AttributeValue> item) {
+    long bytes = ITEM_OVERHEAD_BYTES;
+    for (AttributeValue value : item.values()) {
+      bytes += value.b() != null ? value.b().asByteArrayUnsafe().length : value.s() != null ? value.s().length() : 20;
+    }
+    return bytes;
   }
 
   private Void raiseMarker(StateBucket bucket, long seq) {

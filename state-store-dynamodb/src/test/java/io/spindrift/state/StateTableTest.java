@@ -8,11 +8,20 @@ import static io.spindrift.state.StateRows.valueBytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 class StateTableTest {
   private static final StateBucket B0 = new StateBucket(0, "default", 0);
@@ -35,6 +44,71 @@ class StateTableTest {
       assertThat(durable.appliedSeq()).isEqualTo(2);
       assertThat(table.counts().minus(afterFirst).itemsWritten()).as("only the seq-2 removal").isEqualTo(1);
     }
+  }
+
+  /**
+   * An applier of commit 1 passes the marker check, then its write stalls in flight; meanwhile another invocation
+   * applies commits 1 and 2 (which changes "a" and removes "b"). The stalled write lands last and changes nothing.
+   */
+  @Test
+  void anOlderCommitsStalledWriteNeitherOverwritesNewerRowsNorRevivesRemovedOnes() throws Exception {
+    CountDownLatch stalled = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DynamoDbClient stalling = stallingWrites(LocalState.dynamo(), stalled, release);
+    try (StateTable other = LocalState.freshApp();
+        StateTable slow = new StateTable(stalling, other.table(), other.app())) {
+      StateDelta commit1 = puts(B0, Map.of("a", 1L, "b", 1L));
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      Future<Integer> late = pool.submit(() -> slow.apply(List.of(commit1), 1));
+      assertThat(stalled.await(30, TimeUnit.SECONDS)).as("the slow applier reached its write").isTrue();
+
+      other.apply(List.of(commit1), 1);
+      other.apply(List.of(new StateDelta(B0, Map.of(keyBytes("a"), valueBytes(2)), Set.of(keyBytes("b")))), 2);
+      release.countDown();
+      late.get(30, TimeUnit.SECONDS);
+      pool.shutdown();
+
+      BucketState durable = other.readDurable(B0);
+      assertThat(durable.rows()).containsOnlyKeys(keyBytes("a"));
+      assertThat(count(durable.get(keyBytes("a")))).isEqualTo(2);
+      assertThat(durable.appliedSeq()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aCrashBetweenRowsAndMarkersIsRepairedByApplyingAgain() {
+    try (StateTable table = LocalState.freshApp(); StateTable retry = LocalState.sameApp(table)) {
+      table.apply(List.of(puts(B0, Map.of("a", 1L)), puts(B1, Map.of("b", 1L))), 1);
+      List<StateDelta> commit2 = List.of(
+          new StateDelta(B0, Map.of(keyBytes("a"), valueBytes(2)), Set.of()), removes(B1, "b"));
+      assertThatThrownBy(() -> table.apply(commit2, 2, () -> {
+        throw new IllegalStateException("crash");
+      })).hasMessage("crash");
+      assertThat(retry.readDurable(B0).appliedSeq()).as("rows written, marker not raised").isEqualTo(1);
+
+      assertThat(retry.apply(commit2, 2)).isEqualTo(2);
+
+      assertThat(count(retry.readDurable(B0).get(keyBytes("a")))).isEqualTo(2);
+      assertThat(retry.readDurable(B1).rows()).isEmpty();
+      assertThat(retry.readDurable(B1).appliedSeq()).isEqualTo(2);
+    }
+  }
+
+  /** {@code client}, except that its first TransactWriteItems waits for {@code release} (after counting down). */
+  private static DynamoDbClient stallingWrites(DynamoDbClient client, CountDownLatch stalled, CountDownLatch release) {
+    AtomicBoolean first = new AtomicBoolean(true);
+    return (DynamoDbClient) Proxy.newProxyInstance(DynamoDbClient.class.getClassLoader(),
+        new Class<?>[] {DynamoDbClient.class}, (proxy, method, args) -> {
+          if (method.getName().equals("transactWriteItems") && first.getAndSet(false)) {
+            stalled.countDown();
+            release.await();
+          }
+          try {
+            return method.invoke(client, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 
   @Test
@@ -90,7 +164,7 @@ class StateTableTest {
   }
 
   @Test
-  void writesGoInBatchesOf25() {
+  void writesGoInTransactionsOf100() {
     try (StateTable table = LocalState.freshApp()) {
       Map<String, Long> many = new HashMap<>();
       for (int i = 0; i < 120; i++) {
@@ -102,7 +176,7 @@ class StateTableTest {
 
       StateIoCounts cost = table.counts().minus(before);
       assertThat(cost.itemsWritten()).isEqualTo(121);
-      assertThat(cost.writeRequests()).isEqualTo(5);
+      assertThat(cost.writeRequests()).as("121 rows in transactions of 100").isEqualTo(2);
       assertThat(cost.metaReads()).as("one BatchGetItem for both markers").isEqualTo(1);
       assertThat(table.readDurable(B0).size()).isEqualTo(120);
     }

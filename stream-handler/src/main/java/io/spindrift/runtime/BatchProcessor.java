@@ -237,7 +237,8 @@ final class BatchProcessor implements AutoCloseable {
     for (CommitRecord commit : commits) {
       String delta = commit.stages().get(STATE_STAGE);
       if (delta != null) {
-        state.apply(StateDeltaCodec.decode(Base64.getDecoder().decode(delta)), commit.seq());
+        state.apply(StateDeltaCodec.decode(Base64.getDecoder().decode(delta)), commit.seq(),
+            () -> faults.hit(FaultPoint.MID_STATE_APPLY));
       }
     }
   }

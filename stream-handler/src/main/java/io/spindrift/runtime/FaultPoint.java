@@ -5,5 +5,7 @@ public enum FaultPoint {
   BEFORE_STAGE,
   AFTER_STAGE,
   AFTER_COMMIT,
-  MID_PUBLISH
+  MID_PUBLISH,
+  /** During publication, once a commit's state rows are written and before the buckets' markers are raised. */
+  MID_STATE_APPLY
 }

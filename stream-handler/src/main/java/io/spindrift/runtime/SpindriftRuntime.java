@@ -156,9 +156,10 @@ public final class SpindriftRuntime implements AutoCloseable {
       StatefulRunner stateful = null;
       StateTable state = null;
       if (isStateful(context)) {
-        if (!"append".equals(job.outputMode())) {
-          throw new IllegalStateException("The job's stateful query uses output mode '" + job.outputMode()
-              + "'; Spindrift runs stateful jobs in append mode for now (update mode needs upserts)");
+        if ("update".equals(job.outputMode()) && !sinkSpec.isUpsert()) {
+          throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
+              + sinkSpec.table() + " appends: an updated row would be added again. Declare the sink as an upsert on"
+              + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
         }
         state = new StateTable(dynamo, StateTable.DEFAULT_TABLE, config.app());
         state.ensureTable();
@@ -169,16 +170,18 @@ public final class SpindriftRuntime implements AutoCloseable {
     });
   }
 
-  /** Plans the job once over an empty feed to see whether it keeps state across batches. */
+  /** Plans the job once over an empty feed: refuses what Spindrift cannot run, and sees whether it keeps state. */
   private boolean isStateful(JobContext context) {
     String probe = "probe-" + java.util.UUID.randomUUID();
     InvocationSource.open(probe, 1);
     try {
-      return StatefulPlans.isStateful(job.transform(newSession().readStream()
+      var output = job.transform(newSession().readStream()
           .format(InvocationSource.class.getName())
           .option("kind", context.source().name())
           .option("feed", probe)
-          .load(), context));
+          .load(), context);
+      PlanCheck.check(output, job.outputMode());
+      return StatefulPlans.isStateful(output);
     } finally {
       InvocationSource.close(probe);
     }

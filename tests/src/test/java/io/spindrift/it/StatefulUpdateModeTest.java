@@ -1,0 +1,162 @@
+package io.spindrift.it;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.window;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import io.spindrift.event.SourceKind;
+import io.spindrift.examples.Clickstream;
+import io.spindrift.examples.LocalPipeline;
+import io.spindrift.handler.KinesisHandler;
+import io.spindrift.job.JobContext;
+import io.spindrift.job.StreamJob;
+import io.spindrift.local.InProcessInvoker;
+import io.spindrift.runtime.SpindriftRuntime;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.SinkSpec.Format;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
+import org.apache.spark.sql.execution.streaming.MemoryStream;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import scala.Option;
+import scala.collection.JavaConverters;
+
+/**
+ * Update output mode: a windowed count that emits every changed window each batch, published as an upsert keyed
+ * on the grouping key (Iceberg row deltas with equality deletes, Delta MERGE, Hudi upsert). Oracle: the same job as
+ * one plain Structured Streaming query in update mode whose {@code foreachBatch} keeps the last row per key; the
+ * Spindrift table, read back with plain Spark, must equal it. Windows are updated across invocations and
+ * containers, and late events behind the watermark are dropped on both sides.
+ */
+class StatefulUpdateModeTest {
+  private static final long BASE_MS = 1_795_500_000_000L;
+  private static final String[] PAGES = {"/", "/cart", "/search"};
+
+  /** Windowed views per page, in update mode, upserted on (window_start, page). */
+  public static final class ViewCountsUpdated implements StreamJob {
+    @Override
+    public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+      return ctx.parseJson(input, Clickstream.EVENT, "event_id", "ts")
+          .filter(col(JobContext.REJECT_COLUMN).isNull())
+          .withWatermark("ts", "10 seconds")
+          .groupBy(window(col("ts"), "10 seconds"), col("page"))
+          .count()
+          .select(col("window.start").as("window_start"), col("page"), col("count").as("views"));
+    }
+
+    @Override
+    public SinkSpec sink() {
+      return SinkSpec.iceberg("it.view_counts_updated").upsert("window_start", "page");
+    }
+
+    @Override
+    public String outputMode() {
+      return "update";
+    }
+  }
+
+  /** Four batches; each revisits windows of the one before, and the last holds events far behind the watermark. */
+  private static List<List<byte[]>> batches() {
+    long[][] seconds = {
+        {1, 2, 3, 5, 8, 12, 14},
+        {4, 9, 13, 15, 18, 21, 24, 27},
+        {17, 22, 26, 31, 33, 38, 41},
+        {2, 6, 35, 36, 44, 47, 52},
+    };
+    List<List<byte[]>> out = new ArrayList<>();
+    int id = 0;
+    for (long[] batch : seconds) {
+      List<byte[]> payloads = new ArrayList<>();
+      for (long second : batch) {
+        for (int p = 0; p < PAGES.length; p++) {
+          if ((second + p) % 2 == 0 || p == 0) {
+            String ts = Instant.ofEpochMilli(BASE_MS + second * 1000).toString();
+            payloads.add(("{\"event_id\":\"e-" + id++ + "\",\"user_id\":\"u\",\"page\":\"" + PAGES[p]
+                + "\",\"ts\":\"" + ts + "\"}").getBytes(StandardCharsets.UTF_8));
+          }
+        }
+      }
+      out.add(payloads);
+    }
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void updateModeUpsertsEqualOneLongRunningQuery(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("update_" + format.name().toLowerCase());
+    List<List<byte[]>> batches = batches();
+    Map<String, String> settings = Map.of("SPINDRIFT_APP", app, "SPINDRIFT_JOB", ViewCountsUpdated.class.getName(),
+        "SPINDRIFT_SINK_TABLE", "it." + app, "SPINDRIFT_SINK_FORMAT", format.name().toLowerCase());
+    SpindriftRuntime first = SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings));
+    long offset = 0;
+    for (int i = 0; i < batches.size(); i++) {
+      // the third batch runs in another container: the window state comes from DynamoDB
+      SpindriftRuntime container = i == 2
+          ? SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings)) : first;
+      String response = new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class,
+          StreamsEventResponse.class, 1)
+          .invoke(KinesisEvents.event("clicks", "shardId-000000000000", offset, batches.get(i)));
+      assertThat(response).contains("\"batchItemFailures\":[]");
+      offset += batches.get(i).size();
+    }
+
+    Map<String, Long> spindrift = new TreeMap<>();
+    for (Row row : SinkConformanceTest.read(first, format, app).select("window_start", "page", "views")
+        .collectAsList()) {
+      String key = row.get(0) + " " + row.get(1);
+      assertThat(spindrift.put(key, row.getLong(2))).as("a second row for %s", key).isNull();
+    }
+    Map<String, Long> oracle = oracle(first.spark(), batches, new ViewCountsUpdated());
+
+    assertThat(oracle).as("windows were updated after their first emission").hasSizeGreaterThan(8);
+    assertThat(spindrift).isEqualTo(oracle);
+  }
+
+  /** The job as one plain query in update mode; foreachBatch keeps the newest row per (window_start, page). */
+  private static Map<String, Long> oracle(SparkSession base, List<List<byte[]>> batches, StreamJob job)
+      throws Exception {
+    SparkSession spark = base.newSession();
+    spark.conf().set("spark.sql.streaming.noDataMicroBatches.enabled", "false");
+    ExpressionEncoder<Row> encoder = ExpressionEncoder.apply(SourceKind.KINESIS.schema());
+    MemoryStream<Row> stream = new MemoryStream<>(1, spark.sqlContext(), Option.apply(2), encoder);
+    Dataset<Row> output = job.transform(stream.toDF(), new JobContext("oracle", SourceKind.KINESIS));
+    Map<String, Long> table = new ConcurrentHashMap<>();
+    VoidFunction2<Dataset<Row>, Long> upsert = (changed, batchId) -> {
+      for (Row row : changed.collectAsList()) {
+        table.put(row.getAs("window_start") + " " + row.getAs("page"), row.<Long>getAs("views"));
+      }
+    };
+    StreamingQuery query = output.writeStream().outputMode("update").foreachBatch(upsert).start();
+    long sequence = 0;
+    for (List<byte[]> batch : batches) {
+      List<Row> rows = new ArrayList<>();
+      for (byte[] payload : batch) {
+        String position = BigInteger.valueOf(sequence++).toString();
+        rows.add(RowFactory.create(payload, "clicks", "k", position, new Timestamp(BASE_MS),
+            "kinesis:clicks/shardId-000000000000", position));
+      }
+      stream.addData(JavaConverters.asScalaBuffer(rows).toSeq());
+      query.processAllAvailable();
+    }
+    query.stop();
+    return new TreeMap<>(table);
+  }
+}
