@@ -25,7 +25,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.api.java.function.MapGroupsWithStateFunction;
 import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.streaming.GroupStateTimeout;
+import scala.Tuple3;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -70,6 +75,86 @@ class StatefulUpdateModeTest {
     public String outputMode() {
       return "update";
     }
+  }
+
+  /**
+   * Running views per page with {@code mapGroupsWithState} (update mode only, in Spark) and an event-time timeout:
+   * a page with no event for 20 s of event time is closed (its state removed) and its final row marked closed.
+   */
+  public static final class RunningViews implements StreamJob {
+    @Override
+    public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+      MapGroupsWithStateFunction<String, Row, long[], Tuple3<String, Long, Boolean>> update = (page, rows, state) -> {
+        if (state.hasTimedOut()) {
+          long total = state.get()[0];
+          state.remove();
+          return new Tuple3<>(page, total, true);
+        }
+        long[] seen = state.exists() ? state.get() : new long[] {0, 0};
+        while (rows.hasNext()) {
+          Row row = rows.next();
+          seen[0]++;
+          seen[1] = Math.max(seen[1], row.<Timestamp>getAs("ts").getTime());
+        }
+        state.update(seen);
+        state.setTimeoutTimestamp(seen[1] + 20_000);
+        return new Tuple3<>(page, seen[0], false);
+      };
+      return ctx.parseJson(input, Clickstream.EVENT, "event_id", "ts")
+          .filter(col(JobContext.REJECT_COLUMN).isNull())
+          .withWatermark("ts", "10 seconds")
+          .groupByKey((MapFunction<Row, String>) row -> row.getAs("page"), Encoders.STRING())
+          .mapGroupsWithState(update, Encoders.javaSerialization(long[].class),
+              Encoders.tuple(Encoders.STRING(), Encoders.LONG(), Encoders.BOOLEAN()),
+              GroupStateTimeout.EventTimeTimeout())
+          .toDF("page", "views", "closed");
+    }
+
+    @Override
+    public SinkSpec sink() {
+      return SinkSpec.iceberg("it.running_views").upsert("page");
+    }
+
+    @Override
+    public String outputMode() {
+      return "update";
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void mapGroupsWithStateWithAnEventTimeTimeoutEqualsOneLongRunningQuery() throws Exception {
+    String app = TestPipeline.uniqueApp("update_mgws");
+    List<List<byte[]>> batches = new ArrayList<>(batches());
+    // only "/" goes on, far later: the watermark passes the other pages' timeouts, which fire in the batch after
+    batches.add(List.of(event(1000, 0, 200), event(1001, 0, 201)));
+    batches.add(List.of(event(1010, 0, 202)));
+    Map<String, String> settings = Map.of("SPINDRIFT_APP", app, "SPINDRIFT_JOB", RunningViews.class.getName(),
+        "SPINDRIFT_SINK_TABLE", "it." + app);
+    SpindriftRuntime first = SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings));
+    long offset = 0;
+    for (int i = 0; i < batches.size(); i++) {
+      SpindriftRuntime container = i % 2 == 1
+          ? SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings)) : first;
+      new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class, StreamsEventResponse.class, 1)
+          .invoke(KinesisEvents.event("clicks", "shardId-000000000000", offset, batches.get(i)));
+      offset += batches.get(i).size();
+    }
+    Map<String, String> spindrift = new TreeMap<>();
+    for (Row row : SinkConformanceTest.read(first, Format.ICEBERG, app).collectAsList()) {
+      spindrift.put(row.getAs("page"), row.getAs("views") + " closed=" + row.getAs("closed"));
+    }
+    Map<String, String> oracle = new TreeMap<>();
+    oracle(first.spark(), batches, new RunningViews(), List.of("page"), List.of("views", "closed"))
+        .forEach((key, value) -> oracle.put(key, value.replace(" ", " closed=")));
+
+    assertThat(oracle.values()).as("timeouts fired").anyMatch(value -> value.endsWith("closed=true"));
+    assertThat(spindrift).isEqualTo(oracle);
+  }
+
+  private static byte[] event(long second, int page, int id) {
+    String ts = Instant.ofEpochMilli(BASE_MS + second * 1000).toString();
+    return ("{\"event_id\":\"late-" + id + "\",\"user_id\":\"u\",\"page\":\"" + PAGES[page] + "\",\"ts\":\""
+        + ts + "\"}").getBytes(StandardCharsets.UTF_8);
   }
 
   /** Four batches; each revisits windows of the one before, and the last holds events far behind the watermark. */
@@ -124,24 +209,30 @@ class StatefulUpdateModeTest {
       String key = row.get(0) + " " + row.get(1);
       assertThat(spindrift.put(key, row.getLong(2))).as("a second row for %s", key).isNull();
     }
-    Map<String, Long> oracle = oracle(first.spark(), batches, new ViewCountsUpdated());
+    Map<String, Long> oracle = new TreeMap<>();
+    oracle(first.spark(), batches, new ViewCountsUpdated(), List.of("window_start", "page"), List.of("views"))
+        .forEach((key, value) -> oracle.put(key, Long.parseLong(value)));
 
     assertThat(oracle).as("windows were updated after their first emission").hasSizeGreaterThan(8);
     assertThat(spindrift).isEqualTo(oracle);
   }
 
-  /** The job as one plain query in update mode; foreachBatch keeps the newest row per (window_start, page). */
-  private static Map<String, Long> oracle(SparkSession base, List<List<byte[]>> batches, StreamJob job)
-      throws Exception {
+  /**
+   * The job as one plain query in update mode; its foreachBatch keeps the newest row per key: the key columns'
+   * values to the value columns' values, each joined with spaces.
+   */
+  private static Map<String, String> oracle(SparkSession base, List<List<byte[]>> batches, StreamJob job,
+      List<String> keys, List<String> values) throws Exception {
     SparkSession spark = base.newSession();
     spark.conf().set("spark.sql.streaming.noDataMicroBatches.enabled", "false");
     ExpressionEncoder<Row> encoder = ExpressionEncoder.apply(SourceKind.KINESIS.schema());
     MemoryStream<Row> stream = new MemoryStream<>(1, spark.sqlContext(), Option.apply(2), encoder);
     Dataset<Row> output = job.transform(stream.toDF(), new JobContext("oracle", SourceKind.KINESIS));
-    Map<String, Long> table = new ConcurrentHashMap<>();
+    Map<String, String> table = new ConcurrentHashMap<>();
     VoidFunction2<Dataset<Row>, Long> upsert = (changed, batchId) -> {
       for (Row row : changed.collectAsList()) {
-        table.put(row.getAs("window_start") + " " + row.getAs("page"), row.<Long>getAs("views"));
+        table.put(String.join(" ", keys.stream().map(k -> String.valueOf((Object) row.getAs(k))).toList()),
+            String.join(" ", values.stream().map(v -> String.valueOf((Object) row.getAs(v))).toList()));
       }
     };
     StreamingQuery query = output.writeStream().outputMode("update").foreachBatch(upsert).start();

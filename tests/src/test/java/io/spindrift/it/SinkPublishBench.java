@@ -1,0 +1,119 @@
+package io.spindrift.it;
+
+import io.spindrift.examples.Clickstream;
+import io.spindrift.examples.ClickstreamGenerator;
+import io.spindrift.runtime.SpindriftRuntime;
+import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.SinkSpec.Format;
+import io.spindrift.sink.SinkSpec.Mode;
+import io.spindrift.sink.Sinks;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * Stage and publish latency per table format, write mode and batch size on the local stack, with the settings
+ * Spindrift chose for short invocations and with the alternative each replaces (a measurement, not a test:
+ * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=SinkPublishBench}; docs/SINKS.md has the figures).
+ * Prints one {@code SINK-BENCH} line per case and a table; medians leave out the first (table-creating) batch.
+ */
+@EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
+class SinkPublishBench {
+  /** Per format: settings variant name to the settings it changes ("chosen" is Spindrift's defaults). */
+  private static final Map<Format, Map<String, Map<String, String>>> VARIANTS = Map.of(
+      Format.ICEBERG, Map.of("chosen", Map.of()),
+      Format.DELTA, ordered("chosen", Map.of(),
+          "checkpointInterval=10 (Delta's default)", Map.of("SPINDRIFT_DELTA_CHECKPOINT_INTERVAL", "10")),
+      Format.HUDI, ordered("chosen", Map.of(),
+          "metadata table on (Hudi's default)", Map.of("SPINDRIFT_HUDI_METADATA_TABLE", "true")));
+
+  private static Map<String, Map<String, String>> ordered(String a, Map<String, String> av, String b,
+      Map<String, String> bv) {
+    Map<String, Map<String, String>> out = new LinkedHashMap<>();
+    out.put(a, av);
+    out.put(b, bv);
+    return out;
+  }
+
+  @Test
+  void publishLatency() {
+    List<String> table = new ArrayList<>();
+    table.add(String.format(Locale.ROOT, "%-8s %-7s %6s  %-40s %12s %14s", "format", "mode", "rows", "settings",
+        "stage p50 ms", "publish p50 ms"));
+    for (String name : System.getProperty("bench.formats", "ICEBERG,DELTA,HUDI").split(",")) {
+      Format format = Format.valueOf(name);
+      for (Mode mode : Mode.values()) {
+        for (int rows : new int[] {1000, 10_000}) {
+          for (Map.Entry<String, Map<String, String>> variant : VARIANTS.get(format).entrySet()) {
+            long[] medians = measure(format, mode, rows, rows >= 10_000 ? 6 : 11, variant.getValue());
+            String line = String.format(Locale.ROOT, "%-8s %-7s %6d  %-40s %12d %14d", format, mode, rows,
+                variant.getKey(), medians[0], medians[1]);
+            System.out.println("SINK-BENCH " + line);
+            table.add(line);
+          }
+        }
+      }
+    }
+    System.out.println(String.join("\n", table));
+  }
+
+  private static long[] measure(Format format, Mode mode, int rowCount, int batches, Map<String, String> extra) {
+    String app = TestPipeline.uniqueApp("sink_bench");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    Map<String, String> settings = new HashMap<>(runtime.config().asMap());
+    settings.putAll(extra);
+    SinkContext context = new SinkContext(app, runtime.spark(), runtime.catalog(),
+        runtime.config().stageLocation(), settings);
+    List<String> keys = mode == Mode.UPSERT ? List.of("user_id") : List.of();
+    Sink sink = Sinks.create(new SinkSpec(format, "bench." + app, mode, keys, null), context);
+    StageRows rows = rows(runtime, rowCount);
+    List<Long> stage = new ArrayList<>();
+    List<Long> publish = new ArrayList<>();
+    for (int seq = 1; seq <= batches; seq++) {
+      String txnId = UUID.randomUUID().toString();
+      long start = System.nanoTime();
+      StagedOutput staged = sink.stage(txnId, rows);
+      stage.add((System.nanoTime() - start) / 1_000_000);
+      start = System.nanoTime();
+      sink.publish(List.of(new PendingPublish(new CommitTag(app, seq, txnId, "bench"), staged.ref())));
+      publish.add((System.nanoTime() - start) / 1_000_000);
+    }
+    runtime.close();
+    return new long[] {median(stage.subList(1, stage.size())), median(publish.subList(1, publish.size()))};
+  }
+
+  private static StageRows rows(SpindriftRuntime runtime, int count) {
+    ClickstreamGenerator generator = new ClickstreamGenerator(42, 0, 1_795_390_000_000L);
+    List<String> json = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      json.add(new String(generator.next().json(), StandardCharsets.UTF_8));
+    }
+    StructType schema = Clickstream.EVENT;
+    List<InternalRow> internal = runtime.spark().read().schema(schema)
+        .json(runtime.spark().createDataset(json, Encoders.STRING()))
+        .queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
+    return new StageRows(schema, internal);
+  }
+
+  private static long median(List<Long> values) {
+    List<Long> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.get(sorted.size() / 2);
+  }
+}
