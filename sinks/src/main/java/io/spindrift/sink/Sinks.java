@@ -1,6 +1,7 @@
 package io.spindrift.sink;
 
 import io.spindrift.sink.delta.DeltaSink;
+import io.spindrift.sink.hudi.HudiSink;
 import io.spindrift.sink.iceberg.IcebergSink;
 
 /** Builds the sink for a {@link SinkSpec}: the one place that maps a table format to its implementation. */
@@ -11,8 +12,7 @@ public final class Sinks {
     return switch (spec.format()) {
       case ICEBERG -> new IcebergSink(context.icebergCatalog(), spec, context.stageLocation());
       case DELTA -> new DeltaSink(spec, context);
-      case HUDI -> throw new IllegalArgumentException("Sink format " + spec.format()
-          + " for table " + spec.table() + " is not available yet (SPINDRIFT_SINK_FORMAT); use iceberg or delta");
+      case HUDI -> new HudiSink(spec, context);
     };
   }
 }

@@ -101,6 +101,10 @@ public final class SpindriftConfig {
       throw new ConfigException(Setting.HUDI_TABLE_TYPE, tableType, "COPY_ON_WRITE or MERGE_ON_READ");
     }
     positiveInt(Setting.DELTA_CHECKPOINT_INTERVAL);
+    String metadataTable = get(Setting.HUDI_METADATA_TABLE);
+    if (!metadataTable.matches("(?i)true|false")) {
+      throw new ConfigException(Setting.HUDI_METADATA_TABLE, metadataTable, "true or false");
+    }
     for (Setting endpoint : new Setting[] {Setting.S3_ENDPOINT, Setting.DYNAMODB_ENDPOINT}) {
       String value = get(endpoint);
       if (!value.isBlank() && !value.matches("https?://[^\\s/]+(:\\d+)?/?")) {

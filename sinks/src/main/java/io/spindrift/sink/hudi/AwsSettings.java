@@ -1,0 +1,80 @@
+package io.spindrift.sink.hudi;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * The AWS side of a Hudi table, from the {@code SPINDRIFT_*} settings: S3A settings for the bucket the tables live
+ * in (scoped to it, {@code fs.s3a.bucket.<bucket>.*}, as the Delta sink sets them) and DynamoDB clients for the
+ * publish lease and Hudi's lock provider. Endpoints and static keys are set only for a local stack.
+ */
+record AwsSettings(String bucket, String region, String s3Endpoint, String dynamoDbEndpoint, String accessKey,
+                   String secretKey) {
+
+  static AwsSettings from(Map<String, String> settings) {
+    return new AwsSettings(settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift"),
+        settings.getOrDefault("SPINDRIFT_REGION", "us-east-1"), settings.getOrDefault("SPINDRIFT_S3_ENDPOINT", ""),
+        settings.getOrDefault("SPINDRIFT_DYNAMODB_ENDPOINT", ""), settings.getOrDefault("SPINDRIFT_ACCESS_KEY", ""),
+        settings.getOrDefault("SPINDRIFT_SECRET_KEY", ""));
+  }
+
+  Map<String, String> s3aProperties() {
+    Map<String, String> properties = new LinkedHashMap<>();
+    String prefix = "fs.s3a.bucket." + bucket + ".";
+    properties.put(prefix + "endpoint.region", region);
+    if (!s3Endpoint.isBlank()) {
+      properties.put(prefix + "endpoint", s3Endpoint);
+      properties.put(prefix + "path.style.access", "true");
+      properties.put(prefix + "connection.ssl.enabled", Boolean.toString(s3Endpoint.startsWith("https:")));
+    }
+    if (!accessKey.isBlank()) {
+      properties.put(prefix + "aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+      properties.put(prefix + "access.key", accessKey);
+      properties.put(prefix + "secret.key", secretKey);
+    }
+    properties.put(prefix + "fast.upload.buffer", "bytebuffer");
+    return properties;
+  }
+
+  /**
+   * Sets the S3A settings on the session and on the Spark context's Hadoop configuration: Hudi's write client
+   * takes its storage configuration from the latter, not from the session.
+   */
+  void applyTo(SparkSession session) {
+    s3aProperties().forEach((key, value) -> {
+      session.conf().set(key, value);
+      session.sparkContext().hadoopConfiguration().set(key, value);
+    });
+  }
+
+  DynamoDbClient dynamoDb() {
+    return dynamoDb(region, dynamoDbEndpoint, credentials(accessKey, secretKey));
+  }
+
+  static DynamoDbClient dynamoDb(String region, String endpoint, AwsCredentialsProvider credentials) {
+    var builder = DynamoDbClient.builder()
+        .region(Region.of(region))
+        .credentialsProvider(credentials)
+        .httpClient(UrlConnectionHttpClient.create());
+    if (endpoint != null && !endpoint.isBlank()) {
+      builder.endpointOverride(URI.create(endpoint));
+    }
+    return builder.build();
+  }
+
+  static AwsCredentialsProvider credentials(String accessKey, String secretKey) {
+    if (accessKey == null || accessKey.isBlank()) {
+      return DefaultCredentialsProvider.builder().build();
+    }
+    return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
+  }
+}

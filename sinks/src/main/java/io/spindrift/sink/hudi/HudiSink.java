@@ -1,0 +1,380 @@
+package io.spindrift.sink.hudi;
+
+import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
+import io.spindrift.sink.TableColumns;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.hudi.AvroConversionUtils;
+import org.apache.hudi.client.SparkRDDWriteClient;
+import org.apache.hudi.client.WriteStatus;
+import org.apache.hudi.client.common.HoodieSparkEngineContext;
+import org.apache.hudi.common.model.HoodieAvroRecord;
+import org.apache.hudi.common.model.HoodieCommitMetadata;
+import org.apache.hudi.common.model.HoodieKey;
+import org.apache.hudi.common.model.HoodieRecord;
+import org.apache.hudi.common.model.HoodieTableType;
+import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
+import org.apache.hudi.common.table.HoodieTableMetaClient;
+import org.apache.hudi.common.table.TableSchemaResolver;
+import org.apache.hudi.common.util.Option;
+import org.apache.hudi.exception.HoodieWriteConflictException;
+import org.apache.hudi.exception.TableNotFoundException;
+import org.apache.hudi.hadoop.fs.HadoopFSUtils;
+import org.apache.hudi.keygen.KeyGenUtils;
+import org.apache.hudi.storage.StorageConfiguration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.Function1;
+
+/**
+ * An Apache Hudi table on S3 (through S3A) at {@code <warehouse>/<namespace>/<table>}, copy-on-write unless
+ * {@value #TABLE_TYPE_SETTING} says {@code MERGE_ON_READ}. Hudi cannot write data files without committing them,
+ * so a batch is staged as one Parquet file under the app's stage location, and publish writes the pending stages
+ * as one Hudi commit ({@code insert} for append, {@code upsert} for upsert, the last row of a key winning in commit
+ * order) whose metadata carries the {@link CommitTag}. What the table holds of an app is the seq of the newest
+ * commit tagged with it ({@link CommitTimeline}); a publish skips the seqs at or below it.
+ *
+ * <p>Writes go through Hudi's Spark write client, not the {@code hudi} data source: the data source refuses a
+ * Spark context whose serializer is not Kryo ({@code "hoodie only support
+ * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
+ * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors).
+ *
+ * <p>Several containers may publish: a DynamoDB lease per app and table ({@link PublishLease}) keeps two of one app
+ * from writing the same commits, Hudi's optimistic concurrency with a DynamoDB lock serialises commits, and under
+ * that lock the commit re-checks that the table still lacks its seqs, so a publish is idempotent even if a lease
+ * lapsed. A conflicting commit of another app makes Hudi refuse ours; it is then written again.
+ */
+public final class HudiSink implements Sink {
+  /** {@code COPY_ON_WRITE} (default) or {@code MERGE_ON_READ}; fixed when Spindrift creates the table. */
+  public static final String TABLE_TYPE_SETTING = "SPINDRIFT_HUDI_TABLE_TYPE";
+  /** {@code true} turns Hudi's metadata table on (default {@code false}: see {@link WriteOptions}). */
+  public static final String METADATA_TABLE_SETTING = "SPINDRIFT_HUDI_METADATA_TABLE";
+  static final String LEASE_TABLE = "spindrift_hudi_publish";
+  static final String LOCK_TABLE = "spindrift_hudi_locks";
+  private static final String LOCK_TABLE_KEY = "key";
+  private static final Duration LEASE = Duration.ofMinutes(5);
+  private static final Duration LEASE_WAIT = Duration.ofMinutes(6);
+  private static final int MAX_PUBLISH_ATTEMPTS = 10;
+  private static final int ROWS_PER_WRITE_TASK = 50_000;
+
+  private final SinkSpec spec;
+  private final SparkSession spark;
+  private final String location;
+  private final String stageLocation;
+  private final WriteOptions options;
+  private final AwsSettings aws;
+  private PublishLease lease;
+
+  public HudiSink(SinkSpec spec, SinkContext context) {
+    this.spec = spec;
+    this.spark = context.spark();
+    this.aws = AwsSettings.from(context.settings());
+    aws.applyTo(spark);
+    this.location = tableLocation(context.settings(), spec);
+    this.stageLocation = s3a(context.stageLocation());
+    this.options = new WriteOptions(spec, tableType(context.settings()), location,
+        Boolean.parseBoolean(setting(context.settings(), METADATA_TABLE_SETTING, "false")), aws, LOCK_TABLE);
+  }
+
+  private static HoodieTableType tableType(Map<String, String> settings) {
+    String value = setting(settings, TABLE_TYPE_SETTING, HoodieTableType.COPY_ON_WRITE.name());
+    try {
+      return HoodieTableType.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Invalid " + TABLE_TYPE_SETTING + ": '" + value
+          + "' (expected COPY_ON_WRITE or MERGE_ON_READ)", e);
+    }
+  }
+
+  /** {@code s3a://<bucket>/warehouse/<namespace>/<table>}, or under {@code SPINDRIFT_WAREHOUSE} when set. */
+  static String tableLocation(Map<String, String> settings, SinkSpec spec) {
+    String warehouse = settings.getOrDefault("SPINDRIFT_WAREHOUSE", "");
+    if (warehouse.isBlank()) {
+      warehouse = "s3a://" + settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift") + "/warehouse";
+    }
+    return s3a(warehouse) + "/" + spec.namespace() + "/" + spec.name();
+  }
+
+  private static String s3a(String location) {
+    return location.replaceFirst("^s3n?://", "s3a://").replaceAll("/+$", "");
+  }
+
+  /** A setting from the runtime's settings, else the environment (for settings the runtime does not know). */
+  static String setting(Map<String, String> settings, String key, String fallback) {
+    String value = settings.get(key);
+    if (value == null || value.isBlank()) {
+      value = System.getenv(key);
+    }
+    return value == null || value.isBlank() ? fallback : value;
+  }
+
+  /** Where the table lives, as S3A sees it. */
+  public String location() {
+    return location;
+  }
+
+  @Override
+  public StagedOutput stage(String txnId, StageRows rows) {
+    if (rows.isEmpty()) {
+      return StagedOutput.EMPTY;
+    }
+    StructType target = targetSchema(rows.schema());
+    TableColumns.keyIndexes(target, spec.keys(), spec.table());
+    if (spec.partitionBy() != null) {
+      TableColumns.keyIndexes(target, List.of(spec.partitionBy()), spec.table());
+    }
+    List<InternalRow> aligned = TableColumns.align(rows, target, spec.table());
+    String ref = stageLocation + "/" + txnId + "/" + spec.table() + ".parquet";
+    StageFile.write(spark, ref, target, aligned);
+    return new StagedOutput(ref, aligned.size());
+  }
+
+  /** The table's columns plus the output's new ones, creating the table from {@code output} if it is missing. */
+  private StructType targetSchema(StructType output) {
+    Optional<HoodieTableMetaClient> meta = metaClient();
+    if (meta.isEmpty()) {
+      createTable(output.asNullable());
+      return output.asNullable();
+    }
+    StructType table = tableSchema(meta.get());
+    return withColumns(table, TableColumns.added(output, table, spec.table()));
+  }
+
+  private static StructType withColumns(StructType table, List<StructField> added) {
+    StructType out = table;
+    for (StructField field : added) {
+      out = out.add(field);
+    }
+    return out;
+  }
+
+  private StorageConfiguration<?> storageConf() {
+    return HadoopFSUtils.getStorageConfWithCopy(spark.sparkContext().hadoopConfiguration());
+  }
+
+  private Optional<HoodieTableMetaClient> metaClient() {
+    try {
+      return Optional.of(HoodieTableMetaClient.builder().setConf(storageConf()).setBasePath(location).build());
+    } catch (TableNotFoundException missing) {
+      return Optional.empty();
+    }
+  }
+
+  private HoodieTableMetaClient createTable(StructType schema) {
+    try {
+      return HoodieTableMetaClient.withPropertyBuilder()
+          .fromProperties(options.tableProperties(avroSchema(schema)))
+          .initTable(storageConf(), location);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create Hudi table " + spec.table() + " at " + location, e);
+    }
+  }
+
+  /** The table's columns (without Hudi's meta columns), from its latest commit or, before one, its create schema. */
+  private StructType tableSchema(HoodieTableMetaClient meta) {
+    try {
+      return AvroConversionUtils.convertAvroSchemaToStructType(new TableSchemaResolver(meta).getTableAvroSchema(false));
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot read the schema of Hudi table " + spec.table() + " at " + location, e);
+    }
+  }
+
+  private Schema avroSchema(StructType schema) {
+    var names = AvroConversionUtils.getAvroRecordNameAndNamespace(spec.name());
+    return AvroConversionUtils.convertStructTypeToAvroSchema(schema, names._1(), names._2());
+  }
+
+  @Override
+  public List<Long> publish(List<PendingPublish> pending) {
+    List<PendingPublish> withRows = pending.stream().filter(p -> p.ref() != null).toList();
+    if (withRows.isEmpty()) {
+      return List.of();
+    }
+    String app = withRows.get(0).tag().app();
+    if (unpublished(withRows, heldSeq(metaClient(), app)).isEmpty()) {
+      return List.of();
+    }
+    try (PublishLease.Held held = lease().acquire(app + " " + location)) {
+      for (int attempt = 1; ; attempt++) {
+        HoodieTableMetaClient meta = metaClient().orElseGet(() -> createTable(StageFile.read(spark,
+            withRows.get(0).ref()).schema().asNullable()));
+        List<PendingPublish> todo = unpublished(withRows, heldSeq(Optional.of(meta), app));
+        if (todo.isEmpty()) {
+          return List.of();
+        }
+        try {
+          write(meta, app, todo);
+          return todo.stream().map(p -> p.tag().seq()).toList();
+        } catch (HoodieWriteConflictException | AlreadyPublished raced) {
+          // another app's commit touched the same files, or (after a lapsed lease) this app's seqs landed
+          if (attempt >= MAX_PUBLISH_ATTEMPTS) {
+            throw raced;
+          }
+        }
+      }
+    }
+  }
+
+  private synchronized PublishLease lease() {
+    if (lease == null) {
+      var dynamo = aws.dynamoDb();
+      PublishLease.ensureTable(dynamo, LOCK_TABLE, LOCK_TABLE_KEY);
+      PublishLease created = new PublishLease(dynamo, LEASE_TABLE, LEASE, LEASE_WAIT);
+      created.ensureTable();
+      lease = created;
+    }
+    return lease;
+  }
+
+  private static long heldSeq(Optional<HoodieTableMetaClient> meta, String app) {
+    return meta.map(m -> CommitTimeline.latestSeq(m, app)).orElse(OptionalLong.empty()).orElse(Long.MIN_VALUE);
+  }
+
+  private static List<PendingPublish> unpublished(List<PendingPublish> pending, long held) {
+    return pending.stream().filter(p -> p.tag().seq() > held).toList();
+  }
+
+  /** Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s. */
+  private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo) {
+    StructType target = tableSchema(meta);
+    List<StageRows> stages = new ArrayList<>();
+    for (PendingPublish p : todo) {
+      StageRows stage = StageFile.read(spark, p.ref());
+      target = withColumns(target, TableColumns.added(stage.schema(), target, spec.table()));
+      stages.add(stage);
+    }
+    Schema avro = avroSchema(target);
+    List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = records(todo, stages, target, avro);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int tasks = (int) Math.max(1, Math.min(jsc.defaultParallelism(), records.size() / ROWS_PER_WRITE_TASK));
+    try (SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client =
+             new SparkRDDWriteClient<>(new HoodieSparkEngineContext(jsc), options.writeConfig(avro))) {
+      String instant = client.startCommit();
+      JavaRDD<HoodieRecord<OverwriteWithLatestAvroPayload>> input = jsc.parallelize(records, tasks);
+      JavaRDD<WriteStatus> statuses = spec.isUpsert() ? client.upsert(input, instant) : client.insert(input, instant);
+      failIfAnyFailed(statuses.collect(), records.size());
+      long firstSeq = todo.get(0).tag().seq();
+      if (!client.commit(instant, statuses, Option.of(tags(todo)), meta.getCommitActionType(), Map.of(),
+          Option.of(notYetPublished(app, firstSeq)))) {
+        throw new IllegalStateException("Hudi did not complete commit " + instant + " of table " + spec.table());
+      }
+    }
+  }
+
+  /** The Hudi records of {@code stages}: aligned to {@code target}, and for an upsert the last row of each key. */
+  private List<HoodieRecord<OverwriteWithLatestAvroPayload>> records(List<PendingPublish> todo, List<StageRows> stages,
+                                                                      StructType target, Schema avro) {
+    List<InternalRow> rows = new ArrayList<>();
+    List<String> appendKeys = new ArrayList<>();
+    for (int s = 0; s < stages.size(); s++) {
+      List<InternalRow> aligned = TableColumns.align(stages.get(s), target, spec.table());
+      rows.addAll(aligned);
+      // an appended row's key is its place in its commit's stage: unique, and the same on every retry
+      for (int i = 0; i < aligned.size(); i++) {
+        appendKeys.add(todo.get(s).tag().txnId() + "_" + i);
+      }
+    }
+    if (spec.isUpsert()) {
+      rows = TableColumns.lastPerKey(rows, target, spec.keys(), spec.table());
+    }
+    Function1<InternalRow, GenericRecord> toAvro =
+        AvroConversionUtils.createInternalRowToAvroConverter(target, avro, false);
+    List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      GenericRecord record = toAvro.apply(rows.get(i));
+      HoodieKey key = new HoodieKey(spec.isUpsert() ? recordKey(record) : appendKeys.get(i), partitionPath(record));
+      records.add(new HoodieAvroRecord<>(key, new OverwriteWithLatestAvroPayload(Option.of(record))));
+    }
+    return records;
+  }
+
+  /** The record key as Hudi's Simple (one key column) or Complex (several) key generators make it. */
+  private String recordKey(GenericRecord record) {
+    return spec.keys().size() == 1 ? KeyGenUtils.getRecordKey(record, spec.keys().get(0), false)
+        : KeyGenUtils.getRecordKey(record, spec.keys(), false);
+  }
+
+  private String partitionPath(GenericRecord record) {
+    return spec.partitionBy() == null ? ""
+        : KeyGenUtils.getPartitionPath(record, spec.partitionBy(), true, false, false);
+  }
+
+  private void failIfAnyFailed(List<WriteStatus> statuses, int rows) {
+    for (WriteStatus status : statuses) {
+      if (status.hasErrors()) {
+        Throwable cause = status.getGlobalError();
+        if (cause == null && !status.getErrors().isEmpty()) {
+          cause = status.getErrors().values().iterator().next();
+        }
+        throw new IllegalStateException("Hudi could not write " + status.getTotalErrorRecords() + " of " + rows
+            + " rows to table " + spec.table() + " (file group " + status.getFileId() + "); nothing was committed",
+            cause);
+      }
+    }
+  }
+
+  /**
+   * The check Hudi runs under its table lock, just before our commit completes: that no commit of {@code app} at
+   * or after {@code firstSeq} completed meanwhile.
+   */
+  private BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> notYetPublished(String app, long firstSeq) {
+    return (table, metadata) -> {
+      long held = heldSeq(metaClient(), app);
+      if (held >= firstSeq) {
+        throw new AlreadyPublished(spec.table() + " already holds commit " + held + " of app " + app);
+      }
+    };
+  }
+
+  /** This app's seqs reached the table while we wrote them (only possible after a lapsed publish lease). */
+  static final class AlreadyPublished extends RuntimeException {
+    AlreadyPublished(String message) {
+      super(message);
+    }
+  }
+
+  /** The {@link CommitTag} entries of a commit publishing {@code todo}. */
+  static Map<String, String> tags(List<PendingPublish> todo) {
+    CommitTag first = todo.get(0).tag();
+    CommitTag last = todo.get(todo.size() - 1).tag();
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put(CommitTag.APP, first.app());
+    tags.put(CommitTag.SEQ, Long.toString(last.seq()));
+    tags.put(CommitTag.FIRST_SEQ, Long.toString(first.seq()));
+    tags.put(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")));
+    tags.put(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
+    return tags;
+  }
+
+  @Override
+  public boolean isPublished(String app, long seq) {
+    return heldSeq(metaClient(), app) >= seq;
+  }
+
+  @Override
+  public String toString() {
+    return "HudiSink[" + spec.table() + " at " + location + "]";
+  }
+}

@@ -1,0 +1,111 @@
+package io.spindrift.sink.hudi;
+
+import io.spindrift.sink.SinkSpec;
+import java.util.Properties;
+import org.apache.avro.Schema;
+import org.apache.hudi.common.model.HoodieTableType;
+import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
+import org.apache.hudi.config.HoodieWriteConfig;
+import org.apache.hudi.keygen.ComplexKeyGenerator;
+import org.apache.hudi.keygen.NonpartitionedKeyGenerator;
+import org.apache.hudi.keygen.SimpleKeyGenerator;
+
+/**
+ * Hudi's table and write settings for one Spindrift table, chosen for a Lambda invocation: one short-lived write
+ * client per publish, several containers (apps) writing one table, nothing running between invocations.
+ *
+ * <p>Upserts need no precombine (ordering) field: the sink keeps the last row of each key itself, in commit order,
+ * before it writes, so Hudi is told not to combine ({@code hoodie.combine.before.*=false}), and the default payload
+ * ({@link OverwriteWithLatestAvroPayload}) lets an incoming row replace the stored row of its key without comparing
+ * orderings. The user declares keys only.
+ */
+record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolean metadataTable,
+                    AwsSettings aws, String lockTable) {
+
+  /** Properties of a new table ({@code hoodie.properties}). */
+  Properties tableProperties(Schema schema) {
+    Properties props = new Properties();
+    props.setProperty("hoodie.table.name", spec.name());
+    props.setProperty("hoodie.database.name", spec.namespace());
+    props.setProperty("hoodie.table.type", type.name());
+    props.setProperty("hoodie.table.create.schema", schema.toString());
+    props.setProperty("hoodie.table.base.file.format", "PARQUET");
+    props.setProperty("hoodie.populate.meta.fields", "true");
+    props.setProperty("hoodie.compaction.payload.class", OverwriteWithLatestAvroPayload.class.getName());
+    props.setProperty("hoodie.table.keygenerator.class", keyGenerator());
+    // partition directories named column=value, as Spark, Hive and Athena discover them
+    props.setProperty("hoodie.datasource.write.hive_style_partitioning", "true");
+    props.setProperty("hoodie.datasource.write.partitionpath.urlencode", "false");
+    if (spec.isUpsert()) {
+      props.setProperty("hoodie.table.recordkey.fields", String.join(",", spec.keys()));
+    }
+    if (spec.partitionBy() != null) {
+      props.setProperty("hoodie.table.partition.fields", spec.partitionBy());
+    }
+    return props;
+  }
+
+  /** The key generator recorded for other writers; the sink makes keys and partition paths the same way. */
+  private String keyGenerator() {
+    if (spec.partitionBy() == null) {
+      return NonpartitionedKeyGenerator.class.getName();
+    }
+    return (spec.keys().size() > 1 ? ComplexKeyGenerator.class : SimpleKeyGenerator.class).getName();
+  }
+
+  /** The write client's settings for one commit written with {@code schema}. */
+  HoodieWriteConfig writeConfig(Schema schema) {
+    Properties props = tableProperties(schema);
+    props.setProperty("hoodie.avro.schema", schema.toString());
+    if (spec.isUpsert()) {
+      props.setProperty("hoodie.datasource.write.recordkey.field", String.join(",", spec.keys()));
+    }
+    if (spec.partitionBy() != null) {
+      props.setProperty("hoodie.datasource.write.partitionpath.field", spec.partitionBy());
+    }
+    // the sink commits itself, with the CommitTag in the commit's metadata and a check under the table lock
+    props.setProperty("hoodie.auto.commit", "false");
+    props.setProperty("hoodie.combine.before.insert", "false");
+    props.setProperty("hoodie.combine.before.upsert", "false");
+    // a key is unique in the whole table, as with Iceberg and Delta: a row whose partition value changed moves
+    props.setProperty("hoodie.index.type", spec.partitionBy() == null ? "SIMPLE" : "GLOBAL_SIMPLE");
+    props.setProperty("hoodie.simple.index.update.partition.path", "true");
+
+    // several containers commit to one table: optimistic concurrency, commits serialised by a DynamoDB lock
+    props.setProperty("hoodie.write.concurrency.mode", "optimistic_concurrency_control");
+    // a container may die mid-write: its inflight commit is rolled back later by a cleaner, never eagerly by
+    // another writer (which could not tell a dead writer from a slow one)
+    props.setProperty("hoodie.cleaner.policy.failed.writes", "LAZY");
+    props.setProperty("hoodie.write.lock.provider", DynamoDbLockProvider.class.getName());
+    props.setProperty(DynamoDbLockProvider.TABLE, lockTable);
+    props.setProperty(DynamoDbLockProvider.PARTITION_KEY, location);
+    props.setProperty(DynamoDbLockProvider.REGION, aws.region());
+    if (!aws.dynamoDbEndpoint().isBlank()) {
+      props.setProperty(DynamoDbLockProvider.ENDPOINT, aws.dynamoDbEndpoint());
+    }
+    if (!aws.accessKey().isBlank()) {
+      props.setProperty(DynamoDbLockProvider.ACCESS_KEY, aws.accessKey());
+      props.setProperty(DynamoDbLockProvider.SECRET_KEY, aws.secretKey());
+    }
+
+    // the metadata table saves file listings on big tables but is a second Hudi table to commit to on every
+    // publish: off by default (publish of 1,000 rows on the local stack: median 1.8 s off, 2.6 s on)
+    props.setProperty("hoodie.metadata.enable", Boolean.toString(metadataTable));
+    // no embedded timeline server: it starts a web server per write client, which lives for one publish
+    props.setProperty("hoodie.embed.timeline.server", "false");
+    // markers as plain files next to the data: TIMELINE_SERVER_BASED markers need the server just turned off
+    props.setProperty("hoodie.write.markers.type", "DIRECT");
+    // nothing runs between invocations, so cleaning and archival run inline after a commit (each decides quickly
+    // when there is nothing to do); LAZY rollback of failed writes depends on the cleaner running
+    props.setProperty("hoodie.clean.automatic", "true");
+    props.setProperty("hoodie.clean.async", "false");
+    props.setProperty("hoodie.archive.automatic", "true");
+    props.setProperty("hoodie.archive.async", "false");
+    // merge-on-read: compact inline every 5 delta commits, as no compaction service runs between invocations
+    props.setProperty("hoodie.compact.inline", Boolean.toString(type == HoodieTableType.MERGE_ON_READ));
+    props.setProperty("hoodie.compact.inline.max.delta.commits", "5");
+    // snappy, as Spark writes: Hudi's default gzip costs CPU a small function does not have
+    props.setProperty("hoodie.parquet.compression.codec", "snappy");
+    return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
+  }
+}

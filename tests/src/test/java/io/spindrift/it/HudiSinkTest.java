@@ -1,0 +1,420 @@
+package io.spindrift.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
+import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
+import io.spindrift.examples.Clickstream;
+import io.spindrift.examples.ClickstreamGenerator;
+import io.spindrift.examples.LocalPipeline;
+import io.spindrift.handler.KinesisHandler;
+import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.LambdaInvoker;
+import io.spindrift.runtime.FaultPoint;
+import io.spindrift.runtime.SpindriftRuntime;
+import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.Sinks;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The Hudi sink end to end: the real Kinesis handler with {@code SPINDRIFT_SINK_FORMAT=hudi} on the local stack,
+ * under duplicates, retries and crashes, and the sink's stage and publish driven directly for upserts, schema
+ * changes and concurrent publishers. Tables are read back with plain Spark ({@code format("hudi")} over plain S3A
+ * settings, {@link TestPipeline#s3aReader}) and the commit files of Hudi's timeline as plain JSON.
+ */
+class HudiSinkTest {
+  private static final String SHARD0 = "shardId-000000000000";
+  private static final StructType KV = new StructType().add("k", DataTypes.StringType).add("v", DataTypes.LongType);
+
+  private static SpindriftRuntime runtime(String app, String... settings) {
+    Map<String, String> overrides = new HashMap<>(Map.of(
+        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", Clickstream.class.getName(), "SPINDRIFT_SINK_TABLE", "it." + app,
+        "SPINDRIFT_SINK_FORMAT", "hudi"));
+    for (int i = 0; i < settings.length; i += 2) {
+      overrides.put(settings[i], settings[i + 1]);
+    }
+    return SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), overrides));
+  }
+
+  private static LambdaInvoker invoker(SpindriftRuntime runtime) {
+    return new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 1);
+  }
+
+  private static String path(SpindriftRuntime runtime, String table) {
+    return "s3a://" + runtime.config().bucket() + "/warehouse/it/" + table;
+  }
+
+  private static Dataset<Row> table(SpindriftRuntime runtime, String table) {
+    return TestPipeline.s3aReader(runtime).read().format("hudi").load(path(runtime, table));
+  }
+
+  private static boolean exists(SpindriftRuntime runtime, String table) throws Exception {
+    org.apache.hadoop.fs.Path hoodie = new org.apache.hadoop.fs.Path(path(runtime, table) + "/.hoodie/hoodie.properties");
+    return hoodie.getFileSystem(TestPipeline.s3aReader(runtime).sessionState().newHadoopConf()).exists(hoodie);
+  }
+
+  private static long count(SpindriftRuntime runtime, String table) throws Exception {
+    return exists(runtime, table) && !commits(runtime, table).isEmpty() ? table(runtime, table).count() : 0;
+  }
+
+  /** The extraMetadata of the table's completed commits ({@code .commit} or {@code .deltacommit}), oldest first. */
+  private static List<Row> commits(SpindriftRuntime runtime, String table) throws Exception {
+    SparkSession session = TestPipeline.s3aReader(runtime);
+    List<Row> out = new ArrayList<>();
+    for (String action : List.of("commit", "deltacommit")) {
+      org.apache.hadoop.fs.Path glob = new org.apache.hadoop.fs.Path(path(runtime, table) + "/.hoodie/*." + action);
+      var files = glob.getFileSystem(session.sessionState().newHadoopConf()).globStatus(glob);
+      if (files != null && files.length > 0) {
+        out.addAll(session.read().option("multiLine", "true").json(glob.toString())
+            .selectExpr("substring_index(input_file_name(), '/', -1) AS file", "extraMetadata")
+            .where("extraMetadata.`spindrift.app` IS NOT NULL").collectAsList());
+      }
+    }
+    out.sort((a, b) -> a.getString(0).compareTo(b.getString(0)));
+    return out;
+  }
+
+  /** A commit's {@link CommitTag} entry (JSON inference reads the metadata map as a struct). */
+  private static String tag(Row commit, String key) {
+    return commit.getStruct(1).getAs(key);
+  }
+
+  private static long distinctEvents(SpindriftRuntime runtime, String table) {
+    return table(runtime, table).select("event_id").distinct().count();
+  }
+
+  @Test
+  void sameBatchInvokedTwiceIsAppendedOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_dup");
+    SpindriftRuntime runtime = runtime(app);
+    String event = KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(200, 1));
+
+    assertThat(invoker(runtime).invoke(event)).contains("\"batchItemFailures\":[]");
+    assertThat(invoker(runtime).invoke(event)).contains("\"batchItemFailures\":[]");
+
+    assertThat(table(runtime, app).count()).isEqualTo(200);
+    assertThat(distinctEvents(runtime, app)).isEqualTo(200);
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
+  }
+
+  @Test
+  void retryAfterInjectedFailureBeforeTheCommitIsAppendedOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_retry");
+    SpindriftRuntime runtime = runtime(app);
+    String event = KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(150, 2));
+    runtime.faults().arm(FaultPoint.AFTER_STAGE, 1);
+
+    assertThatThrownBy(() -> invoker(runtime).invoke(event)).isInstanceOf(LambdaInvoker.FunctionError.class)
+        .hasMessageContaining("AFTER_STAGE");
+    assertThat(count(runtime, app)).isZero();
+    invoker(runtime).invoke(event);
+
+    assertThat(table(runtime, app).count()).isEqualTo(150);
+    assertThat(distinctEvents(runtime, app)).isEqualTo(150);
+  }
+
+  @Test
+  void crashAfterCommitIsRolledForwardByAFreshRuntimeOnAnotherLane() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_rollfwd");
+    SpindriftRuntime crashing = runtime(app);
+    crashing.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> invoker(crashing).invoke(
+        KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(80, 5))))
+        .hasMessageContaining("AFTER_COMMIT");
+    assertThat(count(crashing, app)).isZero();
+
+    SpindriftRuntime fresh = runtime(app);
+    invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000001", 0, KinesisEvents.clicks(30, 6)));
+
+    assertThat(table(fresh, app).count()).isEqualTo(110);
+    assertThat(distinctEvents(fresh, app)).isEqualTo(110);
+    List<Row> commits = commits(fresh, app);
+    assertThat(commits).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2");
+    assertThat(tag(commits.get(0), CommitTag.LANES))
+        .isEqualTo("kinesis:clicks/" + SHARD0 + "=(," + KinesisEvents.sequence(79) + "]#80");
+    assertThat(tag(commits.get(1), CommitTag.LANES)).startsWith("kinesis:clicks/shardId-000000000001=");
+  }
+
+  @Test
+  void everyHudiCommitCarriesAppSeqTxnAndLanes() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_tags");
+    SpindriftRuntime runtime = runtime(app);
+    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(10, 8)));
+    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 10, KinesisEvents.clicks(10, 9)));
+
+    List<Row> commits = commits(runtime, app);
+    assertThat(commits).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      Row commit = commits.get(i);
+      assertThat(tag(commit, CommitTag.APP)).isEqualTo(app);
+      assertThat(tag(commit, CommitTag.SEQ)).isEqualTo(Integer.toString(i + 1));
+      assertThat(tag(commit, CommitTag.FIRST_SEQ)).isEqualTo(Integer.toString(i + 1));
+      assertThat(tag(commit, CommitTag.TXN_ID)).matches("[0-9a-f-]{36}");
+      String previous = i == 0 ? "" : KinesisEvents.sequence(9);
+      assertThat(tag(commit, CommitTag.LANES)).isEqualTo("kinesis:clicks/" + SHARD0 + "=(" + previous + ","
+          + KinesisEvents.sequence(10L * i + 9) + "]#10");
+    }
+    assertThat(table(runtime, app).count()).isEqualTo(20);
+  }
+
+  @Test
+  void rejectsLandInAHudiRejectsTable() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_rejects");
+    SpindriftRuntime runtime = runtime(app);
+    List<byte[]> clicks = KinesisEvents.clicks(40, 11);
+    clicks.set(3, "{\"event_id\":\"evt-x\",\"page\":\"/".getBytes(StandardCharsets.UTF_8));
+    clicks.set(25, "{\"event_id\":\"evt-y\",\"ts\":\"2026-11-23T00:00:00Z\"}".getBytes(StandardCharsets.UTF_8));
+
+    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 0, clicks));
+
+    assertThat(table(runtime, app).count()).isEqualTo(38);
+    List<Row> rejects = table(runtime, app + "_rejects").orderBy("position")
+        .select("lane", "position", "error").collectAsList();
+    assertThat(rejects).extracting(r -> r.getString(0)).containsOnly("kinesis:clicks/" + SHARD0);
+    assertThat(rejects).extracting(r -> r.getString(1))
+        .containsExactly(KinesisEvents.sequence(3), KinesisEvents.sequence(25));
+    assertThat(rejects.get(0).getString(2)).contains("malformed");
+    assertThat(rejects.get(1).getString(2)).contains("user_id");
+    List<Row> rejectsCommits = commits(runtime, app + "_rejects");
+    assertThat(rejectsCommits).extracting(c -> tag(c, CommitTag.APP)).containsExactly(app);
+    assertThat(rejectsCommits).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
+  }
+
+  @Test
+  void upsertRuntimeKeepsOneRowPerKey() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_upsert_rt");
+    SpindriftRuntime runtime = runtime(app, "SPINDRIFT_SINK_MODE", "upsert", "SPINDRIFT_SINK_KEYS", "user_id");
+    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(120, 21)));
+    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 120, KinesisEvents.clicks(120, 22)));
+
+    Dataset<Row> table = table(runtime, app);
+    long users = table.select("user_id").distinct().count();
+    assertThat(table.count()).isEqualTo(users).isGreaterThan(1);
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2");
+  }
+
+  // --- the sink driven directly ---
+
+  private static Sink sink(SpindriftRuntime runtime, SinkSpec spec, String... settings) {
+    Map<String, String> all = new HashMap<>(runtime.config().asMap());
+    for (int i = 0; i < settings.length; i += 2) {
+      all.put(settings[i], settings[i + 1]);
+    }
+    return Sinks.create(spec, new SinkContext(runtime.config().app(), runtime.spark(), runtime.catalog(),
+        runtime.config().stageLocation(), all));
+  }
+
+  private static StageRows kv(Object... pairs) {
+    List<InternalRow> rows = new ArrayList<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      rows.add(new GenericInternalRow(new Object[] {UTF8String.fromString((String) pairs[i]), pairs[i + 1]}));
+    }
+    return new StageRows(KV, rows);
+  }
+
+  private static PendingPublish stage(Sink sink, String app, long seq, StageRows rows) {
+    String txnId = UUID.randomUUID().toString();
+    StagedOutput staged = sink.stage(txnId, rows);
+    return new PendingPublish(new CommitTag(app, seq, txnId, "test#" + seq), staged.ref());
+  }
+
+  private static Map<String, Long> values(SpindriftRuntime runtime, String table) {
+    Map<String, Long> out = new HashMap<>();
+    table(runtime, table).select("k", "v").collectAsList().forEach(r -> out.put(r.getString(0), r.getLong(1)));
+    return out;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"COPY_ON_WRITE", "MERGE_ON_READ"})
+  void upsertKeepsTheLastRowOfEachKeyInCommitOrder(String tableType) throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_upsert");
+    SpindriftRuntime runtime = runtime(app);
+    Sink sink = sink(runtime, new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.UPSERT,
+        List.of("k"), null), "SPINDRIFT_HUDI_TABLE_TYPE", tableType);
+
+    PendingPublish first = stage(sink, app, 1, kv("a", 1L, "b", 1L));
+    PendingPublish second = stage(sink, app, 2, kv("a", 2L, "c", 2L, "c", 3L));
+    assertThat(sink.publish(List.of(first, second))).containsExactly(1L, 2L);
+    assertThat(values(runtime, app)).isEqualTo(Map.of("a", 2L, "b", 1L, "c", 3L));
+
+    PendingPublish third = stage(sink, app, 3, kv("b", 4L));
+    assertThat(sink.publish(List.of(first, second, third))).containsExactly(3L);
+    assertThat(sink.publish(List.of(third))).isEmpty();
+    assertThat(values(runtime, app)).isEqualTo(Map.of("a", 2L, "b", 4L, "c", 3L));
+    assertThat(sink.isPublished(app, 3)).isTrue();
+    assertThat(sink.isPublished(app, 4)).isFalse();
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.FIRST_SEQ) + "-" + tag(c, CommitTag.SEQ))
+        .containsExactly("1-2", "3-3");
+  }
+
+  @Test
+  void aNewColumnIsAddedAndAnIncompatibleTypeIsRefusedBeforeWriting() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_schema");
+    SpindriftRuntime runtime = runtime(app);
+    Sink sink = sink(runtime, new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.UPSERT,
+        List.of("k"), null));
+    sink.publish(List.of(stage(sink, app, 1, kv("a", 1L))));
+
+    StructType wider = KV.add("note", DataTypes.StringType);
+    StageRows withNote = new StageRows(wider, List.of(new GenericInternalRow(new Object[] {
+        UTF8String.fromString("b"), 2L, UTF8String.fromString("new")})));
+    assertThat(sink.publish(List.of(stage(sink, app, 2, withNote)))).containsExactly(2L);
+    List<Row> rows = table(runtime, app).orderBy("k").select("k", "v", "note").collectAsList();
+    assertThat(rows).extracting(Row::toString).containsExactly("[a,1,null]", "[b,2,new]");
+
+    StructType retyped = new StructType().add("k", DataTypes.StringType).add("v", DataTypes.StringType);
+    StageRows bad = new StageRows(retyped, List.of(new GenericInternalRow(new Object[] {
+        UTF8String.fromString("c"), UTF8String.fromString("x")})));
+    assertThatThrownBy(() -> sink.stage(UUID.randomUUID().toString(), bad))
+        .hasMessageContaining("Column 'v'").hasMessageContaining("incompatible");
+    assertThat(table(runtime, app).count()).isEqualTo(2);
+  }
+
+  @Test
+  void partitionedAppendWritesHiveStyleDirectories() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_parts");
+    SpindriftRuntime runtime = runtime(app);
+    Sink sink = sink(runtime, new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.APPEND,
+        List.of(), "k"));
+    sink.publish(List.of(stage(sink, app, 1, kv("a", 1L, "b", 2L, "a", 3L))));
+
+    assertThat(table(runtime, app).where("k = 'a'").count()).isEqualTo(2);
+    assertThat(TestPipeline.s3aReader(runtime).read().parquet(path(runtime, app) + "/k=b").count()).isEqualTo(1);
+  }
+
+  @Test
+  void concurrentPublishersOfOneAppWriteItsCommitsOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_race");
+    SpindriftRuntime one = runtime(app);
+    SpindriftRuntime two = runtime(app);
+    SinkSpec spec = SinkSpec.hudi("it." + app);
+    Sink sinkOne = sink(one, spec);
+    Sink sinkTwo = sink(two, spec);
+    List<PendingPublish> pending = List.of(stage(sinkOne, app, 1, kv("a", 1L, "b", 2L)),
+        stage(sinkOne, app, 2, kv("c", 3L)));
+
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Callable<List<Long>>> publishers = List.of(() -> sinkOne.publish(pending), () -> sinkTwo.publish(pending));
+      List<Long> published = new ArrayList<>();
+      for (Future<List<Long>> result : pool.invokeAll(publishers)) {
+        published.addAll(result.get());
+      }
+      assertThat(published).containsExactly(1L, 2L);
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(table(one, app).count()).isEqualTo(3);
+    assertThat(commits(one, app)).hasSize(1);
+  }
+
+  @Test
+  void twoAppsPublishingToOneTableAtOnceBothLandEveryCommit() throws Exception {
+    String table = TestPipeline.uniqueApp("hudi_shared");
+    List<String> apps = List.of(table + "_one", table + "_two");
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Callable<Void>> writers = new ArrayList<>();
+      for (String app : apps) {
+        Sink sink = sink(runtime(app), SinkSpec.hudi("it." + table));
+        writers.add(() -> {
+          for (long seq = 1; seq <= 3; seq++) {
+            sink.publish(List.of(stage(sink, app, seq, kv(app + "-" + seq + "-a", seq, app + "-" + seq + "-b", seq))));
+          }
+          return null;
+        });
+      }
+      for (Future<Void> writer : pool.invokeAll(writers)) {
+        writer.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    SpindriftRuntime runtime = runtime(apps.get(0));
+    assertThat(table(runtime, table).count()).isEqualTo(12);
+    List<Row> commits = commits(runtime, table);
+    for (String app : apps) {
+      assertThat(commits).filteredOn(c -> app.equals(tag(c, CommitTag.APP)))
+          .extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2", "3");
+    }
+  }
+
+  /**
+   * Publish latency of 1,000-row batches, metadata table off and on, copy-on-write (a measurement, not a test:
+   * run with {@code -Dspindrift.bench=true -Dtest=HudiSinkTest#publishLatency}).
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
+  void publishLatency() {
+    int rowCount = Integer.getInteger("bench.rows", 1000);
+    int batches = Integer.getInteger("bench.batches", 12);
+    for (String variant : System.getProperty("bench.variants", "false/COPY_ON_WRITE,true/COPY_ON_WRITE").split(",")) {
+      String[] parts = variant.split("/");
+      String app = TestPipeline.uniqueApp("hudi_bench");
+      SpindriftRuntime runtime = runtime(app);
+      Sink sink = sink(runtime, SinkSpec.hudi("bench." + app), "SPINDRIFT_HUDI_METADATA_TABLE", parts[0],
+          "SPINDRIFT_HUDI_TABLE_TYPE", parts[1]);
+      StageRows rows = clicks(runtime, rowCount);
+      List<Long> stage = new ArrayList<>();
+      List<Long> publish = new ArrayList<>();
+      for (int seq = 1; seq <= batches; seq++) {
+        long start = System.nanoTime();
+        PendingPublish pending = stage(sink, app, seq, rows);
+        stage.add((System.nanoTime() - start) / 1_000_000);
+        start = System.nanoTime();
+        sink.publish(List.of(pending));
+        publish.add((System.nanoTime() - start) / 1_000_000);
+      }
+      System.out.printf("HUDI-BENCH rows=%d metadata=%s type=%s stage=%s publish=%s medianStage=%d medianPublish=%d%n",
+          rowCount, parts[0], parts[1], stage, publish, median(stage.subList(1, stage.size())),
+          median(publish.subList(1, publish.size())));
+    }
+  }
+
+  private static StageRows clicks(SpindriftRuntime runtime, int count) {
+    ClickstreamGenerator generator = new ClickstreamGenerator(42, 0, 1_795_390_000_000L);
+    List<String> json = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      json.add(new String(generator.next().json(), StandardCharsets.UTF_8));
+    }
+    List<InternalRow> internal = runtime.spark().read().schema(Clickstream.EVENT)
+        .json(runtime.spark().createDataset(json, Encoders.STRING()))
+        .queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
+    return new StageRows(Clickstream.EVENT, internal);
+  }
+
+  private static long median(List<Long> values) {
+    List<Long> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.get(sorted.size() / 2);
+  }
+}
