@@ -1,5 +1,10 @@
 package io.spindrift.sink;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
 /**
  * What every table commit carries (invariant I6), and what makes a publish idempotent: the app and the
  * commit-log sequence number. {@code lanes} is a compact description of the lane ranges, for people.
@@ -15,4 +20,17 @@ public record CommitTag(String app, long seq, String txnId, String lanes) {
   public static final String FIRST_SEQ = "spindrift.first-seq";
   public static final String TXN_ID = "spindrift.txn-id";
   public static final String LANES = "spindrift.lanes";
+
+  /** The entries of a table commit publishing {@code todo} (consecutive commits of one app, in seq order). */
+  public static Map<String, String> entries(List<PendingPublish> todo) {
+    CommitTag first = todo.get(0).tag();
+    CommitTag last = todo.get(todo.size() - 1).tag();
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put(APP, first.app());
+    tags.put(SEQ, Long.toString(last.seq()));
+    tags.put(FIRST_SEQ, Long.toString(first.seq()));
+    tags.put(TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")));
+    tags.put(LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
+    return tags;
+  }
 }

@@ -56,9 +56,36 @@ public final class SpindriftRuntime implements AutoCloseable {
     this.log = new CommitLog(dynamo, config.get(Setting.COMMIT_TABLE));
     log.ensureTable();
     this.session = newSession();
-    this.catalog = CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME), catalogSettings(config).properties(),
-        session.sparkContext().hadoopConfiguration());
+    this.catalog = buildCatalog(config, session);
   }
+
+  /**
+   * The Iceberg catalog. Iceberg's DynamoDB catalog creates its table on first use; containers starting at the
+   * same moment race for that, and the losers see {@code ResourceInUseException}: build again, the table is there.
+   */
+  private static Catalog buildCatalog(SpindriftConfig config, SparkSession session) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME), catalogSettings(config).properties(),
+            session.sparkContext().hadoopConfiguration());
+      } catch (RuntimeException e) {
+        boolean raced = false;
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+          raced |= cause instanceof software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
+        }
+        if (!raced || attempt >= 5) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200L * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
 
   /** The container's runtime, built on first use from the environment. */
   public static SpindriftRuntime container() {

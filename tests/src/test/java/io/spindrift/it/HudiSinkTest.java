@@ -1,17 +1,10 @@
 package io.spindrift.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
-import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.examples.Clickstream;
 import io.spindrift.examples.ClickstreamGenerator;
 import io.spindrift.examples.LocalPipeline;
-import io.spindrift.handler.KinesisHandler;
-import io.spindrift.local.InProcessInvoker;
-import io.spindrift.local.LambdaInvoker;
-import io.spindrift.runtime.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
@@ -52,7 +45,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * settings, {@link TestPipeline#s3aReader}) and the commit files of Hudi's timeline as plain JSON.
  */
 class HudiSinkTest {
-  private static final String SHARD0 = "shardId-000000000000";
   private static final StructType KV = new StructType().add("k", DataTypes.StringType).add("v", DataTypes.LongType);
 
   private static SpindriftRuntime runtime(String app, String... settings) {
@@ -65,25 +57,12 @@ class HudiSinkTest {
     return SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), overrides));
   }
 
-  private static LambdaInvoker invoker(SpindriftRuntime runtime) {
-    return new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 1);
-  }
-
   private static String path(SpindriftRuntime runtime, String table) {
     return "s3a://" + runtime.config().bucket() + "/warehouse/it/" + table;
   }
 
   private static Dataset<Row> table(SpindriftRuntime runtime, String table) {
     return TestPipeline.s3aReader(runtime).read().format("hudi").load(path(runtime, table));
-  }
-
-  private static boolean exists(SpindriftRuntime runtime, String table) throws Exception {
-    org.apache.hadoop.fs.Path hoodie = new org.apache.hadoop.fs.Path(path(runtime, table) + "/.hoodie/hoodie.properties");
-    return hoodie.getFileSystem(TestPipeline.s3aReader(runtime).sessionState().newHadoopConf()).exists(hoodie);
-  }
-
-  private static long count(SpindriftRuntime runtime, String table) throws Exception {
-    return exists(runtime, table) && !commits(runtime, table).isEmpty() ? table(runtime, table).count() : 0;
   }
 
   /** The extraMetadata of the table's completed commits ({@code .commit} or {@code .deltacommit}), oldest first. */
@@ -106,120 +85,6 @@ class HudiSinkTest {
   /** A commit's {@link CommitTag} entry (JSON inference reads the metadata map as a struct). */
   private static String tag(Row commit, String key) {
     return commit.getStruct(1).getAs(key);
-  }
-
-  private static long distinctEvents(SpindriftRuntime runtime, String table) {
-    return table(runtime, table).select("event_id").distinct().count();
-  }
-
-  @Test
-  void sameBatchInvokedTwiceIsAppendedOnce() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_dup");
-    SpindriftRuntime runtime = runtime(app);
-    String event = KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(200, 1));
-
-    assertThat(invoker(runtime).invoke(event)).contains("\"batchItemFailures\":[]");
-    assertThat(invoker(runtime).invoke(event)).contains("\"batchItemFailures\":[]");
-
-    assertThat(table(runtime, app).count()).isEqualTo(200);
-    assertThat(distinctEvents(runtime, app)).isEqualTo(200);
-    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
-  }
-
-  @Test
-  void retryAfterInjectedFailureBeforeTheCommitIsAppendedOnce() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_retry");
-    SpindriftRuntime runtime = runtime(app);
-    String event = KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(150, 2));
-    runtime.faults().arm(FaultPoint.AFTER_STAGE, 1);
-
-    assertThatThrownBy(() -> invoker(runtime).invoke(event)).isInstanceOf(LambdaInvoker.FunctionError.class)
-        .hasMessageContaining("AFTER_STAGE");
-    assertThat(count(runtime, app)).isZero();
-    invoker(runtime).invoke(event);
-
-    assertThat(table(runtime, app).count()).isEqualTo(150);
-    assertThat(distinctEvents(runtime, app)).isEqualTo(150);
-  }
-
-  @Test
-  void crashAfterCommitIsRolledForwardByAFreshRuntimeOnAnotherLane() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_rollfwd");
-    SpindriftRuntime crashing = runtime(app);
-    crashing.faults().arm(FaultPoint.AFTER_COMMIT, 1);
-    assertThatThrownBy(() -> invoker(crashing).invoke(
-        KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(80, 5))))
-        .hasMessageContaining("AFTER_COMMIT");
-    assertThat(count(crashing, app)).isZero();
-
-    SpindriftRuntime fresh = runtime(app);
-    invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000001", 0, KinesisEvents.clicks(30, 6)));
-
-    assertThat(table(fresh, app).count()).isEqualTo(110);
-    assertThat(distinctEvents(fresh, app)).isEqualTo(110);
-    List<Row> commits = commits(fresh, app);
-    assertThat(commits).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2");
-    assertThat(tag(commits.get(0), CommitTag.LANES))
-        .isEqualTo("kinesis:clicks/" + SHARD0 + "=(," + KinesisEvents.sequence(79) + "]#80");
-    assertThat(tag(commits.get(1), CommitTag.LANES)).startsWith("kinesis:clicks/shardId-000000000001=");
-  }
-
-  @Test
-  void everyHudiCommitCarriesAppSeqTxnAndLanes() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_tags");
-    SpindriftRuntime runtime = runtime(app);
-    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(10, 8)));
-    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 10, KinesisEvents.clicks(10, 9)));
-
-    List<Row> commits = commits(runtime, app);
-    assertThat(commits).hasSize(2);
-    for (int i = 0; i < 2; i++) {
-      Row commit = commits.get(i);
-      assertThat(tag(commit, CommitTag.APP)).isEqualTo(app);
-      assertThat(tag(commit, CommitTag.SEQ)).isEqualTo(Integer.toString(i + 1));
-      assertThat(tag(commit, CommitTag.FIRST_SEQ)).isEqualTo(Integer.toString(i + 1));
-      assertThat(tag(commit, CommitTag.TXN_ID)).matches("[0-9a-f-]{36}");
-      String previous = i == 0 ? "" : KinesisEvents.sequence(9);
-      assertThat(tag(commit, CommitTag.LANES)).isEqualTo("kinesis:clicks/" + SHARD0 + "=(" + previous + ","
-          + KinesisEvents.sequence(10L * i + 9) + "]#10");
-    }
-    assertThat(table(runtime, app).count()).isEqualTo(20);
-  }
-
-  @Test
-  void rejectsLandInAHudiRejectsTable() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_rejects");
-    SpindriftRuntime runtime = runtime(app);
-    List<byte[]> clicks = KinesisEvents.clicks(40, 11);
-    clicks.set(3, "{\"event_id\":\"evt-x\",\"page\":\"/".getBytes(StandardCharsets.UTF_8));
-    clicks.set(25, "{\"event_id\":\"evt-y\",\"ts\":\"2026-11-23T00:00:00Z\"}".getBytes(StandardCharsets.UTF_8));
-
-    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 0, clicks));
-
-    assertThat(table(runtime, app).count()).isEqualTo(38);
-    List<Row> rejects = table(runtime, app + "_rejects").orderBy("position")
-        .select("lane", "position", "error").collectAsList();
-    assertThat(rejects).extracting(r -> r.getString(0)).containsOnly("kinesis:clicks/" + SHARD0);
-    assertThat(rejects).extracting(r -> r.getString(1))
-        .containsExactly(KinesisEvents.sequence(3), KinesisEvents.sequence(25));
-    assertThat(rejects.get(0).getString(2)).contains("malformed");
-    assertThat(rejects.get(1).getString(2)).contains("user_id");
-    List<Row> rejectsCommits = commits(runtime, app + "_rejects");
-    assertThat(rejectsCommits).extracting(c -> tag(c, CommitTag.APP)).containsExactly(app);
-    assertThat(rejectsCommits).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
-  }
-
-  @Test
-  void upsertRuntimeKeepsOneRowPerKey() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_upsert_rt");
-    SpindriftRuntime runtime = runtime(app, "SPINDRIFT_SINK_MODE", "upsert", "SPINDRIFT_SINK_KEYS", "user_id");
-    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(120, 21)));
-    invoker(runtime).invoke(KinesisEvents.event("clicks", SHARD0, 120, KinesisEvents.clicks(120, 22)));
-
-    Dataset<Row> table = table(runtime, app);
-    long users = table.select("user_id").distinct().count();
-    assertThat(table.count()).isEqualTo(users).isGreaterThan(1);
-    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2");
   }
 
   // --- the sink driven directly ---
@@ -274,41 +139,6 @@ class HudiSinkTest {
     assertThat(sink.isPublished(app, 4)).isFalse();
     assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.FIRST_SEQ) + "-" + tag(c, CommitTag.SEQ))
         .containsExactly("1-2", "3-3");
-  }
-
-  @Test
-  void aNewColumnIsAddedAndAnIncompatibleTypeIsRefusedBeforeWriting() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_schema");
-    SpindriftRuntime runtime = runtime(app);
-    Sink sink = sink(runtime, new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.UPSERT,
-        List.of("k"), null));
-    sink.publish(List.of(stage(sink, app, 1, kv("a", 1L))));
-
-    StructType wider = KV.add("note", DataTypes.StringType);
-    StageRows withNote = new StageRows(wider, List.of(new GenericInternalRow(new Object[] {
-        UTF8String.fromString("b"), 2L, UTF8String.fromString("new")})));
-    assertThat(sink.publish(List.of(stage(sink, app, 2, withNote)))).containsExactly(2L);
-    List<Row> rows = table(runtime, app).orderBy("k").select("k", "v", "note").collectAsList();
-    assertThat(rows).extracting(Row::toString).containsExactly("[a,1,null]", "[b,2,new]");
-
-    StructType retyped = new StructType().add("k", DataTypes.StringType).add("v", DataTypes.StringType);
-    StageRows bad = new StageRows(retyped, List.of(new GenericInternalRow(new Object[] {
-        UTF8String.fromString("c"), UTF8String.fromString("x")})));
-    assertThatThrownBy(() -> sink.stage(UUID.randomUUID().toString(), bad))
-        .hasMessageContaining("Column 'v'").hasMessageContaining("incompatible");
-    assertThat(table(runtime, app).count()).isEqualTo(2);
-  }
-
-  @Test
-  void partitionedAppendWritesHiveStyleDirectories() throws Exception {
-    String app = TestPipeline.uniqueApp("hudi_parts");
-    SpindriftRuntime runtime = runtime(app);
-    Sink sink = sink(runtime, new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.APPEND,
-        List.of(), "k"));
-    sink.publish(List.of(stage(sink, app, 1, kv("a", 1L, "b", 2L, "a", 3L))));
-
-    assertThat(table(runtime, app).where("k = 'a'").count()).isEqualTo(2);
-    assertThat(TestPipeline.s3aReader(runtime).read().parquet(path(runtime, app) + "/k=b").count()).isEqualTo(1);
   }
 
   @Test

@@ -13,7 +13,6 @@ import io.spindrift.runtime.AwsClients;
 import io.spindrift.runtime.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.state.StateTable;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.util.ArrayList;
@@ -27,19 +26,15 @@ import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
 import org.apache.spark.sql.execution.streaming.MemoryStream;
 import org.apache.spark.sql.streaming.GroupState;
 import org.apache.spark.sql.streaming.GroupStateTimeout;
 import org.apache.spark.sql.streaming.OutputMode;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.junit.jupiter.api.Test;
-import scala.Option;
 import scala.Tuple2;
 import scala.Tuple3;
-import scala.collection.JavaConverters;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
@@ -492,26 +487,16 @@ class StatefulOracleTest {
   /** The same job as one plain Structured Streaming query over a MemoryStream, one micro-batch per batch. */
   private static Set<String> oracle(SparkSession base, List<List<byte[]>> payloads, io.spindrift.job.StreamJob job,
       long pauseBeforeLastMs) throws Exception {
-    SparkSession spark = base.newSession();
-    spark.conf().set("spark.sql.streaming.noDataMicroBatches.enabled", "false");
-    ExpressionEncoder<Row> encoder = ExpressionEncoder.apply(SourceKind.KINESIS.schema());
-    MemoryStream<Row> stream = new MemoryStream<>(1, spark.sqlContext(), Option.apply(2), encoder);
-    Dataset<Row> output = job.transform(stream.toDF(), new JobContext("oracle", SourceKind.KINESIS));
+    OracleStream stream = new OracleStream(base);
+    SparkSession spark = stream.spark();
+    Dataset<Row> output = job.transform(stream.input(), new JobContext("oracle", SourceKind.KINESIS));
     String sink = "oracle_" + System.nanoTime();
     StreamingQuery query = output.writeStream().format("memory").queryName(sink).outputMode("append").start();
-    long sequence = 0;
     for (int i = 0; i < payloads.size(); i++) {
-      List<byte[]> batch = payloads.get(i);
       if (i == payloads.size() - 1) {
         Thread.sleep(pauseBeforeLastMs);
       }
-      List<Row> rows = new ArrayList<>();
-      for (byte[] payload : batch) {
-        String position = BigInteger.valueOf(sequence++).toString();
-        rows.add(RowFactory.create(payload, "clicks", "k", position, new Timestamp(BASE_MS),
-            "kinesis:clicks/shardId-000000000000", position));
-      }
-      stream.addData(JavaConverters.asScalaBuffer(rows).toSeq());
+      stream.add(payloads.get(i), BASE_MS);
       query.processAllAvailable();
     }
     query.stop();

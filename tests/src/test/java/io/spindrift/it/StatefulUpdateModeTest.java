@@ -16,7 +16,6 @@ import io.spindrift.local.InProcessInvoker;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.SinkSpec.Format;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -33,15 +32,10 @@ import org.apache.spark.sql.streaming.GroupStateTimeout;
 import scala.Tuple3;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
-import org.apache.spark.sql.execution.streaming.MemoryStream;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import scala.Option;
-import scala.collection.JavaConverters;
 
 /**
  * Update output mode: a windowed count that emits every changed window each batch, published as an upsert keyed
@@ -223,11 +217,8 @@ class StatefulUpdateModeTest {
    */
   private static Map<String, String> oracle(SparkSession base, List<List<byte[]>> batches, StreamJob job,
       List<String> keys, List<String> values) throws Exception {
-    SparkSession spark = base.newSession();
-    spark.conf().set("spark.sql.streaming.noDataMicroBatches.enabled", "false");
-    ExpressionEncoder<Row> encoder = ExpressionEncoder.apply(SourceKind.KINESIS.schema());
-    MemoryStream<Row> stream = new MemoryStream<>(1, spark.sqlContext(), Option.apply(2), encoder);
-    Dataset<Row> output = job.transform(stream.toDF(), new JobContext("oracle", SourceKind.KINESIS));
+    OracleStream stream = new OracleStream(base);
+    Dataset<Row> output = job.transform(stream.input(), new JobContext("oracle", SourceKind.KINESIS));
     Map<String, String> table = new ConcurrentHashMap<>();
     VoidFunction2<Dataset<Row>, Long> upsert = (changed, batchId) -> {
       for (Row row : changed.collectAsList()) {
@@ -236,15 +227,8 @@ class StatefulUpdateModeTest {
       }
     };
     StreamingQuery query = output.writeStream().outputMode("update").foreachBatch(upsert).start();
-    long sequence = 0;
     for (List<byte[]> batch : batches) {
-      List<Row> rows = new ArrayList<>();
-      for (byte[] payload : batch) {
-        String position = BigInteger.valueOf(sequence++).toString();
-        rows.add(RowFactory.create(payload, "clicks", "k", position, new Timestamp(BASE_MS),
-            "kinesis:clicks/shardId-000000000000", position));
-      }
-      stream.addData(JavaConverters.asScalaBuffer(rows).toSeq());
+      stream.add(batch, BASE_MS);
       query.processAllAvailable();
     }
     query.stop();

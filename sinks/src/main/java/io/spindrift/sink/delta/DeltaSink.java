@@ -7,6 +7,7 @@ import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
 import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSettings;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
@@ -94,8 +95,8 @@ public final class DeltaSink implements Sink {
     S3aSettings.from(context.settings()).applyTo(spark);
     S3aSettings.configureDelta(spark);
     configureLogStore(spark, context.settings());
-    this.location = new Path(tableLocation(context.settings(), spec));
-    this.checkpointInterval = setting(context.settings(), CHECKPOINT_INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL);
+    this.location = new Path(SinkSettings.tableLocation(context.settings(), spec));
+    this.checkpointInterval = SinkSettings.setting(context.settings(), CHECKPOINT_INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL);
     this.stageDirectory = new Path(context.stageLocation().replaceFirst("^s3n?://", "s3a://"));
   }
 
@@ -107,30 +108,11 @@ public final class DeltaSink implements Sink {
 
   /** Where the {@link DynamoDbLogStore} of this sink's writes keeps its entries (session settings). */
   private static void configureLogStore(SparkSession session, Map<String, String> settings) {
-    session.conf().set(DynamoDbLogStore.TABLE, setting(settings, LOG_TABLE_SETTING, "spindrift_delta_log"));
+    session.conf().set(DynamoDbLogStore.TABLE, SinkSettings.setting(settings, LOG_TABLE_SETTING, "spindrift_delta_log"));
     session.conf().set(DynamoDbLogStore.ENDPOINT, settings.getOrDefault("SPINDRIFT_DYNAMODB_ENDPOINT", ""));
     session.conf().set(DynamoDbLogStore.REGION, settings.getOrDefault("SPINDRIFT_REGION", "us-east-1"));
     session.conf().set(DynamoDbLogStore.ACCESS_KEY, settings.getOrDefault("SPINDRIFT_ACCESS_KEY", ""));
     session.conf().set(DynamoDbLogStore.SECRET_KEY, settings.getOrDefault("SPINDRIFT_SECRET_KEY", ""));
-  }
-
-  /** {@code s3a://<bucket>/warehouse/<namespace>/<table>}, or under {@code SPINDRIFT_WAREHOUSE} when set. */
-  static String tableLocation(Map<String, String> settings, SinkSpec spec) {
-    String warehouse = settings.getOrDefault("SPINDRIFT_WAREHOUSE", "");
-    if (warehouse.isBlank()) {
-      warehouse = "s3a://" + settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift") + "/warehouse";
-    }
-    warehouse = warehouse.replaceFirst("^s3n?://", "s3a://").replaceAll("/+$", "");
-    return warehouse + "/" + spec.namespace() + "/" + spec.name();
-  }
-
-  /** A setting from the runtime's settings, else the environment (for settings the runtime does not know). */
-  static String setting(Map<String, String> settings, String key, String fallback) {
-    String value = settings.get(key);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(key);
-    }
-    return value == null || value.isBlank() ? fallback : value;
   }
 
   /** Where the table lives, as S3A sees it. */
@@ -406,7 +388,7 @@ public final class DeltaSink implements Sink {
     todo.forEach(p -> actions.addAll(readStage(p.ref())));
     long last = todo.get(todo.size() - 1).tag().seq();
     actions.add(new SetTransaction(app, last, ScalaValues.some(System.currentTimeMillis())));
-    Map<String, String> tags = tags(todo);
+    Map<String, String> tags = CommitTag.entries(todo);
     txn.commit(ScalaValues.seq(actions),
         new DeltaOperations.StreamingUpdate(OutputMode.Append(), app, last, ScalaValues.some(userMetadata(tags))),
         ScalaValues.map(tags));
@@ -421,7 +403,7 @@ public final class DeltaSink implements Sink {
    */
   private void merge(String app, List<PendingPublish> todo) {
     SparkSession session = spark.cloneSession();
-    Map<String, String> tags = tags(todo);
+    Map<String, String> tags = CommitTag.entries(todo);
     long last = todo.get(todo.size() - 1).tag().seq();
     session.conf().set("spark.databricks.delta.write.txnAppId", app);
     session.conf().set("spark.databricks.delta.write.txnVersion", Long.toString(last));
@@ -450,19 +432,6 @@ public final class DeltaSink implements Sink {
         .whenMatched().updateAll()
         .whenNotMatched().insertAll()
         .execute();
-  }
-
-  /** The {@link CommitTag} entries of a commit publishing {@code todo}. */
-  static Map<String, String> tags(List<PendingPublish> todo) {
-    CommitTag first = todo.get(0).tag();
-    CommitTag last = todo.get(todo.size() - 1).tag();
-    Map<String, String> tags = new LinkedHashMap<>();
-    tags.put(CommitTag.APP, first.app());
-    tags.put(CommitTag.SEQ, Long.toString(last.seq()));
-    tags.put(CommitTag.FIRST_SEQ, Long.toString(first.seq()));
-    tags.put(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")));
-    tags.put(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
-    return tags;
   }
 
   private static String userMetadata(Map<String, String> tags) {

@@ -1,6 +1,6 @@
 package io.spindrift.sink.delta;
 
-import java.util.LinkedHashMap;
+import io.spindrift.sink.SinkSettings;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
@@ -13,27 +13,8 @@ record S3aSettings(String bucket, Map<String, String> properties) {
   private static final String SESSION_CATALOG = "spark.sql.catalog.spark_catalog";
 
   static S3aSettings from(Map<String, String> settings) {
-    String bucket = settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift");
-    String endpoint = settings.getOrDefault("SPINDRIFT_S3_ENDPOINT", "");
-    String accessKey = settings.getOrDefault("SPINDRIFT_ACCESS_KEY", "");
-    String secretKey = settings.getOrDefault("SPINDRIFT_SECRET_KEY", "");
-    String region = settings.getOrDefault("SPINDRIFT_REGION", "us-east-1");
-    Map<String, String> properties = new LinkedHashMap<>();
-    String prefix = "fs.s3a.bucket." + bucket + ".";
-    properties.put(prefix + "endpoint.region", region);
-    if (!endpoint.isBlank()) {
-      properties.put(prefix + "endpoint", endpoint);
-      properties.put(prefix + "path.style.access", "true");
-      properties.put(prefix + "connection.ssl.enabled", Boolean.toString(endpoint.startsWith("https:")));
-    }
-    if (!accessKey.isBlank()) {
-      properties.put(prefix + "aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
-      properties.put(prefix + "access.key", accessKey);
-      properties.put(prefix + "secret.key", secretKey);
-    }
-    // staged files are one batch each: buffer uploads in memory, not on the function's small /tmp
-    properties.put(prefix + "fast.upload.buffer", "bytebuffer");
-    return new S3aSettings(bucket, Map.copyOf(properties));
+    return new S3aSettings(settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift"),
+        Map.copyOf(SinkSettings.s3aProperties(settings)));
   }
 
   void applyTo(SparkSession session) {

@@ -1,7 +1,7 @@
 package io.spindrift.sink.hudi;
 
 import java.net.URI;
-import java.util.LinkedHashMap;
+import io.spindrift.sink.SinkSettings;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -28,21 +28,8 @@ record AwsSettings(String bucket, String region, String s3Endpoint, String dynam
   }
 
   Map<String, String> s3aProperties() {
-    Map<String, String> properties = new LinkedHashMap<>();
-    String prefix = "fs.s3a.bucket." + bucket + ".";
-    properties.put(prefix + "endpoint.region", region);
-    if (!s3Endpoint.isBlank()) {
-      properties.put(prefix + "endpoint", s3Endpoint);
-      properties.put(prefix + "path.style.access", "true");
-      properties.put(prefix + "connection.ssl.enabled", Boolean.toString(s3Endpoint.startsWith("https:")));
-    }
-    if (!accessKey.isBlank()) {
-      properties.put(prefix + "aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
-      properties.put(prefix + "access.key", accessKey);
-      properties.put(prefix + "secret.key", secretKey);
-    }
-    properties.put(prefix + "fast.upload.buffer", "bytebuffer");
-    return properties;
+    return SinkSettings.s3aProperties(Map.of("SPINDRIFT_BUCKET", bucket, "SPINDRIFT_REGION", region,
+        "SPINDRIFT_S3_ENDPOINT", s3Endpoint, "SPINDRIFT_ACCESS_KEY", accessKey, "SPINDRIFT_SECRET_KEY", secretKey));
   }
 
   /**

@@ -4,6 +4,7 @@ import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
 import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSettings;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
@@ -12,14 +13,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.BiConsumer;
-import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.hudi.AvroConversionUtils;
@@ -92,42 +91,20 @@ public final class HudiSink implements Sink {
     this.spark = context.spark();
     this.aws = AwsSettings.from(context.settings());
     aws.applyTo(spark);
-    this.location = tableLocation(context.settings(), spec);
-    this.stageLocation = s3a(context.stageLocation());
+    this.location = SinkSettings.tableLocation(context.settings(), spec);
+    this.stageLocation = SinkSettings.s3a(context.stageLocation());
     this.options = new WriteOptions(spec, tableType(context.settings()), location,
-        Boolean.parseBoolean(setting(context.settings(), METADATA_TABLE_SETTING, "false")), aws, LOCK_TABLE);
+        Boolean.parseBoolean(SinkSettings.setting(context.settings(), METADATA_TABLE_SETTING, "false")), aws, LOCK_TABLE);
   }
 
   private static HoodieTableType tableType(Map<String, String> settings) {
-    String value = setting(settings, TABLE_TYPE_SETTING, HoodieTableType.COPY_ON_WRITE.name());
+    String value = SinkSettings.setting(settings, TABLE_TYPE_SETTING, HoodieTableType.COPY_ON_WRITE.name());
     try {
       return HoodieTableType.valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("Invalid " + TABLE_TYPE_SETTING + ": '" + value
           + "' (expected COPY_ON_WRITE or MERGE_ON_READ)", e);
     }
-  }
-
-  /** {@code s3a://<bucket>/warehouse/<namespace>/<table>}, or under {@code SPINDRIFT_WAREHOUSE} when set. */
-  static String tableLocation(Map<String, String> settings, SinkSpec spec) {
-    String warehouse = settings.getOrDefault("SPINDRIFT_WAREHOUSE", "");
-    if (warehouse.isBlank()) {
-      warehouse = "s3a://" + settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift") + "/warehouse";
-    }
-    return s3a(warehouse) + "/" + spec.namespace() + "/" + spec.name();
-  }
-
-  private static String s3a(String location) {
-    return location.replaceFirst("^s3n?://", "s3a://").replaceAll("/+$", "");
-  }
-
-  /** A setting from the runtime's settings, else the environment (for settings the runtime does not know). */
-  static String setting(Map<String, String> settings, String key, String fallback) {
-    String value = settings.get(key);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(key);
-    }
-    return value == null || value.isBlank() ? fallback : value;
   }
 
   /** Where the table lives, as S3A sees it. */
@@ -276,7 +253,7 @@ public final class HudiSink implements Sink {
       JavaRDD<WriteStatus> statuses = spec.isUpsert() ? client.upsert(input, instant) : client.insert(input, instant);
       failIfAnyFailed(statuses.collect(), records.size());
       long firstSeq = todo.get(0).tag().seq();
-      if (!client.commit(instant, statuses, Option.of(tags(todo)), meta.getCommitActionType(), Map.of(),
+      if (!client.commit(instant, statuses, Option.of(CommitTag.entries(todo)), meta.getCommitActionType(), Map.of(),
           Option.of(notYetPublished(app, firstSeq)))) {
         throw new IllegalStateException("Hudi did not complete commit " + instant + " of table " + spec.table());
       }
@@ -353,19 +330,6 @@ public final class HudiSink implements Sink {
     AlreadyPublished(String message) {
       super(message);
     }
-  }
-
-  /** The {@link CommitTag} entries of a commit publishing {@code todo}. */
-  static Map<String, String> tags(List<PendingPublish> todo) {
-    CommitTag first = todo.get(0).tag();
-    CommitTag last = todo.get(todo.size() - 1).tag();
-    Map<String, String> tags = new LinkedHashMap<>();
-    tags.put(CommitTag.APP, first.app());
-    tags.put(CommitTag.SEQ, Long.toString(last.seq()));
-    tags.put(CommitTag.FIRST_SEQ, Long.toString(first.seq()));
-    tags.put(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")));
-    tags.put(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
-    return tags;
   }
 
   @Override

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DeleteFile;
@@ -390,13 +389,7 @@ public final class IcebergSink implements Sink {
   }
 
   private static void tag(SnapshotUpdate<?> update, List<PendingPublish> todo) {
-    CommitTag first = todo.get(0).tag();
-    CommitTag last = todo.get(todo.size() - 1).tag();
-    update.set(CommitTag.APP, first.app());
-    update.set(CommitTag.SEQ, Long.toString(last.seq()));
-    update.set(CommitTag.FIRST_SEQ, Long.toString(first.seq()));
-    update.set(CommitTag.TXN_ID, todo.stream().map(p -> p.tag().txnId()).collect(Collectors.joining(",")));
-    update.set(CommitTag.LANES, todo.stream().map(p -> p.tag().lanes()).collect(Collectors.joining(" ")));
+    CommitTag.entries(todo).forEach(update::set);
   }
 
   private Table refreshedTable() {
