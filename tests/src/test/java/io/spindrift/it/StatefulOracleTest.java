@@ -69,7 +69,7 @@ class StatefulOracleTest {
 
   /** The batches above, then two far later (on a page of their own): the first moves the watermark past every
    * earlier event, the second is the batch that evicts (Spark evicts with the watermark the previous batch left). */
-  private static List<List<long[]>> batchesThenFarLater() {
+  static List<List<long[]>> batchesThenFarLater() {
     List<List<long[]>> batches = batches();
     batches.add(List.<long[]>of(new long[] {1000, LATER}));
     batches.add(List.<long[]>of(new long[] {1001, LATER}));
@@ -79,7 +79,7 @@ class StatefulOracleTest {
   /** Page index of the far later events. */
   private static final int LATER = PAGES.length;
 
-  private static byte[] json(int id, long[] event) {
+  static byte[] json(int id, long[] event) {
     String page = event[1] == LATER ? "/later" : PAGES[(int) event[1]];
     return ("{\"event_id\":\"e" + id + "\",\"user_id\":\"u\",\"page\":\"" + page + "\",\"ts\":\""
         + new Timestamp(BASE_MS + event[0] * 1000).toInstant() + "\"}").getBytes(StandardCharsets.UTF_8);
