@@ -15,14 +15,16 @@ import java.util.List;
  * @param bigReps timed invocations per system for larger batches
  * @param coldReps new JVMs per system for cold start
  * @param coldRecords records in the first batch of a cold JVM
+ * @param chain batches in one back-to-back chain (1,000 records each)
+ * @param chains timed back-to-back chains per system
  * @param appCdsArchive the archive infra-cdk's image script writes; the AppCDS row is n/a without it
  * @param out directory for bench-results.json, the chart and the child JVMs' logs
  */
 public record BenchOptions(List<Integer> sizes, int warmup, int reps, int bigReps, int coldReps, int coldRecords,
-    boolean quick, Path appCdsArchive, Path out) {
+    int chain, int chains, boolean quick, Path appCdsArchive, Path out) {
 
   private static final String USAGE = "options: --quick | --reps N | --big-reps N | --warmup N | --cold-reps N"
-      + " | --cold-records N | --sizes 1,100,1000,10000 | --appcds-archive PATH | --out DIR";
+      + " | --cold-records N | --chain N | --chains N | --sizes 1,100,1000,10000 | --appcds-archive PATH | --out DIR";
 
   public BenchOptions {
     sizes = List.copyOf(sizes);
@@ -41,6 +43,10 @@ public record BenchOptions(List<Integer> sizes, int warmup, int reps, int bigRep
       throw new IllegalArgumentException("Invalid --cold-reps: " + coldReps + " (0 skips cold start)");
     }
     positive("--cold-records", coldRecords);
+    positive("--chain", chain);
+    if (chains < 0) {
+      throw new IllegalArgumentException("Invalid --chains: " + chains + " (0 skips the back-to-back chains)");
+    }
   }
 
   public static BenchOptions parse(String[] args, Path repoRoot) {
@@ -53,6 +59,8 @@ public record BenchOptions(List<Integer> sizes, int warmup, int reps, int bigRep
     int bigReps = quick ? 3 : 11;
     int coldReps = quick ? 1 : 4;
     int coldRecords = 1000;
+    int chain = quick ? 4 : 8;
+    int chains = quick ? 2 : 7;
     Path archive = repoRoot.resolve("infra-cdk/image/build/task/cds/spindrift.jsa");
     Path out = repoRoot.resolve("bench/target");
     for (int i = 0; i < list.size(); i += 2) {
@@ -67,13 +75,15 @@ public record BenchOptions(List<Integer> sizes, int warmup, int reps, int bigRep
         case "--warmup" -> warmup = integer(name, value);
         case "--cold-reps" -> coldReps = integer(name, value);
         case "--cold-records" -> coldRecords = integer(name, value);
+        case "--chain" -> chain = integer(name, value);
+        case "--chains" -> chains = integer(name, value);
         case "--sizes" -> sizes = Arrays.stream(value.split(",")).map(v -> integer(name, v.trim())).toList();
         case "--appcds-archive" -> archive = Path.of(value);
         case "--out" -> out = Path.of(value);
         default -> throw new IllegalArgumentException("Unknown option " + name + "; " + USAGE);
       }
     }
-    return new BenchOptions(sizes, warmup, reps, bigReps, coldReps, coldRecords, quick, archive, out);
+    return new BenchOptions(sizes, warmup, reps, bigReps, coldReps, coldRecords, chain, chains, quick, archive, out);
   }
 
   /** Timed repetitions for a batch of {@code size} records. */

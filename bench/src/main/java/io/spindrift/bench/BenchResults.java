@@ -15,6 +15,8 @@ import java.util.Map;
  * @param unavailable rows that could not be measured in this run, with the reason
  * @param rowChecks per table writer: rows in its table after the warm runs against records it was given
  * @param sizes the batch sizes, ascending
+ * @param backToBack per system: milliseconds per invocation over back-to-back chains of {@link #CHAIN_SIZE}-record
+ *     batches, publish included (empty when skipped)
  */
 public record BenchResults(
     Map<String, Object> machine,
@@ -25,7 +27,10 @@ public record BenchResults(
     Map<String, Map<String, Double>> coldPhases,
     Map<String, String> unavailable,
     Map<String, String> rowChecks,
-    List<Integer> sizes) {
+    List<Integer> sizes,
+    Map<String, Summary> backToBack) {
+  /** Records per batch in the back-to-back chains. */
+  public static final int CHAIN_SIZE = 1000;
 
   /** Median latency of {@code system} at {@code size}, NaN if not measured. */
   public double p50(String system, int size) {
@@ -41,6 +46,12 @@ public record BenchResults(
   /** Spindrift's median latency divided by {@code peer}'s, at {@code size}: below 1 means Spindrift is faster. */
   public double latencyRatio(String system, String peer, int size) {
     return Summary.ratio(p50(system, size), p50(peer, size));
+  }
+
+  /** Median per-invocation milliseconds of {@code system} in back-to-back chains, NaN if not measured. */
+  public double backToBackP50(String system) {
+    Summary summary = backToBack.get(system);
+    return summary == null || summary.count() == 0 ? Double.NaN : summary.p50();
   }
 
   public double coldP50(String variant) {

@@ -29,11 +29,18 @@ public final class Benchmark {
   static final String APP = "bench-clickstream";
   static final String STREAM = "bench-clickstream";
   static final String SHARD = "shardId-000000000000";
+  static final String DEFERRED_APP = "bench-clickstream-deferred";
   static final String STATEFUL_APP = "bench-pageviews";
   /** The windowed count (10-second windows, watermark, append mode), by name: it lands with the state store. */
   static final String STATEFUL_JOB = "io.spindrift.examples.PageViewCounts";
-  private static final List<String> LAMBDA_JVM_FLAGS =
-      List.of("-XX:+UseSerialGC", "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1");
+  /**
+   * What the Lambda Java 17 bootstrap adds to the function's JVM (infra-cdk/image/local-bootstrap.sh mirrors it; the
+   * image's jvm.options are Spark's --add-opens, which the benchmark's own options already hold). Its explicit
+   * {@code -Xshare:on} with the JDK's base archive is the default {@code -Xshare:auto} here, which a dynamic
+   * AppCDS archive on top needs.
+   */
+  private static final List<String> LAMBDA_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:+TieredCompilation",
+      "-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true", "-Xshare:auto");
 
   private final BenchOptions options;
   private final long startNanos = System.nanoTime();
@@ -62,6 +69,11 @@ public final class Benchmark {
         "SPINDRIFT_JOB", Clickstream.class.getName(),
         "SPINDRIFT_SINK_TABLE", "bench.spindrift_clicks"));
     SpindriftRuntime runtime = SpindriftRuntime.create(config);
+    SpindriftRuntime deferred = SpindriftRuntime.create(LocalPipeline.config(stack, Map.of(
+        "SPINDRIFT_APP", DEFERRED_APP,
+        "SPINDRIFT_JOB", Clickstream.class.getName(),
+        "SPINDRIFT_SINK_TABLE", "bench.spindrift_deferred_clicks",
+        "SPINDRIFT_PUBLISH", "deferred")));
     InvocationLog log = InvocationLog.install();
     // Both in-memory sources ship a batch's rows inside its tasks; Spark warns about every large one.
     Configurator.setLevel("org.apache.spark.scheduler.TaskSetManager", Level.ERROR);
@@ -77,6 +89,8 @@ public final class Benchmark {
     int listenersBefore = spark.sparkContext().listenerBus().listeners().size();
     List<WarmSystem> systems = new ArrayList<>(List.of(
         new SpindriftWarm(SpindriftWarm.NAME, runtime, events, log),
+        new SpindriftWarm(SpindriftWarm.DEFERRED, deferred, new KinesisEvents(DEFERRED_APP, SHARD, stack.region()),
+            log),
         new PlainRestarted(spark, catalog + ".bench.plain_restarted", scratch),
         new PlainLongRunning(spark, catalog + ".bench.plain_long_running", scratch),
         new PhysicalFloor()));
@@ -92,15 +106,27 @@ public final class Benchmark {
       unavailable.put(Targets.STATEFUL, statefulGap);
     }
     WarmComparison.Outcome warm;
+    WarmComparison.Sustained sustained = new WarmComparison.Sustained(Map.of(), Map.of(), Map.of());
     try {
       warm = WarmComparison.run(systems, corpus, options, this::progress);
+      if (options.chains() > 0) {
+        List<String> chained = List.of(SpindriftWarm.NAME, SpindriftWarm.DEFERRED, PlainRestarted.NAME,
+            PlainLongRunning.NAME);
+        List<WarmSystem> still = systems.stream()
+            .filter(s -> chained.contains(s.name()) && !warm.failures().containsKey(s.name())).toList();
+        sustained = WarmComparison.chains(still, corpus, 50_000_000L, BenchResults.CHAIN_SIZE, options.chain(),
+            options.chains(), this::progress);
+      }
     } finally {
       for (WarmSystem system : systems) {
         system.close();
       }
     }
     unavailable.putAll(warm.failures());
-    Map<String, String> rowChecks = rowChecks(spark, catalog, warm.records());
+    sustained.failures().forEach((system, reason) -> unavailable.put("back-to-back " + system, reason));
+    Map<String, Long> sent = new LinkedHashMap<>(warm.records());
+    sustained.records().forEach((system, records) -> sent.merge(system, records, Long::sum));
+    Map<String, String> rowChecks = rowChecks(spark, catalog, sent);
     machine.put("sparkListenerBusListeners", Map.of("beforeWarm", listenersBefore,
         "afterWarm", spark.sparkContext().listenerBus().listeners().size()));
 
@@ -111,12 +137,15 @@ public final class Benchmark {
     machine.put("wallSeconds", Math.round((System.nanoTime() - startNanos) / 1e9));
 
     BenchResults results = new BenchResults(machine, command, warm.summaries(), warm.phases(), cold, coldPhases,
-        unavailable, rowChecks, options.sizes());
+        unavailable, rowChecks, options.sizes(), sustained.perInvocation());
     Path json = options.out().resolve("bench-results.json");
     Path png = options.out().resolve("bench-latency.png");
     ResultsJson.write(results, json);
     List<String> charted = new ArrayList<>(List.of(SpindriftWarm.NAME, PlainRestarted.NAME, PlainLongRunning.NAME,
         PhysicalFloor.NAME));
+    if (warm.summaries().containsKey(SpindriftWarm.DEFERRED)) {
+      charted.add(SpindriftWarm.DEFERRED);
+    }
     if (warm.summaries().containsKey(Targets.STATEFUL)) {
       charted.add(Targets.STATEFUL);
     }
@@ -136,9 +165,11 @@ public final class Benchmark {
    */
   private Map<String, String> rowChecks(SparkSession spark, String catalog, Map<String, Long> records) {
     Map<String, String> tables = Map.of(SpindriftWarm.NAME, "bench.spindrift_clicks",
+        SpindriftWarm.DEFERRED, "bench.spindrift_deferred_clicks",
         PlainRestarted.NAME, "bench.plain_restarted", PlainLongRunning.NAME, "bench.plain_long_running");
     Map<String, String> checks = new LinkedHashMap<>();
-    for (String system : List.of(SpindriftWarm.NAME, PlainRestarted.NAME, PlainLongRunning.NAME)) {
+    for (String system : List.of(SpindriftWarm.NAME, SpindriftWarm.DEFERRED, PlainRestarted.NAME,
+        PlainLongRunning.NAME)) {
       String table = catalog + "." + tables.get(system);
       long rows = spark.sql("SELECT count(*) FROM " + table).first().getLong(0);
       long sent = records.getOrDefault(system, 0L);
@@ -167,10 +198,18 @@ public final class Benchmark {
     return null;
   }
 
+  /** One cold-start row: which child, with which JVM options, and the CDS log that shows whether an archive mapped. */
+  private record ColdVariant(String mode, List<String> jvmOptions, Path cdsLog, Path archive) {}
+
+  /**
+   * Cold starts as Lambda runs them: the Lambda bootstrap's JVM flags, without and with an AppCDS archive, for
+   * Spindrift and for plain Spark alike. The archives are trained here, the way infra-cdk/image/prepare-image.sh
+   * trains the image's: one JVM with the same class path and flags commits a batch and writes the classes it loaded
+   * at exit ({@code -XX:ArchiveClassesAtExit}); an archive is only usable on the class path it was trained on.
+   */
   private void coldStarts(LocalStack stack, SpindriftConfig config, String catalog, ClickCorpus corpus,
       KinesisEvents events, Map<String, Summary> cold, Map<String, Map<String, Double>> coldPhases,
       Map<String, String> unavailable) throws Exception {
-    String appCds = "cold spindrift + AppCDS";
     if (options.coldReps() == 0) {
       unavailable.put("cold start", "n/a (skipped: --cold-reps 0)");
       return;
@@ -183,8 +222,8 @@ public final class Benchmark {
     environment.put("AWS_SECRET_ACCESS_KEY", stack.secretKey());
     environment.put("AWS_REGION", stack.region());
     environment.put("SPARK_LOCAL_IP", "127.0.0.1");
-    ColdStart launcher = new ColdStart(options.out().resolve("cold-start-logs"), environment);
     Path inputs = Files.createDirectories(options.out().resolve("cold-start-inputs"));
+    ColdStart launcher = new ColdStart(options.out().resolve("cold-start-logs"), environment, inputs);
     Path payloads = inputs.resolve("payloads.jsonl");
     List<String> lines = new ArrayList<>();
     for (var event : corpus.batch(0, options.coldRecords())) {
@@ -195,53 +234,85 @@ public final class Benchmark {
     List<String> inherited = ColdStart.inheritedJvmOptions();
     List<String> lambdaFlags = new ArrayList<>(inherited);
     lambdaFlags.addAll(LAMBDA_JVM_FLAGS);
-    Map<String, List<String>> variants = new LinkedHashMap<>();
-    variants.put(Targets.COLD_SPINDRIFT, inherited);
-    variants.put(Targets.COLD_PLAIN, inherited);
-    if (!options.quick()) {
-      variants.put(Targets.COLD_SPINDRIFT + ", Lambda JVM flags", lambdaFlags);
-      variants.put(Targets.COLD_PLAIN + ", Lambda JVM flags", lambdaFlags);
+    Path logs = options.out().resolve("cold-start-logs");
+    Map<String, ColdVariant> variants = new LinkedHashMap<>();
+    variants.put(Targets.COLD_SPINDRIFT, new ColdVariant("spindrift", lambdaFlags, null, null));
+    variants.put(Targets.COLD_PLAIN, new ColdVariant("plain", lambdaFlags, null, null));
+    Path cds = Files.createDirectories(options.out().resolve("cds"));
+    for (String mode : List.of("spindrift", "plain")) {
+      String name = mode.equals("spindrift") ? Targets.COLD_SPINDRIFT_CDS : Targets.COLD_PLAIN_CDS;
+      Path archive = cds.resolve(mode + ".jsa");
+      Files.deleteIfExists(archive);
+      List<String> training = new ArrayList<>(lambdaFlags);
+      training.add("-XX:ArchiveClassesAtExit=" + archive);
+      try {
+        ColdStart.Run run = launcher.run(training, coldArgs(mode, payloads, inputs, catalog, corpus, events, -1));
+        progress(String.format(Locale.ROOT,
+            "AppCDS archive for %s trained (a cold batch committed in %.2f s): %s, %,d KiB", mode,
+            run.millis() / 1000, archive, Files.size(archive) / 1024));
+        variants.put(name, withArchive(mode, lambdaFlags, archive, logs.resolve("appcds-" + mode + ".log")));
+      } catch (Exception e) {
+        unavailable.put("cold " + name, "n/a (training the archive failed: " + e.getMessage() + ")");
+      }
     }
-    Path cdsLog = options.out().resolve("cold-start-logs/appcds.log");
+    if (!options.quick()) {
+      variants.put(Targets.COLD_SPINDRIFT + ", bench JVM flags", new ColdVariant("spindrift", inherited, null, null));
+      variants.put(Targets.COLD_PLAIN + ", bench JVM flags", new ColdVariant("plain", inherited, null, null));
+    }
+    String imageVariant = Targets.COLD_SPINDRIFT + " + image's AppCDS";
     if (Files.isRegularFile(options.appCdsArchive())) {
-      List<String> withArchive = new ArrayList<>(lambdaFlags);
-      withArchive.addAll(List.of("-XX:SharedArchiveFile=" + options.appCdsArchive(), "-Xshare:auto",
-          "-Xlog:cds*=info:file=" + cdsLog));
-      variants.put(appCds.substring("cold ".length()), withArchive);
+      variants.put(imageVariant, withArchive("spindrift", lambdaFlags, options.appCdsArchive(),
+          logs.resolve("appcds-image.log")));
     } else {
-      unavailable.put(appCds, "n/a (no AppCDS archive at " + options.appCdsArchive()
+      unavailable.put("cold " + imageVariant, "n/a (no AppCDS archive at " + options.appCdsArchive()
           + "; infra-cdk/image/prepare-image.sh writes it)");
     }
     Map<String, List<Double>> samples = new LinkedHashMap<>();
     Map<String, List<ColdStart.Run>> runs = new LinkedHashMap<>();
     for (int rep = 0; rep < options.coldReps(); rep++) {
-      for (Map.Entry<String, List<String>> variant : variants.entrySet()) {
+      for (Map.Entry<String, ColdVariant> variant : variants.entrySet()) {
         String name = variant.getKey();
-        List<String> args;
-        if (name.startsWith(Targets.COLD_PLAIN)) {
-          args = List.of("plain", payloads.toString(), catalog + ".bench.plain_restarted");
-        } else {
-          Path event = inputs.resolve("event-" + rep + ".json");
-          long from = (long) rep * options.coldRecords();
-          Files.writeString(event, events.event(corpus.batch(from, options.coldRecords())));
-          args = List.of("spindrift", event.toString());
-        }
-        ColdStart.Run run = launcher.run(variant.getValue(), args);
+        ColdVariant v = variant.getValue();
+        ColdStart.Run run = launcher.run(v.jvmOptions(),
+            coldArgs(v.mode(), payloads, inputs, catalog, corpus, events, rep));
         samples.computeIfAbsent(name, k -> new ArrayList<>()).add(run.millis());
         runs.computeIfAbsent(name, k -> new ArrayList<>()).add(run);
         progress(String.format(Locale.ROOT, "cold start %s: %.2f s", name, run.millis() / 1000));
       }
     }
-    String archiveVariant = appCds.substring("cold ".length());
-    if (samples.containsKey(archiveVariant) && !ColdStart.archiveUsed(cdsLog)) {
-      samples.remove(archiveVariant);
-      runs.remove(archiveVariant);
-      unavailable.put(appCds, "n/a (the JVM could not use " + options.appCdsArchive() + " on this class path or JVM"
-          + " build: see " + cdsLog + "; it is trained for the Lambda image's class path)");
-    }
+    variants.forEach((name, v) -> {
+      try {
+        if (v.cdsLog() != null && !ColdStart.archiveUsed(v.cdsLog())) {
+          samples.remove(name);
+          runs.remove(name);
+          unavailable.put("cold " + name, "n/a (the JVM could not use " + v.archive() + " on this class path or JVM"
+              + " build: see " + v.cdsLog() + ")");
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
     samples.forEach((name, list) -> cold.put(name, Summary.of(list)));
     runs.forEach((name, list) -> coldPhases.put(name,
         WarmComparison.phaseMedians(list.stream().map(r -> new WarmSystem.Trial(r.millis(), r.phases())).toList())));
+  }
+
+  private static ColdVariant withArchive(String mode, List<String> flags, Path archive, Path cdsLog) {
+    List<String> options = new ArrayList<>(flags);
+    options.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=info:file=" + cdsLog));
+    return new ColdVariant(mode, options, cdsLog, archive);
+  }
+
+  /** The child's arguments: plain Spark reads the payloads; Spindrift gets a Kinesis event with fresh positions. */
+  private List<String> coldArgs(String mode, Path payloads, Path inputs, String catalog, ClickCorpus corpus,
+      KinesisEvents events, int rep) throws java.io.IOException {
+    if (mode.equals("plain")) {
+      return List.of("plain", payloads.toString(), catalog + ".bench.plain_restarted");
+    }
+    Path event = inputs.resolve("event-" + (rep < 0 ? "training" : Integer.toString(rep)) + ".json");
+    long from = (long) Math.max(0, rep) * options.coldRecords();
+    Files.writeString(event, events.event(corpus.batch(from, options.coldRecords())));
+    return List.of("spindrift", event.toString());
   }
 
   private void progress(String message) {

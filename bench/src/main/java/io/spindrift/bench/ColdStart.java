@@ -18,7 +18,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Cold start: starts a new JVM ({@link ColdStartChild}) on this JVM's class path and options and times it from
- * process launch until it reports its first batch committed. The child's stderr goes to a log file under the
+ * process launch until it reports its first batch committed. Class path directories (Maven's
+ * {@code target/classes}) are packed into jars first, because CDS archives only classes from jars: every child,
+ * with an archive or without, gets the same packed class path. The child's stderr goes to a log file under the
  * output directory; a child that fails or takes longer than the limit fails the measurement, naming the log.
  */
 final class ColdStart {
@@ -32,11 +34,42 @@ final class ColdStart {
 
   private final Path logs;
   private final Map<String, String> environment;
+  private final String classPath;
   private int launched;
 
-  ColdStart(Path logs, Map<String, String> environment) throws IOException {
+  /** @param jars where packed copies of class path directories go */
+  ColdStart(Path logs, Map<String, String> environment, Path jars) throws IOException {
     this.logs = Files.createDirectories(logs);
     this.environment = Map.copyOf(environment);
+    this.classPath = packedClassPath(System.getProperty("java.class.path"), Files.createDirectories(jars));
+  }
+
+  /** {@code classPath} with each directory replaced by a jar of its contents. */
+  static String packedClassPath(String classPath, Path jars) throws IOException {
+    List<String> entries = new ArrayList<>();
+    int packed = 0;
+    for (String entry : classPath.split(File.pathSeparator)) {
+      Path path = Path.of(entry);
+      if (Files.isDirectory(path)) {
+        Path jar = jars.resolve("classpath-dir-" + (++packed) + ".jar");
+        pack(path, jar);
+        entries.add(jar.toString());
+      } else {
+        entries.add(entry);
+      }
+    }
+    return String.join(File.pathSeparator, entries);
+  }
+
+  private static void pack(Path dir, Path jar) throws IOException {
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+        var files = Files.walk(dir)) {
+      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+        out.putNextEntry(new java.util.jar.JarEntry(dir.relativize(file).toString().replace(File.separatorChar, '/')));
+        Files.copy(file, out);
+        out.closeEntry();
+      }
+    }
   }
 
   /** The JVM options this benchmark runs with, which children get too (heap, Spark's --add-opens…). */
@@ -48,7 +81,7 @@ final class ColdStart {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ColdStartChild.class.getName()));
+    command.addAll(List.of("-cp", classPath, ColdStartChild.class.getName()));
     command.addAll(childArgs);
     Path log = logs.resolve("cold-" + (++launched) + "-" + childArgs.get(0) + ".log");
     Files.writeString(log, String.join(" ", command).replace(File.pathSeparator, File.pathSeparator + "\n  ") + "\n");
@@ -64,6 +97,10 @@ final class ColdStart {
       while ((line = out.readLine()) != null) {
         if (line.startsWith(ColdStartChild.MARKER)) {
           double millis = (System.nanoTime() - start) / 1e6;
+          // keep reading: a JVM writing a CDS archive at exit logs to stdout, and a full pipe would block its exit
+          while (out.readLine() != null) {
+            // discarded
+          }
           awaitExit(child);
           return new Run(millis, phases(line.substring(ColdStartChild.MARKER.length()), invocation));
         }

@@ -66,6 +66,13 @@ final class InvocationLog {
     return parse(drained.get(drained.size() - 1));
   }
 
+  /** Every line logged since the last call, oldest first. */
+  List<Line> drain() {
+    List<String> drained = new ArrayList<>();
+    lines.drainTo(drained);
+    return drained.stream().map(InvocationLog::parse).toList();
+  }
+
   static Line parse(String line) {
     try {
       JsonNode node = JSON.readTree(line);

@@ -20,6 +20,7 @@ final class PhaseBreakdown {
   static final String SPARK_OTHER = "spark other";
   static final String COMMIT = "commit";
   static final String PUBLISH = "publish";
+  static final String PUBLISH_JOIN = "join deferred publish";
   static final String OTHER = "other";
   static final String FEED_AND_WAIT = "feed+trigger wait";
   static final String SPARK_ALL = "spark plan+execute+stage";
@@ -55,10 +56,15 @@ final class PhaseBreakdown {
     } else {
       phases.put(SPARK_ALL, sparkTotal);
     }
+    double join = timings.getOrDefault("publish_join", 0.0);
+    if (timings.containsKey("publish_join")) {
+      phases.put(PUBLISH_JOIN, join);
+    }
     phases.put(COMMIT, commit);
     phases.put(PUBLISH, publish);
-    phases.put(OTHER, Math.max(0, runtimeMs - read - sparkTotal - commit - publish));
+    phases.put(OTHER, Math.max(0, runtimeMs - read - sparkTotal - join - commit - publish));
     timings.forEach((name, ms) -> phases.put(RAW + name, ms));
+    spark.forEach((name, ms) -> phases.put(RAW + "spark." + name, ms));
     phases.put(RAW + "durationMs", runtimeMs);
     return phases;
   }

@@ -45,7 +45,21 @@ final class ResultsJson {
           number(results.latencyRatio(SpindriftWarm.NAME, peer, size))));
       ratios.put("spindrift/" + peer, bySize);
     }
+    for (String peer : List.of(PlainRestarted.NAME, PlainLongRunning.NAME)) {
+      Map<String, Object> bySize = new LinkedHashMap<>();
+      results.sizes().forEach(size -> bySize.put(Integer.toString(size),
+          number(results.latencyRatio(SpindriftWarm.DEFERRED, peer, size))));
+      ratios.put(SpindriftWarm.DEFERRED + "/" + peer, bySize);
+    }
     doc.put("p50RatiosSpindriftOverPeer", ratios);
+    Map<String, Object> chained = new LinkedHashMap<>();
+    results.backToBack().forEach((system, summary) -> {
+      Map<String, Object> cell = summary(summary);
+      cell.put("ratioOverPlainRestarted",
+          number(Summary.ratio(summary.p50(), results.backToBackP50(PlainRestarted.NAME))));
+      chained.put(system, cell);
+    });
+    doc.put("backToBackMsPerInvocation", chained);
     Map<String, Object> cold = new LinkedHashMap<>();
     results.cold().forEach((variant, summary) -> {
       Map<String, Object> cell = summary(summary);
@@ -55,6 +69,10 @@ final class ResultsJson {
     doc.put("coldStartMs", cold);
     doc.put("coldStartRatioSpindriftOverPlain",
         number(Summary.ratio(results.coldP50(Targets.COLD_SPINDRIFT), results.coldP50(Targets.COLD_PLAIN))));
+    doc.put("coldStartRatioSpindriftAppCdsOverPlainAppCds",
+        number(Summary.ratio(results.coldP50(Targets.COLD_SPINDRIFT_CDS), results.coldP50(Targets.COLD_PLAIN_CDS))));
+    doc.put("coldStartRatioSpindriftAppCdsOverPlain",
+        number(Summary.ratio(results.coldP50(Targets.COLD_SPINDRIFT_CDS), results.coldP50(Targets.COLD_PLAIN))));
     doc.put("notAvailable", results.unavailable());
     doc.put("rowChecks", results.rowChecks());
     doc.put("targets", Targets.evaluate(results).stream().map(t -> Map.of(

@@ -8,14 +8,16 @@ import java.util.Map;
 final class TerminalReport {
   static final Map<String, String> DESCRIPTIONS = Map.of(
       SpindriftWarm.NAME, "KinesisHandler through InProcessInvoker, Clickstream job, Iceberg sink, exactly once",
+      SpindriftWarm.DEFERRED, "as spindrift with SPINDRIFT_PUBLISH=deferred: responds after the commit; the bench"
+          + " waits for its background publish, untimed, before the next system's batch",
       PlainRestarted.NAME, "plain Spark, a new query per batch: AvailableNow over a new MemoryStream, fresh checkpoint,"
           + " Iceberg streaming sink",
       PlainLongRunning.NAME, "plain Spark, one long-running query fed by a MemoryStream + processAllAvailable,"
           + " Iceberg streaming sink",
       PhysicalFloor.NAME, "plain Java: Jackson + HashMap, the same parse, count by page; no Spark, no I/O",
       Targets.STATEFUL, "Spindrift, windowed count (needs the DynamoDB state store)");
-  private static final List<String> ROWS = List.of(SpindriftWarm.NAME, PlainRestarted.NAME, PlainLongRunning.NAME,
-      PhysicalFloor.NAME, Targets.STATEFUL);
+  private static final List<String> ROWS = List.of(SpindriftWarm.NAME, SpindriftWarm.DEFERRED, PlainRestarted.NAME,
+      PlainLongRunning.NAME, PhysicalFloor.NAME, Targets.STATEFUL);
   private static final List<String> PEERS = List.of(PlainRestarted.NAME, PlainLongRunning.NAME, PhysicalFloor.NAME);
 
   private TerminalReport() {}
@@ -53,6 +55,16 @@ final class TerminalReport {
       }
       out.append(row).append('\n');
     }
+    if (results.warm().containsKey(SpindriftWarm.DEFERRED)) {
+      for (String peer : List.of(PlainRestarted.NAME, PlainLongRunning.NAME)) {
+        StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  deferred / %-11s", shortName(peer)));
+        for (int size : sizes) {
+          row.append(String.format(Locale.ROOT, " %19s",
+              ratio(results.latencyRatio(SpindriftWarm.DEFERRED, peer, size))));
+        }
+        out.append(row).append('\n');
+      }
+    }
     if (results.warm().containsKey(Targets.STATEFUL)) {
       StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-20s", "stateful / stateless"));
       for (int size : sizes) {
@@ -64,7 +76,9 @@ final class TerminalReport {
     out.append('\n');
     results.rowChecks().forEach((system, check) -> line(out, "  row check %-18s %s", system, check));
     throughput(out, results, sizes.get(sizes.size() - 1));
+    backToBack(out, results);
     phases(out, results, SpindriftWarm.NAME, 1000);
+    phases(out, results, SpindriftWarm.DEFERRED, 1000);
     phases(out, results, Targets.STATEFUL, 1000);
     phases(out, results, PlainRestarted.NAME, 1000);
     cold(out, results);
@@ -93,6 +107,25 @@ final class TerminalReport {
       String rate = Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%,.0f", value);
       line(out, "  %-20s %12s%s", system, rate, ratio);
     }
+  }
+
+  private static String shortName(String peer) {
+    return peer.equals(PlainRestarted.NAME) ? "restarted" : "long-run";
+  }
+
+  private static void backToBack(StringBuilder out, BenchResults results) {
+    if (results.backToBack().isEmpty()) {
+      return;
+    }
+    out.append('\n');
+    line(out, "Back to back: chains of consecutive %,d-record batches, first batch in -> last batch's rows in the"
+        + " table, ms per invocation, p50 (chains)", BenchResults.CHAIN_SIZE);
+    double restarted = results.backToBackP50(PlainRestarted.NAME);
+    results.backToBack().forEach((system, summary) -> {
+      String ratio = system.equals(PlainRestarted.NAME) ? ""
+          : "   / plain-restarted: " + ratio(Summary.ratio(summary.p50(), restarted));
+      line(out, "  %-20s %8s (%d)%s", system, ms(summary.p50()), summary.count(), ratio);
+    });
   }
 
   private static void phases(StringBuilder out, BenchResults results, String system, int size) {
@@ -140,8 +173,12 @@ final class TerminalReport {
         line(out, "  %-34s %s", row.substring("cold ".length()), reason);
       }
     });
-    line(out, "  ratio spindrift / plain-spark         %s",
+    line(out, "  ratio spindrift / plain-spark (Lambda flags, no archive)       %s",
         ratio(Summary.ratio(results.coldP50(Targets.COLD_SPINDRIFT), results.coldP50(Targets.COLD_PLAIN))));
+    line(out, "  ratio spindrift + AppCDS / plain-spark + AppCDS                %s",
+        ratio(Summary.ratio(results.coldP50(Targets.COLD_SPINDRIFT_CDS), results.coldP50(Targets.COLD_PLAIN_CDS))));
+    line(out, "  ratio spindrift + AppCDS / plain-spark (no archive)            %s",
+        ratio(Summary.ratio(results.coldP50(Targets.COLD_SPINDRIFT_CDS), results.coldP50(Targets.COLD_PLAIN))));
   }
 
   private static void header(StringBuilder out, String title, List<Integer> sizes) {

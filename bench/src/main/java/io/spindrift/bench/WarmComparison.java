@@ -35,7 +35,10 @@ final class WarmComparison {
         for (int i = 0; i < options.warmup() && systems.contains(system); i++) {
           var batch = corpus.batch(cursor, size);
           cursor += size;
-          if (attempt(system, () -> system.run(batch), systems, failures, progress)) {
+          if (attempt(system, () -> {
+            system.run(batch);
+            system.settle();
+          }, systems, failures, progress)) {
             records.merge(system.name(), (long) size, Long::sum);
           }
         }
@@ -49,7 +52,10 @@ final class WarmComparison {
         for (int k = 0; k < order.size(); k++) {
           WarmSystem system = order.get((rep + k) % order.size());
           List<WarmSystem.Trial> into = trials.get(system.name());
-          if (attempt(system, () -> into.add(system.run(batch)), systems, failures, progress)) {
+          if (attempt(system, () -> {
+            into.add(system.run(batch));
+            system.settle();
+          }, systems, failures, progress)) {
             records.merge(system.name(), (long) size, Long::sum);
           }
         }
@@ -65,6 +71,53 @@ final class WarmComparison {
       progress.accept(line.toString());
     }
     return new Outcome(summaries, phases, records, failures);
+  }
+
+  /** Per-invocation milliseconds of back-to-back chains by system, records sent by system, failures by system. */
+  record Sustained(Map<String, Summary> perInvocation, Map<String, Long> records, Map<String, String> failures) {}
+
+  /**
+   * Sustained load: per repetition, each system (in rotating order) gets a chain of {@code length} consecutive
+   * batches of {@code size} records with nothing in between, timed from the first batch in until the last batch's
+   * rows are in the table. A publish deferred past one response then overlaps the next invocation, as it does in a
+   * Lambda container (frozen between invocations, thawed by the next one), and is paid for inside the chain.
+   */
+  static Sustained chains(List<WarmSystem> systems, ClickCorpus corpus, long cursorStart, int size, int length,
+      int chains, Consumer<String> progress) {
+    Map<String, List<Double>> samples = new LinkedHashMap<>();
+    Map<String, Long> records = new LinkedHashMap<>();
+    Map<String, String> failures = new LinkedHashMap<>();
+    List<WarmSystem> running = new ArrayList<>(systems);
+    long cursor = cursorStart;
+    for (int rep = 0; rep < chains + 1; rep++) {
+      List<List<io.spindrift.examples.ClickstreamGenerator.Event>> batches = new ArrayList<>();
+      for (int i = 0; i < length; i++) {
+        batches.add(corpus.batch(cursor, size));
+        cursor += size;
+      }
+      List<WarmSystem> order = List.copyOf(running);
+      for (int k = 0; k < order.size(); k++) {
+        WarmSystem system = order.get((rep + k) % order.size());
+        boolean warmUp = rep == 0;
+        if (attempt(system, () -> {
+          double millis = system.chain(batches);
+          if (!warmUp) {
+            samples.computeIfAbsent(system.name(), n -> new ArrayList<>()).add(millis / length);
+          }
+        }, running, failures, progress)) {
+          records.merge(system.name(), (long) size * length, Long::sum);
+        }
+      }
+    }
+    Map<String, Summary> perInvocation = new LinkedHashMap<>();
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "back to back, %d x %,d records:", length, size));
+    for (WarmSystem system : running) {
+      Summary summary = Summary.of(samples.getOrDefault(system.name(), List.of()));
+      perInvocation.put(system.name(), summary);
+      line.append(String.format(Locale.ROOT, " %s %s ms/invocation;", system.name(), TerminalReport.ms(summary.p50())));
+    }
+    progress.accept(line.toString());
+    return new Sustained(perInvocation, records, failures);
   }
 
   private interface Step {

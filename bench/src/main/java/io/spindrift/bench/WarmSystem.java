@@ -15,6 +15,26 @@ interface WarmSystem extends AutoCloseable {
   /** Untimed work before any batch of any size (e.g. enough to get the JIT past interpretation). */
   default void prime(ClickCorpus corpus) throws Exception {}
 
+  /**
+   * Waits for work a batch left running after {@link #run} returned (a deferred publish), untimed, so that it does
+   * not load the next system's timed batch. A system that leaves nothing behind does nothing.
+   */
+  default void settle() throws Exception {}
+
+  /**
+   * Processes {@code batches} back to back, nothing in between, and returns the wall milliseconds from the first
+   * batch in until the last batch's rows are in the table (work left in the background included).
+   */
+  default double chain(List<List<ClickstreamGenerator.Event>> batches) throws Exception {
+    double total = 0;
+    for (List<ClickstreamGenerator.Event> batch : batches) {
+      total += run(batch).millis();
+    }
+    long start = System.nanoTime();
+    settle();
+    return total + (System.nanoTime() - start) / 1e6;
+  }
+
   @Override
   default void close() throws Exception {}
 

@@ -67,7 +67,7 @@ class SummaryTest {
     BenchResults results = new BenchResults(Map.of(), "", Map.of(
         "spindrift", Map.of(1000, Summary.of(List.of(100.0, 120.0, 140.0))),
         "plain-restarted", Map.of(1000, Summary.of(List.of(400.0, 480.0, 500.0)))),
-        Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), List.of(1000));
+        Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), List.of(1000), Map.of());
 
     assertThat(results.latencyRatio("spindrift", "plain-restarted", 1000)).isEqualTo(0.25);
     assertThat(results.latencyRatio("spindrift", "plain-long-running", 1000)).isNaN();

@@ -89,7 +89,7 @@ final class DynamoDbStateStore implements StateStore {
     checkUpdating("put");
     byte[] keyBytes = bytesOf(key);
     byte[] valueBytes = bytesOf(value);
-    StateTable.checkRowSize(bucket, keyBytes.length, valueBytes.length);
+    StateTable.checkKeySize(bucket, keyBytes.length);
     KeyBytes wrapped = KeyBytes.wrap(keyBytes);
     removes.remove(wrapped);
     puts.put(wrapped, valueBytes);

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +43,17 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  * share {@code pk = APP#<app>#OP#<operator>#STORE#<store>#P#<partition>}; a row's {@code sk} is {@code 0x01} and
  * its key bytes ({@code 0x02} and the key's SHA-256 for keys over {@value #MAX_INLINE_KEY_BYTES} bytes, the full
  * key then in {@code k}), with the value in {@code v} and the seq of the commit that wrote it in {@code seq}. A
- * removed row stays as a tombstone (no {@code v}, its {@code seq}, expiring after {@value #TOMBSTONE_HOURS} h)
- * so that an older commit's write arriving late cannot bring it back. The bucket's marker ({@code sk = 0x00})
- * holds {@code seq}, the last commit applied to it; operator schemas live under {@code APP#<app>#SCHEMA}. {@code
- * ttl} is the table's TTL attribute: on tombstones always, on rows only when a retention is set.
+ * row whose key and value exceed {@value #MAX_ROW_BYTES} bytes spills: its value is an immutable S3 object
+ * ({@link StateSpill}, named by bucket, key hash and seq, written before the item) and the item holds the object's
+ * URI in {@code ref} instead of {@code v}, written under the same seq condition as any row; reads follow it. A
+ * spilled value overwritten or removed by a later commit leaves its object behind (a reader may be fetching it;
+ * nothing here deletes). Such an object is garbage once its row holds a higher seq or is gone; an age-based S3
+ * lifecycle rule on the prefix would also expire live values, so it suits only apps whose state retention is
+ * shorter than the rule's age. A removed row stays as a tombstone (no {@code v}, its {@code seq}, expiring after
+ * {@value #TOMBSTONE_HOURS} h) so that an older commit's write arriving late cannot bring it back. The bucket's
+ * marker ({@code sk = 0x00}) holds {@code seq}, the last commit applied to it; operator schemas live under {@code
+ * APP#<app>#SCHEMA}. {@code ttl} is the table's TTL attribute: on tombstones always, on rows only when a retention
+ * is set.
  *
  * <p>{@link #apply} writes a committed delta and is idempotent per bucket: a bucket whose marker is at or past
  * the commit's seq is left alone. Every row write is conditional on the row's stored {@code seq} being older
@@ -58,7 +66,10 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
  */
 public final class StateTable implements AutoCloseable {
   public static final String DEFAULT_TABLE = "spindrift_state";
-  /** Largest key plus value a row may have until large values spill to S3 (DynamoDB items hold 400 KB). */
+  /**
+   * Largest key plus value a row keeps in its DynamoDB item (items hold 400 KB); larger values spill to S3. Keys
+   * never spill: a key must fit in this on its own.
+   */
   public static final int MAX_ROW_BYTES = 350 * 1024;
   static final int MAX_INLINE_KEY_BYTES = 1000;
   private static final int TRANSACTION_ITEMS = 100;
@@ -83,6 +94,7 @@ public final class StateTable implements AutoCloseable {
   private final String table;
   private final String app;
   private final Duration retention;
+  private final StateSpill spill;
   private final ExecutorService io;
   private final Map<StateBucket, BucketState> cache = new ConcurrentHashMap<>();
   private final Map<String, StoreSchema> schemas = new ConcurrentHashMap<>();
@@ -95,9 +107,12 @@ public final class StateTable implements AutoCloseable {
   private final AtomicLong writeRequests = new AtomicLong();
   private final AtomicLong itemsWritten = new AtomicLong();
 
-  /** The state of {@code app} in {@code table}, rows kept until Spark removes them. */
+  /**
+   * The state of {@code app} in {@code table}, rows kept until Spark removes them, with no spill: applying a row
+   * over {@value #MAX_ROW_BYTES} bytes fails.
+   */
   public StateTable(DynamoDbClient dynamo, String table, String app) {
-    this(dynamo, table, app, Duration.ZERO);
+    this(dynamo, table, app, Duration.ZERO, null);
   }
 
   /**
@@ -105,6 +120,11 @@ public final class StateTable implements AutoCloseable {
    * DynamoDB removes state no commit has written for that long (a backstop for state Spark never expires).
    */
   public StateTable(DynamoDbClient dynamo, String table, String app, Duration retention) {
+    this(dynamo, table, app, retention, null);
+  }
+
+  /** As above; rows over {@value #MAX_ROW_BYTES} bytes and large staged deltas go to {@code spill} (may be null). */
+  public StateTable(DynamoDbClient dynamo, String table, String app, Duration retention, StateSpill spill) {
     if (app == null || app.isBlank() || app.indexOf('#') >= 0) {
       throw new IllegalArgumentException("Invalid app name for state: '" + app + "' (SPINDRIFT_APP)");
     }
@@ -115,6 +135,7 @@ public final class StateTable implements AutoCloseable {
     this.table = table;
     this.app = app;
     this.retention = retention;
+    this.spill = spill;
     this.io = Executors.newFixedThreadPool(PARALLELISM, runnable -> {
       Thread thread = new Thread(runnable, "spindrift-state-io");
       thread.setDaemon(true);
@@ -128,6 +149,19 @@ public final class StateTable implements AutoCloseable {
 
   public String app() {
     return app;
+  }
+
+  /**
+   * Writes a transaction's encoded state deltas ({@link StateDeltaCodec}) to S3, for a commit record too small to
+   * hold them, and returns the reference to record. Call it before committing; {@link #stagedDeltas} reads it.
+   */
+  public String stageDeltas(String txnId, byte[] encoded) {
+    return spill("staged state deltas of " + encoded.length + " bytes").stageDeltas(txnId, encoded);
+  }
+
+  /** The deltas {@link #stageDeltas} staged at {@code ref}. */
+  public List<StateDelta> stagedDeltas(String ref) {
+    return spill("the staged state deltas at " + ref).stagedDeltas(ref);
   }
 
   /** Creates the table, with TTL on {@code ttl}, when it does not exist (the CDK app creates it in AWS). */
@@ -175,6 +209,9 @@ public final class StateTable implements AutoCloseable {
           applied = Long.parseLong(item.get("seq").n());
         } else if (item.containsKey("v")) {
           rows.put(keyOf(sk, item), item.get("v").b().asByteArray());
+        } else if (item.containsKey("ref")) {
+          String ref = item.get("ref").s();
+          rows.put(keyOf(sk, item), spill("the spilled state row at " + ref).read(ref));
         }
       }
       start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
@@ -343,31 +380,48 @@ public final class StateTable implements AutoCloseable {
     return items;
   }
 
-  /** One conditional put per changed key: the new row, or a tombstone for a removed one. */
+  /**
+   * One conditional put per changed key: the new row, or a tombstone for a removed one. Values too large for an
+   * item are written to S3 here, before any put that points at them is made.
+   */
   private List<Put> rowWrites(List<StateDelta> deltas, long seq) {
     List<Put> puts = new ArrayList<>();
+    Map<String, byte[]> spilled = new LinkedHashMap<>();
     long now = System.currentTimeMillis() / 1000;
     Long ttl = retention.isZero() ? null : now + retention.toSeconds();
     Map<String, AttributeValue> newerSeqWins = Map.of(":s", n(seq));
     for (StateDelta delta : deltas) {
       AttributeValue pk = s(bucketPk(delta.bucket()));
       delta.puts().forEach((key, value) -> puts.add(Put.builder().tableName(table)
-          .item(rowItem(pk, delta.bucket(), key, value, seq, ttl))
+          .item(rowItem(pk, delta.bucket(), key, value, seq, ttl, spilled))
           .conditionExpression(NEWER_SEQ_WINS).expressionAttributeValues(newerSeqWins).build()));
       delta.removes().forEach(key -> puts.add(Put.builder().tableName(table)
           .item(Map.of("pk", pk, "sk", b(sortKey(key)), "seq", n(seq), "ttl", n(now + TOMBSTONE_HOURS * 3600)))
           .conditionExpression(NEWER_SEQ_WINS).expressionAttributeValues(newerSeqWins).build()));
     }
+    List<Map.Entry<String, byte[]>> objects = List.copyOf(spilled.entrySet());
+    parallel(objects, object -> () -> {
+      spill.write(object.getKey(), object.getValue());
+      return null;
+    });
     return puts;
   }
 
-  private static Map<String, AttributeValue> rowItem(AttributeValue pk, StateBucket bucket, KeyBytes key,
-      byte[] value, long seq, Long ttl) {
-    checkRowSize(bucket, key.length(), value.length);
+  /** The item of a put row; a value too large for it is added to {@code spilled} (by URI) and referenced. */
+  private Map<String, AttributeValue> rowItem(AttributeValue pk, StateBucket bucket, KeyBytes key, byte[] value,
+      long seq, Long ttl, Map<String, byte[]> spilled) {
+    checkKeySize(bucket, key.length());
     Map<String, AttributeValue> item = new HashMap<>();
     item.put("pk", pk);
     item.put("sk", b(sortKey(key)));
-    item.put("v", b(value));
+    if ((long) key.length() + value.length <= MAX_ROW_BYTES) {
+      item.put("v", b(value));
+    } else {
+      String ref = spill("a state row of " + (key.length() + value.length) + " bytes in " + bucket)
+          .rowObject(bucket, key, seq);
+      spilled.put(ref, value);
+      item.put("ref", s(ref));
+    }
     item.put("seq", n(seq));
     if (key.length() > MAX_INLINE_KEY_BYTES) {
       item.put("k", b(key.bytes()));
@@ -378,14 +432,22 @@ public final class StateTable implements AutoCloseable {
     return item;
   }
 
-  /** Refuses a row DynamoDB cannot hold in one item, naming where it came from. */
-  static void checkRowSize(StateBucket bucket, int keyBytes, int valueBytes) {
-    if ((long) keyBytes + valueBytes > MAX_ROW_BYTES) {
-      throw new IllegalArgumentException("A state row of " + (keyBytes + valueBytes) + " bytes (key " + keyBytes
-          + ", value " + valueBytes + ") in " + bucket + " exceeds " + MAX_ROW_BYTES
-          + " bytes, the most one DynamoDB item holds here; spilling large state to S3 is not supported yet. Keep"
-          + " less state per key (e.g. aggregate instead of collecting rows in flatMapGroupsWithState).");
+  /** Refuses a key DynamoDB cannot hold in one item (values spill to S3, keys do not), naming where it came from. */
+  static void checkKeySize(StateBucket bucket, int keyBytes) {
+    if (keyBytes > MAX_ROW_BYTES) {
+      throw new IllegalArgumentException("A state key of " + keyBytes + " bytes in " + bucket + " exceeds "
+          + MAX_ROW_BYTES + " bytes, the most one DynamoDB item holds here (large values spill to S3, keys do not)."
+          + " Group by fewer or shorter columns.");
     }
+  }
+
+  /** The spill, or a failure naming what needed it when this table was built without one. */
+  private StateSpill spill(String what) {
+    if (spill == null) {
+      throw new IllegalStateException("Cannot keep " + what + " for app " + app + " (table " + table + "): it"
+          + " needs S3 and this StateTable was built without a StateSpill");
+    }
+    return spill;
   }
 
   /** Writes in transactions of at most {@value #TRANSACTION_ITEMS} items and {@link #TRANSACTION_BYTES}, in parallel. */
@@ -544,7 +606,7 @@ public final class StateTable implements AutoCloseable {
     return out;
   }
 
-  private static byte[] sha256(byte[] bytes) {
+  static byte[] sha256(byte[] bytes) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(bytes);
     } catch (NoSuchAlgorithmException e) {

@@ -21,7 +21,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 class StateTableTest {
   private static final StateBucket B0 = new StateBucket(0, "default", 0);
@@ -183,7 +186,7 @@ class StateTableTest {
   }
 
   @Test
-  void longKeysRoundTripAndOversizedRowsAreRefused() {
+  void longKeysRoundTripAndLargeRowsNeedASpill() {
     try (StateTable table = LocalState.freshApp()) {
       KeyBytes longKey = KeyBytes.wrap(new byte[5_000]);
       table.apply(List.of(new StateDelta(B0, Map.of(longKey, valueBytes(3)), Set.of())), 1);
@@ -191,10 +194,111 @@ class StateTableTest {
 
       StateDelta huge = new StateDelta(B1, Map.of(keyBytes("big"), new byte[400 * 1024]), Set.of());
       assertThatThrownBy(() -> table.apply(List.of(huge), 2))
-          .isInstanceOf(IllegalArgumentException.class)
+          .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("operator 0, store default, partition 1")
+          .hasMessageContaining("without a StateSpill");
+      assertThatThrownBy(() -> StateTable.checkKeySize(B1, StateTable.MAX_ROW_BYTES + 1))
           .hasMessageContaining("exceeds " + StateTable.MAX_ROW_BYTES);
     }
+  }
+
+  @Test
+  void aRowTooLargeForAnItemSpillsToS3AndAnyContainerReadsItBack() {
+    byte[] big = filled(500 * 1024, 7);
+    byte[] bigToo = filled(380 * 1024, 8);
+    KeyBytes longKey = KeyBytes.wrap(filled(5_000, 1));
+    try (StateTable table = LocalState.freshAppWithSpill();
+        StateTable other = LocalState.withSpill(LocalState.dynamo(), table.app())) {
+      table.read(B0);
+      table.apply(List.of(new StateDelta(B0, Map.of(keyBytes("big"), big, longKey, bigToo, keyBytes("small"),
+          valueBytes(1)), Set.of())), 1);
+
+      assertThat(spilledObjects(table.app())).hasSize(2);
+      assertThat(durableItem(table, B0, keyBytes("big"))).containsKey("ref").doesNotContainKey("v");
+      assertThat(durableItem(table, B0, keyBytes("small"))).containsKey("v").doesNotContainKey("ref");
+      BucketState read = other.read(B0);
+      assertThat(read.get(keyBytes("big"))).isEqualTo(big);
+      assertThat(read.get(longKey)).isEqualTo(bigToo);
+      assertThat(count(read.get(keyBytes("small")))).isEqualTo(1);
+      assertThat(table.read(B0).get(keyBytes("big"))).as("the warm cache").isEqualTo(big);
+
+      assertThat(table.apply(List.of(new StateDelta(B0, Map.of(keyBytes("big"), valueBytes(2)), Set.of(longKey))),
+          2)).isEqualTo(1);
+      other.refresh(2, Set.of(B0));
+      assertThat(other.read(B0).rows()).containsOnlyKeys(keyBytes("big"), keyBytes("small"));
+      assertThat(count(other.read(B0).get(keyBytes("big")))).as("overwritten inline").isEqualTo(2);
+      assertThat(durableItem(table, B0, keyBytes("big"))).containsKey("v").doesNotContainKey("ref");
+    }
+  }
+
+  /**
+   * As {@link #anOlderCommitsStalledWriteNeitherOverwritesNewerRowsNorRevivesRemovedOnes}, with values that spill:
+   * the stalled applier has written its objects, and its pointers still lose to the newer commit's rows.
+   */
+  @Test
+  void spilledRowsAreSeqConditionedLikeEveryOtherRow() throws Exception {
+    CountDownLatch stalled = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DynamoDbClient stalling = stallingWrites(LocalState.dynamo(), stalled, release);
+    byte[] first = filled(450 * 1024, 1);
+    byte[] second = filled(420 * 1024, 2);
+    try (StateTable other = LocalState.freshAppWithSpill();
+        StateTable slow = LocalState.withSpill(stalling, other.app())) {
+      StateDelta commit1 = new StateDelta(B0, Map.of(keyBytes("a"), first, keyBytes("b"), first), Set.of());
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      Future<Integer> late = pool.submit(() -> slow.apply(List.of(commit1), 1));
+      assertThat(stalled.await(30, TimeUnit.SECONDS)).as("the slow applier reached its write").isTrue();
+
+      other.apply(List.of(commit1), 1);
+      other.apply(List.of(new StateDelta(B0, Map.of(keyBytes("a"), second), Set.of(keyBytes("b")))), 2);
+      release.countDown();
+      late.get(30, TimeUnit.SECONDS);
+      pool.shutdown();
+
+      BucketState durable = other.readDurable(B0);
+      assertThat(durable.rows()).containsOnlyKeys(keyBytes("a"));
+      assertThat(durable.get(keyBytes("a"))).isEqualTo(second);
+      assertThat(durable.appliedSeq()).isEqualTo(2);
+      assertThat(spilledObjects(other.app())).as("a@1 and b@1 (written twice, same names), a@2").hasSize(3);
+    }
+  }
+
+  @Test
+  void stagedDeltasRoundTripThroughS3() {
+    try (StateTable table = LocalState.freshAppWithSpill()) {
+      byte[] big = filled(400 * 1024, 5);
+      List<StateDelta> deltas = List.of(new StateDelta(B0, Map.of(keyBytes("big"), big), Set.of()), removes(B1, "c"));
+
+      String ref = table.stageDeltas("txn-1", StateDeltaCodec.encode(deltas));
+
+      assertThat(ref).isEqualTo("s3://" + LocalState.SPILL_BUCKET + "/" + table.app() + "/stage/txn-1/state-deltas.bin");
+      List<StateDelta> back = table.stagedDeltas(ref);
+      assertThat(back).hasSize(2);
+      assertThat(back.get(0).puts().get(keyBytes("big"))).isEqualTo(big);
+      assertThat(back.get(1).removes()).containsExactly(keyBytes("c"));
+      assertThatThrownBy(() -> table.stagedDeltas(ref.replace("txn-1", "txn-2"))).hasMessageContaining("is missing");
+    }
+  }
+
+  private static byte[] filled(int length, int seed) {
+    byte[] bytes = new byte[length];
+    new java.util.Random(seed).nextBytes(bytes);
+    return bytes;
+  }
+
+  /** The keys of the objects under {@code app}'s state location. */
+  private static List<String> spilledObjects(String app) {
+    return LocalState.s3().listObjectsV2Paginator(b -> b.bucket(LocalState.SPILL_BUCKET).prefix(app + "/state/"))
+        .contents().stream().map(S3Object::key).toList();
+  }
+
+  /** The DynamoDB item of {@code key} in {@code bucket}, as the layout in StateTable's Javadoc places it. */
+  private static Map<String, AttributeValue> durableItem(StateTable table, StateBucket bucket, KeyBytes key) {
+    String pk = "APP#" + table.app() + "#OP#" + bucket.operatorId() + "#STORE#" + bucket.storeName() + "#P#"
+        + bucket.partition();
+    return LocalState.dynamo().getItem(b -> b.tableName(table.table()).consistentRead(true).key(Map.of(
+        "pk", AttributeValue.builder().s(pk).build(),
+        "sk", AttributeValue.builder().b(SdkBytes.fromByteArray(StateTable.sortKey(key))).build()))).item();
   }
 
   @Test

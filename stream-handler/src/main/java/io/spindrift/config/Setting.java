@@ -38,6 +38,9 @@ public enum Setting {
       "spark.sql.shuffle.partitions; fixed for the life of an app (state is bucketed by it)."),
   PARALLELIZATION_FACTOR("SPINDRIFT_PARALLELIZATION_FACTOR", "1",
       "The Kinesis mapping's ParallelizationFactor; only 1 is supported (DESIGN §5)."),
+  PUBLISH("SPINDRIFT_PUBLISH", "inline",
+      "When committed output reaches the table: inline (before the response) or deferred (after it, in the background;"
+          + " the next invocation completes it)."),
   MAX_COMMIT_ATTEMPTS("SPINDRIFT_MAX_COMMIT_ATTEMPTS", "10", "Commit attempts before the invocation fails."),
   SPARK_MASTER("SPARK_MASTER", "local[*]", "Spark master inside the function."),
   CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings.");

@@ -105,6 +105,10 @@ public final class SpindriftConfig {
     if (!metadataTable.matches("(?i)true|false")) {
       throw new ConfigException(Setting.HUDI_METADATA_TABLE, metadataTable, "true or false");
     }
+    String publish = get(Setting.PUBLISH);
+    if (!publish.matches("(?i)inline|deferred")) {
+      throw new ConfigException(Setting.PUBLISH, publish, "inline or deferred");
+    }
     for (Setting endpoint : new Setting[] {Setting.S3_ENDPOINT, Setting.DYNAMODB_ENDPOINT}) {
       String value = get(endpoint);
       if (!value.isBlank() && !value.matches("https?://[^\\s/]+(:\\d+)?/?")) {

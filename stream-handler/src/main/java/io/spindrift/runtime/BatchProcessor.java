@@ -21,9 +21,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The exactly-once protocol of DESIGN §5 for one batch: read the log, roll forward unpublished commits, drop
@@ -31,11 +40,24 @@ import java.util.stream.Collectors;
  * with one conditional transaction (rebasing when only the head moved, re-running when a lane moved), then
  * publish in seq order. A crash anywhere leaves either staged garbage (before the commit) or a commit that the
  * next invocation on any lane publishes (after it).
+ *
+ * <p>With deferred publishing ({@code SPINDRIFT_PUBLISH=deferred}) the invocation returns once its commit is
+ * durable (I1 lets the table lag the log) and its publish runs on the container's one publisher thread. The next
+ * invocation joins that publish and rolls forward whatever it left: a stateless batch after its Spark work and
+ * before its commit (so the publish overlaps the Spark work, also in a Lambda container frozen between
+ * invocations), a stateful batch before it reads state (state deltas are applied by the publish). Publishes of
+ * one processor never run concurrently (one lock); those of other containers are made harmless by the sinks'
+ * idempotent, tagged commits and the rising publication watermark. A background publish that fails changes
+ * nothing durable: the commit stays unpublished until a roll-forward, here or in any container, completes it.
  */
 final class BatchProcessor implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger("io.spindrift.publish");
+  private static final long DRAIN_TIMEOUT_MINUTES = 5;
   static final String TABLE_STAGE = "table";
   static final String REJECTS_STAGE = "rejects";
   static final String STATE_STAGE = "state";
+  /** The S3 object holding a commit's state delta when it is too large for the record (instead of "state"). */
+  static final String STATE_OBJECT_STAGE = "state-object";
   static final String STATE_BUCKETS = "state-buckets";
   /** DynamoDB items hold 400 KB; the commit record keeps the rest of its room for lanes and stages. */
   private static final int MAX_INLINE_STATE = 300 * 1024;
@@ -50,13 +72,23 @@ final class BatchProcessor implements AutoCloseable {
   private final StatefulRunner stateful;
   private final StateTable state;
   private final AtomicLong conflicts = new AtomicLong();
+  private final boolean deferred;
+  /** Held by every publish of this processor, inline or in the background: one at a time. */
+  private final Object publishing = new Object();
+  /** The highest seq this processor has published and marked (the durable watermark may be higher). */
+  private final AtomicLong publishedThrough = new AtomicLong();
+  /** The publisher thread of deferred publishing (created on first use) and its newest task. */
+  private ExecutorService publisher;
+  private volatile Future<?> lastDeferred = CompletableFuture.completedFuture(null);
 
   /**
    * @param stateful the runner for a stateful job (null for a stateless one, which {@code runner} runs)
    * @param state the durable state of a stateful job (null for a stateless one)
+   * @param deferred publish after the response, in the background (SPINDRIFT_PUBLISH=deferred)
    */
   BatchProcessor(String app, CommitLog log, MicroBatchRunner runner, Sink table, Sink rejects, Faults faults,
-      int maxAttempts, StatefulRunner stateful, StateTable state) {
+      int maxAttempts, StatefulRunner stateful, StateTable state, boolean deferred) {
+    this.deferred = deferred;
     this.stateful = stateful;
     this.state = state;
     this.app = app;
@@ -68,9 +100,38 @@ final class BatchProcessor implements AutoCloseable {
     this.maxAttempts = maxAttempts;
   }
 
+  /** Waits for deferred publishes in flight (a failed one is left to the next roll-forward), then stops. */
   @Override
   public void close() {
-    runner.close();
+    try {
+      awaitDeferred();
+    } finally {
+      synchronized (this) {
+        if (publisher != null) {
+          publisher.shutdown();
+        }
+      }
+      runner.close();
+    }
+  }
+
+  /**
+   * Waits until every deferred publish scheduled so far has ended. Returns false if the last one failed (its
+   * commits stay for the next roll-forward); true when it succeeded or there was none.
+   */
+  boolean awaitDeferred() {
+    Future<?> last = lastDeferred;
+    try {
+      last.get(DRAIN_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+      return true;
+    } catch (ExecutionException failed) {
+      return false;
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("A deferred publish did not finish in " + DRAIN_TIMEOUT_MINUTES + " minutes", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while waiting for a deferred publish", e);
+    }
   }
 
   /** DynamoDB requests of the state store so far (null for a stateless job). */
@@ -85,12 +146,20 @@ final class BatchProcessor implements AutoCloseable {
   BatchOutcome process(Batch batch) {
     Map<String, Long> timings = new LinkedHashMap<>();
     int attemptConflicts = 0;
+    // a stateless deferred batch catches up on publishing after its Spark work; everything else before it
+    boolean catchUpLate = deferred && stateful == null;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (deferred && !catchUpLate) {
+        joinDeferred(timings);
+      }
       long start = System.nanoTime();
       LogSnapshot snapshot = log.read(app, batch.lanes());
       timings.merge("read", ms(start), Long::sum);
-      int published = rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
       Batch fresh = batch.after(snapshot.lanePositions());
+      int published = 0;
+      if (!catchUpLate || fresh.isEmpty()) {
+        published += catchUp(snapshot, timings);
+      }
       if (fresh.isEmpty()) {
         return new BatchOutcome(0, null, batch.size(), batch.size(), 0, 0, attemptConflicts, published, List.of(), timings);
       }
@@ -108,10 +177,13 @@ final class BatchProcessor implements AutoCloseable {
             snapshot.checkpoint() == null ? null : QueryCheckpoint.fromJson(snapshot.checkpoint()), table, rejects, timings);
         staged = result.staged();
         checkpoint = result.checkpoint().toJson();
-        stateStages = stateStages(result.changes());
+        stateStages = stateStages(result.changes(), txnId);
       }
       timings.merge("spark_total", ms(start), Long::sum);
       faults.hit(FaultPoint.AFTER_STAGE);
+      if (catchUpLate) {
+        published += catchUp(snapshot, timings);
+      }
       CommitRecord commit = commitRecord(snapshot, fresh, batch, txnId, staged, stateStages);
       start = System.nanoTime();
       Attempt outcome = commit(commit, snapshot, batch, checkpoint);
@@ -123,15 +195,66 @@ final class BatchProcessor implements AutoCloseable {
         continue;
       }
       faults.hit(FaultPoint.AFTER_COMMIT);
-      boolean onlyOurs = snapshot.publishedSeq() == snapshot.headSeq() && committed.seq() == snapshot.headSeq() + 1;
-      published += onlyOurs
-          ? publish(List.of(committed), timings)
-          : rollForward(snapshot.publishedSeq(), committed.seq(), timings);
+      if (deferred) {
+        publishInBackground(snapshot.publishedSeq(), committed);
+      } else {
+        published += publishThrough(snapshot.publishedSeq(), committed, timings);
+      }
       return new BatchOutcome(committed.seq(), txnId, batch.size(), batch.size() - fresh.size(),
           staged.table().rows(), staged.rejects().rows(), attemptConflicts, published, List.of(), timings);
     }
     throw new IllegalStateException("Batch on lanes " + batch.lanes() + " could not commit after " + maxAttempts
         + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
+  }
+
+  /** Rolls forward the commits before the snapshot's head, after joining a deferred publish in flight. */
+  private int catchUp(LogSnapshot snapshot, Map<String, Long> timings) {
+    if (deferred) {
+      joinDeferred(timings);
+    }
+    return rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
+  }
+
+  /** Publishes every commit up to {@code committed}: only it when nothing was pending before it, else the backlog. */
+  private int publishThrough(long publishedSeq, CommitRecord committed, Map<String, Long> timings) {
+    boolean onlyOurs = Math.max(publishedSeq, publishedThrough.get()) == committed.seq() - 1;
+    if (!onlyOurs) {
+      return rollForward(publishedSeq, committed.seq(), timings);
+    }
+    synchronized (publishing) {
+      return publishedThrough.get() >= committed.seq() ? 0 : publish(List.of(committed), timings);
+    }
+  }
+
+  /** Hands the publish up to {@code committed} to the publisher thread; a failure waits for a roll-forward. */
+  private synchronized void publishInBackground(long publishedSeq, CommitRecord committed) {
+    if (publisher == null || publisher.isShutdown()) {
+      publisher = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "spindrift-publish-" + app);
+        thread.setDaemon(true);
+        return thread;
+      });
+    }
+    lastDeferred = publisher.submit(() -> {
+      Map<String, Long> timings = new LinkedHashMap<>();
+      try {
+        publishThrough(publishedSeq, committed, timings);
+        LOG.info("{\"app\":\"{}\",\"publishedThrough\":{},\"deferred\":true,\"timingsMs\":{}}", app,
+            committed.seq(), timings.getOrDefault("publish", 0L));
+      } catch (RuntimeException e) {
+        LOG.warn("Deferred publish of {} through seq {} failed; the commit stays in the log and the next invocation's"
+            + " roll-forward publishes it: {}", app, committed.seq(), e.toString());
+        throw e;
+      }
+      return null;
+    });
+  }
+
+  /** Waits for the deferred publishes scheduled so far; whatever they left undone, the roll-forward after this does. */
+  private void joinDeferred(Map<String, Long> timings) {
+    long start = System.nanoTime();
+    awaitDeferred();
+    timings.merge("publish_join", ms(start), Long::sum);
   }
 
   private CommitRecord commitRecord(LogSnapshot snapshot, Batch fresh, Batch batch, String txnId, StagedBatch staged,
@@ -184,16 +307,25 @@ final class BatchProcessor implements AutoCloseable {
    * commit), then raises the publication watermark. Returns how many commits this call published.
    */
   private int rollForward(long publishedSeq, long upTo, Map<String, Long> timings) {
-    if (upTo <= publishedSeq) {
+    if (upTo <= Math.max(publishedSeq, publishedThrough.get())) {
       return 0;
     }
-    long start = System.nanoTime();
-    List<CommitRecord> commits = log.commits(app, publishedSeq, upTo);
-    timings.merge("publish", ms(start), Long::sum);
-    return publish(commits, timings);
+    synchronized (publishing) {
+      long from = Math.max(publishedSeq, publishedThrough.get());
+      if (upTo <= from) {
+        return 0;
+      }
+      long start = System.nanoTime();
+      List<CommitRecord> commits = log.commits(app, from, upTo);
+      timings.merge("publish", ms(start), Long::sum);
+      return publish(commits, timings);
+    }
   }
 
-  /** Publishes these consecutive commits (table, then rejects) and raises the watermark past the last one. */
+  /**
+   * Publishes these consecutive commits (table, then rejects) and raises the watermark past the last one. The
+   * caller holds {@link #publishing}.
+   */
   private int publish(List<CommitRecord> commits, Map<String, Long> timings) {
     if (commits.isEmpty()) {
       return 0;
@@ -210,22 +342,28 @@ final class BatchProcessor implements AutoCloseable {
     int published = table.publish(tableStages).size();
     faults.hit(FaultPoint.MID_PUBLISH);
     published = Math.max(published, rejects.publish(rejectStages).size());
-    log.markPublished(app, commits.get(commits.size() - 1).seq());
+    long last = commits.get(commits.size() - 1).seq();
+    log.markPublished(app, last);
+    publishedThrough.accumulateAndGet(last, Math::max);
     timings.merge("publish", ms(start), Long::sum);
     return published;
   }
 
-  /** Encodes a batch's state changes for the commit record: the delta (inline) and the buckets it touched. */
-  private static Map<String, String> stateStages(StateChanges changes) {
+  /**
+   * Encodes a batch's state changes for the commit record: the delta (inline, or staged in S3 under the txn id
+   * when too large for the record; staged now, before the commit, so a record never points at a missing object)
+   * and the buckets it touched.
+   */
+  private Map<String, String> stateStages(StateChanges changes, String txnId) {
     if (changes.isEmpty()) {
       return Map.of();
     }
-    String delta = Base64.getEncoder().encodeToString(StateDeltaCodec.encode(changes.deltas()));
-    if (delta.length() > MAX_INLINE_STATE) {
-      throw new IllegalStateException("The batch changed " + delta.length() / 1024 + " KiB of state, more than a"
-          + " commit record holds; lower the event-source batch size (state spill to S3 is not built yet)");
-    }
+    byte[] encoded = StateDeltaCodec.encode(changes.deltas());
+    String delta = Base64.getEncoder().encodeToString(encoded);
     String buckets = changes.touched().stream().map(StateBucket::id).sorted().collect(Collectors.joining(","));
+    if (delta.length() > MAX_INLINE_STATE) {
+      return Map.of(STATE_OBJECT_STAGE, state.stageDeltas(txnId, encoded), STATE_BUCKETS, buckets);
+    }
     return Map.of(STATE_STAGE, delta, STATE_BUCKETS, buckets);
   }
 
@@ -236,9 +374,10 @@ final class BatchProcessor implements AutoCloseable {
     }
     for (CommitRecord commit : commits) {
       String delta = commit.stages().get(STATE_STAGE);
-      if (delta != null) {
-        state.apply(StateDeltaCodec.decode(Base64.getDecoder().decode(delta)), commit.seq(),
-            () -> faults.hit(FaultPoint.MID_STATE_APPLY));
+      String staged = commit.stages().get(STATE_OBJECT_STAGE);
+      if (delta != null || staged != null) {
+        state.apply(delta != null ? StateDeltaCodec.decode(Base64.getDecoder().decode(delta))
+                : state.stagedDeltas(staged), commit.seq(), () -> faults.hit(FaultPoint.MID_STATE_APPLY));
       }
     }
   }

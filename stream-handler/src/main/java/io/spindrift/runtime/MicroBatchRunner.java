@@ -34,9 +34,10 @@ import org.apache.spark.sql.streaming.Trigger;
  * Runs the job's Spark Structured Streaming query and feeds it one invocation at a time: each {@link #run} offers
  * the batch's rows to an {@link InvocationSource} feed, the query's next micro-batch reads exactly those rows, and
  * its {@code foreachBatch} stages the output (table rows and rejects) through the sinks. The query stays up across
- * warm invocations (its planning and start-up are paid once per container); its checkpoint is local and
- * disposable, because what must survive lives in the commit log. A failed batch stops the query; the next
- * invocation starts a fresh one. Nothing here writes to a table.
+ * warm invocations (its planning and start-up are paid once per container); its checkpoint is disposable, because
+ * what must survive lives in the commit log, so its offset and commit logs are kept in memory
+ * ({@link InMemoryCheckpointFileManager}) rather than written to disk every batch. A failed batch stops the
+ * query; the next invocation starts a fresh one. Nothing here writes to a table.
  */
 final class MicroBatchRunner implements AutoCloseable {
   private static final long BATCH_TIMEOUT_MINUTES = 14;
@@ -115,6 +116,7 @@ final class MicroBatchRunner implements AutoCloseable {
     stopQuietly();
     String feedId = kind + "-" + UUID.randomUUID();
     SparkSession session = sessions.get();
+    session.conf().set(InMemoryCheckpointFileManager.SETTING, InMemoryCheckpointFileManager.class.getName());
     InvocationSource.Feed feed = InvocationSource.open(feedId, session.sparkContext().defaultParallelism());
     try {
       Path checkpoint = Files.createTempDirectory("spindrift-checkpoint-");
@@ -191,6 +193,7 @@ final class MicroBatchRunner implements AutoCloseable {
       // the query is being replaced; a failure to stop it cleanly changes nothing durable
     } finally {
       InvocationSource.close(stopping.feedId());
+      InMemoryCheckpointFileManager.forget(stopping.checkpoint());
       deleteQuietly(stopping.checkpoint());
     }
   }

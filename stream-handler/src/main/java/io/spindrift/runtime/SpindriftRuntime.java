@@ -86,7 +86,6 @@ public final class SpindriftRuntime implements AutoCloseable {
     }
   }
 
-
   /** The container's runtime, built on first use from the environment. */
   public static SpindriftRuntime container() {
     SpindriftRuntime current = container;
@@ -188,12 +187,16 @@ public final class SpindriftRuntime implements AutoCloseable {
               + sinkSpec.table() + " appends: an updated row would be added again. Declare the sink as an upsert on"
               + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
         }
-        state = new StateTable(dynamo, StateTable.DEFAULT_TABLE, config.app());
+        // values too large for a DynamoDB item go to <app>/state/, large commit deltas to the txn's stage
+        state = new StateTable(dynamo, StateTable.DEFAULT_TABLE, config.app(), java.time.Duration.ZERO,
+            new io.spindrift.state.StateSpill(AwsClients.s3(config),
+                "s3://" + config.bucket() + "/" + config.app() + "/state", config.stageLocation()));
         state.ensureTable();
         stateful = new StatefulRunner(this::newSession, job, context, state);
       }
       return new BatchProcessor(config.app(), log, runner, table, rejects, faults,
-          config.getInt(Setting.MAX_COMMIT_ATTEMPTS), stateful, state);
+          config.getInt(Setting.MAX_COMMIT_ATTEMPTS), stateful, state,
+          config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"));
     });
   }
 
@@ -272,7 +275,26 @@ public final class SpindriftRuntime implements AutoCloseable {
     return session;
   }
 
-  /** Stops this runtime's queries (a container going away); the JVM's SparkSession stays. */
+  /**
+   * Waits for this runtime's deferred publishes (SPINDRIFT_PUBLISH=deferred) scheduled so far. Returns false if one
+   * failed: its commits stay unpublished until the next invocation's roll-forward, in any container.
+   */
+  public boolean awaitPublication() {
+    List<BatchProcessor> current;
+    synchronized (this) {
+      current = List.copyOf(processors.values());
+    }
+    boolean ok = true;
+    for (BatchProcessor processor : current) {
+      ok &= processor.awaitDeferred();
+    }
+    return ok;
+  }
+
+  /**
+   * Stops this runtime's queries (a container going away) once its deferred publishes have ended; the JVM's
+   * SparkSession stays.
+   */
   @Override
   public synchronized void close() {
     processors.values().forEach(BatchProcessor::close);

@@ -73,6 +73,8 @@ final class StatefulRunner {
         rows.add(record.toRow());
       }
       feed.offer(rows);
+      // the run reads this one batch and stops: Spark's last latestOffset call must not long-poll for more
+      feed.seal();
       if (session == null) {
         session = sessions.get();
       }
