@@ -49,6 +49,36 @@ class StateTableTest {
     }
   }
 
+  /** A retention (SPINDRIFT_STATE_RETENTION_HOURS) is DynamoDB's TTL backstop; without one, live rows never expire. */
+  @Test
+  void aRetentionStampsRowsWithATtlAndNoRetentionLeavesLiveRowsWithout() {
+    try (StateTable kept = new StateTable(LocalState.dynamo(), StateTable.DEFAULT_TABLE,
+            "test-" + java.util.UUID.randomUUID(), java.time.Duration.ofHours(2));
+        StateTable forever = LocalState.freshApp()) {
+      kept.apply(List.of(puts(B0, Map.of("a", 1L, "b", 2L))), 1);
+      forever.apply(List.of(puts(B0, Map.of("a", 1L))), 1);
+      long now = java.time.Instant.now().getEpochSecond();
+
+      List<Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue>> keptRows = rows(kept);
+      assertThat(keptRows).hasSize(2);
+      assertThat(keptRows).allSatisfy(row ->
+          assertThat(Long.parseLong(row.get("ttl").n())).isBetween(now + 7100, now + 7300));
+      List<Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue>> foreverRows = rows(forever);
+      assertThat(foreverRows).hasSize(1);
+      assertThat(foreverRows.get(0)).doesNotContainKey("ttl");
+    }
+  }
+
+  /** The app's state rows (items with a value) as DynamoDB holds them. */
+  private static List<Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue>> rows(
+      StateTable table) {
+    return LocalState.dynamo().scanPaginator(b -> b.tableName(table.table()).consistentRead(true)
+            .filterExpression("begins_with(pk, :app) AND attribute_exists(v)")
+            .expressionAttributeValues(Map.of(":app",
+                software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("APP#" + table.app() + "#OP#"))))
+        .items().stream().toList();
+  }
+
   /**
    * An applier of commit 1 passes the marker check, then its write stalls in flight; meanwhile another invocation
    * applies commits 1 and 2 (which changes "a" and removes "b"). The stalled write lands last and changes nothing.

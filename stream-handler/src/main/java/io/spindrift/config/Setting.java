@@ -34,6 +34,8 @@ public enum Setting {
       "true turns Hudi's metadata table on for a Hudi sink (off: +0.8 s per publish here, docs/SINKS.md)."),
   HUDI_TABLE_TYPE("SPINDRIFT_HUDI_TABLE_TYPE", "COPY_ON_WRITE",
       "Hudi table type of a table Spindrift creates: COPY_ON_WRITE or MERGE_ON_READ."),
+  STATE_RETENTION_HOURS("SPINDRIFT_STATE_RETENTION_HOURS", "0",
+      "DynamoDB TTL backstop on state rows: hours a row lives after its last write; 0 means no expiry."),
   SHUFFLE_PARTITIONS("SPINDRIFT_SHUFFLE_PARTITIONS", "4",
       "spark.sql.shuffle.partitions; fixed for the life of an app (state is bucketed by it)."),
   PARALLELIZATION_FACTOR("SPINDRIFT_PARALLELIZATION_FACTOR", "1",

@@ -67,6 +67,10 @@ public final class SpindriftConfig {
       throw new ConfigException(Setting.JOB, job(), "a StreamJob class name or a .sql file location");
     }
     positiveInt(Setting.SHUFFLE_PARTITIONS);
+    String retention = get(Setting.STATE_RETENTION_HOURS);
+    if (!retention.matches("\\d{1,6}")) {
+      throw new ConfigException(Setting.STATE_RETENTION_HOURS, retention, "a whole number of hours, 0 for none");
+    }
     positiveInt(Setting.MAX_COMMIT_ATTEMPTS);
     int factor = positiveInt(Setting.PARALLELIZATION_FACTOR);
     if (factor != 1) {
