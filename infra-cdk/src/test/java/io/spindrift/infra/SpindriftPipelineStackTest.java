@@ -32,7 +32,7 @@ class SpindriftPipelineStackTest {
     Template t = template(FULL);
     t.resourceCountIs("AWS::Lambda::Function", 3);
     t.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
-    t.resourceCountIs("AWS::DynamoDB::Table", 2);
+    t.resourceCountIs("AWS::DynamoDB::Table", 3);
     t.resourceCountIs("AWS::S3::Bucket", 1);
     t.resourceCountIs("AWS::SQS::Queue", 1);
     t.resourceCountIs("AWS::Kinesis::Stream", 1);
@@ -135,9 +135,33 @@ class SpindriftPipelineStackTest {
 
   @Test
   void commitLogIsTheSingleTableLayoutWithTtl() {
-    template(FULL).hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+    assertThat(props(tableWith(template(FULL), "CommitLog"))).containsAllEntriesOf(Map.of(
         "KeySchema", List.of(Map.of("AttributeName", "pk", "KeyType", "HASH"), Map.of("AttributeName", "sk", "KeyType", "RANGE")),
-        "TimeToLiveSpecification", Map.of("AttributeName", "ttl", "Enabled", true))));
+        "AttributeDefinitions", List.of(Map.of("AttributeName", "pk", "AttributeType", "S"),
+            Map.of("AttributeName", "sk", "AttributeType", "S")),
+        "TimeToLiveSpecification", Map.of("AttributeName", "ttl", "Enabled", true)));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE})
+  void everyAppGetsAStateTableWithTheLayoutStateTableCreates(String config) {
+    Template t = template(config);
+    assertThat(props(tableWith(t, "StateStore"))).containsAllEntriesOf(Map.of(
+        "KeySchema", List.of(Map.of("AttributeName", "pk", "KeyType", "HASH"), Map.of("AttributeName", "sk", "KeyType", "RANGE")),
+        "AttributeDefinitions", List.of(Map.of("AttributeName", "pk", "AttributeType", "S"),
+            Map.of("AttributeName", "sk", "AttributeType", "B")),
+        "TimeToLiveSpecification", Map.of("AttributeName", "ttl", "Enabled", true)));
+    String app = PipelineConfigReader.fromJson(config).app();
+    assertThat(environment(t, "spindrift-" + app + "-kinesis")).containsKey("SPINDRIFT_STATE_TABLE");
+  }
+
+  @Test
+  void onlyTheCommittingHandlersMayReadAndWriteState() {
+    Template t = template(FULL);
+    String stateId = logicalIdWith(t, "AWS::DynamoDB::Table", "StateStore");
+    assertThat(tableActions(t, "KinesisHandlerRole", stateId)).contains("dynamodb:Query", "dynamodb:PutItem");
+    assertThat(tableActions(t, "MskHandlerRole", stateId)).contains("dynamodb:Query", "dynamodb:PutItem");
+    assertThat(tableActions(t, "ChildExecutorRole", stateId)).isEmpty();
   }
 
   @Test
@@ -283,11 +307,15 @@ class SpindriftPipelineStackTest {
   @Test
   void deltaGetsItsLogStoreTableAndNoIcebergCatalog() {
     Template t = template(EXISTING_STREAM_SCRAM_DELTA);
-    t.resourceCountIs("AWS::DynamoDB::Table", 2);
+    t.resourceCountIs("AWS::DynamoDB::Table", 3);
     t.hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
         "KeySchema", List.of(Map.of("AttributeName", "tablePath", "KeyType", "HASH"),
             Map.of("AttributeName", "fileName", "KeyType", "RANGE")),
         "TimeToLiveSpecification", Map.of("AttributeName", "expireTime", "Enabled", true))));
+    String logId = logicalIdWith(t, "AWS::DynamoDB::Table", "DeltaLogStore");
+    assertThat(tableActions(t, "KinesisHandlerRole", logId)).contains("dynamodb:PutItem", "dynamodb:Query");
+    assertThat(tableActions(t, "MskHandlerRole", logId)).contains("dynamodb:PutItem", "dynamodb:Query");
+    assertThat(tableActions(t, "ChildExecutorRole", logId)).isEmpty();
     assertThat(environment(t, "spindrift-orders-kinesis"))
         .containsKey("SPINDRIFT_DELTA_LOG_TABLE").doesNotContainKey("SPINDRIFT_CATALOG_TABLE")
         .containsEntry("SPINDRIFT_SINK_FORMAT", "delta")
@@ -297,7 +325,7 @@ class SpindriftPipelineStackTest {
   @Test
   void glueCatalogIsGrantedOnTheSinkDatabaseAndTableOnly() {
     Template t = template(KINESIS_GLUE);
-    t.resourceCountIs("AWS::DynamoDB::Table", 1);
+    t.resourceCountIs("AWS::DynamoDB::Table", 2);
     t.resourceCountIs("AWS::Lambda::Function", 2);
     String statements = json(allowStatements(t, "KinesisHandlerRole"));
     assertThat(statements).contains("glue:UpdateTable").contains(":database/ops\"").contains(":table/ops/metrics\"");
@@ -340,13 +368,27 @@ class SpindriftPipelineStackTest {
   }
 
   @Test
-  void hudiGetsALockTable() {
+  void hudiGetsALockTableAndAPublishLeaseTable() {
     String hudi = KINESIS_GLUE.replace("\"format\": \"iceberg\"", "\"format\": \"hudi\"");
     Template t = Template.fromStack(SynthesizedPipeline.stack(PipelineConfigReader.fromJson(hudi)));
-    t.hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
-        "KeySchema", List.of(Map.of("AttributeName", "key", "KeyType", "HASH")))));
-    assertThat(environment(t, "spindrift-metrics-kinesis")).containsKey("SPINDRIFT_HUDI_LOCK_TABLE");
-    assertThat(json(allowStatements(t))).doesNotContain("glue:");
+    t.resourceCountIs("AWS::DynamoDB::Table", 4);
+    Map<String, Object> locks = props(tableWith(t, "HudiLocks"));
+    assertThat(locks).containsEntry("KeySchema", List.of(Map.of("AttributeName", "key", "KeyType", "HASH")))
+        .containsEntry("AttributeDefinitions", List.of(Map.of("AttributeName", "key", "AttributeType", "S")))
+        .doesNotContainKey("TimeToLiveSpecification");
+    Map<String, Object> lease = props(tableWith(t, "HudiPublishLease"));
+    assertThat(lease).containsEntry("KeySchema", List.of(Map.of("AttributeName", "lease", "KeyType", "HASH")))
+        .containsEntry("AttributeDefinitions", List.of(Map.of("AttributeName", "lease", "AttributeType", "S")))
+        .doesNotContainKey("TimeToLiveSpecification");
+    assertThat(environment(t, "spindrift-metrics-kinesis"))
+        .containsKeys("SPINDRIFT_HUDI_LOCK_TABLE", "SPINDRIFT_HUDI_LEASE_TABLE", "SPINDRIFT_STATE_TABLE");
+    for (String table : List.of("HudiLocks", "HudiPublishLease")) {
+      String id = logicalIdWith(t, "AWS::DynamoDB::Table", table);
+      assertThat(tableActions(t, "KinesisHandlerRole", id)).contains("dynamodb:GetItem", "dynamodb:PutItem",
+          "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable").doesNotContain("dynamodb:CreateTable");
+      assertThat(tableActions(t, "ChildExecutorRole", id)).isEmpty();
+    }
+    assertThat(json(allowStatements(t))).doesNotContain("glue:", "dynamodb:CreateTable");
   }
 
   // ---- template walking ----
@@ -365,6 +407,18 @@ class SpindriftPipelineStackTest {
 
   private static String logicalIdWith(Template t, String type, String part) {
     return resources(t, type).keySet().stream().filter(id -> id.contains(part)).findFirst().orElseThrow();
+  }
+
+  private static Map<String, Object> tableWith(Template t, String part) {
+    return resources(t, "AWS::DynamoDB::Table").get(logicalIdWith(t, "AWS::DynamoDB::Table", part));
+  }
+
+  /** Actions the role's policies allow on the table with logical id {@code tableId} (or its indexes). */
+  private static List<String> tableActions(Template t, String role, String tableId) {
+    return allowStatements(t, role).stream()
+        .filter(s -> json(s.get("Resource")).contains("\"" + tableId + "\""))
+        .flatMap(s -> strings(s.get("Action")).stream())
+        .toList();
   }
 
   private static Map<String, Object> environment(Template t, String functionName) {

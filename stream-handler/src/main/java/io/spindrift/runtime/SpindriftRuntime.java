@@ -188,7 +188,7 @@ public final class SpindriftRuntime implements AutoCloseable {
               + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
         }
         // values too large for a DynamoDB item go to <app>/state/, large commit deltas to the txn's stage
-        state = new StateTable(dynamo, StateTable.DEFAULT_TABLE, config.app(),
+        state = new StateTable(dynamo, config.get(Setting.STATE_TABLE), config.app(),
             java.time.Duration.ofHours(config.getInt(Setting.STATE_RETENTION_HOURS)),
             new io.spindrift.state.StateSpill(AwsClients.s3(config),
                 "s3://" + config.bucket() + "/" + config.app() + "/state", config.stageLocation()));

@@ -13,9 +13,9 @@ import software.amazon.awscdk.services.s3.Bucket;
 
 /**
  * Least-privilege grants, each scoped to the app's own tables and bucket prefixes. The committing
- * handler may write the commit log, the sink's catalog or lock table and the warehouse; the child
- * executor only stages under {@code <app>/} and reads the warehouse (DESIGN §8: nothing commits but
- * the parent).
+ * handler may write the commit log, the state table, the sink's catalog, log-store, lock or lease
+ * tables and the warehouse; the child executor only stages under {@code <app>/} and reads the
+ * warehouse (DESIGN §8: nothing commits but the parent, and only the parent applies state).
  */
 final class PipelineAccess {
   private static final List<String> OBJECT_READ_WRITE = List.of(
@@ -35,6 +35,7 @@ final class PipelineAccess {
     fn.addToRolePolicy(objects(OBJECT_READ_WRITE, bucket, storage.appPrefix(), storage.warehousePrefix()));
     fn.addToRolePolicy(listing(bucket, storage.appPrefix(), storage.warehousePrefix()));
     storage.commitTable().grant(fn, TABLE_READ_WRITE);
+    storage.stateTable().grant(fn, TABLE_READ_WRITE);
     storage.sinkTables().forEach(table -> table.grant(fn, TABLE_READ_WRITE));
     grantGlueCatalog(fn, config, true);
     grantJobScript(fn, config);

@@ -28,31 +28,44 @@ import software.constructs.Construct;
 /**
  * The durable things one app owns: the S3 bucket (temporary {@code <app>/stage/} and {@code
  * <app>/shuffle/} prefixes that expire, a {@code warehouse/} prefix that never does), the
- * single-table commit log, and the catalog or lock table the sink format needs. Everything holding
- * data is retained when the stack is destroyed; exactly-once depends on it.
+ * single-table commit log, the state-store table, and the catalog, log-store, lock or lease tables the
+ * sink format needs. The state table is created for every app, since whether a job keeps state is
+ * only known when the runtime plans it; sink tables only for the configured format. Every table
+ * exists before the functions run, so no function needs {@code dynamodb:CreateTable}. Everything
+ * holding data is retained when the stack is destroyed; exactly-once depends on it.
  */
 public final class PipelineStorage extends Construct {
   /** The TTL attribute of the commit-log table (the state store's backstop, DESIGN §6). */
   public static final String COMMIT_TTL_ATTRIBUTE = "ttl";
+  /** The TTL attribute of the state table: on tombstones always, on rows when a retention is set. */
+  public static final String STATE_TTL_ATTRIBUTE = "ttl";
 
   private final PipelineConfig config;
   private final Bucket bucket;
   private final Table commitTable;
+  private final Table stateTable;
   private final Optional<Table> catalogTable;
   private final Optional<Table> deltaLogTable;
   private final Optional<Table> hudiLockTable;
+  private final Optional<Table> hudiLeaseTable;
 
   public PipelineStorage(Construct scope, String id, PipelineConfig config) {
     super(scope, id);
     this.config = config;
     this.bucket = createBucket();
     this.commitTable = table("CommitLog", key("pk"), Optional.of(key("sk")), Optional.of(COMMIT_TTL_ATTRIBUTE));
+    // StateTable's layout: string pk, binary sk (key bytes sort in order within a bucket)
+    this.stateTable = table("StateStore", key("pk"), Optional.of(binaryKey("sk")), Optional.of(STATE_TTL_ATTRIBUTE));
     this.catalogTable = usesIcebergDynamoDbCatalog(config) ? Optional.of(icebergCatalogTable()) : Optional.empty();
     this.deltaLogTable = config.sink().format() == SinkFormat.DELTA
         ? Optional.of(table("DeltaLogStore", key("tablePath"), Optional.of(key("fileName")), Optional.of("expireTime")))
         : Optional.empty();
     this.hudiLockTable = config.sink().format() == SinkFormat.HUDI
         ? Optional.of(table("HudiLocks", key("key"), Optional.empty(), Optional.empty()))
+        : Optional.empty();
+    // the lease's expiry is in milliseconds and checked by the sink, so the table has no TTL
+    this.hudiLeaseTable = config.sink().format() == SinkFormat.HUDI
+        ? Optional.of(table("HudiPublishLease", key("lease"), Optional.empty(), Optional.empty()))
         : Optional.empty();
   }
 
@@ -66,6 +79,11 @@ public final class PipelineStorage extends Construct {
 
   public Table commitTable() {
     return commitTable;
+  }
+
+  /** The state store's table ({@code StateTable}); written only by the committing handler. */
+  public Table stateTable() {
+    return stateTable;
   }
 
   /** The Iceberg {@code DynamoDbCatalog} table, when the sink is Iceberg with the DynamoDB catalog. */
@@ -83,12 +101,18 @@ public final class PipelineStorage extends Construct {
     return hudiLockTable;
   }
 
-  /** Tables the committing handler writes besides the commit log. */
+  /** The Hudi sink's publish-lease table ({@code PublishLease}), when the sink is Hudi. */
+  public Optional<Table> hudiLeaseTable() {
+    return hudiLeaseTable;
+  }
+
+  /** Tables the committing handler writes besides the commit log and the state table. */
   public List<Table> sinkTables() {
     List<Table> tables = new ArrayList<>();
     catalogTable.ifPresent(tables::add);
     deltaLogTable.ifPresent(tables::add);
     hudiLockTable.ifPresent(tables::add);
+    hudiLeaseTable.ifPresent(tables::add);
     return tables;
   }
 
@@ -157,13 +181,23 @@ public final class PipelineStorage extends Construct {
     return Attribute.builder().name(name).type(AttributeType.STRING).build();
   }
 
-  /** Environment entries naming the tables, in the {@code SPINDRIFT_*} vocabulary. */
+  private static Attribute binaryKey(String name) {
+    return Attribute.builder().name(name).type(AttributeType.BINARY).build();
+  }
+
+  /**
+   * Environment entries naming the tables, in the {@code SPINDRIFT_*} vocabulary. The runtime reads
+   * the commit, catalog and Delta log-store names; it does not yet read the state or Hudi ones (it
+   * uses fixed names there), so those entries are what it should read once it does.
+   */
   public Map<String, String> tableSettings() {
     Map<String, String> settings = new java.util.LinkedHashMap<>();
     settings.put("SPINDRIFT_COMMIT_TABLE", commitTable.getTableName());
+    settings.put("SPINDRIFT_STATE_TABLE", stateTable.getTableName());
     catalogTable.ifPresent(t -> settings.put("SPINDRIFT_CATALOG_TABLE", t.getTableName()));
     deltaLogTable.ifPresent(t -> settings.put("SPINDRIFT_DELTA_LOG_TABLE", t.getTableName()));
     hudiLockTable.ifPresent(t -> settings.put("SPINDRIFT_HUDI_LOCK_TABLE", t.getTableName()));
+    hudiLeaseTable.ifPresent(t -> settings.put("SPINDRIFT_HUDI_LEASE_TABLE", t.getTableName()));
     return settings;
   }
 }

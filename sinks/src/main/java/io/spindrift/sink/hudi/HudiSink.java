@@ -84,6 +84,9 @@ public final class HudiSink implements Sink {
   private final String stageLocation;
   private final WriteOptions options;
   private final AwsSettings aws;
+  /** DynamoDB tables of Hudi's lock provider and of the per-app publish lease (names set by the CDK app). */
+  private final String lockTable;
+  private final String leaseTable;
   private PublishLease lease;
 
   public HudiSink(SinkSpec spec, SinkContext context) {
@@ -93,8 +96,10 @@ public final class HudiSink implements Sink {
     aws.applyTo(spark);
     this.location = SinkSettings.tableLocation(context.settings(), spec);
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
+    this.lockTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LOCK_TABLE", LOCK_TABLE);
+    this.leaseTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LEASE_TABLE", LEASE_TABLE);
     this.options = new WriteOptions(spec, tableType(context.settings()), location,
-        Boolean.parseBoolean(SinkSettings.setting(context.settings(), METADATA_TABLE_SETTING, "false")), aws, LOCK_TABLE);
+        Boolean.parseBoolean(SinkSettings.setting(context.settings(), METADATA_TABLE_SETTING, "false")), aws, lockTable);
   }
 
   private static HoodieTableType tableType(Map<String, String> settings) {
@@ -217,8 +222,8 @@ public final class HudiSink implements Sink {
   private synchronized PublishLease lease() {
     if (lease == null) {
       var dynamo = aws.dynamoDb();
-      PublishLease.ensureTable(dynamo, LOCK_TABLE, LOCK_TABLE_KEY);
-      PublishLease created = new PublishLease(dynamo, LEASE_TABLE, LEASE, LEASE_WAIT);
+      PublishLease.ensureTable(dynamo, lockTable, LOCK_TABLE_KEY);
+      PublishLease created = new PublishLease(dynamo, leaseTable, LEASE, LEASE_WAIT);
       created.ensureTable();
       lease = created;
     }
