@@ -9,8 +9,6 @@ import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.LogSnapshot;
 import io.spindrift.config.Setting;
 import io.spindrift.config.SpindriftConfig;
-import io.spindrift.examples.Clickstream;
-import io.spindrift.examples.LocalPipeline;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
@@ -37,9 +35,7 @@ class DeferredPublishTest {
   private static final String LANE_1 = "shardId-000000000001";
 
   private static SpindriftRuntime deferred(String app) {
-    return SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), Map.of(
-        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", Clickstream.class.getName(), "SPINDRIFT_SINK_TABLE", "it." + app,
-        "SPINDRIFT_PUBLISH", "deferred")));
+    return TestPipeline.runtime(app, Map.of("SPINDRIFT_PUBLISH", "deferred"));
   }
 
   private static LambdaInvoker invoker(SpindriftRuntime runtime) {

@@ -91,9 +91,7 @@ class DeltaLogStoreTest {
   @Test
   void theDeltaSinkCommitsThroughTheStore() throws Exception {
     String app = TestPipeline.uniqueApp("logstore_sink");
-    var runtime = io.spindrift.runtime.SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), Map.of(
-        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", io.spindrift.examples.Clickstream.class.getName(),
-        "SPINDRIFT_SINK_TABLE", "it." + app, "SPINDRIFT_SINK_FORMAT", "delta")));
+    var runtime = TestPipeline.runtime(app, Map.of("SPINDRIFT_SINK_FORMAT", "delta"));
     new io.spindrift.local.InProcessInvoker<>(new io.spindrift.handler.KinesisHandler(runtime),
         com.amazonaws.services.lambda.runtime.events.KinesisEvent.class,
         com.amazonaws.services.lambda.runtime.events.StreamsEventResponse.class, 1)

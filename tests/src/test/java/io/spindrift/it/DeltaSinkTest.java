@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
-import io.spindrift.examples.Clickstream;
-import io.spindrift.examples.LocalPipeline;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
@@ -30,9 +28,7 @@ class DeltaSinkTest {
   private static final String SHARD0 = "shardId-000000000000";
 
   private static SpindriftRuntime runtime(String app) {
-    return SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), Map.of(
-        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", Clickstream.class.getName(), "SPINDRIFT_SINK_TABLE", "it." + app,
-        "SPINDRIFT_SINK_FORMAT", "delta")));
+    return TestPipeline.runtime(app, Map.of("SPINDRIFT_SINK_FORMAT", "delta"));
   }
 
   private static LambdaInvoker invoker(SpindriftRuntime runtime) {

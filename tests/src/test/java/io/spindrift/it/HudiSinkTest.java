@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spindrift.examples.Clickstream;
 import io.spindrift.examples.ClickstreamGenerator;
-import io.spindrift.examples.LocalPipeline;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
@@ -48,13 +47,11 @@ class HudiSinkTest {
   private static final StructType KV = new StructType().add("k", DataTypes.StringType).add("v", DataTypes.LongType);
 
   private static SpindriftRuntime runtime(String app, String... settings) {
-    Map<String, String> overrides = new HashMap<>(Map.of(
-        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", Clickstream.class.getName(), "SPINDRIFT_SINK_TABLE", "it." + app,
-        "SPINDRIFT_SINK_FORMAT", "hudi"));
+    Map<String, String> overrides = new HashMap<>(Map.of("SPINDRIFT_SINK_FORMAT", "hudi"));
     for (int i = 0; i < settings.length; i += 2) {
       overrides.put(settings[i], settings[i + 1]);
     }
-    return SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), overrides));
+    return TestPipeline.runtime(app, overrides);
   }
 
   private static String path(SpindriftRuntime runtime, String table) {

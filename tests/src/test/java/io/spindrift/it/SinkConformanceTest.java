@@ -8,7 +8,6 @@ import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spindrift.examples.Clickstream;
-import io.spindrift.examples.LocalPipeline;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
@@ -61,15 +60,14 @@ class SinkConformanceTest {
 
   private static SpindriftRuntime runtime(String app, String table, Format format, Mode mode,
       Map<String, String> extra) {
-    Map<String, String> settings = new HashMap<>(Map.of("SPINDRIFT_APP", app,
-        "SPINDRIFT_JOB", Clickstream.class.getName(), "SPINDRIFT_SINK_TABLE", "it." + table,
+    Map<String, String> settings = new HashMap<>(Map.of("SPINDRIFT_SINK_TABLE", "it." + table,
         "SPINDRIFT_SINK_FORMAT", format.name().toLowerCase()));
     if (mode == Mode.UPSERT) {
       settings.put("SPINDRIFT_SINK_MODE", "upsert");
       settings.put("SPINDRIFT_SINK_KEYS", "user_id");
     }
     settings.putAll(extra);
-    return SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings));
+    return TestPipeline.runtime(app, settings);
   }
 
   private static LambdaInvoker invoker(SpindriftRuntime runtime) {

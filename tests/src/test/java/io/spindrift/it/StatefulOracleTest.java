@@ -232,11 +232,9 @@ class StatefulOracleTest {
   public static final class DistinctViewsWithinWatermark implements io.spindrift.job.StreamJob {
     @Override
     public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
-      return views(input, ctx)
+      return asViewRows(views(input, ctx)
           .withWatermark("ts", "10 seconds")
-          .dropDuplicatesWithinWatermark("page", "ts")
-          .select(org.apache.spark.sql.functions.col("ts").cast("string").as("window_start"),
-              org.apache.spark.sql.functions.col("page"), org.apache.spark.sql.functions.lit(1L).as("views"));
+          .dropDuplicatesWithinWatermark("page", "ts"));
     }
 
     @Override
@@ -319,11 +317,9 @@ class StatefulOracleTest {
   public static final class DistinctViews implements io.spindrift.job.StreamJob {
     @Override
     public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
-      return views(input, ctx)
+      return asViewRows(views(input, ctx)
           .withWatermark("ts", "10 seconds")
-          .dropDuplicates("page", "ts")
-          .select(org.apache.spark.sql.functions.col("ts").cast("string").as("window_start"),
-              org.apache.spark.sql.functions.col("page"), org.apache.spark.sql.functions.lit(1L).as("views"));
+          .dropDuplicates("page", "ts"));
     }
 
     @Override
@@ -352,6 +348,12 @@ class StatefulOracleTest {
   }
 
   /** The input's well-formed page views (the jobs above start from them). */
+  /** Distinct views as the oracle's table rows: (second, page, 1). */
+  private static Dataset<Row> asViewRows(Dataset<Row> distinct) {
+    return distinct.select(org.apache.spark.sql.functions.col("ts").cast("string").as("window_start"),
+        org.apache.spark.sql.functions.col("page"), org.apache.spark.sql.functions.lit(1L).as("views"));
+  }
+
   private static Dataset<Row> views(Dataset<Row> input, JobContext ctx) {
     return ctx.parseJson(input, io.spindrift.examples.Clickstream.EVENT, "event_id", "ts")
         .filter(org.apache.spark.sql.functions.col(JobContext.REJECT_COLUMN).isNull());

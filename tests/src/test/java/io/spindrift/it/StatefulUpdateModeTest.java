@@ -8,7 +8,6 @@ import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.event.SourceKind;
 import io.spindrift.examples.Clickstream;
-import io.spindrift.examples.LocalPipeline;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.job.JobContext;
 import io.spindrift.job.StreamJob;
@@ -124,11 +123,11 @@ class StatefulUpdateModeTest {
     batches.add(List.of(event(1010, 0, 202)));
     Map<String, String> settings = Map.of("SPINDRIFT_APP", app, "SPINDRIFT_JOB", RunningViews.class.getName(),
         "SPINDRIFT_SINK_TABLE", "it." + app);
-    SpindriftRuntime first = SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings));
+    SpindriftRuntime first = TestPipeline.runtime(app, settings);
     long offset = 0;
     for (int i = 0; i < batches.size(); i++) {
       SpindriftRuntime container = i % 2 == 1
-          ? SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings)) : first;
+          ? TestPipeline.runtime(app, settings) : first;
       new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class, StreamsEventResponse.class, 1)
           .invoke(KinesisEvents.event("clicks", "shardId-000000000000", offset, batches.get(i)));
       offset += batches.get(i).size();
@@ -184,12 +183,12 @@ class StatefulUpdateModeTest {
     List<List<byte[]>> batches = batches();
     Map<String, String> settings = Map.of("SPINDRIFT_APP", app, "SPINDRIFT_JOB", ViewCountsUpdated.class.getName(),
         "SPINDRIFT_SINK_TABLE", "it." + app, "SPINDRIFT_SINK_FORMAT", format.name().toLowerCase());
-    SpindriftRuntime first = SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings));
+    SpindriftRuntime first = TestPipeline.runtime(app, settings);
     long offset = 0;
     for (int i = 0; i < batches.size(); i++) {
       // the third batch runs in another container: the window state comes from DynamoDB
       SpindriftRuntime container = i == 2
-          ? SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings)) : first;
+          ? TestPipeline.runtime(app, settings) : first;
       String response = new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class,
           StreamsEventResponse.class, 1)
           .invoke(KinesisEvents.event("clicks", "shardId-000000000000", offset, batches.get(i)));

@@ -37,8 +37,15 @@ final class TestPipeline {
   }
 
   static SpindriftRuntime runtime(String app, String job) {
-    return SpindriftRuntime.create(LocalPipeline.config(stack(), Map.of(
-        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", job, "SPINDRIFT_SINK_TABLE", "it." + app)));
+    return runtime(app, Map.of("SPINDRIFT_JOB", job));
+  }
+
+  /** As {@link #runtime(String)}, with {@code overrides} replacing or adding settings (job, table, format…). */
+  static SpindriftRuntime runtime(String app, Map<String, String> overrides) {
+    Map<String, String> settings = new java.util.HashMap<>(Map.of(
+        "SPINDRIFT_APP", app, "SPINDRIFT_JOB", Clickstream.class.getName(), "SPINDRIFT_SINK_TABLE", "it." + app));
+    settings.putAll(overrides);
+    return SpindriftRuntime.create(LocalPipeline.config(stack(), settings));
   }
 
   static String qualified(SpindriftRuntime runtime, String table) {
