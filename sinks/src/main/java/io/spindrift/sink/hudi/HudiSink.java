@@ -60,10 +60,13 @@ import scala.Function1;
  * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
  * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors).
  *
- * <p>Several containers may publish: a DynamoDB lease per app and table ({@link PublishLease}) keeps two of one app
- * from writing the same commits, Hudi's optimistic concurrency with a DynamoDB lock serialises commits, and under
- * that lock the commit re-checks that the table still lacks its seqs, so a publish is idempotent even if a lease
- * lapsed. A conflicting commit of another app makes Hudi refuse ours; it is then written again.
+ * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
+ * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
+ * first (a lease per app, Hudi's optimistic concurrency to settle the rest): two apps inserting into one table at
+ * once left one 2-row batch in it twice, once, on a loaded CI machine (not reproduced in 14 local runs with up to
+ * three writers; the cause inside Hudi 0.15's concurrent-writer path was not found). Hudi's optimistic concurrency with its DynamoDB lock stays on as the second
+ * line (a lapsed lease), and under that lock the commit re-checks that the table still lacks its seqs, so a
+ * publish is idempotent even if a lease lapsed. A commit Hudi refuses is written again.
  */
 public final class HudiSink implements Sink {
   /** {@code COPY_ON_WRITE} (default) or {@code MERGE_ON_READ}; fixed when Spindrift creates the table. */
@@ -84,7 +87,7 @@ public final class HudiSink implements Sink {
   private final String stageLocation;
   private final WriteOptions options;
   private final AwsSettings aws;
-  /** DynamoDB tables of Hudi's lock provider and of the per-app publish lease (names set by the CDK app). */
+  /** DynamoDB tables of Hudi's lock provider and of the per-table publish lease (names set by the CDK app). */
   private final String lockTable;
   private final String leaseTable;
   private PublishLease lease;
@@ -198,7 +201,8 @@ public final class HudiSink implements Sink {
     if (unpublished(withRows, heldSeq(metaClient(), app)).isEmpty()) {
       return List.of();
     }
-    try (PublishLease.Held held = lease().acquire(app + " " + location)) {
+    // one writer per table: Hudi's writers never overlap (see the class comment)
+    try (PublishLease.Held held = lease().acquire(location)) {
       for (int attempt = 1; ; attempt++) {
         HoodieTableMetaClient meta = metaClient().orElseGet(() -> createTable(StageFile.read(spark,
             withRows.get(0).ref()).schema().asNullable()));
@@ -210,7 +214,7 @@ public final class HudiSink implements Sink {
           write(meta, app, todo);
           return todo.stream().map(p -> p.tag().seq()).toList();
         } catch (HoodieWriteConflictException | AlreadyPublished raced) {
-          // another app's commit touched the same files, or (after a lapsed lease) this app's seqs landed
+          // (after a lapsed lease) another writer's commit touched the same files, or this app's seqs landed
           if (attempt >= MAX_PUBLISH_ATTEMPTS) {
             throw raced;
           }

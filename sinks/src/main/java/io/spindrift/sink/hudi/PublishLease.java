@@ -19,8 +19,8 @@ import software.amazon.awssdk.services.dynamodb.model.TableStatus;
 
 /**
  * A lease on one name in a DynamoDB table, taken with a conditional put and given back with a conditional delete.
- * It keeps two containers of one app from writing the same commits to a Hudi table at once (the check of what the
- * table holds and the write that follows are otherwise two steps). A lease not given back (a crashed container)
+ * It keeps two containers from writing to one Hudi table at once (the check of what the table holds and the write
+ * that follows are otherwise two steps, and Hudi's concurrent writers are best not overlapped). A lease not given back (a crashed container)
  * lapses after its duration. It only saves wasted writes: the commit itself re-checks under Hudi's table lock.
  */
 final class PublishLease {
