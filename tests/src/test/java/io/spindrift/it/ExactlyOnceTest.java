@@ -13,7 +13,10 @@ import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -133,5 +136,28 @@ class ExactlyOnceTest {
       assertThat(summary.get(CommitTag.LANES)).isEqualTo("kinesis:clicks/shardId-000000000000=(" + previous + ","
           + KinesisEvents.sequence(10L * i + 9) + "]#10");
     }
+  }
+
+  @Test
+  void anAppendLinksTheManifestWrittenAtStageTime() throws Exception {
+    String app = TestPipeline.uniqueApp("manifest");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(30, 3)));
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 30, KinesisEvents.clicks(20, 4)));
+
+    Table table = runtime.catalog().loadTable(TableIdentifier.parse("it." + app));
+    List<Snapshot> snapshots = TestPipeline.snapshots(runtime, "it." + app);
+    assertThat(snapshots).hasSize(2);
+    for (Snapshot snapshot : snapshots) {
+      // the snapshot's only new manifest is the one staged with its data file, adopted as is (not copied)
+      List<ManifestFile> added = snapshot.allManifests(table.io()).stream()
+          .filter(m -> m.snapshotId() == snapshot.snapshotId()).toList();
+      assertThat(added).singleElement().satisfies(m -> {
+        assertThat(m.path()).endsWith("/spindrift-" + snapshot.summary().get(CommitTag.TXN_ID) + "-m0.avro");
+        assertThat(m.addedFilesCount()).isEqualTo(1);
+      });
+    }
+    assertThat(snapshots.get(1).allManifests(table.io())).hasSize(2);
+    assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(50);
   }
 }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.AppendFiles;
@@ -29,6 +30,13 @@ import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.iceberg.ContentFileParser;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.GenericManifestFile;
+import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.ManifestWriter;
+import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
@@ -58,8 +66,9 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Stages a batch as Parquet data files written directly in the table's data location (so publishing copies
- * nothing) and publishes them with one append (merging small manifests) whose snapshot summary carries the {@link CommitTag}.
+ * Stages a batch as Parquet data files written directly in the table's data location, with (for an append) the
+ * manifest that lists them, so publishing copies and writes no file but the snapshot's own: one append (merging
+ * small manifests) that links the staged manifests, whose snapshot summary carries the {@link CommitTag}.
  * Idempotence: before and during the append (on every retry of Iceberg's optimistic commit) the snapshot
  * ancestry is checked for the app's sequence number, as Iceberg's own streaming sink checks its epoch id.
  * Staged files of a commit that never lands are orphans, removed by Iceberg's orphan-file clean-up.
@@ -73,6 +82,7 @@ public final class IcebergSink implements Sink {
   /** Stage documents up to this size travel inside the commit item; larger ones are written to S3. */
   private static final int INLINE_STAGE_LIMIT = 48 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long NO_SNAPSHOT = -1L;
 
   private final Catalog catalog;
   private final TableIdentifier id;
@@ -115,7 +125,9 @@ public final class IcebergSink implements Sink {
       }
       part++;
     }
-    String document = stageDocument(table.spec(), files);
+    // an append's manifest is written now, beside its data files: publishing then only links it into the table
+    ManifestFile manifest = spec.isUpsert() ? null : writeManifest(table, txnId, files);
+    String document = stageDocument(table.spec(), files, manifest);
     return new StagedOutput(storeStage(table, txnId, document), aligned.size());
   }
 
@@ -280,8 +292,36 @@ public final class IcebergSink implements Sink {
         : table.locationProvider().newDataLocation(table.spec(), partition, name);
   }
 
-  private static String stageDocument(PartitionSpec partitioning, List<ContentFile<?>> files) {
+  /**
+   * A manifest of the stage's data files, in the table's metadata location, without a snapshot id: an append
+   * adds it to the manifest list as it is (format v2 tables inherit the snapshot id; Iceberg copies it for v1).
+   * A manifest that no snapshot takes is an orphan, like the data files of a stage that is never published.
+   */
+  private static ManifestFile writeManifest(Table table, String txnId, List<ContentFile<?>> files) {
+    TableOperations ops = ((HasTableOperations) table).operations();
+    OutputFile out = table.io().newOutputFile(
+        ops.metadataFileLocation(FileFormat.AVRO.addExtension("spindrift-" + txnId + "-m0")));
+    ManifestWriter<DataFile> writer = ManifestFiles.write(ops.current().formatVersion(), table.spec(), out, null);
+    try (writer) {
+      files.forEach(file -> writer.add((DataFile) file));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write staged manifest " + out.location(), e);
+    }
+    return writer.toManifestFile();
+  }
+
+  private static String stageDocument(PartitionSpec partitioning, List<ContentFile<?>> files, ManifestFile manifest) {
     ObjectNode doc = JSON.createObjectNode();
+    if (manifest != null) {
+      try {
+        // Iceberg's manifest encoding requires a snapshot id, which a staged manifest has not yet: a placeholder,
+        // taken off again when the stage is read
+        ManifestFile encodable = GenericManifestFile.copyOf(manifest).withSnapshotId(NO_SNAPSHOT).build();
+        doc.put("manifest", Base64.getEncoder().encodeToString(ManifestFiles.encode(encodable)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     ArrayNode array = doc.putArray("files");
     for (ContentFile<?> file : files) {
       try {
@@ -306,14 +346,19 @@ public final class IcebergSink implements Sink {
     return location;
   }
 
-  private List<ContentFile<?>> readStage(Table table, String ref) {
+  /** A stage's files, and its manifest when the stage wrote one (appends staged before there were none). */
+  private record Stage(List<ContentFile<?>> files, ManifestFile manifest) {}
+
+  private Stage readStage(Table table, String ref) {
     try {
-      String document = ref.startsWith("{") ? ref : readString(table.io().newInputFile(ref));
+      JsonNode document = JSON.readTree(ref.startsWith("{") ? ref : readString(table.io().newInputFile(ref)));
       List<ContentFile<?>> files = new ArrayList<>();
-      for (JsonNode node : JSON.readTree(document).get("files")) {
+      for (JsonNode node : document.get("files")) {
         files.add(ContentFileParser.fromJson(node, table.specs()));
       }
-      return files;
+      JsonNode manifest = document.get("manifest");
+      return new Stage(files, manifest == null ? null : GenericManifestFile.copyOf(
+          ManifestFiles.decode(Base64.getDecoder().decode(manifest.asText()))).withSnapshotId(null).build());
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read stage " + ref, e);
     }
@@ -332,7 +377,9 @@ public final class IcebergSink implements Sink {
     }
     String app = pending.get(0).tag().app();
     for (int attempt = 1; ; attempt++) {
-      Table current = refreshedTable();
+      // the first attempt trusts the table as this container last saw it: the commit refreshes it and checks the
+      // ancestry again anyway (validateWith), and a stale view only costs a second attempt
+      Table current = attempt == 1 && table != null ? table : refreshedTable();
       long held = lastPublished(SnapshotUtil.currentAncestors(current), app);
       List<PendingPublish> todo = pending.stream().filter(p -> p.tag().seq() > held && p.ref() != null).toList();
       if (todo.isEmpty()) {
@@ -343,7 +390,14 @@ public final class IcebergSink implements Sink {
       }
       // a merging append: a commit every few seconds must not grow the manifest list without bound
       AppendFiles append = current.newAppend();
-      todo.forEach(p -> readStage(current, p.ref()).forEach(file -> append.appendFile((DataFile) file)));
+      for (PendingPublish p : todo) {
+        Stage stage = readStage(current, p.ref());
+        if (stage.manifest() != null) {
+          append.appendManifest(stage.manifest());
+        } else {
+          stage.files().forEach(file -> append.appendFile((DataFile) file));
+        }
+      }
       tag(append, todo);
       long first = todo.get(0).tag().seq();
       append.validateWith(new NotYetPublished(app, first));
@@ -368,7 +422,7 @@ public final class IcebergSink implements Sink {
     List<Long> published = new ArrayList<>();
     for (PendingPublish pending : todo) {
       RowDelta delta = current.newRowDelta();
-      for (ContentFile<?> file : readStage(current, pending.ref())) {
+      for (ContentFile<?> file : readStage(current, pending.ref()).files()) {
         if (file instanceof DeleteFile deletes) {
           delta.addDeletes(deletes);
         } else {
