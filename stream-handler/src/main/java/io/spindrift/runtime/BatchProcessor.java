@@ -339,11 +339,15 @@ final class BatchProcessor implements AutoCloseable {
       rejectStages.add(new PendingPublish(tag, commit.stages().get(REJECTS_STAGE)));
     }
     applyState(commits);
+    long tableStart = System.nanoTime();
     int published = table.publish(tableStages).size();
+    timings.merge("publish_table", ms(tableStart), Long::sum);
     faults.hit(FaultPoint.MID_PUBLISH);
     published = Math.max(published, rejects.publish(rejectStages).size());
     long last = commits.get(commits.size() - 1).seq();
+    long markStart = System.nanoTime();
     log.markPublished(app, last);
+    timings.merge("publish_mark", ms(markStart), Long::sum);
     publishedThrough.accumulateAndGet(last, Math::max);
     timings.merge("publish", ms(start), Long::sum);
     return published;

@@ -11,11 +11,14 @@ import io.spindrift.local.LambdaInvoker;
 import io.spindrift.runtime.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.junit.jupiter.api.Test;
 
@@ -159,5 +162,31 @@ class ExactlyOnceTest {
     }
     assertThat(snapshots.get(1).allManifests(table.io())).hasSize(2);
     assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(50);
+  }
+
+  @Test
+  void fastAppendsMergeManifestsOnceTheTableReachesItsMergeThreshold() throws Exception {
+    String app = TestPipeline.uniqueApp("merge");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(10, 5)));
+    Table table = runtime.catalog().loadTable(TableIdentifier.parse("it." + app));
+    table.updateProperties().set(TableProperties.MANIFEST_MIN_MERGE_COUNT, "3").commit();
+    for (int i = 1; i < 7; i++) {
+      invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 10 * i,
+          KinesisEvents.clicks(10, 5 + i)));
+    }
+
+    table.refresh();
+    List<Integer> manifests = new ArrayList<>();
+    List<String> operations = new ArrayList<>();
+    for (Snapshot snapshot : TestPipeline.snapshots(runtime, "it." + app)) {
+      manifests.add(snapshot.allManifests(table.io()).size());
+      operations.add(snapshot.summary().getOrDefault(SnapshotSummary.REPLACED_MANIFESTS_COUNT, "0"));
+    }
+    // fast appends add one manifest each; the append that would reach 3 merges them instead
+    assertThat(manifests).containsExactly(1, 2, 1, 2, 1, 2, 1);
+    assertThat(operations).containsExactly("0", "0", "2", "0", "2", "0", "2");
+    assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(70);
+    assertThat(TestPipeline.distinctEvents(runtime, "it." + app)).isEqualTo(70);
   }
 }
