@@ -112,6 +112,9 @@ final class BatchProcessor implements AutoCloseable {
         }
       }
       runner.close();
+      if (stateful != null) {
+        stateful.close();
+      }
     }
   }
 
@@ -137,6 +140,10 @@ final class BatchProcessor implements AutoCloseable {
   /** DynamoDB requests of the state store so far (null for a stateless job). */
   StateIoCounts stateIo() {
     return state == null ? null : state.counts();
+  }
+
+  long statefulQueryStarts() {
+    return stateful == null ? 0 : stateful.queryStarts();
   }
 
   long conflicts() {
@@ -169,12 +176,14 @@ final class BatchProcessor implements AutoCloseable {
       StagedBatch staged;
       String checkpoint = null;
       Map<String, String> stateStages = Map.of();
+      long statefulRun = -1;
       if (stateful == null) {
         staged = runner.run(fresh, txnId, table, rejects, timings);
       } else {
         refreshState(snapshot);
-        StatefulRunner.Result result = stateful.run(fresh, txnId,
+        StatefulRunner.Result result = stateful.run(fresh, txnId, snapshot.headSeq(),
             snapshot.checkpoint() == null ? null : QueryCheckpoint.fromJson(snapshot.checkpoint()), table, rejects, timings);
+        statefulRun = result.run();
         staged = result.staged();
         checkpoint = result.checkpoint().toJson();
         stateStages = stateStages(result.changes(), txnId);
@@ -193,6 +202,10 @@ final class BatchProcessor implements AutoCloseable {
       if (committed == null) {
         backoff(attempt);
         continue;
+      }
+      if (stateful != null) {
+        // the running query now stands at this head: the container's next batch may reuse it
+        stateful.committed(statefulRun, committed.seq());
       }
       faults.hit(FaultPoint.AFTER_COMMIT);
       if (deferred) {

@@ -21,7 +21,7 @@ import org.apache.hadoop.fs.Seekable;
 import org.apache.spark.sql.execution.streaming.CheckpointFileManager;
 
 /**
- * Keeps the long-running stateless query's checkpoint files (its offset and commit logs, its metadata) in memory
+ * Keeps the checkpoint files of the runtime's queries (their offset and commit logs, their metadata) in memory
  * instead of on disk. That checkpoint is disposable (the commit log is the durable record, DESIGN §5), yet Spark
  * writes two small files per micro-batch through it, each a temporary file, a checksum file and a rename: tens of
  * milliseconds per invocation on a busy disk. Spark instantiates this class by name for the sessions that set
@@ -46,6 +46,29 @@ public final class InMemoryCheckpointFileManager implements CheckpointFileManage
     String prefix = key(new Path(dir.toUri()));
     FILES.keySet().removeIf(k -> k.equals(prefix) || k.startsWith(prefix + "/"));
     DIRECTORIES.keySet().removeIf(k -> k.equals(prefix) || k.startsWith(prefix + "/"));
+  }
+
+  /** Puts a whole file at {@code relative} under checkpoint {@code dir} (seeding a checkpoint before its query starts). */
+  static void write(java.nio.file.Path dir, String relative, String content) {
+    FILES.put(key(new Path(dir.toUri())) + "/" + relative, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The file at {@code relative} under checkpoint {@code dir}, or null when there is none. */
+  static String read(java.nio.file.Path dir, String relative) {
+    byte[] content = FILES.get(key(new Path(dir.toUri())) + "/" + relative);
+    return content == null ? null : new String(content, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The names of the files directly in {@code subdir} of checkpoint {@code dir}. */
+  static List<String> names(java.nio.file.Path dir, String subdir) {
+    String prefix = key(new Path(dir.toUri())) + "/" + subdir + "/";
+    List<String> out = new ArrayList<>();
+    for (String k : ((ConcurrentSkipListMap<String, byte[]>) FILES).subMap(prefix, prefix + Character.MAX_VALUE).keySet()) {
+      if (k.indexOf('/', prefix.length()) < 0) {
+        out.add(k.substring(prefix.length()));
+      }
+    }
+    return out;
   }
 
   private static String key(Path path) {

@@ -70,8 +70,6 @@ public final class InvocationSource implements TableProvider {
     private final String id;
     private final int splits;
     private long latest;
-    /** No more rows will come (a stateful run's one-shot feed): never wait for them. */
-    private boolean sealed;
 
     Feed(String id, int splits) {
       this.id = id;
@@ -91,21 +89,10 @@ public final class InvocationSource implements TableProvider {
       }
     }
 
-    /** Marks the feed complete: {@link #latest} then answers at once instead of long-polling. */
-    void seal() {
-      lock.lock();
-      try {
-        sealed = true;
-        arrived.signalAll();
-      } finally {
-        lock.unlock();
-      }
-    }
-
     long latest(long after) {
       lock.lock();
       try {
-        if (latest <= after && !sealed) {
+        if (latest <= after) {
           arrived.await(100, TimeUnit.MILLISECONDS);
         }
         return latest;

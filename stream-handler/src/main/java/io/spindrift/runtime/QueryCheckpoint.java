@@ -4,16 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * What must survive of Spark's checkpoint between invocations of a stateful job (DESIGN §6): the last batch id,
  * its offset-log metadata (batch watermark, timestamp and the SQL conf map, copied verbatim) and the previous
- * batch's, and its commit-log metadata (the next batch's watermark). A fresh, local checkpoint directory is seeded
- * from it before the query starts, so event-time watermarks advance across invocations and containers as they
+ * batch's, and its commit-log metadata (the next batch's watermark). A fresh checkpoint (in memory) is seeded
+ * from it before a query starts, so event-time watermarks advance across invocations and containers as they
  * would in one long query. Kept as one JSON string on the commit log's head.
  */
 record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMeta, String commitMeta, int sources) {
@@ -42,20 +40,17 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
     }
   }
 
-  /** Writes metadata, offsets/B-1, offsets/B and commits/B into an empty checkpoint directory. */
+  /**
+   * Writes metadata, offsets/B-1, offsets/B and commits/B of an empty checkpoint at {@code dir}, in memory: the
+   * query that starts on it uses {@link InMemoryCheckpointFileManager}.
+   */
   void seed(Path dir, String queryId) {
-    try {
-      Files.createDirectories(dir.resolve("offsets"));
-      Files.createDirectories(dir.resolve("commits"));
-      Files.writeString(dir.resolve("metadata"), "{\"id\":\"" + queryId + "\"}");
-      if (batchId > 0 && previousOffsetMeta != null) {
-        Files.writeString(dir.resolve("offsets/" + (batchId - 1)), "v1\n" + previousOffsetMeta + sourceOffsets());
-      }
-      Files.writeString(dir.resolve("offsets/" + batchId), "v1\n" + offsetMeta + sourceOffsets());
-      Files.writeString(dir.resolve("commits/" + batchId), "v1\n" + commitMeta);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot seed the checkpoint in " + dir, e);
+    InMemoryCheckpointFileManager.write(dir, "metadata", "{\"id\":\"" + queryId + "\"}");
+    if (batchId > 0 && previousOffsetMeta != null) {
+      InMemoryCheckpointFileManager.write(dir, "offsets/" + (batchId - 1), "v1\n" + previousOffsetMeta + sourceOffsets());
     }
+    InMemoryCheckpointFileManager.write(dir, "offsets/" + batchId, "v1\n" + offsetMeta + sourceOffsets());
+    InMemoryCheckpointFileManager.write(dir, "commits/" + batchId, "v1\n" + commitMeta);
   }
 
   /** One line per source of the query (a job may read the input stream more than once, e.g. a self-join). */
@@ -63,29 +58,28 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
     return ("\n" + FEED_START).repeat(Math.max(1, sources));
   }
 
-  /** Reads what a finished query left in its checkpoint: its newest committed batch. */
-  static QueryCheckpoint read(Path dir) {
-    try {
-      long batch;
-      try (var names = Files.list(dir.resolve("commits"))) {
-        batch = names.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+"))
-            .mapToLong(Long::parseLong).max().orElseThrow(() -> new IllegalStateException("No committed batch in " + dir));
-      }
-      Path offsetsFile = dir.resolve("offsets/" + batch);
-      String offsets = metaLine(offsetsFile);
-      int sources = Files.readAllLines(offsetsFile, StandardCharsets.UTF_8).size() - 2;
-      Path previous = dir.resolve("offsets/" + (batch - 1));
-      String previousMeta = batch > 0 && Files.exists(previous) ? metaLine(previous) : null;
-      return new QueryCheckpoint(batch, offsets, previousMeta, metaLine(dir.resolve("commits/" + batch)), sources);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the checkpoint in " + dir, e);
+  /** Reads batch {@code batch} of the (in-memory) checkpoint at {@code dir}, once its commit-log entry exists. */
+  static QueryCheckpoint read(Path dir, long batch) {
+    String offsets = InMemoryCheckpointFileManager.read(dir, "offsets/" + batch);
+    String commit = InMemoryCheckpointFileManager.read(dir, "commits/" + batch);
+    if (offsets == null || commit == null) {
+      throw new IllegalStateException("Batch " + batch + " is not committed in the checkpoint at " + dir);
     }
+    String previous = batch > 0 ? InMemoryCheckpointFileManager.read(dir, "offsets/" + (batch - 1)) : null;
+    int sources = (int) offsets.lines().count() - 2;
+    return new QueryCheckpoint(batch, metaLine(dir, offsets), previous == null ? null : metaLine(dir, previous),
+        metaLine(dir, commit), sources);
   }
 
-  private static String metaLine(Path file) throws IOException {
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+  /** Whether the checkpoint at {@code dir} holds the commit-log entry of {@code batch}. */
+  static boolean committed(Path dir, long batch) {
+    return InMemoryCheckpointFileManager.read(dir, "commits/" + batch) != null;
+  }
+
+  private static String metaLine(Path dir, String file) {
+    List<String> lines = file.lines().toList();
     if (lines.size() < 2 || !lines.get(0).equals("v1")) {
-      throw new IllegalStateException("Unexpected Spark checkpoint file " + file + ": " + lines);
+      throw new IllegalStateException("Unexpected Spark checkpoint file in " + dir + ": " + file);
     }
     return lines.get(1);
   }

@@ -308,6 +308,15 @@ public final class SpindriftRuntime implements AutoCloseable {
     return processor == null ? null : processor.stateIo();
   }
 
+  /**
+   * How many stateful queries this runtime started for {@code kind}'s batches (0: stateless job, or none yet): one
+   * per container while it alone commits, one more each time another container committed in between.
+   */
+  public synchronized long statefulQueryStarts(SourceKind kind) {
+    BatchProcessor processor = processors.get(kind);
+    return processor == null ? 0 : processor.statefulQueryStarts();
+  }
+
   /** Commit conflicts met by this runtime so far. */
   public long conflicts() {
     long total = 0;

@@ -17,8 +17,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
@@ -26,23 +31,36 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryException;
 import org.apache.spark.sql.streaming.Trigger;
 
 /**
- * Runs a stateful job's micro-batch as a fresh query per invocation (DESIGN §6): a local checkpoint seeded from
- * the durable {@link QueryCheckpoint} (so the event-time watermark continues where the app's last commit left
- * it, whichever container made it), Spark's stateful operators on the DynamoDB state store (which reads the
- * latest committed state and hands its changes over instead of writing them), and the same staging as stateless
- * jobs. What it returns (staged output, state changes, the next checkpoint) becomes durable only in the commit.
+ * Runs a stateful job's micro-batches (DESIGN §6) on Spark's stateful operators over the DynamoDB state store,
+ * which reads the latest committed state and hands its changes over instead of writing them, with the same
+ * staging as stateless jobs. What a run returns (staged output, state changes, the next {@link QueryCheckpoint})
+ * becomes durable only in the commit.
+ *
+ * <p>The query stays up between warm invocations as long as it stands exactly at the app's head: its last batch
+ * was committed as the head (the runtime says so through {@link #committed}) and no other container committed
+ * since. Otherwise (a cold container, another container's commit, a batch that was not committed, a failure) the
+ * query is stopped and a fresh one starts on a checkpoint seeded from the head's {@link QueryCheckpoint}, so the
+ * event-time watermark continues where the app's last commit left it, whichever container made it. Either way a
+ * run is one Spark micro-batch over exactly the invocation's rows. Checkpoint files live in memory
+ * ({@link InMemoryCheckpointFileManager}): what must survive is the {@link QueryCheckpoint} on the commit log.
  */
-final class StatefulRunner {
+final class StatefulRunner implements AutoCloseable {
+  private static final long BATCH_TIMEOUT_MINUTES = 14;
+  private static final int FEED_PARTITIONS = 2;
+
   private final Supplier<SparkSession> sessions;
   private final StreamJob job;
   private final JobContext context;
   private final StateTable state;
-  /** One session for every run: a new session per invocation would leave its listeners registered for good. */
+  private final AtomicReference<Pending> current = new AtomicReference<>();
+  private final AtomicLong runs = new AtomicLong();
+  private final AtomicLong starts = new AtomicLong();
+  /** One session for every query: a new session per query would leave its listeners registered for good. */
   private SparkSession session;
+  private Running running;
 
   StatefulRunner(Supplier<SparkSession> sessions, StreamJob job, JobContext context, StateTable state) {
     this.sessions = sessions;
@@ -51,71 +69,224 @@ final class StatefulRunner {
     this.state = state;
   }
 
-  /** What a stateful micro-batch produced. */
-  record Result(StagedBatch staged, StateChanges changes, QueryCheckpoint checkpoint) {}
+  /**
+   * What a stateful micro-batch produced; {@code run} identifies it to {@link #committed}.
+   */
+  record Result(StagedBatch staged, StateChanges changes, QueryCheckpoint checkpoint, long run) {}
 
-  synchronized Result run(Batch batch, String txnId, QueryCheckpoint from, Sink table, Sink rejects,
+  /** One invocation waiting for its micro-batch. */
+  private record Pending(String txnId, Sink table, Sink rejects, Map<String, Long> timings, long offeredNanos,
+      CompletableFuture<Long> batchId, AtomicReference<StagedBatch> staged) {}
+
+  /** The running query, its feed and state run, and the head seq its state and watermark stand at. */
+  private static final class Running {
+    private final StreamingQuery query;
+    private final String feedId;
+    private final InvocationSource.Feed feed;
+    private final String stateRun;
+    private final Path checkpoint;
+    private final OutputSplit splitter;
+    /** The commit seq the query's watermark and batch id are the durable head of; -1 while a batch is in flight. */
+    private long atSeq = -1;
+    /** The run whose batch the query ran last. */
+    private long lastRun = -1;
+
+    private Running(StreamingQuery query, String feedId, InvocationSource.Feed feed, String stateRun, Path checkpoint,
+        OutputSplit splitter) {
+      this.query = query;
+      this.feedId = feedId;
+      this.feed = feed;
+      this.stateRun = stateRun;
+      this.checkpoint = checkpoint;
+      this.splitter = splitter;
+    }
+  }
+
+  /**
+   * Runs {@code batch} as the micro-batch after the head {@code headSeq}, whose checkpoint is {@code from} (null
+   * before the app's first stateful commit).
+   */
+  synchronized Result run(Batch batch, String txnId, long headSeq, QueryCheckpoint from, Sink table, Sink rejects,
       Map<String, Long> timings) {
     long start = System.nanoTime();
-    String runId = "run-" + txnId;
-    String feedId = context.source().name() + "-" + txnId;
+    List<InternalRow> rows = new ArrayList<>(batch.size());
+    for (SourceRecord record : batch.records()) {
+      rows.add(record.toRow());
+    }
+    long run = runs.incrementAndGet();
+    try {
+      Running query = running != null && running.query.isActive() && running.atSeq == headSeq && headSeq >= 0
+          ? running : start(from);
+      timings.merge("spark_start", MicroBatchRunner.ms(start), Long::sum);
+      query.atSeq = -1;
+      query.lastRun = run;
+      Pending pending = new Pending(txnId, table, rejects, timings, System.nanoTime(), new CompletableFuture<>(),
+          new AtomicReference<>());
+      current.set(pending);
+      try {
+        query.feed.offer(rows);
+        long batchId = await(query, pending);
+        awaitCommitLog(query, batchId);
+        StateChanges changes = StateDeltas.drain(query.stateRun);
+        return new Result(pending.staged().get(), changes, QueryCheckpoint.read(query.checkpoint, batchId), run);
+      } finally {
+        current.set(null);
+      }
+    } catch (RuntimeException e) {
+      stopQuietly();
+      throw e;
+    } finally {
+      timings.merge("spark_total_stateful", MicroBatchRunner.ms(start), Long::sum);
+    }
+  }
+
+  /**
+   * The batch of {@code run} was committed as {@code seq}: the query now stands at that head and may take the
+   * next batch if nothing else is committed first. A later run, or a stopped query, makes this a no-op.
+   */
+  synchronized void committed(long run, long seq) {
+    if (running != null && running.lastRun == run) {
+      running.atSeq = seq;
+    }
+  }
+
+  /** How many queries this runner started (a warm container starts one until another container commits). */
+  long queryStarts() {
+    return starts.get();
+  }
+
+  private Running start(QueryCheckpoint from) {
+    stopQuietly();
+    starts.incrementAndGet();
+    String feedId = context.source().name() + "-" + UUID.randomUUID();
+    String stateRun = "run-" + UUID.randomUUID();
     Path checkpoint = null;
-    StateDeltas.open(runId, state);
-    InvocationSource.Feed feed = InvocationSource.open(feedId, 2);
+    StateDeltas.open(stateRun, state);
+    InvocationSource.Feed feed = InvocationSource.open(feedId, FEED_PARTITIONS);
     try {
       checkpoint = Files.createTempDirectory("spindrift-stateful-");
       if (from != null) {
         // a query id of its own: containers sharing a JVM (local mode) must not look like one query started twice
         from.seed(checkpoint, UUID.randomUUID().toString());
       }
-      List<InternalRow> rows = new ArrayList<>(batch.size());
-      for (SourceRecord record : batch.records()) {
-        rows.add(record.toRow());
-      }
-      feed.offer(rows);
-      // the run reads this one batch and stops: Spark's last latestOffset call must not long-poll for more
-      feed.seal();
       if (session == null) {
         session = sessions.get();
       }
-      DynamoDbStateStoreProvider.sparkConf(runId).forEach((key, value) -> session.conf().set(key, value));
+      session.conf().set(InMemoryCheckpointFileManager.SETTING, InMemoryCheckpointFileManager.class.getName());
+      DynamoDbStateStoreProvider.sparkConf(stateRun).forEach((key, value) -> session.conf().set(key, value));
       Dataset<Row> output = job.transform(session.readStream()
           .format(InvocationSource.class.getName())
           .option("kind", context.source().name())
           .option("feed", feedId)
           .load(), context);
       OutputSplit splitter = new OutputSplit(output.schema());
-      AtomicReference<StagedBatch> staged = new AtomicReference<>();
-      VoidFunction2<Dataset<Row>, Long> stage = (df, batchId) ->
-          staged.set(MicroBatchRunner.stageOutput(df, splitter, txnId, table, rejects, timings));
-      timings.merge("spark_plan", MicroBatchRunner.ms(start), Long::sum);
+      VoidFunction2<Dataset<Row>, Long> stage = (df, batchId) -> stageCurrent(df, batchId, splitter);
       StreamingQuery query = output.writeStream()
           .queryName("spindrift-" + feedId)
           .outputMode(job.outputMode())
           .option("checkpointLocation", checkpoint.toString())
-          .trigger(Trigger.AvailableNow())
+          .trigger(Trigger.ProcessingTime(0))
           .foreachBatch(stage)
           .start();
-      query.awaitTermination();
-      StateChanges changes = StateDeltas.drain(runId);
-      StagedBatch result = staged.get();
-      if (result == null) {
-        throw new IllegalStateException("The stateful micro-batch produced no batch for " + batch.size() + " records");
-      }
-      return new Result(result, changes, QueryCheckpoint.read(checkpoint));
-    } catch (StreamingQueryException e) {
-      throw new IllegalStateException("The job failed on this batch: " + e.cause().getMessage(), e.cause());
+      running = new Running(query, feedId, feed, stateRun, checkpoint, splitter);
+      return running;
     } catch (IOException e) {
+      release(feedId, stateRun, checkpoint);
       throw new UncheckedIOException(e);
     } catch (TimeoutException e) {
+      release(feedId, stateRun, checkpoint);
       throw new IllegalStateException("Could not start the micro-batch query", e);
-    } finally {
-      StateDeltas.close(runId);
-      InvocationSource.close(feedId);
-      if (checkpoint != null) {
-        MicroBatchRunner.deleteQuietly(checkpoint);
-      }
-      timings.merge("spark_total_stateful", MicroBatchRunner.ms(start), Long::sum);
+    } catch (RuntimeException e) {
+      release(feedId, stateRun, checkpoint);
+      throw e;
     }
+  }
+
+  /** The foreachBatch body: stages the batch for the invocation that offered it. */
+  private void stageCurrent(Dataset<Row> df, long batchId, OutputSplit splitter) {
+    Pending pending = current.get();
+    if (pending == null) {
+      throw new IllegalStateException("A stateful micro-batch ran with no invocation waiting for it");
+    }
+    pending.timings().merge("spark_plan", MicroBatchRunner.ms(pending.offeredNanos()), Long::sum);
+    long stageStart = System.nanoTime();
+    try {
+      pending.staged().set(MicroBatchRunner.stageOutput(df, splitter, pending.txnId(), pending.table(),
+          pending.rejects(), pending.timings()));
+      pending.timings().merge("spark_execute_and_stage", MicroBatchRunner.ms(stageStart), Long::sum);
+      pending.batchId().complete(batchId);
+    } catch (RuntimeException e) {
+      pending.batchId().completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  private static long await(Running query, Pending pending) {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(BATCH_TIMEOUT_MINUTES);
+    while (true) {
+      try {
+        return pending.batchId().get(200, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException notYet) {
+        failIfStopped(query);
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("The micro-batch did not finish in " + BATCH_TIMEOUT_MINUTES + " minutes");
+        }
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while waiting for the micro-batch", e);
+      }
+    }
+  }
+
+  /** Waits for Spark to log batch {@code batchId} as committed (it does so right after foreachBatch returns). */
+  private static void awaitCommitLog(Running query, long batchId) {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (!QueryCheckpoint.committed(query.checkpoint, batchId)) {
+      failIfStopped(query);
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("Spark did not log micro-batch " + batchId + " as committed in a minute");
+      }
+      LockSupport.parkNanos(200_000);
+    }
+  }
+
+  private static void failIfStopped(Running query) {
+    if (!query.query.isActive()) {
+      Throwable cause = query.query.exception().isDefined() ? query.query.exception().get().cause() : null;
+      throw new IllegalStateException("The job failed on this batch: "
+          + (cause == null ? "the query stopped" : cause.getMessage()), cause);
+    }
+  }
+
+  private void stopQuietly() {
+    Running stopping = running;
+    running = null;
+    if (stopping == null) {
+      return;
+    }
+    try {
+      stopping.query.stop();
+    } catch (TimeoutException | RuntimeException e) {
+      // the query is being replaced; a failure to stop it cleanly changes nothing durable
+    } finally {
+      release(stopping.feedId, stopping.stateRun, stopping.checkpoint);
+    }
+  }
+
+  private static void release(String feedId, String stateRun, Path checkpoint) {
+    InvocationSource.close(feedId);
+    StateDeltas.close(stateRun);
+    if (checkpoint != null) {
+      InMemoryCheckpointFileManager.forget(checkpoint);
+      MicroBatchRunner.deleteQuietly(checkpoint);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    stopQuietly();
   }
 }

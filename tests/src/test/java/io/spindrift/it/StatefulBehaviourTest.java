@@ -57,6 +57,33 @@ class StatefulBehaviourTest {
   }
 
   @Test
+  void aWarmContainerKeepsItsQueryUntilAnotherContainerCommits() throws Exception {
+    String app = TestPipeline.uniqueApp("reuse");
+    SpindriftRuntime one = TestPipeline.runtime(app, PageViewCounts.class.getName());
+    SpindriftRuntime two = TestPipeline.runtime(app, PageViewCounts.class.getName());
+    invoke(one, "shardId-000000000000", 0, List.of(view("a", "/", 1), view("b", "/cart", 2)));
+    invoke(one, "shardId-000000000000", 2, List.of(view("c", "/", 3)));
+    invoke(one, "shardId-000000000000", 3, List.of(view("d", "/", 4)));
+    assertThat(one.statefulQueryStarts(SourceKind.KINESIS)).as("three batches of one container, one query").isEqualTo(1);
+
+    invoke(two, "shardId-000000000001", 0, List.of(view("e", "/cart", 5)));
+    invoke(one, "shardId-000000000000", 4, List.of(view("f", "/", 6)));
+    assertThat(one.statefulQueryStarts(SourceKind.KINESIS)).as("restarted after the other container's commit")
+        .isEqualTo(2);
+    invoke(one, "shardId-000000000000", 5, List.of(view("g", "/", 7)));
+    assertThat(one.statefulQueryStarts(SourceKind.KINESIS)).isEqualTo(2);
+
+    // a batch an hour later closes the window (the watermark carried across both containers' queries)
+    invoke(two, "shardId-000000000001", 1, List.of(view("h", "/search", 4000)));
+    invoke(one, "shardId-000000000000", 6, List.of(view("i", "/search", 4001)));
+    List<Row> rows = TestPipeline.rows(one, "SELECT page, views FROM " + TestPipeline.qualified(one, "it." + app)
+        + " ORDER BY page");
+    assertThat(rows).extracting(r -> r.getString(0) + "=" + r.getLong(1)).containsExactly("/=5", "/cart=2");
+    one.close();
+    two.close();
+  }
+
+  @Test
   void warmSecondBatchOverTheSameKeysMakesNoStateReadsAndClosedWindowsLeaveDynamoDb() throws Exception {
     String app = TestPipeline.uniqueApp("warm");
     SpindriftRuntime runtime = TestPipeline.runtime(app, PageViewCounts.class.getName());
