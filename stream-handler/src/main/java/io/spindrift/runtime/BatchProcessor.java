@@ -79,6 +79,7 @@ final class BatchProcessor implements AutoCloseable {
   private final AtomicLong publishedThrough = new AtomicLong();
   /** The publisher thread of deferred publishing (created on first use) and its newest task. */
   private ExecutorService publisher;
+  private ExecutorService stateApplier;
   private volatile Future<?> lastDeferred = CompletableFuture.completedFuture(null);
 
   /**
@@ -109,6 +110,9 @@ final class BatchProcessor implements AutoCloseable {
       synchronized (this) {
         if (publisher != null) {
           publisher.shutdown();
+        }
+        if (stateApplier != null) {
+          stateApplier.shutdown();
         }
       }
       runner.close();
@@ -351,10 +355,20 @@ final class BatchProcessor implements AutoCloseable {
       tableStages.add(new PendingPublish(tag, commit.stages().get(TABLE_STAGE)));
       rejectStages.add(new PendingPublish(tag, commit.stages().get(REJECTS_STAGE)));
     }
-    applyState(commits);
+    // the state rows and the table are independent and each idempotent: written side by side, and the watermark
+    // below rises only once both are done (a crash in either leaves both to the next roll-forward)
+    CompletableFuture<Void> stateApplied = state == null ? null
+        : CompletableFuture.runAsync(() -> applyState(commits), stateApplier());
     long tableStart = System.nanoTime();
-    int published = table.publish(tableStages).size();
-    timings.merge("publish_table", ms(tableStart), Long::sum);
+    int published;
+    try {
+      published = table.publish(tableStages).size();
+      timings.merge("publish_table", ms(tableStart), Long::sum);
+    } finally {
+      if (stateApplied != null) {
+        joinStateApply(stateApplied, timings);
+      }
+    }
     faults.hit(FaultPoint.MID_PUBLISH);
     published = Math.max(published, rejects.publish(rejectStages).size());
     long last = commits.get(commits.size() - 1).seq();
@@ -385,6 +399,29 @@ final class BatchProcessor implements AutoCloseable {
   }
 
   /** Applies the state deltas of these commits, in seq order; idempotent per bucket and seq. */
+  /** The thread that writes a publish's state rows while the caller publishes its table (created on first use). */
+  private synchronized ExecutorService stateApplier() {
+    if (stateApplier == null) {
+      stateApplier = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "spindrift-state-apply-" + app);
+        thread.setDaemon(true);
+        return thread;
+      });
+    }
+    return stateApplier;
+  }
+
+  private static void joinStateApply(CompletableFuture<Void> stateApplied, Map<String, Long> timings) {
+    long start = System.nanoTime();
+    try {
+      stateApplied.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    } finally {
+      timings.merge("publish_state_wait", ms(start), Long::sum);
+    }
+  }
+
   private void applyState(List<CommitRecord> commits) {
     if (state == null) {
       return;
