@@ -3,6 +3,7 @@ package io.spindrift.job;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.from_json;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.spark_partition_id;
 import static org.apache.spark.sql.functions.when;
 
 import io.spindrift.event.SourceKind;
@@ -46,8 +47,12 @@ public final class JobContext {
   public Dataset<Row> parseJson(Dataset<Row> input, StructType schema, String... required) {
     StructType withCorrupt = schema.add(CORRUPT, DataTypes.StringType, true);
     Column payload = col(source.payloadColumn());
-    Column parsed = from_json(payload.cast("string"), withCorrupt,
-        Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
+    // The text goes through a no-op that Spark must treat as nondeterministic (a partition id is never negative;
+    // not rand(), whose comparisons Spark's optimizer folds): Spark then never pushes a filter on the parsed columns
+    // (the usual "drop the rejects") below this projection, which would copy from_json into the filter and parse
+    // every record twice or more.
+    Column text = when(spark_partition_id().geq(0), payload.cast("string"));
+    Column parsed = from_json(text, withCorrupt, Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
     Dataset<Row> withParsed = input.withColumn("_spindrift_parsed", parsed);
     Column reason = when(payload.isNull(), lit("empty record"))
         .when(col("_spindrift_parsed").isNull(), lit("not a JSON object"))
