@@ -63,7 +63,7 @@ import scala.Function1;
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
  * first (a lease per app, Hudi's optimistic concurrency to settle the rest): two apps inserting into one table at
- * once left one 2-row batch in it twice, once, on a loaded CI machine (not reproduced in 14 local runs with up to
+ * once left one 2-row batch in it twice, once, on a loaded CI machine (not reproduced in 22 local runs with up to
  * three writers; the cause inside Hudi 0.15's concurrent-writer path was not found). Hudi's optimistic concurrency with its DynamoDB lock stays on as the second
  * line (a lapsed lease), and under that lock the commit re-checks that the table still lacks its seqs, so a
  * publish is idempotent even if a lease lapsed. A commit Hudi refuses is written again.
