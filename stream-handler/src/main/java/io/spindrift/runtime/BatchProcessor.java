@@ -246,11 +246,7 @@ final class BatchProcessor implements AutoCloseable {
   /** Hands the publish up to {@code committed} to the publisher thread; a failure waits for a roll-forward. */
   private synchronized void publishInBackground(long publishedSeq, CommitRecord committed) {
     if (publisher == null || publisher.isShutdown()) {
-      publisher = Executors.newSingleThreadExecutor(task -> {
-        Thread thread = new Thread(task, "spindrift-publish-" + app);
-        thread.setDaemon(true);
-        return thread;
-      });
+      publisher = daemonThread("spindrift-publish-" + app);
     }
     lastDeferred = publisher.submit(() -> {
       Map<String, Long> timings = new LinkedHashMap<>();
@@ -402,13 +398,18 @@ final class BatchProcessor implements AutoCloseable {
   /** The thread that writes a publish's state rows while the caller publishes its table (created on first use). */
   private synchronized ExecutorService stateApplier() {
     if (stateApplier == null) {
-      stateApplier = Executors.newSingleThreadExecutor(task -> {
-        Thread thread = new Thread(task, "spindrift-state-apply-" + app);
-        thread.setDaemon(true);
-        return thread;
-      });
+      stateApplier = daemonThread("spindrift-state-apply-" + app);
     }
     return stateApplier;
+  }
+
+  /** One daemon thread: it never keeps a JVM (a local run, a test) alive. */
+  private static ExecutorService daemonThread(String name) {
+    return Executors.newSingleThreadExecutor(task -> {
+      Thread thread = new Thread(task, name);
+      thread.setDaemon(true);
+      return thread;
+    });
   }
 
   private static void joinStateApply(CompletableFuture<Void> stateApplied, Map<String, Long> timings) {

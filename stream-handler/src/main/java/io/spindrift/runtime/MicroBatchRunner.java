@@ -76,7 +76,7 @@ final class MicroBatchRunner implements AutoCloseable {
     current.set(pending);
     query.feed().offer(rows);
     try {
-      return awaitResult(query, pending);
+      return awaitBatch(query.query(), pending.result());
     } catch (RuntimeException e) {
       stopQuietly();
       throw e;
@@ -85,17 +85,17 @@ final class MicroBatchRunner implements AutoCloseable {
     }
   }
 
-  private StagedBatch awaitResult(Running query, Pending pending) {
+  /**
+   * Waits for the foreachBatch of the micro-batch just offered to {@code query} to complete {@code result}; fails
+   * with the query's error if it stops first, and after {@value #BATCH_TIMEOUT_MINUTES} minutes.
+   */
+  static <T> T awaitBatch(StreamingQuery query, CompletableFuture<T> result) {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(BATCH_TIMEOUT_MINUTES);
     while (true) {
       try {
-        return pending.result().get(200, TimeUnit.MILLISECONDS);
+        return result.get(200, TimeUnit.MILLISECONDS);
       } catch (TimeoutException notYet) {
-        if (!query.query().isActive()) {
-          Throwable cause = query.query().exception().isDefined() ? query.query().exception().get().cause() : null;
-          throw new IllegalStateException("The job failed on this batch: "
-              + (cause == null ? "the query stopped" : cause.getMessage()), cause);
-        }
+        failIfStopped(query);
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("The micro-batch did not finish in " + BATCH_TIMEOUT_MINUTES + " minutes");
         }
@@ -106,6 +106,15 @@ final class MicroBatchRunner implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("Interrupted while waiting for the micro-batch", e);
       }
+    }
+  }
+
+  /** Fails with the query's error (the job failed on the batch) when the query is no longer running. */
+  static void failIfStopped(StreamingQuery query) {
+    if (!query.isActive()) {
+      Throwable cause = query.exception().isDefined() ? query.exception().get().cause() : null;
+      throw new IllegalStateException("The job failed on this batch: "
+          + (cause == null ? "the query stopped" : cause.getMessage()), cause);
     }
   }
 

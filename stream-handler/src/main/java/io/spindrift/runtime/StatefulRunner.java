@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,7 +47,6 @@ import org.apache.spark.sql.streaming.Trigger;
  * ({@link InMemoryCheckpointFileManager}): what must survive is the {@link QueryCheckpoint} on the commit log.
  */
 final class StatefulRunner implements AutoCloseable {
-  private static final long BATCH_TIMEOUT_MINUTES = 14;
   private static final int FEED_PARTITIONS = 2;
 
   private final Supplier<SparkSession> sessions;
@@ -125,7 +123,7 @@ final class StatefulRunner implements AutoCloseable {
       current.set(pending);
       try {
         query.feed.offer(rows);
-        long batchId = await(query, pending);
+        long batchId = MicroBatchRunner.awaitBatch(query.query, pending.batchId());
         awaitCommitLog(query, batchId);
         StateChanges changes = StateDeltas.drain(query.stateRun);
         return new Result(pending.staged().get(), changes, QueryCheckpoint.read(query.checkpoint, batchId), run);
@@ -221,43 +219,15 @@ final class StatefulRunner implements AutoCloseable {
     }
   }
 
-  private static long await(Running query, Pending pending) {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(BATCH_TIMEOUT_MINUTES);
-    while (true) {
-      try {
-        return pending.batchId().get(200, TimeUnit.MILLISECONDS);
-      } catch (TimeoutException notYet) {
-        failIfStopped(query);
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("The micro-batch did not finish in " + BATCH_TIMEOUT_MINUTES + " minutes");
-        }
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("Interrupted while waiting for the micro-batch", e);
-      }
-    }
-  }
-
   /** Waits for Spark to log batch {@code batchId} as committed (it does so right after foreachBatch returns). */
   private static void awaitCommitLog(Running query, long batchId) {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
     while (!QueryCheckpoint.committed(query.checkpoint, batchId)) {
-      failIfStopped(query);
+      MicroBatchRunner.failIfStopped(query.query);
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("Spark did not log micro-batch " + batchId + " as committed in a minute");
       }
       LockSupport.parkNanos(200_000);
-    }
-  }
-
-  private static void failIfStopped(Running query) {
-    if (!query.query.isActive()) {
-      Throwable cause = query.query.exception().isDefined() ? query.query.exception().get().cause() : null;
-      throw new IllegalStateException("The job failed on this batch: "
-          + (cause == null ? "the query stopped" : cause.getMessage()), cause);
     }
   }
 
