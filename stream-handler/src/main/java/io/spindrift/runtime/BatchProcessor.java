@@ -80,6 +80,9 @@ final class BatchProcessor implements AutoCloseable {
   /** The publisher thread of deferred publishing (created on first use) and its newest task. */
   private ExecutorService publisher;
   private ExecutorService stateApplier;
+  /** The thread that raises the publication watermark after a publish, and its newest task. */
+  private ExecutorService marker;
+  private volatile Future<?> lastMark = CompletableFuture.completedFuture(null);
   private volatile Future<?> lastDeferred = CompletableFuture.completedFuture(null);
 
   /**
@@ -114,6 +117,9 @@ final class BatchProcessor implements AutoCloseable {
         if (stateApplier != null) {
           stateApplier.shutdown();
         }
+        if (marker != null) {
+          marker.shutdown();
+        }
       }
       runner.close();
       if (stateful != null) {
@@ -123,8 +129,9 @@ final class BatchProcessor implements AutoCloseable {
   }
 
   /**
-   * Waits until every deferred publish scheduled so far has ended. Returns false if the last one failed (its
-   * commits stay for the next roll-forward); true when it succeeded or there was none.
+   * Waits until every deferred publish scheduled so far, and the watermark writes after publishes, have ended.
+   * Returns false if the last deferred publish failed (its commits stay for the next roll-forward); true when it
+   * succeeded or there was none.
    */
   boolean awaitDeferred() {
     Future<?> last = lastDeferred;
@@ -138,6 +145,19 @@ final class BatchProcessor implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while waiting for a deferred publish", e);
+    } finally {
+      awaitMark();
+    }
+  }
+
+  /** Waits for the watermark write in flight (its failure is logged, never thrown). */
+  private void awaitMark() {
+    try {
+      lastMark.get(DRAIN_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+    } catch (ExecutionException | TimeoutException failed) {
+      LOG.warn("Publication watermark write of {} did not end: {}", app, failed.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -368,10 +388,8 @@ final class BatchProcessor implements AutoCloseable {
     faults.hit(FaultPoint.MID_PUBLISH);
     published = Math.max(published, rejects.publish(rejectStages).size());
     long last = commits.get(commits.size() - 1).seq();
-    long markStart = System.nanoTime();
-    log.markPublished(app, last);
-    timings.merge("publish_mark", ms(markStart), Long::sum);
     publishedThrough.accumulateAndGet(last, Math::max);
+    markInBackground(last);
     timings.merge("publish", ms(start), Long::sum);
     return published;
   }
@@ -394,7 +412,27 @@ final class BatchProcessor implements AutoCloseable {
     return Map.of(STATE_STAGE, delta, STATE_BUCKETS, buckets);
   }
 
-  /** Applies the state deltas of these commits, in seq order; idempotent per bucket and seq. */
+  /**
+   * Raises the publication watermark after the response: it is advisory (this processor goes on from
+   * {@link #publishedThrough}; another container that reads a lower watermark re-checks the tables, whose publishes
+   * are idempotent, and raises it itself), and the write only ever raises it. A lost write costs such a re-check.
+   */
+  private synchronized void markInBackground(long seq) {
+    if (marker == null || marker.isShutdown()) {
+      marker = daemonThread("spindrift-mark-" + app);
+    }
+    lastMark = marker.submit(() -> {
+      long start = System.nanoTime();
+      try {
+        log.markPublished(app, seq);
+      } catch (RuntimeException e) {
+        LOG.warn("Raising the publication watermark of {} to {} failed; a later publish raises it: {}", app, seq,
+            e.toString());
+      }
+      LOG.debug("Publication watermark of {} raised to {} in {} ms", app, seq, ms(start));
+    });
+  }
+
   /** The thread that writes a publish's state rows while the caller publishes its table (created on first use). */
   private synchronized ExecutorService stateApplier() {
     if (stateApplier == null) {

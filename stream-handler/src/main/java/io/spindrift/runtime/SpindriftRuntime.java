@@ -66,8 +66,8 @@ public final class SpindriftRuntime implements AutoCloseable {
   private static Catalog buildCatalog(SpindriftConfig config, SparkSession session) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME), catalogSettings(config).properties(),
-            session.sparkContext().hadoopConfiguration());
+        return CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME),
+            catalogSettings(config).publisherProperties(), session.sparkContext().hadoopConfiguration());
       } catch (RuntimeException e) {
         boolean raced = false;
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {

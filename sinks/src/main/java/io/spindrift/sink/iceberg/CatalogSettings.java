@@ -20,6 +20,18 @@ public record CatalogSettings(
     String accessKey,
     String secretKey) {
 
+  /**
+   * The properties of the catalog the runtime publishes with: as {@link #properties()}, with a DynamoDB catalog
+   * whose tables hold their own last commit as current ({@link OwnCommitsDynamoDbCatalog}).
+   */
+  public Map<String, String> publisherProperties() {
+    Map<String, String> props = properties();
+    if ("dynamodb".equalsIgnoreCase(type)) {
+      props.put("catalog-impl", OwnCommitsDynamoDbCatalog.class.getName());
+    }
+    return props;
+  }
+
   /** The catalog properties, in Iceberg's own names, shared by the runtime and Spark's SparkCatalog. */
   public Map<String, String> properties() {
     Map<String, String> props = new HashMap<>();

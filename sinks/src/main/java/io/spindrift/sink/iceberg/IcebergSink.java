@@ -14,6 +14,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DeleteFile;
@@ -91,6 +95,9 @@ public final class IcebergSink implements Sink {
   private final SinkSpec spec;
   private final String stageLocation;
   private volatile Table table;
+  /** Reads the manifest list of this sink's last snapshot after its commit returned, for the next append. */
+  private final ExecutorService prefetcher = BackgroundThread.named("spindrift-iceberg-prefetch");
+  private volatile Future<?> prefetch = CompletableFuture.completedFuture(null);
 
   /**
    * @param stageLocation where stage documents too large for the commit log go ({@code s3://bucket/app/stage})
@@ -140,7 +147,7 @@ public final class IcebergSink implements Sink {
   private Table evolved(Table known, StructType output) {
     List<StructField> added = TableColumns.added(output, SparkSchemaUtil.convert(known.schema()), id.toString());
     for (int attempt = 1; !added.isEmpty(); attempt++) {
-      known.refresh();
+      refreshFromCatalog(known);
       added = TableColumns.added(output, SparkSchemaUtil.convert(known.schema()), id.toString());
       if (added.isEmpty()) {
         break;
@@ -149,7 +156,7 @@ public final class IcebergSink implements Sink {
       added.forEach(column -> update.addColumn(column.name(), SparkSchemaUtil.convert(column.dataType())));
       try {
         update.commit();
-        known.refresh();
+        refreshFromCatalog(known);
         break;
       } catch (CommitFailedException raced) {
         if (attempt >= 5) {
@@ -378,6 +385,7 @@ public final class IcebergSink implements Sink {
       return List.of();
     }
     String app = pending.get(0).tag().app();
+    awaitPrefetch();
     for (int attempt = 1; ; attempt++) {
       // the first attempt trusts the table as this container last saw it: the commit refreshes it and checks the
       // ancestry again anyway (validateWith), and a stale view only costs a second attempt
@@ -406,6 +414,7 @@ public final class IcebergSink implements Sink {
       append.validateWith(new NotYetPublished(app, first));
       try {
         append.commit();
+        prefetchManifestList(current);
         return todo.stream().map(p -> p.tag().seq()).toList();
       } catch (ValidationException published) {
         // another container published some of these meanwhile: publish what is left
@@ -439,7 +448,7 @@ public final class IcebergSink implements Sink {
         published.add(pending.tag().seq());
       } catch (ValidationException alreadyPublished) {
         // another container published this one meanwhile: go on with the next, on the refreshed table
-        current.refresh();
+        refreshFromCatalog(current);
       }
     }
     return published;
@@ -477,9 +486,43 @@ public final class IcebergSink implements Sink {
       known = catalog.loadTable(id);
       table = known;
     } else {
-      known.refresh();
+      refreshFromCatalog(known);
     }
     return known;
+  }
+
+  /**
+   * Reads, in the background, the manifest list of the snapshot this sink just committed: the next append lists
+   * its manifests again, and while the table holds its own commit as current (no read-back) that snapshot object
+   * is the next append's parent. The next publish waits for the read (it has usually finished during the next
+   * batch's Spark work) instead of making it on its own path.
+   */
+  private void prefetchManifestList(Table committed) {
+    if (committed instanceof HasTableOperations t && t.operations() instanceof OwnCommitsTableOperations ops
+        && ops.trusted() && committed.currentSnapshot() != null) {
+      Snapshot parent = committed.currentSnapshot();
+      prefetch = prefetcher.submit(() -> parent.allManifests(committed.io()));
+    }
+  }
+
+  /** Joins the prefetch (also for the memory visibility of what it cached); a failed one is read again on use. */
+  private void awaitPrefetch() {
+    try {
+      prefetch.get();
+    } catch (ExecutionException failed) {
+      // the append reads the manifest list itself
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while waiting for a manifest list read", e);
+    }
+  }
+
+  /** Reads the table's catalog entry again, also when the table holds its own last commit as current. */
+  private static void refreshFromCatalog(Table table) {
+    if (table instanceof HasTableOperations t && t.operations() instanceof OwnCommitsTableOperations ops) {
+      ops.distrust();
+    }
+    table.refresh();
   }
 
   @Override
