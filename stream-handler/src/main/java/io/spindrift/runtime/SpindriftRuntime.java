@@ -18,8 +18,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogUtil;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.spark.sql.SparkSession;
@@ -39,12 +37,6 @@ public final class SpindriftRuntime implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static volatile SpindriftRuntime container;
   private static SparkSession spark;
-  /** Builds a runtime's SparkSession while the constructor sets up the rest. */
-  private static final java.util.concurrent.Executor SETUP = task -> {
-    Thread thread = new Thread(task, "spindrift-setup");
-    thread.setDaemon(true);
-    thread.start();
-  };
 
   private final SpindriftConfig config;
   private final StreamJob job;
@@ -58,34 +50,24 @@ public final class SpindriftRuntime implements AutoCloseable {
 
   private SpindriftRuntime(SpindriftConfig config) {
     this.config = config;
-    // the SparkSession (the longest part of a cold start) is built beside the job, the clients and the catalog
-    CompletableFuture<SparkSession> building = CompletableFuture.supplyAsync(this::newSession, SETUP);
     this.job = JobLoader.load(config);
     this.sinkSpec = effectiveSink(config, job);
     this.dynamo = AwsClients.dynamoDb(config);
     this.log = new CommitLog(dynamo, config.get(Setting.COMMIT_TABLE));
     log.ensureTable();
-    this.catalog = buildCatalog(config);
-    this.session = joinSetup(building);
-  }
-
-  private static SparkSession joinSetup(CompletableFuture<SparkSession> building) {
-    try {
-      return building.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      throw e.getCause() instanceof RuntimeException cause ? cause : e;
-    }
+    this.session = newSession();
+    this.catalog = buildCatalog(config, session);
   }
 
   /**
    * The Iceberg catalog. Iceberg's DynamoDB catalog creates its table on first use; containers starting at the
    * same moment race for that, and the losers see {@code ResourceInUseException}: build again, the table is there.
    */
-  private static Catalog buildCatalog(SpindriftConfig config) {
+  private static Catalog buildCatalog(SpindriftConfig config, SparkSession session) {
     for (int attempt = 1; ; attempt++) {
       try {
         return CatalogUtil.buildIcebergCatalog(config.get(Setting.CATALOG_NAME),
-            catalogSettings(config).publisherProperties(), new Configuration());
+            catalogSettings(config).publisherProperties(), session.sparkContext().hadoopConfiguration());
       } catch (RuntimeException e) {
         boolean raced = false;
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
