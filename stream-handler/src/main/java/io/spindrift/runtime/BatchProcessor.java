@@ -461,6 +461,7 @@ final class BatchProcessor implements AutoCloseable {
     }
   }
 
+  /** Applies the state deltas of these commits, in seq order; idempotent per bucket and seq. */
   private void applyState(List<CommitRecord> commits) {
     if (state == null) {
       return;
