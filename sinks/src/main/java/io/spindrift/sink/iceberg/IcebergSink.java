@@ -387,8 +387,9 @@ public final class IcebergSink implements Sink {
     String app = pending.get(0).tag().app();
     awaitPrefetch();
     for (int attempt = 1; ; attempt++) {
-      // the first attempt trusts the table as this container last saw it: the commit refreshes it and checks the
-      // ancestry again anyway (validateWith), and a stale view only costs a second attempt
+      // the first attempt trusts the table as this container last saw it (usually its own last commit): the
+      // catalog update is conditional on that version, and Iceberg's retry after a lost race refreshes and checks
+      // the ancestry again (validateWith); a stale view only costs a second attempt
       Table current = attempt == 1 && table != null ? table : refreshedTable();
       long held = lastPublished(SnapshotUtil.currentAncestors(current), app);
       List<PendingPublish> todo = pending.stream().filter(p -> p.tag().seq() > held && p.ref() != null).toList();
