@@ -1,16 +1,29 @@
 package io.spindrift.commit;
 
-import static io.spindrift.commit.CommitLog.n;
-import static io.spindrift.commit.CommitLog.s;
+import static io.spindrift.commit.DynamoDbCommitLog.n;
+import static io.spindrift.commit.DynamoDbCommitLog.s;
 
+import io.spindrift.state.StateBucket;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /** Maps a {@link CommitRecord} to and from its DynamoDB item. */
 final class CommitCodec {
+  // the item's attribute names: the layout every app's commit log already holds
+  private static final String TABLE_STAGE = "table";
+  private static final String REJECTS_STAGE = "rejects";
+  private static final String STATE_STAGE = "state";
+  private static final String STATE_OBJECT_STAGE = "state-object";
+  private static final String STATE_BUCKETS = "state-buckets";
+  private static final String RECORDS = "records";
+  private static final String DUPLICATES = "duplicates";
+  private static final String OUTPUT = "output";
+  private static final String REJECTED = "rejected";
+
   private CommitCodec() {}
 
   static Map<String, AttributeValue> encode(String pk, String sk, CommitRecord commit) {
@@ -32,12 +45,10 @@ final class CommitCodec {
       lanes.add(AttributeValue.builder().m(lane).build());
     }
     item.put("lanes", AttributeValue.builder().l(lanes).build());
-    Map<String, AttributeValue> stages = new HashMap<>();
-    commit.stages().forEach((name, ref) -> stages.put(name, s(ref)));
-    item.put("stages", AttributeValue.builder().m(stages).build());
-    Map<String, AttributeValue> counts = new HashMap<>();
-    commit.counts().forEach((name, count) -> counts.put(name, n(count)));
-    item.put("counts", AttributeValue.builder().m(counts).build());
+    item.put("stages", AttributeValue.builder().m(encodeStages(commit.stages())).build());
+    CommitCounts counts = commit.counts();
+    item.put("counts", AttributeValue.builder().m(Map.of(RECORDS, n(counts.records()), DUPLICATES,
+        n(counts.duplicates()), OUTPUT, n(counts.output()), REJECTED, n(counts.rejected()))).build());
     return item;
   }
 
@@ -49,11 +60,50 @@ final class CommitCodec {
       lanes.add(new LaneRange(lane.get("lane").s(), previous == null ? null : previous.s(),
           lane.get("last").s(), Long.parseLong(lane.get("records").n())));
     }
-    Map<String, String> stages = new HashMap<>();
-    item.get("stages").m().forEach((name, ref) -> stages.put(name, ref.s()));
-    Map<String, Long> counts = new HashMap<>();
-    item.get("counts").m().forEach((name, count) -> counts.put(name, Long.parseLong(count.n())));
-    return new CommitRecord(Long.parseLong(item.get("seq").n()), item.get("txnId").s(), lanes, stages, counts,
-        Long.parseLong(item.get("committedAt").n()));
+    Map<String, AttributeValue> counts = item.get("counts").m();
+    return new CommitRecord(Long.parseLong(item.get("seq").n()), item.get("txnId").s(), lanes,
+        decodeStages(item.get("stages").m()), new CommitCounts(count(counts, RECORDS), count(counts, DUPLICATES),
+        count(counts, OUTPUT), count(counts, REJECTED)), Long.parseLong(item.get("committedAt").n()));
+  }
+
+  private static Map<String, AttributeValue> encodeStages(CommitStages stages) {
+    Map<String, AttributeValue> out = new HashMap<>();
+    putIfSet(out, TABLE_STAGE, stages.table());
+    putIfSet(out, REJECTS_STAGE, stages.rejects());
+    putIfSet(out, STATE_STAGE, stages.stateDelta());
+    putIfSet(out, STATE_OBJECT_STAGE, stages.stateObject());
+    if (!stages.stateBuckets().isEmpty()) {
+      out.put(STATE_BUCKETS, s(stages.stateBuckets().stream().map(StateBucket::id).sorted()
+          .collect(Collectors.joining(","))));
+    }
+    return out;
+  }
+
+  private static CommitStages decodeStages(Map<String, AttributeValue> stages) {
+    List<StateBucket> buckets = new ArrayList<>();
+    String ids = text(stages, STATE_BUCKETS);
+    if (ids != null && !ids.isEmpty()) {
+      for (String id : ids.split(",")) {
+        buckets.add(StateBucket.parse(id));
+      }
+    }
+    return new CommitStages(text(stages, TABLE_STAGE), text(stages, REJECTS_STAGE), text(stages, STATE_STAGE),
+        text(stages, STATE_OBJECT_STAGE), buckets);
+  }
+
+  private static void putIfSet(Map<String, AttributeValue> item, String name, String value) {
+    if (value != null) {
+      item.put(name, s(value));
+    }
+  }
+
+  private static String text(Map<String, AttributeValue> item, String name) {
+    AttributeValue value = item.get(name);
+    return value == null ? null : value.s();
+  }
+
+  private static long count(Map<String, AttributeValue> counts, String name) {
+    AttributeValue value = counts.get(name);
+    return value == null ? 0 : Long.parseLong(value.n());
   }
 }

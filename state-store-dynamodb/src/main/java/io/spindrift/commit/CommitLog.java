@@ -1,207 +1,33 @@
 package io.spindrift.commit;
 
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
-import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
-import software.amazon.awssdk.services.dynamodb.model.Put;
-import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
-import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
-import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
-import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
-import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
-import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
- * The optimistic commit log of DESIGN §5, on one DynamoDB table keyed {@code pk}/{@code sk}:
- * {@code APP#<app>/HEAD} {seq}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq}
- * and {@code APP#<app>/COMMIT#<seq>} (one {@link CommitRecord}). A commit is one {@code TransactWriteItems}
- * conditioned on the head and on every lane position as read; a failed condition is a {@link
- * CommitResult#CONFLICT}, never a partial write. Publication is tracked by one watermark, {@code PUBLISHED},
- * which only rises: commits at or below it are published, the ones above it are rolled forward in seq order.
+ * The optimistic commit log of DESIGN §5: an app's head seq, its lanes' committed positions, one {@link
+ * CommitRecord} per commit and an advisory publication watermark. A commit is all or nothing: {@link #tryCommit}
+ * either makes the record, the new head and every new lane position durable together, or changes nothing and
+ * answers {@link CommitResult#CONFLICT} when another commit moved the head or one of the batch's lanes since they
+ * were read. {@link DynamoDbCommitLog} is the durable implementation; {@link InMemoryCommitLog} keeps the same
+ * contract in memory for protocol tests.
  */
-public final class CommitLog {
-  private static final int MAX_TRANSACTION_ITEMS = 100;
-  private final DynamoDbClient dynamo;
-  private final String table;
+public interface CommitLog {
+  /** Reads the head, the publication watermark and the given lanes' positions, consistently. */
+  LogSnapshot read(String app, Collection<String> lanes);
 
-  public CommitLog(DynamoDbClient dynamo, String table) {
-    this.dynamo = dynamo;
-    this.table = table;
-  }
-
-  public String table() {
-    return table;
-  }
-
-  /** Creates the table when it does not exist (the CDK app creates it in AWS; local stacks start empty). */
-  public void ensureTable() {
-    SingleTable.ensure(dynamo, table, ScalarAttributeType.S);
-  }
-
-  /** Reads head, publication watermark and the given lanes' positions with consistent reads. */
-  public LogSnapshot read(String app, Collection<String> lanes) {
-    List<Map<String, AttributeValue>> keys = new ArrayList<>();
-    keys.add(key(app, "HEAD"));
-    keys.add(key(app, "PUBLISHED"));
-    lanes.forEach(lane -> keys.add(key(app, "LANE#" + lane)));
-    long head = 0;
-    long published = 0;
-    String checkpoint = null;
-    Map<String, String> positions = new HashMap<>();
-    for (Map<String, AttributeValue> item : batchGet(keys)) {
-      String sk = item.get("sk").s();
-      if (sk.equals("HEAD")) {
-        head = Long.parseLong(item.get("seq").n());
-        checkpoint = item.containsKey("checkpoint") ? item.get("checkpoint").s() : null;
-      } else if (sk.equals("PUBLISHED")) {
-        published = Long.parseLong(item.get("seq").n());
-      } else {
-        positions.put(sk.substring("LANE#".length()), item.get("position").s());
-      }
-    }
-    return new LogSnapshot(head, published, positions, checkpoint);
-  }
-
-  private List<Map<String, AttributeValue>> batchGet(List<Map<String, AttributeValue>> keys) {
-    List<Map<String, AttributeValue>> items = new ArrayList<>();
-    for (int from = 0; from < keys.size(); from += 100) {
-      Map<String, KeysAndAttributes> pending = Map.of(table, KeysAndAttributes.builder()
-          .keys(keys.subList(from, Math.min(keys.size(), from + 100))).consistentRead(true).build());
-      while (!pending.isEmpty()) {
-        Map<String, KeysAndAttributes> request = pending;
-        BatchGetItemResponse response = dynamo.batchGetItem(b -> b.requestItems(request));
-        items.addAll(response.responses().getOrDefault(table, List.of()));
-        pending = response.unprocessedKeys();
-      }
-    }
-    return items;
-  }
-
-  /** Commits after {@code afterSeq} up to and including {@code toSeq}, in seq order. */
-  public List<CommitRecord> commits(String app, long afterSeq, long toSeq) {
-    List<CommitRecord> out = new ArrayList<>();
-    if (toSeq <= afterSeq) {
-      return out;
-    }
-    Map<String, AttributeValue> start = null;
-    do {
-      Map<String, AttributeValue> exclusiveStart = start;
-      QueryResponse page = dynamo.query(QueryRequest.builder().tableName(table).consistentRead(true)
-          .keyConditionExpression("pk = :pk AND sk BETWEEN :a AND :b")
-          .expressionAttributeValues(Map.of(
-              ":pk", s(pk(app)), ":a", s(commitSk(afterSeq + 1)), ":b", s(commitSk(toSeq))))
-          .exclusiveStartKey(exclusiveStart).build());
-      page.items().forEach(item -> out.add(CommitCodec.decode(item)));
-      start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
-    } while (start != null);
-    return out;
-  }
+  /** Returns the commits after {@code afterSeq} up to and including {@code toSeq}, in seq order. */
+  List<CommitRecord> commits(String app, long afterSeq, long toSeq);
 
   /**
    * Tries to make {@code commit} durable at {@code commit.seq()}, conditioned on the head being at {@code
-   * commit.seq() - 1} and on every lane still being at the position the commit started from.
+   * commit.seq() - 1} and on every lane still being at the position the commit started from; also leaves {@code
+   * checkpoint} (a stateful query's checkpoint; null for none) on the head in the same write.
+   *
+   * @return {@link CommitResult#COMMITTED}, or {@link CommitResult#CONFLICT} with nothing written
+   * @throws IllegalArgumentException if the commit spans more lanes than one commit may hold
    */
-  public CommitResult tryCommit(String app, CommitRecord commit) {
-    return tryCommit(app, commit, null);
-  }
+  CommitResult tryCommit(String app, CommitRecord commit, String checkpoint);
 
-  /**
-   * As {@link #tryCommit(String, CommitRecord)}, also leaving {@code checkpoint} (a stateful query's checkpoint,
-   * null for none) on the head, in the same transaction.
-   */
-  public CommitResult tryCommit(String app, CommitRecord commit, String checkpoint) {
-    if (commit.lanes().size() + 2 > MAX_TRANSACTION_ITEMS) {
-      throw new IllegalArgumentException("A batch may span at most " + (MAX_TRANSACTION_ITEMS - 2)
-          + " lanes; this one spans " + commit.lanes().size() + ". Lower the event-source batch size.");
-    }
-    List<TransactWriteItem> items = new ArrayList<>();
-    items.add(TransactWriteItem.builder().update(headUpdate(app, commit.seq(), checkpoint)).build());
-    for (LaneRange range : commit.lanes()) {
-      items.add(TransactWriteItem.builder().put(lanePut(app, range, commit.seq())).build());
-    }
-    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
-        .item(CommitCodec.encode(pk(app), commitSk(commit.seq()), commit))
-        .conditionExpression("attribute_not_exists(pk)").build()).build());
-    try {
-      dynamo.transactWriteItems(b -> b.transactItems(items));
-      return CommitResult.COMMITTED;
-    } catch (TransactionCanceledException cancelled) {
-      return CommitResult.CONFLICT;
-    }
-  }
-
-  private Update headUpdate(String app, long newSeq, String checkpoint) {
-    Map<String, AttributeValue> values = new HashMap<>();
-    values.put(":new", n(newSeq));
-    String update = "SET seq = :new";
-    if (checkpoint != null) {
-      update += ", checkpoint = :checkpoint";
-      values.put(":checkpoint", s(checkpoint));
-    }
-    String condition;
-    if (newSeq == 1) {
-      condition = "attribute_not_exists(pk)";
-    } else {
-      condition = "seq = :old";
-      values.put(":old", n(newSeq - 1));
-    }
-    return Update.builder().tableName(table).key(key(app, "HEAD"))
-        .updateExpression(update).conditionExpression(condition)
-        .expressionAttributeValues(values).build();
-  }
-
-  private Put lanePut(String app, LaneRange range, long seq) {
-    Map<String, AttributeValue> item = new LinkedHashMap<>(key(app, "LANE#" + range.lane()));
-    item.put("position", s(range.last()));
-    item.put("seq", n(seq));
-    Put.Builder put = Put.builder().tableName(table).item(item);
-    if (range.previous() == null) {
-      put.conditionExpression("attribute_not_exists(pk)");
-    } else {
-      put.conditionExpression("#position = :prev")
-          .expressionAttributeNames(Map.of("#position", "position"))
-          .expressionAttributeValues(Map.of(":prev", s(range.previous())));
-    }
-    return put.build();
-  }
-
-  /** Raises the publication watermark to {@code seq}; a lower or equal value is left as it is. */
-  public void markPublished(String app, long seq) {
-    try {
-      dynamo.updateItem(b -> b.tableName(table).key(key(app, "PUBLISHED"))
-          .updateExpression("SET seq = :s")
-          .conditionExpression("attribute_not_exists(seq) OR seq < :s")
-          .expressionAttributeValues(Map.of(":s", n(seq))));
-    } catch (ConditionalCheckFailedException alreadyFurther) {
-      // another invocation published this far or further: the watermark only rises
-    }
-  }
-
-  static String pk(String app) {
-    return "APP#" + app;
-  }
-
-  static String commitSk(long seq) {
-    return String.format("COMMIT#%020d", seq);
-  }
-
-  private static Map<String, AttributeValue> key(String app, String sk) {
-    return Map.of("pk", s(pk(app)), "sk", s(sk));
-  }
-
-  static AttributeValue s(String value) {
-    return AttributeValue.builder().s(value).build();
-  }
-
-  static AttributeValue n(long value) {
-    return AttributeValue.builder().n(Long.toString(value)).build();
-  }
+  /** Raises the publication watermark to {@code seq}; a lower or equal value leaves it as it is. */
+  void markPublished(String app, long seq);
 }

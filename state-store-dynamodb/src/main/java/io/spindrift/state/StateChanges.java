@@ -10,6 +10,9 @@ import java.util.Set;
  * runtime makes the deltas part of its commit and checks the buckets read and touched against later commits.
  */
 public record StateChanges(List<StateDelta> deltas, Set<StateBucket> bucketsRead) {
+  /** No state read or changed: a stateless batch. */
+  public static final StateChanges NONE = new StateChanges(List.of(), Set.of());
+
   public StateChanges {
     deltas = List.copyOf(deltas);
     bucketsRead = Set.copyOf(bucketsRead);

@@ -5,7 +5,7 @@ import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.event.EventDecoder;
-import io.spindrift.runtime.BatchOutcome;
+import io.spindrift.protocol.BatchOutcome;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.util.List;
 import java.util.function.Supplier;

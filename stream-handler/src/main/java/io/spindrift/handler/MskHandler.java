@@ -4,7 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import io.spindrift.event.EventDecoder;
-import io.spindrift.runtime.BatchOutcome;
+import io.spindrift.protocol.BatchOutcome;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.util.function.Supplier;
 

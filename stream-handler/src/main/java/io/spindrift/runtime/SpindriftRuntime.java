@@ -2,6 +2,11 @@ package io.spindrift.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spindrift.commit.CommitLog;
+import io.spindrift.commit.DynamoDbCommitLog;
+import io.spindrift.protocol.BatchOutcome;
+import io.spindrift.protocol.CommitProtocol;
+import io.spindrift.protocol.Faults;
+import io.spindrift.protocol.MicroBatch;
 import io.spindrift.config.Setting;
 import io.spindrift.config.SpindriftConfig;
 import io.spindrift.event.Batch;
@@ -42,10 +47,11 @@ public final class SpindriftRuntime implements AutoCloseable {
   private final StreamJob job;
   private final SinkSpec sinkSpec;
   private final DynamoDbClient dynamo;
-  private final CommitLog log;
+  private final DynamoDbCommitLog log;
   private final Catalog catalog;
   private final Faults faults = new Faults();
-  private final Map<SourceKind, BatchProcessor> processors = new EnumMap<>(SourceKind.class);
+  private final Map<SourceKind, CommitProtocol> processors = new EnumMap<>(SourceKind.class);
+  private final Map<SourceKind, MicroBatchQuery> statefulQueries = new EnumMap<>(SourceKind.class);
   private final SparkSession session;
 
   private SpindriftRuntime(SpindriftConfig config) {
@@ -53,7 +59,7 @@ public final class SpindriftRuntime implements AutoCloseable {
     this.job = JobLoader.load(config);
     this.sinkSpec = effectiveSink(config, job);
     this.dynamo = AwsClients.dynamoDb(config);
-    this.log = new CommitLog(dynamo, config.get(Setting.COMMIT_TABLE));
+    this.log = new DynamoDbCommitLog(dynamo, config.get(Setting.COMMIT_TABLE));
     log.ensureTable();
     this.session = newSession();
     this.catalog = buildCatalog(config, session);
@@ -163,7 +169,12 @@ public final class SpindriftRuntime implements AutoCloseable {
     return session;
   }
 
-  /** Runs one batch through the exactly-once protocol and logs one structured line about it. */
+  /**
+   * Runs one batch through the exactly-once protocol ({@link CommitProtocol}) and logs one structured line about
+   * it. Returns what the invocation did.
+   *
+   * @throws io.spindrift.protocol.BatchFailedException if the batch failed (Lambda retries it)
+   */
   public BatchOutcome process(Batch batch) {
     long start = System.nanoTime();
     BatchOutcome outcome = processor(batch.kind()).process(batch);
@@ -171,33 +182,35 @@ public final class SpindriftRuntime implements AutoCloseable {
     return outcome;
   }
 
-  private synchronized BatchProcessor processor(SourceKind kind) {
+  private synchronized CommitProtocol processor(SourceKind kind) {
     return processors.computeIfAbsent(kind, k -> {
       SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
       Sink table = Sinks.create(sinkSpec, sinks);
       Sink rejects = Sinks.create(new SinkSpec(sinkSpec.format(), rejectsTable(), SinkSpec.Mode.APPEND,
           java.util.List.of(), null), sinks);
       JobContext context = new JobContext(config.app(), k);
-      MicroBatchRunner runner = new MicroBatchRunner(this::newSession, job, context);
-      StatefulRunner stateful = null;
-      StateTable state = null;
-      if (isStateful(context)) {
-        if ("update".equals(job.outputMode()) && !sinkSpec.isUpsert()) {
-          throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
-              + sinkSpec.table() + " appends: an updated row would be added again. Declare the sink as an upsert on"
-              + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
-        }
-        // values too large for a DynamoDB item go to <app>/state/, large commit deltas to the txn's stage
-        state = new StateTable(dynamo, config.get(Setting.STATE_TABLE), config.app(),
-            java.time.Duration.ofHours(config.getInt(Setting.STATE_RETENTION_HOURS)),
-            new io.spindrift.state.StateSpill(AwsClients.s3(config),
-                "s3://" + config.bucket() + "/" + config.app() + "/state", config.stageLocation()));
-        state.ensureTable();
-        stateful = new StatefulRunner(this::newSession, job, context, state);
+      CommitProtocol.Builder protocol = CommitProtocol.builder(config.app(), log)
+          .sinks(table, rejects)
+          .faults(faults)
+          .maxAttempts(config.getInt(Setting.MAX_COMMIT_ATTEMPTS))
+          .deferredPublishing(config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"));
+      if (!isStateful(context)) {
+        return protocol.microBatch(new MicroBatchQuery(this::newSession, job, context, table, rejects, null)).build();
       }
-      return new BatchProcessor(config.app(), log, runner, table, rejects, faults,
-          config.getInt(Setting.MAX_COMMIT_ATTEMPTS), stateful, state,
-          config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"));
+      if ("update".equals(job.outputMode()) && !sinkSpec.isUpsert()) {
+        throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
+            + sinkSpec.table() + " appends: an updated row would be added again. Declare the sink as an upsert on"
+            + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
+      }
+      // values too large for a DynamoDB item go to <app>/state/, large commit deltas to the txn's stage
+      StateTable state = new StateTable(dynamo, config.get(Setting.STATE_TABLE), config.app(),
+          java.time.Duration.ofHours(config.getInt(Setting.STATE_RETENTION_HOURS)),
+          new io.spindrift.state.StateSpill(AwsClients.s3(config),
+              "s3://" + config.bucket() + "/" + config.app() + "/state", config.stageLocation()));
+      state.ensureTable();
+      MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state);
+      statefulQueries.put(k, stateful);
+      return protocol.microBatch(stateful).state(state).build();
     });
   }
 
@@ -206,11 +219,7 @@ public final class SpindriftRuntime implements AutoCloseable {
     String probe = "probe-" + java.util.UUID.randomUUID();
     InvocationSource.open(probe, 1);
     try {
-      var output = job.transform(newSession().readStream()
-          .format(InvocationSource.class.getName())
-          .option("kind", context.source().name())
-          .option("feed", probe)
-          .load(), context);
+      var output = MicroBatchQuery.output(newSession(), job, context, probe);
       PlanCheck.check(output, job.outputMode());
       return StatefulPlans.isStateful(output);
     } finally {
@@ -263,7 +272,8 @@ public final class SpindriftRuntime implements AutoCloseable {
     return sinkSpec;
   }
 
-  public Faults faults() {
+  /** Crash points of this runtime's protocol (reached by fault tests through the tests' runtime hooks). */
+  Faults faults() {
     return faults;
   }
 
@@ -281,13 +291,13 @@ public final class SpindriftRuntime implements AutoCloseable {
    * failed: its commits stay unpublished until the next invocation's roll-forward, in any container.
    */
   public boolean awaitPublication() {
-    List<BatchProcessor> current;
+    List<CommitProtocol> current;
     synchronized (this) {
       current = List.copyOf(processors.values());
     }
     boolean ok = true;
-    for (BatchProcessor processor : current) {
-      ok &= processor.awaitDeferred();
+    for (CommitProtocol processor : current) {
+      ok &= processor.awaitPublication();
     }
     return ok;
   }
@@ -298,13 +308,14 @@ public final class SpindriftRuntime implements AutoCloseable {
    */
   @Override
   public synchronized void close() {
-    processors.values().forEach(BatchProcessor::close);
+    processors.values().forEach(CommitProtocol::close);
     processors.clear();
+    statefulQueries.clear();
   }
 
   /** DynamoDB requests of this runtime's state store for {@code kind}'s batches (null: stateless job, or none yet). */
-  public synchronized io.spindrift.state.StateIoCounts stateIo(SourceKind kind) {
-    BatchProcessor processor = processors.get(kind);
+  synchronized io.spindrift.state.StateIoCounts stateIo(SourceKind kind) {
+    CommitProtocol processor = processors.get(kind);
     return processor == null ? null : processor.stateIo();
   }
 
@@ -312,16 +323,16 @@ public final class SpindriftRuntime implements AutoCloseable {
    * How many stateful queries this runtime started for {@code kind}'s batches (0: stateless job, or none yet): one
    * per container while it alone commits, one more each time another container committed in between.
    */
-  public synchronized long statefulQueryStarts(SourceKind kind) {
-    BatchProcessor processor = processors.get(kind);
-    return processor == null ? 0 : processor.statefulQueryStarts();
+  synchronized long statefulQueryStarts(SourceKind kind) {
+    MicroBatchQuery runner = statefulQueries.get(kind);
+    return runner == null ? 0 : runner.queryStarts();
   }
 
   /** Commit conflicts met by this runtime so far. */
   public long conflicts() {
     long total = 0;
     synchronized (this) {
-      for (BatchProcessor processor : processors.values()) {
+      for (CommitProtocol processor : processors.values()) {
         total += processor.conflicts();
       }
     }

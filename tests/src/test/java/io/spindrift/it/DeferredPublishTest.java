@@ -1,5 +1,7 @@
 package io.spindrift.it;
 
+import io.spindrift.commit.DynamoDbCommitLog;
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,7 +15,7 @@ import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
 import io.spindrift.runtime.AwsClients;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import java.util.ArrayList;
@@ -44,7 +46,7 @@ class DeferredPublishTest {
 
   private static LogSnapshot logOf(SpindriftRuntime runtime, String shard) {
     SpindriftConfig config = runtime.config();
-    return new CommitLog(AwsClients.dynamoDb(config), config.get(Setting.COMMIT_TABLE))
+    return new DynamoDbCommitLog(AwsClients.dynamoDb(config), config.get(Setting.COMMIT_TABLE))
         .read(config.app(), List.of("kinesis:clicks/" + shard));
   }
 
@@ -75,7 +77,7 @@ class DeferredPublishTest {
     List<byte[]> clicks = KinesisEvents.clicks(60, 32);
     clicks.set(10, "{broken".getBytes());
     String event = KinesisEvents.event("clicks", LANE_0, 0, clicks);
-    runtime.faults().arm(FaultPoint.MID_PUBLISH, 1);
+    RuntimeHooks.faults(runtime).arm(FaultPoint.MID_PUBLISH, 1);
 
     // the crash happens after the response, on the publisher thread: the invocation itself succeeded
     assertThat(invoker(runtime).invoke(event)).contains("\"batchItemFailures\":[]");
@@ -103,7 +105,7 @@ class DeferredPublishTest {
   void aCommitWhoseContainerDiesBeforeItsPublishIsPublishedByAnotherContainer() throws Exception {
     String app = TestPipeline.uniqueApp("defdie");
     SpindriftRuntime dying = deferred(app);
-    dying.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    RuntimeHooks.faults(dying).arm(FaultPoint.AFTER_COMMIT, 1);
     assertThatThrownBy(() -> invoker(dying).invoke(KinesisEvents.event("clicks", LANE_0, 0,
         KinesisEvents.clicks(70, 34)))).hasMessageContaining("AFTER_COMMIT");
     assertThat(logOf(dying, LANE_0).publishedSeq()).isZero();

@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,7 +9,7 @@ import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import java.nio.charset.StandardCharsets;
@@ -84,7 +85,7 @@ class DeltaSinkTest {
     String app = TestPipeline.uniqueApp("delta_retry");
     SpindriftRuntime runtime = runtime(app);
     String event = KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(150, 2));
-    runtime.faults().arm(FaultPoint.AFTER_STAGE, 1);
+    RuntimeHooks.faults(runtime).arm(FaultPoint.AFTER_STAGE, 1);
 
     assertThatThrownBy(() -> invoker(runtime).invoke(event)).isInstanceOf(LambdaInvoker.FunctionError.class)
         .hasMessageContaining("AFTER_STAGE");
@@ -99,7 +100,7 @@ class DeltaSinkTest {
   void crashAfterCommitIsRolledForwardByAFreshRuntimeOnAnotherLane() throws Exception {
     String app = TestPipeline.uniqueApp("delta_rollfwd");
     SpindriftRuntime crashing = runtime(app);
-    crashing.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    RuntimeHooks.faults(crashing).arm(FaultPoint.AFTER_COMMIT, 1);
     assertThatThrownBy(() -> invoker(crashing).invoke(
         KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(80, 5))))
         .hasMessageContaining("AFTER_COMMIT");

@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,7 +9,7 @@ import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ class ExactlyOnceTest {
     String app = TestPipeline.uniqueApp("retry");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     String event = KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(150, 2));
-    runtime.faults().arm(FaultPoint.AFTER_STAGE, 1);
+    RuntimeHooks.faults(runtime).arm(FaultPoint.AFTER_STAGE, 1);
 
     assertThatThrownBy(() -> invoker(runtime).invoke(event)).isInstanceOf(LambdaInvoker.FunctionError.class)
         .hasMessageContaining("AFTER_STAGE");
@@ -68,7 +69,7 @@ class ExactlyOnceTest {
     String app = TestPipeline.uniqueApp("bisect");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     List<byte[]> clicks = KinesisEvents.clicks(100, 3);
-    runtime.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    RuntimeHooks.faults(runtime).arm(FaultPoint.AFTER_COMMIT, 1);
 
     assertThatThrownBy(() -> invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, clicks)))
         .hasMessageContaining("AFTER_COMMIT");
@@ -86,7 +87,7 @@ class ExactlyOnceTest {
   void crashAfterCommitIsRolledForwardByAFreshRuntimeOnAnotherLane() throws Exception {
     String app = TestPipeline.uniqueApp("rollfwd");
     SpindriftRuntime crashing = TestPipeline.runtime(app);
-    crashing.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    RuntimeHooks.faults(crashing).arm(FaultPoint.AFTER_COMMIT, 1);
     assertThatThrownBy(() -> invoker(crashing).invoke(
         KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(80, 5))))
         .hasMessageContaining("AFTER_COMMIT");
@@ -109,7 +110,7 @@ class ExactlyOnceTest {
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     List<byte[]> clicks = KinesisEvents.clicks(60, 7);
     clicks.set(10, "{broken".getBytes());
-    runtime.faults().arm(FaultPoint.MID_PUBLISH, 1);
+    RuntimeHooks.faults(runtime).arm(FaultPoint.MID_PUBLISH, 1);
 
     assertThatThrownBy(() -> invoker(runtime).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, clicks)))
         .hasMessageContaining("MID_PUBLISH");

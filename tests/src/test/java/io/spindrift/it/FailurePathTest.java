@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.commit.DynamoDbCommitLog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -37,7 +38,7 @@ class FailurePathTest {
 
     assertThatThrownBy(() -> new InProcessInvoker<>(new KinesisHandler(broken), KinesisEvent.class,
         StreamsEventResponse.class, 1).invoke(event)).isInstanceOf(LambdaInvoker.FunctionError.class);
-    CommitLog log = new CommitLog(AwsClients.dynamoDb(broken.config()), "spindrift_commits");
+    CommitLog log = new DynamoDbCommitLog(AwsClients.dynamoDb(broken.config()), "spindrift_commits");
     assertThat(log.read(app, List.of("kinesis:clicks/shardId-000000000000")).headSeq()).isZero();
 
     SpindriftRuntime healthy = TestPipeline.runtime(app);

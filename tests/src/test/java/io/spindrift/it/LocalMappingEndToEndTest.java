@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.kinesis.AmazonKinesis;
@@ -18,7 +19,7 @@ import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
 import io.spindrift.local.LocalEventSourceMapping;
 import io.spindrift.local.MappingOptions;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,7 +106,7 @@ class LocalMappingEndToEndTest {
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
     LocalSources.createStream(kinesis, app, 1);
     int malformed = produceKinesis(kinesis, app, 300, 23);
-    runtime.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    RuntimeHooks.faults(runtime).arm(FaultPoint.AFTER_COMMIT, 1);
     List<FailedBatch> failures = new CopyOnWriteArrayList<>();
 
     try (LocalEventSourceMapping mapping = EventSources.kinesis(kinesis, app, "us-east-1",

@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +12,7 @@ import io.spindrift.examples.Clickstream;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.SinkSpec.Format;
@@ -214,17 +215,17 @@ class SinkConformanceTest {
     invoker(first).invoke(a.event());
     invoker(first).invoke(a.event());
     // a retry after a failure between staging and commit
-    first.faults().arm(FaultPoint.AFTER_STAGE, 1);
+    RuntimeHooks.faults(first).arm(FaultPoint.AFTER_STAGE, 1);
     assertThatThrownBy(() -> invoker(first).invoke(b.event())).hasMessageContaining("AFTER_STAGE");
     invoker(first).invoke(b.event());
     // a crash after commit, before publish: rolled forward by a fresh container's batch on another lane
-    first.faults().arm(FaultPoint.AFTER_COMMIT, 1);
+    RuntimeHooks.faults(first).arm(FaultPoint.AFTER_COMMIT, 1);
     assertThatThrownBy(() -> invoker(first).invoke(c.event())).hasMessageContaining("AFTER_COMMIT");
     assertThat(actual(first, format, app, mode)).isEqualTo(expected(List.of(a, b), mode));
     SpindriftRuntime second = runtime(app, app, format, mode, Map.of());
     invoker(second).invoke(d.event());
     // a crash in the middle of publishing (table published, rejects not): completed once by a retry elsewhere
-    second.faults().arm(FaultPoint.MID_PUBLISH, 1);
+    RuntimeHooks.faults(second).arm(FaultPoint.MID_PUBLISH, 1);
     assertThatThrownBy(() -> invoker(second).invoke(e.event())).hasMessageContaining("MID_PUBLISH");
     SpindriftRuntime third = runtime(app, app, format, mode, Map.of());
     invoker(third).invoke(e.event());

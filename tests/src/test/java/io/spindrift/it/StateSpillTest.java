@@ -1,5 +1,7 @@
 package io.spindrift.it;
 
+import io.spindrift.commit.DynamoDbCommitLog;
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
@@ -15,7 +17,7 @@ import io.spindrift.job.StreamJob;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
 import io.spindrift.runtime.AwsClients;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.state.StateTable;
@@ -102,7 +104,7 @@ class StateSpillTest {
       SpindriftRuntime container = i == 2 ? TestPipeline.runtime(app, PageTrails.class.getName()) : first;
       String event = KinesisEvents.event("clicks", "shardId-000000000000", offset, payloads.get(i));
       if (i == 1 && crashOnBatch2 != null) {
-        container.faults().arm(crashOnBatch2, 1);
+        RuntimeHooks.faults(container).arm(crashOnBatch2, 1);
         try {
           invoke(container, event);
           throw new AssertionError("the armed crash did not happen");
@@ -135,17 +137,19 @@ class StateSpillTest {
   private static void assertSpilled(SpindriftRuntime runtime, String app, List<List<byte[]>> payloads) {
     S3Client s3 = AwsClients.s3(runtime.config());
     String bucket = runtime.config().bucket();
-    List<CommitRecord> commits = new CommitLog(AwsClients.dynamoDb(runtime.config()),
+    List<CommitRecord> commits = new DynamoDbCommitLog(AwsClients.dynamoDb(runtime.config()),
         runtime.config().get(Setting.COMMIT_TABLE)).commits(app, 0, 1_000);
     assertThat(commits).hasSize(payloads.size());
     for (int seq : new int[] {2, 3}) {
-      String staged = commits.get(seq - 1).stages().get("state-object");
+      String staged = commits.get(seq - 1).stages().stateObject();
       assertThat(staged).as("commit " + seq + "'s staged deltas")
           .isEqualTo(runtime.config().stageLocation() + "/" + commits.get(seq - 1).txnId() + "/state-deltas.bin");
       assertThat(objectBytes(s3, staged).length).isGreaterThan(300 * 1024);
     }
-    assertThat(commits.get(0).stages()).containsKey("state").doesNotContainKey("state-object");
-    assertThat(commits.get(3).stages()).containsKey("state").doesNotContainKey("state-object");
+    assertThat(commits.get(0).stages().stateDelta()).isNotNull();
+    assertThat(commits.get(0).stages().stateObject()).isNull();
+    assertThat(commits.get(3).stages().stateDelta()).isNotNull();
+    assertThat(commits.get(3).stages().stateObject()).isNull();
 
     List<String> rowObjects = s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(app + "/state/"))
         .contents().stream().map(S3Object::key).toList();

@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.runtime.RuntimeHooks;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.window;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,14 +65,14 @@ class StatefulBehaviourTest {
     invoke(one, "shardId-000000000000", 0, List.of(view("a", "/", 1), view("b", "/cart", 2)));
     invoke(one, "shardId-000000000000", 2, List.of(view("c", "/", 3)));
     invoke(one, "shardId-000000000000", 3, List.of(view("d", "/", 4)));
-    assertThat(one.statefulQueryStarts(SourceKind.KINESIS)).as("three batches of one container, one query").isEqualTo(1);
+    assertThat(RuntimeHooks.statefulQueryStarts(one, SourceKind.KINESIS)).as("three batches of one container, one query").isEqualTo(1);
 
     invoke(two, "shardId-000000000001", 0, List.of(view("e", "/cart", 5)));
     invoke(one, "shardId-000000000000", 4, List.of(view("f", "/", 6)));
-    assertThat(one.statefulQueryStarts(SourceKind.KINESIS)).as("restarted after the other container's commit")
+    assertThat(RuntimeHooks.statefulQueryStarts(one, SourceKind.KINESIS)).as("restarted after the other container's commit")
         .isEqualTo(2);
     invoke(one, "shardId-000000000000", 5, List.of(view("g", "/", 7)));
-    assertThat(one.statefulQueryStarts(SourceKind.KINESIS)).isEqualTo(2);
+    assertThat(RuntimeHooks.statefulQueryStarts(one, SourceKind.KINESIS)).isEqualTo(2);
 
     // a batch an hour later closes the window (the watermark carried across both containers' queries)
     invoke(two, "shardId-000000000001", 1, List.of(view("h", "/search", 4000)));
@@ -88,9 +89,9 @@ class StatefulBehaviourTest {
     String app = TestPipeline.uniqueApp("warm");
     SpindriftRuntime runtime = TestPipeline.runtime(app, PageViewCounts.class.getName());
     invoke(runtime, "shardId-000000000000", 0, List.of(view("a", "/", 1), view("b", "/cart", 2)));
-    StateIoCounts afterFirst = runtime.stateIo(SourceKind.KINESIS);
+    StateIoCounts afterFirst = RuntimeHooks.stateIo(runtime, SourceKind.KINESIS);
     invoke(runtime, "shardId-000000000000", 2, List.of(view("c", "/", 3), view("d", "/cart", 4)));
-    StateIoCounts second = runtime.stateIo(SourceKind.KINESIS).minus(afterFirst);
+    StateIoCounts second = RuntimeHooks.stateIo(runtime, SourceKind.KINESIS).minus(afterFirst);
 
     assertThat(second.readRequests()).as("state reads in the warm second batch").isZero();
     assertThat(second.itemsWritten()).as("the second batch's state changes were applied").isPositive();
@@ -164,7 +165,7 @@ class StatefulBehaviourTest {
     long reads = 0;
     long writes = 0;
     for (SpindriftRuntime container : containers) {
-      StateIoCounts io = container.stateIo(SourceKind.KINESIS);
+      StateIoCounts io = RuntimeHooks.stateIo(container, SourceKind.KINESIS);
       if (io != null) {
         reads += io.readRequests() + io.metaReads();
         writes += io.writeRequests();

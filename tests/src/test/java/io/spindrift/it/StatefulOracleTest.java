@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
@@ -10,7 +11,7 @@ import io.spindrift.handler.KinesisHandler;
 import io.spindrift.job.JobContext;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.runtime.AwsClients;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.state.StateTable;
 import java.nio.charset.StandardCharsets;
@@ -407,7 +408,7 @@ class StatefulOracleTest {
         continue;
       }
       if (i == 1 && crashOnBatch2 != null) {
-        container.faults().arm(crashOnBatch2, 1);
+        RuntimeHooks.faults(container).arm(crashOnBatch2, 1);
         try {
           new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class, StreamsEventResponse.class, 1)
               .invoke(event);

@@ -1,4 +1,4 @@
-package io.spindrift.runtime;
+package io.spindrift.protocol;
 
 /** Thrown at an armed {@link FaultPoint}: stands for the container dying there. */
 public final class InjectedCrash extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.spindrift.runtime;
+package io.spindrift.protocol;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

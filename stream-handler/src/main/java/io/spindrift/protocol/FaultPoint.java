@@ -1,4 +1,4 @@
-package io.spindrift.runtime;
+package io.spindrift.protocol;
 
 /** Named points of the commit protocol where fault tests inject a crash (CONVENTIONS: fault tests). */
 public enum FaultPoint {

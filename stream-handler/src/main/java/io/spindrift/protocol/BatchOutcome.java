@@ -1,4 +1,4 @@
-package io.spindrift.runtime;
+package io.spindrift.protocol;
 
 import java.util.List;
 import java.util.Map;

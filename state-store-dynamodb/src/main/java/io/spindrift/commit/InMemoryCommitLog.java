@@ -1,0 +1,83 @@
+package io.spindrift.commit;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The {@link CommitLog} contract in memory, for protocol tests and in-process runs: the same conditions (head at
+ * seq − 1, every lane at the position the commit started from, a new lane absent), checked and applied under one
+ * lock, so a commit is all or nothing exactly as a DynamoDB transaction is.
+ */
+public final class InMemoryCommitLog implements CommitLog {
+  private static final int MAX_LANES = 98;
+  private final Map<String, App> apps = new HashMap<>();
+
+  private static final class App {
+    long head;
+    long published;
+    String checkpoint;
+    final Map<String, String> lanes = new HashMap<>();
+    final TreeMap<Long, CommitRecord> commits = new TreeMap<>();
+  }
+
+  private App app(String app) {
+    return apps.computeIfAbsent(app, a -> new App());
+  }
+
+  @Override
+  public synchronized LogSnapshot read(String app, Collection<String> lanes) {
+    App state = app(app);
+    Map<String, String> positions = new HashMap<>();
+    for (String lane : lanes) {
+      String position = state.lanes.get(lane);
+      if (position != null) {
+        positions.put(lane, position);
+      }
+    }
+    return new LogSnapshot(state.head, state.published, positions, state.checkpoint);
+  }
+
+  @Override
+  public synchronized List<CommitRecord> commits(String app, long afterSeq, long toSeq) {
+    if (toSeq <= afterSeq) {
+      return List.of();
+    }
+    return new ArrayList<>(app(app).commits.subMap(afterSeq, false, toSeq, true).values());
+  }
+
+  @Override
+  public synchronized CommitResult tryCommit(String app, CommitRecord commit, String checkpoint) {
+    if (commit.lanes().size() > MAX_LANES) {
+      throw new IllegalArgumentException("A batch may span at most " + MAX_LANES + " lanes; this one spans "
+          + commit.lanes().size() + ". Lower the event-source batch size.");
+    }
+    App state = app(app);
+    if (state.head != commit.seq() - 1 || state.commits.containsKey(commit.seq())) {
+      return CommitResult.CONFLICT;
+    }
+    for (LaneRange range : commit.lanes()) {
+      String now = state.lanes.get(range.lane());
+      boolean asRead = range.previous() == null ? now == null : range.previous().equals(now);
+      if (!asRead) {
+        return CommitResult.CONFLICT;
+      }
+    }
+    state.head = commit.seq();
+    if (checkpoint != null) {
+      state.checkpoint = checkpoint;
+    }
+    commit.lanes().forEach(range -> state.lanes.put(range.lane(), range.last()));
+    state.commits.put(commit.seq(), commit);
+    return CommitResult.COMMITTED;
+  }
+
+  @Override
+  public synchronized void markPublished(String app, long seq) {
+    App state = app(app);
+    state.published = Math.max(state.published, seq);
+  }
+}

@@ -1,0 +1,333 @@
+package io.spindrift.protocol;
+
+import io.spindrift.commit.CommitCounts;
+import io.spindrift.commit.CommitLog;
+import io.spindrift.commit.CommitRecord;
+import io.spindrift.commit.CommitResult;
+import io.spindrift.commit.CommitStages;
+import io.spindrift.commit.LaneRange;
+import io.spindrift.commit.LogSnapshot;
+import io.spindrift.event.Batch;
+import io.spindrift.sink.Sink;
+import io.spindrift.state.DurableState;
+import io.spindrift.state.StateIoCounts;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The exactly-once protocol of DESIGN §5 for one batch, its six steps in the order {@link #process} takes them:
+ * {@link #read} the log, {@link #rollForward} unpublished commits, {@link #run} the micro-batch over the records
+ * after each lane's position, {@link #commit} with one conditional write, {@link #publish}, {@link #respond}.
+ *
+ * <p>A crash before the commit ({@link FaultPoint#BEFORE_STAGE}, {@link FaultPoint#AFTER_STAGE}) leaves only
+ * staged garbage: the retry runs the batch again under a new transaction id. A crash after it ({@link
+ * FaultPoint#AFTER_COMMIT}, {@link FaultPoint#MID_PUBLISH}, {@link FaultPoint#MID_STATE_APPLY}) leaves a commit
+ * that the next invocation on any lane publishes, and the retried batch finds its records at or below the lanes'
+ * positions. A conflict on the head alone is rebased (stateless batches of other lanes do not conflict); a conflict
+ * on a lane, or any conflict of a stateful batch, re-runs the batch, at most {@code maxAttempts} times.
+ */
+public final class CommitProtocol implements AutoCloseable {
+  private final String app;
+  private final CommitLog log;
+  private final MicroBatch microBatch;
+  private final Publishing publishing;
+  private final StateCommits state;
+  private final Faults faults;
+  private final int maxAttempts;
+  private final AtomicLong conflicts = new AtomicLong();
+
+  private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing, StateCommits state,
+      Faults faults, int maxAttempts) {
+    this.app = app;
+    this.log = log;
+    this.microBatch = microBatch;
+    this.publishing = publishing;
+    this.state = state;
+    this.faults = faults;
+    this.maxAttempts = maxAttempts;
+  }
+
+  /** Starts building the protocol of {@code app} over {@code log}. */
+  public static Builder builder(String app, CommitLog log) {
+    return new Builder(app, log);
+  }
+
+  /**
+   * Runs {@code batch} through the protocol. Returns what the invocation did; records at or below their lanes'
+   * positions count as duplicates and change nothing.
+   *
+   * @throws InjectedCrash at an armed fault point (a test's stand-in for the container dying there)
+   * @throws BatchFailedException for any other failure, naming the app, lanes, seq and transaction id
+   */
+  public BatchOutcome process(Batch batch) {
+    Attempting attempting = new Attempting(LaneRange.describe(batch.ranges(Map.of())));
+    try {
+      return attempt(batch, attempting);
+    } catch (InjectedCrash crash) {
+      throw crash;
+    } catch (RuntimeException e) {
+      throw new BatchFailedException(attempting.describe(app), e);
+    }
+  }
+
+  private BatchOutcome attempt(Batch batch, Attempting attempting) {
+    Map<String, Long> timings = new LinkedHashMap<>();
+    int attemptConflicts = 0;
+    for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+      publishing.beforeRead(timings);
+      LogSnapshot snapshot = read(batch, timings);
+      Batch fresh = batch.after(snapshot.lanePositions());
+      attempting.at(fresh.isEmpty() ? attempting.lanes : LaneRange.describe(fresh.ranges(snapshot.lanePositions())),
+          snapshot.headSeq() + 1, null);
+      int published = 0;
+      boolean rolledForward = publishing.rollsForwardBeforeRun() || fresh.isEmpty();
+      if (rolledForward) {
+        published += rollForward(snapshot, timings);
+      }
+      if (fresh.isEmpty()) {
+        return respond(batch, fresh, null, null, attemptConflicts, published, timings);
+      }
+      String txnId = UUID.randomUUID().toString();
+      attempting.txnId = txnId;
+      MicroBatch.Result result = run(fresh, txnId, snapshot, timings);
+      if (!rolledForward) {
+        published += rollForward(snapshot, timings);
+      }
+      Attempt made = commit(batch, fresh, snapshot, txnId, result, timings);
+      attemptConflicts += made.conflicts();
+      if (made.committed() == null) {
+        backoff(attempt);
+        continue;
+      }
+      attempting.seq = made.committed().seq();
+      published += publish(snapshot, made.committed(), timings);
+      return respond(batch, fresh, made.committed(), result, attemptConflicts, published, timings);
+    }
+    throw new IllegalStateException("The batch could not commit after " + maxAttempts
+        + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
+  }
+
+  /** Step 1: the head, the publication watermark and the batch's lane positions, read consistently. */
+  private LogSnapshot read(Batch batch, Map<String, Long> timings) {
+    long start = System.nanoTime();
+    LogSnapshot snapshot = log.read(app, batch.lanes());
+    timings.merge("read", Publication.ms(start), Long::sum);
+    return snapshot;
+  }
+
+  /** Step 2: publishes what is committed but not yet published, in seq order (normally nothing). */
+  private int rollForward(LogSnapshot snapshot, Map<String, Long> timings) {
+    return publishing.rollForward(snapshot, timings);
+  }
+
+  /** Step 3: the micro-batch over exactly the fresh records, its output staged under {@code txnId}. */
+  private MicroBatch.Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+    faults.hit(FaultPoint.BEFORE_STAGE);
+    long start = System.nanoTime();
+    if (state != null) {
+      state.catchUp(snapshot);
+    }
+    MicroBatch.Result result = microBatch.run(fresh, txnId, snapshot, timings);
+    timings.merge("spark_total", Publication.ms(start), Long::sum);
+    faults.hit(FaultPoint.AFTER_STAGE);
+    return result;
+  }
+
+  /**
+   * Step 4: one conditional write of the head, the lanes and the commit record, rebased onto a moved head while
+   * the batch's lanes are untouched (stateless only). Returns the commit as made, or none when the batch must be
+   * re-run.
+   */
+  private Attempt commit(Batch batch, Batch fresh, LogSnapshot read, String txnId, MicroBatch.Result result,
+      Map<String, Long> timings) {
+    long start = System.nanoTime();
+    CommitRecord attempt = commitRecord(read, fresh, batch, txnId, result);
+    try {
+      for (int rebase = 0; rebase < maxAttempts; rebase++) {
+        if (log.tryCommit(app, attempt, result.checkpoint()) == CommitResult.COMMITTED) {
+          microBatch.committed(result, attempt.seq());
+          return new Attempt(attempt, rebase);
+        }
+        conflicts.incrementAndGet();
+        if (microBatch.isStateful()) {
+          // a stateful batch read state and the watermark as of the head it started from: re-run, never rebase
+          return new Attempt(null, rebase + 1);
+        }
+        LogSnapshot now = log.read(app, batch.lanes());
+        if (!now.lanePositions().equals(read.lanePositions())) {
+          return new Attempt(null, rebase + 1);
+        }
+        attempt = attempt.withSeq(now.headSeq() + 1);
+      }
+      return new Attempt(null, maxAttempts);
+    } finally {
+      timings.merge("commit", Publication.ms(start), Long::sum);
+    }
+  }
+
+  private CommitRecord commitRecord(LogSnapshot snapshot, Batch fresh, Batch batch, String txnId,
+      MicroBatch.Result result) {
+    CommitStages stages = new CommitStages(result.table().ref(), result.rejects().ref(), null, null, List.of());
+    if (state != null) {
+      stages = state.attach(stages, result.changes(), txnId);
+    }
+    CommitCounts counts = new CommitCounts(fresh.size(), batch.size() - fresh.size(), result.table().rows(),
+        result.rejects().rows());
+    return new CommitRecord(snapshot.headSeq() + 1, txnId, fresh.ranges(snapshot.lanePositions()), stages, counts,
+        System.currentTimeMillis());
+  }
+
+  /** Step 5: the committed output reaches the table, now or after the response (the strategy decides). */
+  private int publish(LogSnapshot snapshot, CommitRecord committed, Map<String, Long> timings) {
+    faults.hit(FaultPoint.AFTER_COMMIT);
+    return publishing.publish(snapshot.publishedSeq(), committed, timings);
+  }
+
+  /** Step 6: what the handler answers: all records handled (committed now, or duplicates of committed ones). */
+  private static BatchOutcome respond(Batch batch, Batch fresh, CommitRecord committed, MicroBatch.Result result,
+      int conflicts, int published, Map<String, Long> timings) {
+    if (committed == null) {
+      return new BatchOutcome(0, null, batch.size(), batch.size(), 0, 0, conflicts, published, List.of(), timings);
+    }
+    return new BatchOutcome(committed.seq(), committed.txnId(), batch.size(), batch.size() - fresh.size(),
+        result.table().rows(), result.rejects().rows(), conflicts, published, List.of(), timings);
+  }
+
+  /**
+   * Waits for this protocol's publishes in flight (deferred publishing). Returns false if the last one failed: its
+   * commits stay unpublished until the next roll-forward, in any container.
+   */
+  public boolean awaitPublication() {
+    return publishing.await();
+  }
+
+  /** Commit conflicts met so far. */
+  public long conflicts() {
+    return conflicts.get();
+  }
+
+  /** DynamoDB requests of the state store so far (null for a stateless job). */
+  public StateIoCounts stateIo() {
+    return state == null ? null : state.state().counts();
+  }
+
+  /** Waits for deferred publishes in flight (a failed one is left to the next roll-forward), then stops. */
+  @Override
+  public void close() {
+    try {
+      publishing.close();
+    } finally {
+      microBatch.close();
+    }
+  }
+
+  private static void backoff(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(5, 20L * attempt));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while backing off from a commit conflict", e);
+    }
+  }
+
+  /** A commit as made (null if the batch must be re-run) and how many conflicts it met. */
+  private record Attempt(CommitRecord committed, int conflicts) {}
+
+  /** What a failure message names: the lanes with their ranges, the seq being taken and the transaction id. */
+  private static final class Attempting {
+    private String lanes;
+    private long seq = -1;
+    private String txnId;
+
+    private Attempting(String lanes) {
+      this.lanes = lanes;
+    }
+
+    private void at(String lanes, long seq, String txnId) {
+      this.lanes = lanes;
+      this.seq = seq;
+      this.txnId = txnId;
+    }
+
+    private String describe(String app) {
+      return "Batch of app '" + app + "' on lanes " + lanes + (seq < 0 ? "" : ", seq " + seq)
+          + (txnId == null ? "" : ", txn " + txnId) + " failed";
+    }
+  }
+
+  /** Builds a {@link CommitProtocol}; the micro-batch is required, the rest has defaults. */
+  public static final class Builder {
+    private final String app;
+    private final CommitLog log;
+    private MicroBatch microBatch;
+    private Sink table;
+    private Sink rejects;
+    private DurableState durableState;
+    private Faults faults = new Faults();
+    private int maxAttempts = 10;
+    private boolean deferred;
+
+    private Builder(String app, CommitLog log) {
+      this.app = app;
+      this.log = log;
+    }
+
+    /** The job's micro-batch (step 3). */
+    public Builder microBatch(MicroBatch microBatch) {
+      this.microBatch = microBatch;
+      return this;
+    }
+
+    /** The sinks committed output is published to: the job's table and its rejects table. */
+    public Builder sinks(Sink table, Sink rejects) {
+      this.table = table;
+      this.rejects = rejects;
+      return this;
+    }
+
+    /** The durable state of a stateful job (none for a stateless one). */
+    public Builder state(DurableState durableState) {
+      this.durableState = durableState;
+      return this;
+    }
+
+    /** Where fault tests arm crashes (a fresh, disarmed set by default). */
+    public Builder faults(Faults faults) {
+      this.faults = faults;
+      return this;
+    }
+
+    /** Commit attempts before the batch fails (SPINDRIFT_MAX_COMMIT_ATTEMPTS). */
+    public Builder maxAttempts(int maxAttempts) {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("Invalid commit attempts: " + maxAttempts);
+      }
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Publish after the response instead of before it (SPINDRIFT_PUBLISH=deferred). */
+    public Builder deferredPublishing(boolean deferred) {
+      this.deferred = deferred;
+      return this;
+    }
+
+    public CommitProtocol build() {
+      if (microBatch == null || table == null || rejects == null) {
+        throw new IllegalStateException("A commit protocol needs a micro-batch and its sinks");
+      }
+      if (microBatch.isStateful() != (durableState != null)) {
+        throw new IllegalStateException("A stateful micro-batch needs durable state, and only it");
+      }
+      StateCommits state = durableState == null ? null : new StateCommits(app, log, durableState, faults);
+      Publication publication = new Publication(app, log, table, rejects, state, faults);
+      Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
+          : new Publishing.Inline(publication);
+      return new CommitProtocol(app, log, microBatch, publishing, state, faults, maxAttempts);
+    }
+  }
+}

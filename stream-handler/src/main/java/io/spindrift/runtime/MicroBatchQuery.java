@@ -1,0 +1,346 @@
+package io.spindrift.runtime;
+
+import io.spindrift.commit.LogSnapshot;
+import io.spindrift.event.Batch;
+import io.spindrift.event.SourceRecord;
+import io.spindrift.job.JobContext;
+import io.spindrift.job.StreamJob;
+import io.spindrift.protocol.MicroBatch;
+import io.spindrift.sink.Sink;
+import io.spindrift.state.DynamoDbStateStoreProvider;
+import io.spindrift.state.StateChanges;
+import io.spindrift.state.StateDeltas;
+import io.spindrift.state.StateTable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.Trigger;
+
+/**
+ * The job's Spark Structured Streaming query, fed one invocation at a time: {@link #run} offers the batch's rows to
+ * an {@link InvocationSource} feed, the query's next micro-batch reads exactly those rows, and its {@code
+ * foreachBatch} stages the output (table rows and rejects) through the sinks. Nothing here writes to a table.
+ *
+ * <p>The query stays up between warm invocations (planning and start-up are paid once), under a reuse policy: a
+ * stateless query while it runs; a stateful one (DESIGN §6, on the DynamoDB state store, which hands its changes
+ * over instead of writing them) only while it stands exactly at the app's head, i.e. its last batch was committed as
+ * the head ({@link #committed}) and no other container committed since. Otherwise (a cold container, another
+ * container's commit, a batch that was not committed, a failure) the query is stopped and a fresh one starts, for a
+ * stateful job on a checkpoint seeded from the head's {@link QueryCheckpoint}, so the event-time watermark continues
+ * where the app's last commit left it. Checkpoint files live in memory ({@link InMemoryCheckpointFileManager}):
+ * what must survive is in the commit log.
+ */
+final class MicroBatchQuery implements MicroBatch {
+  private static final long BATCH_TIMEOUT_MINUTES = 14;
+  private static final int STATEFUL_FEED_PARTITIONS = 2;
+
+  private final Supplier<SparkSession> sessions;
+  private final StreamJob job;
+  private final JobContext context;
+  private final Sink table;
+  private final Sink rejects;
+  /** The durable state of a stateful job; null for a stateless one. */
+  private final StateTable state;
+  private final AtomicReference<Pending> current = new AtomicReference<>();
+  private final AtomicLong runs = new AtomicLong();
+  private final AtomicLong starts = new AtomicLong();
+  /** One session for every query: a new session per query would leave its listeners registered for good. */
+  private SparkSession session;
+  private Running running;
+
+  /** @param state the durable state of a stateful job (null for a stateless one) */
+  MicroBatchQuery(Supplier<SparkSession> sessions, StreamJob job, JobContext context, Sink table, Sink rejects,
+      StateTable state) {
+    this.sessions = sessions;
+    this.job = job;
+    this.context = context;
+    this.table = table;
+    this.rejects = rejects;
+    this.state = state;
+  }
+
+  /** One invocation waiting for its micro-batch. */
+  private record Pending(String txnId, Map<String, Long> timings, long offeredNanos, CompletableFuture<Long> batchId,
+      AtomicReference<StagedBatch> staged) {}
+
+  /** The running query, its feed and (stateful) state run, and the head seq it stands at. */
+  private static final class Running {
+    private final StreamingQuery query;
+    private final String feedId;
+    private final InvocationSource.Feed feed;
+    private final String stateRun;
+    private final Path checkpoint;
+    /** The commit seq the query's watermark and batch id are the durable head of; -1 while unknown. */
+    private long atSeq = -1;
+    /** The run whose batch the query ran last. */
+    private long lastRun = -1;
+
+    private Running(StreamingQuery query, String feedId, InvocationSource.Feed feed, String stateRun,
+        Path checkpoint) {
+      this.query = query;
+      this.feedId = feedId;
+      this.feed = feed;
+      this.stateRun = stateRun;
+      this.checkpoint = checkpoint;
+    }
+  }
+
+  @Override
+  public boolean isStateful() {
+    return state != null;
+  }
+
+  @Override
+  public synchronized Result run(Batch batch, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+    long start = System.nanoTime();
+    List<InternalRow> rows = new ArrayList<>(batch.size());
+    for (SourceRecord record : batch.records()) {
+      rows.add(record.toRow());
+    }
+    long run = runs.incrementAndGet();
+    try {
+      Running query = reusable(snapshot) ? running : start(snapshot);
+      timings.merge("spark_start", ms(start), Long::sum);
+      query.atSeq = -1;
+      query.lastRun = run;
+      Pending pending = new Pending(txnId, timings, System.nanoTime(), new CompletableFuture<>(),
+          new AtomicReference<>());
+      current.set(pending);
+      try {
+        query.feed.offer(rows);
+        long batchId = awaitBatch(query.query, pending.batchId());
+        StagedBatch staged = pending.staged().get();
+        if (state == null) {
+          return new Result(staged.table(), staged.rejects(), StateChanges.NONE, null, run);
+        }
+        awaitCommitLog(query, batchId);
+        return new Result(staged.table(), staged.rejects(), StateDeltas.drain(query.stateRun),
+            QueryCheckpoint.read(query.checkpoint, batchId).toJson(), run);
+      } finally {
+        current.set(null);
+      }
+    } catch (RuntimeException e) {
+      stopQuietly();
+      throw e;
+    } finally {
+      if (state != null) {
+        timings.merge("spark_total_stateful", ms(start), Long::sum);
+      }
+    }
+  }
+
+  /** The reuse policy: stateless while the query runs; stateful while it also stands at the snapshot's head. */
+  private boolean reusable(LogSnapshot snapshot) {
+    if (running == null || !running.query.isActive()) {
+      return false;
+    }
+    return state == null || (running.atSeq == snapshot.headSeq() && snapshot.headSeq() >= 0);
+  }
+
+  /**
+   * The batch of {@code result} was committed as {@code seq}: the query now stands at that head and may take the
+   * next batch if nothing else is committed first. A later run, or a stopped query, makes this a no-op.
+   */
+  @Override
+  public synchronized void committed(Result result, long seq) {
+    if (running != null && running.lastRun == result.run()) {
+      running.atSeq = seq;
+    }
+  }
+
+  /** How many queries this container started (a warm stateful one starts one until another container commits). */
+  long queryStarts() {
+    return starts.get();
+  }
+
+  private Running start(LogSnapshot snapshot) {
+    stopQuietly();
+    starts.incrementAndGet();
+    String feedId = context.source().name() + "-" + UUID.randomUUID();
+    String stateRun = state == null ? null : "run-" + UUID.randomUUID();
+    Path checkpoint = null;
+    if (session == null) {
+      session = sessions.get();
+    }
+    InvocationSource.Feed feed = InvocationSource.open(feedId,
+        state == null ? session.sparkContext().defaultParallelism() : STATEFUL_FEED_PARTITIONS);
+    try {
+      checkpoint = Files.createTempDirectory("spindrift-checkpoint-");
+      session.conf().set(InMemoryCheckpointFileManager.SETTING, InMemoryCheckpointFileManager.class.getName());
+      if (state != null) {
+        StateDeltas.open(stateRun, state);
+        if (snapshot.checkpoint() != null) {
+          // a query id of its own: containers sharing a JVM (local mode) must not look like one query started twice
+          QueryCheckpoint.fromJson(snapshot.checkpoint()).seed(checkpoint, UUID.randomUUID().toString());
+        }
+        DynamoDbStateStoreProvider.sparkConf(stateRun).forEach((key, value) -> session.conf().set(key, value));
+      }
+      Dataset<Row> output = output(session, job, context, feedId);
+      OutputSplit splitter = new OutputSplit(output.schema());
+      VoidFunction2<Dataset<Row>, Long> stage = (df, batchId) -> stageCurrent(df, batchId, splitter);
+      StreamingQuery query = output.writeStream()
+          .queryName("spindrift-" + feedId)
+          .outputMode(job.outputMode())
+          .option("checkpointLocation", checkpoint.toString())
+          .trigger(Trigger.ProcessingTime(0))
+          .foreachBatch(stage)
+          .start();
+      running = new Running(query, feedId, feed, stateRun, checkpoint);
+      return running;
+    } catch (IOException e) {
+      release(feedId, stateRun, checkpoint);
+      throw new UncheckedIOException(e);
+    } catch (TimeoutException e) {
+      release(feedId, stateRun, checkpoint);
+      throw new IllegalStateException("Could not start the micro-batch query", e);
+    } catch (RuntimeException e) {
+      release(feedId, stateRun, checkpoint);
+      throw e;
+    }
+  }
+
+  /** The job's output over the invocation feed {@code feedId}: the streaming plan every query (and probe) runs. */
+  static Dataset<Row> output(SparkSession session, StreamJob job, JobContext context, String feedId) {
+    return job.transform(session.readStream()
+        .format(InvocationSource.class.getName())
+        .option("kind", context.source().name())
+        .option("feed", feedId)
+        .load(), context);
+  }
+
+  /** The foreachBatch body: stages the batch for the invocation that offered it. */
+  private void stageCurrent(Dataset<Row> df, long batchId, OutputSplit splitter) {
+    Pending pending = current.get();
+    if (pending == null) {
+      throw new IllegalStateException("A micro-batch ran with no invocation waiting for it");
+    }
+    pending.timings().merge("spark_plan", ms(pending.offeredNanos()), Long::sum);
+    long stageStart = System.nanoTime();
+    try {
+      pending.staged().set(stageOutput(df, splitter, pending.txnId(), pending.timings()));
+      pending.timings().merge("spark_execute_and_stage", ms(stageStart), Long::sum);
+      pending.batchId().complete(batchId);
+    } catch (RuntimeException e) {
+      pending.batchId().completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  /** Computes a batch's output with one Spark job, then stages table rows and rejects from the driver. */
+  private StagedBatch stageOutput(Dataset<Row> output, OutputSplit splitter, String txnId, Map<String, Long> timings) {
+    long start = System.nanoTime();
+    List<InternalRow> rows = output.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
+    OutputSplit.Split split = splitter.split(rows, System.currentTimeMillis() * 1000);
+    timings.merge("spark_execute", ms(start), Long::sum);
+    return new StagedBatch(table.stage(txnId, split.table()), rejects.stage(txnId, split.rejects()));
+  }
+
+  /**
+   * Waits for the foreachBatch of the micro-batch just offered to {@code query} to complete {@code result}; fails
+   * with the query's error if it stops first, and after {@value #BATCH_TIMEOUT_MINUTES} minutes.
+   */
+  private static <T> T awaitBatch(StreamingQuery query, CompletableFuture<T> result) {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(BATCH_TIMEOUT_MINUTES);
+    while (true) {
+      try {
+        return result.get(200, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException notYet) {
+        failIfStopped(query);
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("The micro-batch did not finish in " + BATCH_TIMEOUT_MINUTES + " minutes");
+        }
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while waiting for the micro-batch", e);
+      }
+    }
+  }
+
+  /** Fails with the query's error (the job failed on the batch) when the query is no longer running. */
+  private static void failIfStopped(StreamingQuery query) {
+    if (!query.isActive()) {
+      Throwable cause = query.exception().isDefined() ? query.exception().get().cause() : null;
+      throw new IllegalStateException("The job failed on this batch: "
+          + (cause == null ? "the query stopped" : cause.getMessage()), cause);
+    }
+  }
+
+  /** Waits for Spark to log batch {@code batchId} as committed (it does so right after foreachBatch returns). */
+  private static void awaitCommitLog(Running query, long batchId) {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (!QueryCheckpoint.committed(query.checkpoint, batchId)) {
+      failIfStopped(query.query);
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("Spark did not log micro-batch " + batchId + " as committed in a minute");
+      }
+      LockSupport.parkNanos(200_000);
+    }
+  }
+
+  private void stopQuietly() {
+    Running stopping = running;
+    running = null;
+    if (stopping == null) {
+      return;
+    }
+    try {
+      stopping.query.stop();
+    } catch (TimeoutException | RuntimeException e) {
+      // the query is being replaced; a failure to stop it cleanly changes nothing durable
+    } finally {
+      release(stopping.feedId, stopping.stateRun, stopping.checkpoint);
+    }
+  }
+
+  private static void release(String feedId, String stateRun, Path checkpoint) {
+    InvocationSource.close(feedId);
+    if (stateRun != null) {
+      StateDeltas.close(stateRun);
+    }
+    if (checkpoint != null) {
+      InMemoryCheckpointFileManager.forget(checkpoint);
+      deleteQuietly(checkpoint);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    stopQuietly();
+  }
+
+  private static long ms(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // a temp dir left behind costs disk, not correctness
+    }
+  }
+}

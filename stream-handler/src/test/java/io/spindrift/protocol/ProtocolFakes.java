@@ -1,0 +1,168 @@
+package io.spindrift.protocol;
+
+import io.spindrift.commit.LogSnapshot;
+import io.spindrift.event.Batch;
+import io.spindrift.event.KinesisRecord;
+import io.spindrift.event.SourceKind;
+import io.spindrift.event.SourceRecord;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
+import io.spindrift.state.DurableState;
+import io.spindrift.state.KeyBytes;
+import io.spindrift.state.StateBucket;
+import io.spindrift.state.StateChanges;
+import io.spindrift.state.StateDelta;
+import io.spindrift.state.StateIoCounts;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/** In-memory stand-ins for the protocol's collaborators: a micro-batch, a table, durable state. */
+final class ProtocolFakes {
+  private ProtocolFakes() {}
+
+  /** Records {@code from..to} (inclusive positions) of one Kinesis shard. */
+  static Batch batch(String shard, int from, int to) {
+    List<SourceRecord> records = new ArrayList<>();
+    for (int position = from; position <= to; position++) {
+      records.add(new KinesisRecord("clicks", shard, "k" + position, Integer.toString(position), 0L,
+          ("{\"n\":" + position + "}").getBytes(StandardCharsets.UTF_8)));
+    }
+    return new Batch(SourceKind.KINESIS, records);
+  }
+
+  /**
+   * A micro-batch that "stages" one table row per record (the stage's ref names its txn and row count) and, when
+   * stateful, one state delta on bucket 0/default/0 per batch. {@link #duringRun} runs inside {@code run}, where a
+   * test lets another container commit.
+   */
+  static final class FakeMicroBatch implements MicroBatch {
+    final boolean stateful;
+    final AtomicInteger runs = new AtomicInteger();
+    Consumer<Batch> duringRun = b -> {};
+    RuntimeException failWith;
+
+    FakeMicroBatch(boolean stateful) {
+      this.stateful = stateful;
+    }
+
+    @Override
+    public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+      runs.incrementAndGet();
+      duringRun.accept(fresh);
+      if (failWith != null) {
+        throw failWith;
+      }
+      StateChanges changes = StateChanges.NONE;
+      if (stateful) {
+        StateDelta delta = new StateDelta(new StateBucket(0, "default", 0),
+            Map.of(KeyBytes.wrap(txnId.getBytes(StandardCharsets.UTF_8)), new byte[] {1}), Set.of());
+        changes = new StateChanges(List.of(delta), Set.of());
+      }
+      return new Result(new StagedOutput("table/" + txnId + "/" + fresh.size(), fresh.size()), StagedOutput.EMPTY,
+          changes, stateful ? "{\"checkpoint\":" + snapshot.headSeq() + "}" : null, runs.get());
+    }
+
+    @Override
+    public boolean isStateful() {
+      return stateful;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /**
+   * A table that holds each app seq at most once (its publish is idempotent, as every sink's is) and counts the
+   * rows its published stages carry. {@link #failNext} makes the next publishes fail (an S3 outage).
+   */
+  static final class FakeTable implements Sink {
+    final Map<Long, String> published = new TreeMap<>();
+    final AtomicInteger failNext = new AtomicInteger();
+    final AtomicInteger publishCalls = new AtomicInteger();
+
+    @Override
+    public StagedOutput stage(String txnId, StageRows rows) {
+      throw new UnsupportedOperationException("the fake micro-batch stages");
+    }
+
+    @Override
+    public synchronized List<Long> publish(List<PendingPublish> pending) {
+      publishCalls.incrementAndGet();
+      if (failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new IllegalStateException("S3 is unreachable");
+      }
+      List<Long> now = new ArrayList<>();
+      for (PendingPublish stage : pending) {
+        if (stage.ref() != null && !published.containsKey(stage.tag().seq())) {
+          published.put(stage.tag().seq(), stage.ref());
+          now.add(stage.tag().seq());
+        }
+      }
+      return now;
+    }
+
+    @Override
+    public synchronized boolean isPublished(String app, long seq) {
+      return published.containsKey(seq);
+    }
+
+    synchronized long rows() {
+      return published.values().stream().mapToLong(ref -> Long.parseLong(ref.substring(ref.lastIndexOf('/') + 1)))
+          .sum();
+    }
+  }
+
+  /** Durable state in memory: each bucket's applied seq (its marker) and how many rows were written per seq. */
+  static final class FakeState implements DurableState {
+    final Map<StateBucket, Long> markers = new HashMap<>();
+    final Map<Long, Integer> rowWritesBySeq = new TreeMap<>();
+    long validThrough;
+
+    @Override
+    public long validThrough() {
+      return validThrough;
+    }
+
+    @Override
+    public void invalidate() {}
+
+    @Override
+    public void refresh(long toSeq, Collection<StateBucket> touched) {
+      validThrough = toSeq;
+    }
+
+    @Override
+    public synchronized int apply(Collection<StateDelta> deltas, long seq, Runnable beforeMarkers) {
+      List<StateDelta> todo = deltas.stream().filter(d -> markers.getOrDefault(d.bucket(), 0L) < seq).toList();
+      todo.forEach(d -> rowWritesBySeq.merge(seq, d.puts().size(), Integer::sum));
+      beforeMarkers.run();
+      todo.forEach(d -> markers.put(d.bucket(), seq));
+      return todo.size();
+    }
+
+    @Override
+    public String stageDeltas(String txnId, byte[] encoded) {
+      throw new UnsupportedOperationException("small deltas stay inline");
+    }
+
+    @Override
+    public List<StateDelta> stagedDeltas(String ref) {
+      throw new UnsupportedOperationException("small deltas stay inline");
+    }
+
+    @Override
+    public StateIoCounts counts() {
+      return new StateIoCounts(0, 0, 0, 0, 0);
+    }
+  }
+}
