@@ -33,7 +33,8 @@ import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
  * <p>{@link #apply} writes a committed delta and is idempotent per bucket: a bucket whose marker is at or past
  * the commit's seq is left alone. Every row write is conditional on the row's stored {@code seq} being older
  * than the commit's, so a write that stalls in flight (a crashed applier's) and lands after a later commit was
- * applied changes nothing: per key, state only moves forward in commit order (I5). The cache keeps every bucket
+ * applied changes nothing, and every transaction also checks the bucket's marker (a marker at or past the write's
+ * seq refuses it, so a stalled write cannot resurrect a removed key after its tombstone expired): per key, state only moves forward in commit order (I5). The cache keeps every bucket
  * read, valid as of {@link #validThrough()}: applying the next commit updates it in memory, and {@link #refresh}
  * re-reads only buckets that other commits touched. Reads are one Query per bucket; writes are TransactWriteItems
  * of up to 100 conditional puts (the largest batch DynamoDB allows a per-item condition
@@ -206,6 +207,14 @@ public final class StateTable implements DurableState, AutoCloseable {
   @Override
   public void close() {
     io.close();
+  }
+
+  /**
+   * Writes the rows of {@code deltas} as commit {@code seq} without first reading the markers: what an applier
+   * that read them, stalled (a frozen container) and thawed later does. For the fencing test only.
+   */
+  void writeRowsAsIfStalled(Collection<StateDelta> deltas, long seq) {
+    writes.writeRows(List.copyOf(deltas), seq);
   }
 
   /** Refuses a key DynamoDB cannot hold in one item (values spill to S3, keys do not), naming where it came from. */

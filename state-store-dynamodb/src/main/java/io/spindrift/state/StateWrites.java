@@ -7,13 +7,16 @@ import static io.spindrift.state.StateItems.s;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionCheck;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
@@ -33,8 +36,9 @@ final class StateWrites {
    */
   static final int MAX_ROW_BYTES = 350 * 1024;
   /**
-   * How long a removed row's tombstone outlives the removal. A stale write can arrive only while some invocation
-   * is still applying the older commit (minutes: Lambda stops an invocation at 15); reads skip tombstones.
+   * How long a removed row's tombstone outlives the removal (reads skip tombstones). The tombstone is not what
+   * keeps a stalled write of an older commit out: the bucket marker's fence in {@link #writeTransaction} is, however
+   * late the write arrives.
    */
   static final long TOMBSTONE_HOURS = 1;
   private static final int TRANSACTION_ITEMS = 100;
@@ -43,6 +47,8 @@ final class StateWrites {
   /** Per-item overhead counted against {@link #TRANSACTION_BYTES}: keys, names, seq, ttl and the condition. */
   private static final int ITEM_OVERHEAD_BYTES = 300;
   private static final String NEWER_SEQ_WINS = "attribute_not_exists(seq) OR seq < :s";
+  /** The fence: the bucket has not yet been fully applied at this seq (markers rise only after every row). */
+  private static final String MARKER_BEHIND = "attribute_not_exists(seq) OR seq < :s";
   private static final long WRITE_RETRY_DEADLINE_MS = 60_000;
 
   private final DynamoDbClient dynamo;
@@ -65,7 +71,7 @@ final class StateWrites {
 
   /** Writes the rows of {@code deltas} as commit {@code seq} (not the markers). */
   void writeRows(List<StateDelta> deltas, long seq) {
-    writeAll(rowWrites(deltas, seq));
+    writeAll(rowWrites(deltas, seq), seq);
   }
 
   /** Raises each bucket's marker to {@code seq}; a marker already there or further stays. */
@@ -134,36 +140,47 @@ final class StateWrites {
     }
   }
 
-  /** Writes in transactions of at most {@value #TRANSACTION_ITEMS} items and {@link #TRANSACTION_BYTES}, in parallel. */
-  private void writeAll(List<Put> puts) {
+  /**
+   * Writes in transactions of at most {@value #TRANSACTION_ITEMS} items and {@link #TRANSACTION_BYTES}, in parallel.
+   * Each transaction also checks the marker of every bucket it writes (a fence: see {@link #writeTransaction}).
+   */
+  private void writeAll(List<Put> puts, long seq) {
     List<List<Put>> chunks = new ArrayList<>();
     List<Put> chunk = new ArrayList<>();
+    Set<String> buckets = new HashSet<>();
     long bytes = 0;
     for (Put put : puts) {
       long size = itemBytes(put.item());
-      if (!chunk.isEmpty() && (chunk.size() == TRANSACTION_ITEMS || bytes + size > TRANSACTION_BYTES)) {
+      String pk = put.item().get("pk").s();
+      int items = chunk.size() + buckets.size() + (buckets.contains(pk) ? 0 : 1);
+      if (!chunk.isEmpty() && (items >= TRANSACTION_ITEMS || bytes + size > TRANSACTION_BYTES)) {
         chunks.add(chunk);
         chunk = new ArrayList<>();
+        buckets = new HashSet<>();
         bytes = 0;
       }
       chunk.add(put);
+      buckets.add(pk);
       bytes += size;
     }
     if (!chunk.isEmpty()) {
       chunks.add(chunk);
     }
     io.parallel(chunks, part -> () -> {
-      writeTransaction(part);
+      writeTransaction(part, seq);
       return null;
     });
   }
 
   /**
-   * Writes the puts in one transaction. A put whose condition fails is dropped (its row already holds this commit
-   * or a later one); DynamoDB then cancels the whole transaction, so the rest is written again. Conflicts with
-   * another transaction on the same rows (another invocation applying this commit) and throttling are retried.
+   * Writes the puts in one transaction, with a condition check on the marker of each bucket they write: a marker at
+   * or past {@code seq} means the commit was applied to that bucket in full, and a write arriving now is a stalled
+   * one (a frozen container's) that must not land, even where the row's own condition would let it (a removed
+   * row whose tombstone has expired). A put or check whose condition fails is dropped with its bucket's other puts
+   * (marker) or alone (row already as new); DynamoDB then cancels the whole transaction, so the rest is written
+   * again. Conflicts with another transaction on the same rows and throttling are retried.
    */
-  private void writeTransaction(List<Put> chunk) {
+  private void writeTransaction(List<Put> chunk, long seq) {
     long deadline = System.currentTimeMillis() + WRITE_RETRY_DEADLINE_MS;
     List<Put> pending = chunk;
     for (int attempt = 0; !pending.isEmpty(); attempt++) {
@@ -173,14 +190,19 @@ final class StateWrites {
             + " and the next invocation applies it again");
       }
       List<Put> request = pending;
+      List<String> fenced = request.stream().map(put -> put.item().get("pk").s()).distinct().toList();
+      List<TransactWriteItem> items = new ArrayList<>();
+      request.forEach(put -> items.add(TransactWriteItem.builder().put(put).build()));
+      fenced.forEach(pk -> items.add(TransactWriteItem.builder().conditionCheck(ConditionCheck.builder()
+          .tableName(table).key(Map.of("pk", s(pk), "sk", b(new byte[] {StateItems.MARKER})))
+          .conditionExpression(MARKER_BEHIND).expressionAttributeValues(Map.of(":s", n(seq))).build()).build()));
       try {
         io.writeRequests.incrementAndGet();
-        dynamo.transactWriteItems(b -> b.transactItems(
-            request.stream().map(put -> TransactWriteItem.builder().put(put).build()).toList()));
+        dynamo.transactWriteItems(b -> b.transactItems(items));
         io.itemsWritten.addAndGet(request.size());
         return;
       } catch (TransactionCanceledException cancelled) {
-        pending = retryable(request, cancelled);
+        pending = retryable(request, fenced, cancelled);
         if (pending.size() == request.size()) {
           sleep(Math.min(1_000, 10L << Math.min(attempt, 7)));
         }
@@ -188,27 +210,44 @@ final class StateWrites {
     }
   }
 
-  /** The puts of a cancelled transaction to write again: all but those whose row is already as new or newer. */
-  private List<Put> retryable(List<Put> request, TransactionCanceledException cancelled) {
+  /**
+   * The puts of a cancelled transaction to write again: all but those whose row is already as new or newer, and
+   * those of a bucket whose marker says the commit was applied there already.
+   */
+  private List<Put> retryable(List<Put> request, List<String> fenced, TransactionCanceledException cancelled) {
     List<CancellationReason> reasons = cancelled.cancellationReasons();
-    if (reasons == null || reasons.size() != request.size()) {
+    if (reasons == null || reasons.size() != request.size() + fenced.size()) {
       throw new IllegalStateException("DynamoDB cancelled a state write to table " + table + " without a reason"
           + " per item: " + cancelled.getMessage(), cancelled);
     }
+    Set<String> applied = new HashSet<>();
+    for (int i = 0; i < fenced.size(); i++) {
+      CancellationReason reason = reasons.get(request.size() + i);
+      if ("ConditionalCheckFailed".equals(reason.code())) {
+        applied.add(fenced.get(i));
+      } else {
+        checkRetryable(reason, cancelled);
+      }
+    }
     List<Put> retry = new ArrayList<>();
-    for (int i = 0; i < reasons.size(); i++) {
-      String code = reasons.get(i).code();
-      if ("ConditionalCheckFailed".equals(code)) {
+    for (int i = 0; i < request.size(); i++) {
+      CancellationReason reason = reasons.get(i);
+      if ("ConditionalCheckFailed".equals(reason.code()) || applied.contains(request.get(i).item().get("pk").s())) {
         continue;
       }
-      if (code != null && !List.of("None", "TransactionConflict", "ThrottlingError",
-          "ProvisionedThroughputExceeded").contains(code)) {
-        throw new IllegalStateException("DynamoDB refused a state write to table " + table + ": " + code + " "
-            + reasons.get(i).message(), cancelled);
-      }
+      checkRetryable(reason, cancelled);
       retry.add(request.get(i));
     }
     return retry;
+  }
+
+  private void checkRetryable(CancellationReason reason, TransactionCanceledException cancelled) {
+    String code = reason.code();
+    if (code != null && !List.of("None", "TransactionConflict", "ThrottlingError",
+        "ProvisionedThroughputExceeded").contains(code)) {
+      throw new IllegalStateException("DynamoDB refused a state write to table " + table + ": " + code + " "
+          + reason.message(), cancelled);
+    }
   }
 
   private static long itemBytes(Map<String, AttributeValue> item) {

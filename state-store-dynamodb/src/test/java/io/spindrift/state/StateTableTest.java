@@ -49,6 +49,30 @@ class StateTableTest {
     }
   }
 
+  /**
+   * Issue 14, defect 6: a writer that read the markers, stalled, and thaws after a later commit removed its key and
+   * the tombstone expired (simulated by deleting it, as DynamoDB's TTL does) must not bring the key back. The
+   * bucket's marker fences it: a row write of seq s is refused once the marker is at or past s.
+   */
+  @Test
+  void aStalledWriteOfAnOlderCommitCannotResurrectAKeyWhoseTombstoneExpired() {
+    try (StateTable table = LocalState.freshApp()) {
+      table.apply(List.of(puts(B0, Map.of("k", 5L, "other", 1L))), 5);
+      table.apply(List.of(removes(B0, "k")), 7);
+      LocalState.dynamo().deleteItem(b -> b.tableName(table.table()).key(Map.of(
+          "pk", durableItem(table, B0, keyBytes("other")).get("pk"),
+          "sk", AttributeValue.builder().b(SdkBytes.fromByteArray(StateTable.sortKey(keyBytes("k")))).build())));
+      assertThat(durableItem(table, B0, keyBytes("k"))).as("the tombstone is gone").isEmpty();
+
+      table.writeRowsAsIfStalled(List.of(puts(B0, Map.of("k", 5L))), 5);
+
+      BucketState durable = table.readDurable(B0);
+      assertThat(durable.get(keyBytes("k"))).as("the removed key stays removed").isNull();
+      assertThat(count(durable.get(keyBytes("other")))).isEqualTo(1);
+      assertThat(durable.appliedSeq()).isEqualTo(7);
+    }
+  }
+
   /** A retention (SPINDRIFT_STATE_RETENTION_HOURS) is DynamoDB's TTL backstop; without one, live rows never expire. */
   @Test
   void aRetentionStampsRowsWithATtlAndNoRetentionLeavesLiveRowsWithout() {
