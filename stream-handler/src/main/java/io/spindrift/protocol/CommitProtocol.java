@@ -35,13 +35,15 @@ public final class CommitProtocol implements AutoCloseable {
   private final CommitLog log;
   private final MicroBatch microBatch;
   private final Publishing publishing;
+  private final Publication publication;
   private final StateCommits state;
   private final Faults faults;
   private final int maxAttempts;
   private final AtomicLong conflicts = new AtomicLong();
 
-  private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing, StateCommits state,
-      Faults faults, int maxAttempts) {
+  private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
+      Publication publication, StateCommits state, Faults faults, int maxAttempts) {
+    this.publication = publication;
     this.app = app;
     this.log = log;
     this.microBatch = microBatch;
@@ -198,6 +200,24 @@ public final class CommitProtocol implements AutoCloseable {
   }
 
   /**
+   * Publishes whatever is committed and not yet published, in seq order, before returning, whatever the publishing
+   * strategy: the scheduled roll-forward that completes I1 when a deferred publish was frozen with its container
+   * and no invocation follows on a quiet stream. Idempotent, like every publish.
+   *
+   * @return the head, what was waiting, what this call published and the oldest waiting commit's age
+   */
+  public RollForward rollForwardAll() {
+    Map<String, Long> timings = new LinkedHashMap<>();
+    publishing.await();
+    LogSnapshot snapshot = log.read(app, List.of());
+    List<CommitRecord> waiting = log.commits(app, snapshot.publishedSeq(), snapshot.headSeq());
+    long oldestAgeMs = waiting.isEmpty() ? 0 : Math.max(0, System.currentTimeMillis() - waiting.get(0).committedAtMs());
+    int published = publication.rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
+    publication.awaitMark();
+    return new RollForward(snapshot.headSeq(), waiting.size(), published, oldestAgeMs);
+  }
+
+  /**
    * Waits for this protocol's publishes in flight (deferred publishing). Returns false if the last one failed: its
    * commits stay unpublished until the next roll-forward, in any container.
    */
@@ -316,6 +336,29 @@ public final class CommitProtocol implements AutoCloseable {
       return this;
     }
 
+    /**
+     * A protocol that only publishes ({@link #rollForwardAll}): it runs no batches, so it needs no job. Given
+     * durable state, it applies the state deltas of the commits it publishes.
+     */
+    public CommitProtocol buildPublisher() {
+      microBatch = new MicroBatch() {
+        @Override
+        public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+          throw new IllegalStateException("This protocol of app '" + app + "' only publishes; it runs no batches");
+        }
+
+        @Override
+        public boolean isStateful() {
+          return durableState != null;
+        }
+
+        @Override
+        public void close() {}
+      };
+      deferred = false;
+      return build();
+    }
+
     public CommitProtocol build() {
       if (microBatch == null || table == null || rejects == null) {
         throw new IllegalStateException("A commit protocol needs a micro-batch and its sinks");
@@ -327,7 +370,7 @@ public final class CommitProtocol implements AutoCloseable {
       Publication publication = new Publication(app, log, table, rejects, state, faults);
       Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
           : new Publishing.Inline(publication);
-      return new CommitProtocol(app, log, microBatch, publishing, state, faults, maxAttempts);
+      return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts);
     }
   }
 }

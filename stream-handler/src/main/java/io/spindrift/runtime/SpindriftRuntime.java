@@ -7,6 +7,7 @@ import io.spindrift.protocol.BatchOutcome;
 import io.spindrift.protocol.CommitProtocol;
 import io.spindrift.protocol.Faults;
 import io.spindrift.protocol.MicroBatch;
+import io.spindrift.protocol.RollForward;
 import io.spindrift.config.Setting;
 import io.spindrift.config.SpindriftConfig;
 import io.spindrift.event.Batch;
@@ -53,6 +54,7 @@ public final class SpindriftRuntime implements AutoCloseable {
   private final Map<SourceKind, CommitProtocol> processors = new EnumMap<>(SourceKind.class);
   private final Map<SourceKind, MicroBatchQuery> statefulQueries = new EnumMap<>(SourceKind.class);
   private final SparkSession session;
+  private CommitProtocol publisher;
 
   private SpindriftRuntime(SpindriftConfig config) {
     this.config = config;
@@ -186,8 +188,7 @@ public final class SpindriftRuntime implements AutoCloseable {
     return processors.computeIfAbsent(kind, k -> {
       SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
       Sink table = Sinks.create(sinkSpec, sinks);
-      Sink rejects = Sinks.create(new SinkSpec(sinkSpec.format(), rejectsTable(), SinkSpec.Mode.APPEND,
-          java.util.List.of(), null), sinks);
+      Sink rejects = Sinks.create(rejectsSpec(), sinks);
       JobContext context = new JobContext(config.app(), k);
       CommitProtocol.Builder protocol = CommitProtocol.builder(config.app(), log)
           .sinks(table, rejects)
@@ -202,16 +203,39 @@ public final class SpindriftRuntime implements AutoCloseable {
             + sinkSpec.table() + " appends: an updated row would be added again. Declare the sink as an upsert on"
             + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
       }
-      // values too large for a DynamoDB item go to <app>/state/, large commit deltas to the txn's stage
-      StateTable state = new StateTable(dynamo, config.get(Setting.STATE_TABLE), config.app(),
-          java.time.Duration.ofHours(config.getInt(Setting.STATE_RETENTION_HOURS)),
-          new io.spindrift.state.StateSpill(AwsClients.s3(config),
-              "s3://" + config.bucket() + "/" + config.app() + "/state", config.stageLocation()));
+      StateTable state = stateTable();
       state.ensureTable();
       MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state);
       statefulQueries.put(k, stateful);
       return protocol.microBatch(stateful).state(state).build();
     });
+  }
+
+  /**
+   * Publishes whatever the app has committed and not yet published (the scheduled roll-forward, DESIGN §5 I1):
+   * through a protocol this runtime already has, or one that only publishes and needs no job plan.
+   *
+   * @return what was waiting and what this call published
+   */
+  public RollForward rollForward() {
+    CommitProtocol protocol;
+    synchronized (this) {
+      protocol = processors.isEmpty() ? publisher() : processors.values().iterator().next();
+    }
+    return protocol.rollForwardAll();
+  }
+
+  /** The publish-only protocol (built on first use): the sinks and, for stateful commits, the state table. */
+  private synchronized CommitProtocol publisher() {
+    if (publisher == null) {
+      SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
+      publisher = CommitProtocol.builder(config.app(), log)
+          .sinks(Sinks.create(sinkSpec, sinks), Sinks.create(rejectsSpec(), sinks))
+          .state(stateTable())
+          .faults(faults)
+          .buildPublisher();
+    }
+    return publisher;
   }
 
   /** Plans the job once over an empty feed: refuses what Spindrift cannot run, and sees whether it keeps state. */
@@ -225,6 +249,18 @@ public final class SpindriftRuntime implements AutoCloseable {
     } finally {
       InvocationSource.close(probe);
     }
+  }
+
+  /** The state of a stateful job: values too large for an item go to <app>/state/, large deltas to the stage. */
+  private StateTable stateTable() {
+    return new StateTable(dynamo, config.get(Setting.STATE_TABLE), config.app(),
+        java.time.Duration.ofHours(config.getInt(Setting.STATE_RETENTION_HOURS)),
+        new io.spindrift.state.StateSpill(AwsClients.s3(config),
+            "s3://" + config.bucket() + "/" + config.app() + "/state", config.stageLocation()));
+  }
+
+  private SinkSpec rejectsSpec() {
+    return new SinkSpec(sinkSpec.format(), rejectsTable(), SinkSpec.Mode.APPEND, List.of(), null);
   }
 
   /** The table rejected records go to: the sink table's name with {@code _rejects} appended. */
@@ -310,6 +346,10 @@ public final class SpindriftRuntime implements AutoCloseable {
   public synchronized void close() {
     processors.values().forEach(CommitProtocol::close);
     processors.clear();
+    if (publisher != null) {
+      publisher.close();
+      publisher = null;
+    }
     statefulQueries.clear();
   }
 

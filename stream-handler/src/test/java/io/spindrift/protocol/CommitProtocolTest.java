@@ -232,4 +232,20 @@ class CommitProtocolTest {
     assertThat(loser.microBatch.runs).hasValue(4);
     assertThat(table.rows()).as("only the winner's records").isEqualTo(4);
   }
+  @Test
+  void theScheduledRollForwardPublishesWhatACrashedContainerLeftAndReportsItsAge() {
+    Container dying = new Container(false, null, true);
+    dying.faults.arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> dying.process(batch("shard-0", 1, 4))).isInstanceOf(InjectedCrash.class);
+
+    CommitProtocol scheduled = CommitProtocol.builder(APP, log).sinks(table, rejects).buildPublisher();
+    RollForward tick = scheduled.rollForwardAll();
+    assertThat(tick.unpublished()).isEqualTo(1);
+    assertThat(tick.published()).isEqualTo(1);
+    assertThat(tick.oldestUnpublishedAgeMs()).isGreaterThanOrEqualTo(0);
+    assertThat(table.rows()).isEqualTo(4);
+    assertThat(log.read(APP, List.of()).publishedSeq()).isEqualTo(1);
+    assertThat(scheduled.rollForwardAll().unpublished()).isZero();
+    assertThatThrownBy(() -> scheduled.process(batch("shard-0", 5, 5))).hasMessageContaining("only publishes");
+  }
 }

@@ -12,6 +12,7 @@ import io.spindrift.commit.LogSnapshot;
 import io.spindrift.config.Setting;
 import io.spindrift.config.SpindriftConfig;
 import io.spindrift.handler.KinesisHandler;
+import io.spindrift.handler.RollForwardHandler;
 import io.spindrift.local.InProcessInvoker;
 import io.spindrift.local.LambdaInvoker;
 import io.spindrift.runtime.AwsClients;
@@ -68,6 +69,40 @@ class DeferredPublishTest {
         .containsExactly("1");
     assertThat(logOf(runtime, LANE_0).publishedSeq()).isEqualTo(1);
     runtime.close();
+  }
+
+  /**
+   * Issue 14, defect 2: on a quiet stream nothing follows a deferred publish that froze or crashed with its
+   * container. The scheduled roll-forward (RollForwardHandler, an EventBridge schedule in AWS), in any container,
+   * completes it once and reports the oldest waiting commit's age; a second tick finds nothing to do.
+   */
+  @Test
+  void aQuietStreamsUnfinishedDeferredPublishIsCompletedByTheScheduledRollForward() throws Exception {
+    String app = TestPipeline.uniqueApp("defsched");
+    SpindriftRuntime runtime = deferred(app);
+    List<byte[]> clicks = KinesisEvents.clicks(30, 35);
+    clicks.set(3, "{broken".getBytes());
+    RuntimeHooks.faults(runtime).arm(FaultPoint.MID_PUBLISH, 1);
+    assertThat(invoker(runtime).invoke(KinesisEvents.event("clicks", LANE_0, 0, clicks)))
+        .contains("\"batchItemFailures\":[]");
+    assertThat(runtime.awaitPublication()).as("the background publish died half way").isFalse();
+    assertThat(TestPipeline.count(runtime, "it." + app + "_rejects")).as("rejects not yet published").isZero();
+
+    SpindriftRuntime scheduled = deferred(app);
+    Map<String, Object> tick = new RollForwardHandler(scheduled).handleRequest(Map.of(), null);
+    assertThat(tick).containsEntry("headSeq", 1L).containsEntry("unpublished", 1L);
+    assertThat((Integer) tick.get("published")).isEqualTo(1);
+    assertThat((Long) tick.get("oldestUnpublishedAgeSeconds")).isGreaterThanOrEqualTo(0L);
+    assertThat(TestPipeline.count(scheduled, "it." + app)).isEqualTo(29);
+    assertThat(TestPipeline.count(scheduled, "it." + app + "_rejects")).isEqualTo(1);
+    assertThat(logOf(scheduled, LANE_0).publishedSeq()).isEqualTo(1);
+
+    Map<String, Object> next = new RollForwardHandler(scheduled).handleRequest(Map.of(), null);
+    assertThat(next).containsEntry("unpublished", 0L).containsEntry("published", 0);
+    assertThat(TestPipeline.count(scheduled, "it." + app)).isEqualTo(29);
+    assertThat(TestPipeline.snapshots(scheduled, "it." + app)).hasSize(1);
+    runtime.close();
+    scheduled.close();
   }
 
   @Test
