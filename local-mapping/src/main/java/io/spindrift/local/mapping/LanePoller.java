@@ -2,10 +2,13 @@ package io.spindrift.local.mapping;
 
 import java.util.List;
 
-/** Reads one source's records in order and shapes them into AWS events; one per mapping worker. */
+/** Reads one lane's records in order and shapes them into AWS events; one per mapping worker. */
 interface LanePoller extends AutoCloseable {
-  /** The records that arrived since the last call, in order; empty when none is available now. */
-  List<PolledRecord> poll() throws Exception;
+  /** At most {@code maxRecords} records that arrived since the last call, in order; empty when none is available now. */
+  List<PolledRecord> poll(int maxRecords) throws Exception;
+
+  /** True once the lane is closed (a Kinesis shard after a reshard) and every record was returned by {@link #poll}. */
+  boolean exhausted();
 
   /** The AWS event for these records, as JSON. */
   String eventJson(List<PolledRecord> records);
