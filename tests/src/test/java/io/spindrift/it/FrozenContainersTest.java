@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.amazonaws.services.kinesis.AmazonKinesis;
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
-import io.spindrift.examples.ClickstreamGenerator;
 import io.spindrift.examples.LocalPipeline;
 import io.spindrift.examples.LocalSources;
 import io.spindrift.handler.KinesisHandler;
@@ -41,7 +40,7 @@ class FrozenContainersTest {
     SpindriftRuntime runtime = TestPipeline.runtime(app, Map.of("SPINDRIFT_PUBLISH", "deferred"));
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
     LocalSources.createStream(kinesis, app, 2);
-    int malformed = produce(kinesis, app);
+    int malformed = LocalMappingEndToEndTest.produceKinesis(kinesis, app, EVENTS, 41);
     List<String> events = new CopyOnWriteArrayList<>();
     List<FailedBatch> failures = new CopyOnWriteArrayList<>();
 
@@ -85,20 +84,5 @@ class FrozenContainersTest {
     }
     return ContainerSpec.of(KinesisHandler.class.getName(), KinesisEvent.class, StreamsEventResponse.class,
         environment, jvmOptions);
-  }
-
-  private static int produce(AmazonKinesis kinesis, String stream) {
-    ClickstreamGenerator generator = new ClickstreamGenerator(41, 0.02, System.currentTimeMillis());
-    List<String> keys = new ArrayList<>();
-    List<byte[]> payloads = new ArrayList<>();
-    int malformed = 0;
-    for (int i = 0; i < EVENTS; i++) {
-      ClickstreamGenerator.Event event = generator.next();
-      keys.add(event.key());
-      payloads.add(event.json());
-      malformed += event.malformed() ? 1 : 0;
-    }
-    LocalSources.putRecords(kinesis, stream, keys, payloads);
-    return malformed;
   }
 }

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
 class LocalMappingEndToEndTest {
   private static final long TIMEOUT_MS = 240_000;
 
-  private static int produceKinesis(AmazonKinesis kinesis, String stream, int events, long seed) {
+  /** Puts {@code events} clickstream events (2% malformed) into {@code stream}; returns how many are malformed. */
+  static int produceKinesis(AmazonKinesis kinesis, String stream, int events, long seed) {
     ClickstreamGenerator generator = new ClickstreamGenerator(seed, 0.02, System.currentTimeMillis());
     List<String> keys = new ArrayList<>();
     List<byte[]> payloads = new ArrayList<>();

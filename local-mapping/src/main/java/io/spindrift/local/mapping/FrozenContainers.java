@@ -25,6 +25,7 @@ public final class FrozenContainers implements LambdaInvoker, AutoCloseable {
   private final Deque<FrozenContainer> idle = new ArrayDeque<>();
   private final List<FrozenContainer> all = new ArrayList<>();
   private final Path workDir;
+  private int starting;
   private boolean closed;
 
   public FrozenContainers(ContainerSpec spec, int concurrency) {
@@ -68,16 +69,32 @@ public final class FrozenContainers implements LambdaInvoker, AutoCloseable {
     return workDir;
   }
 
-  private synchronized FrozenContainer take() throws FunctionError {
-    if (closed) {
-      throw new IllegalStateException("The containers are closed");
+  /** An idle container, or a new one (started outside the lock: a cold start takes seconds). */
+  private FrozenContainer take() throws FunctionError {
+    int number;
+    synchronized (this) {
+      checkOpen();
+      FrozenContainer container = idle.pollFirst();
+      if (container != null) {
+        return container;
+      }
+      number = ++starting;
     }
-    FrozenContainer container = idle.pollFirst();
-    if (container == null) {
-      container = FrozenContainer.start(spec, workDir.resolve("container-" + (all.size() + 1) + ".log"));
+    FrozenContainer container = FrozenContainer.start(spec, workDir.resolve("container-" + number + ".log"));
+    synchronized (this) {
+      if (closed) {
+        container.close();
+      }
+      checkOpen();
       all.add(container);
     }
     return container;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("The containers are closed");
+    }
   }
 
   private synchronized void giveBack(FrozenContainer container) {

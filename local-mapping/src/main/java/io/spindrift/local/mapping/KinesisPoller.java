@@ -22,8 +22,8 @@ import java.util.List;
  * Polls one Kinesis shard from its start and builds {@code KinesisEvent} JSON as Lambda sends it. A shard closed by
  * a reshard ends when GetRecords returns no next iterator: the poller is then exhausted and never opens the shard
  * again. An expired iterator (ExpiredIteratorException: an invocation or a frozen container outlasted it) is
- * renewed after the last record this poller returned, which the mapping delivers before it reads again, so no
- * record is skipped or read twice.
+ * renewed after the last record this poller returned (the mapping holds every record it has read until it is
+ * delivered), so no record is skipped or read twice.
  */
 final class KinesisPoller implements LanePoller {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  */
 public final class LocalEventSourceMapping implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(LocalEventSourceMapping.class.getName());
-  /** How often the source is listed for new lanes (Lambda lists shards about once a minute; locally, faster). */
+  /** How often the source is listed for new lanes (shards created by a reshard). */
   private static final long DISCOVERY_INTERVAL_MS = 250;
   private final EventSource source;
   private final Map<String, Lane> known = new ConcurrentHashMap<>();
