@@ -4,7 +4,7 @@ import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.examples.ClickstreamGenerator;
 import io.spindrift.handler.KinesisHandler;
-import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.util.List;
 import java.util.Map;

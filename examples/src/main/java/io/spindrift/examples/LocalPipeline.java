@@ -2,8 +2,8 @@ package io.spindrift.examples;
 
 import com.amazonaws.services.kinesis.AmazonKinesis;
 import io.spindrift.config.SpindriftConfig;
-import io.spindrift.local.EventSources;
 import io.spindrift.local.LocalStack;
+import io.spindrift.local.mapping.EventSources;
 import io.spindrift.runtime.AwsClients;
 import java.util.HashMap;
 import java.util.Map;

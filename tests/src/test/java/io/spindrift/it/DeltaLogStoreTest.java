@@ -92,7 +92,7 @@ class DeltaLogStoreTest {
   void theDeltaSinkCommitsThroughTheStore() throws Exception {
     String app = TestPipeline.uniqueApp("logstore_sink");
     var runtime = TestPipeline.runtime(app, Map.of("SPINDRIFT_SINK_FORMAT", "delta"));
-    new io.spindrift.local.InProcessInvoker<>(new io.spindrift.handler.KinesisHandler(runtime),
+    new io.spindrift.local.mapping.InProcessInvoker<>(new io.spindrift.handler.KinesisHandler(runtime),
         com.amazonaws.services.lambda.runtime.events.KinesisEvent.class,
         com.amazonaws.services.lambda.runtime.events.StreamsEventResponse.class, 1)
         .invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(10, 3)));

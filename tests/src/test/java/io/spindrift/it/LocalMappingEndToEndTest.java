@@ -13,12 +13,12 @@ import io.spindrift.examples.LocalSources;
 import io.spindrift.handler.KafkaBatchResponse;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.handler.MskHandler;
-import io.spindrift.local.EventSources;
-import io.spindrift.local.FailedBatch;
-import io.spindrift.local.InProcessInvoker;
-import io.spindrift.local.LambdaInvoker;
-import io.spindrift.local.LocalEventSourceMapping;
-import io.spindrift.local.MappingOptions;
+import io.spindrift.local.mapping.EventSources;
+import io.spindrift.local.mapping.FailedBatch;
+import io.spindrift.local.mapping.InProcessInvoker;
+import io.spindrift.local.mapping.LambdaInvoker;
+import io.spindrift.local.mapping.LocalEventSourceMapping;
+import io.spindrift.local.mapping.MappingOptions;
 import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.time.Duration;
@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
 class LocalMappingEndToEndTest {
   private static final long TIMEOUT_MS = 240_000;
 
-  private static int produceKinesis(AmazonKinesis kinesis, String stream, int events, long seed) {
+  /** Puts {@code events} clickstream events (2% malformed) into {@code stream}; returns how many are malformed. */
+  static int produceKinesis(AmazonKinesis kinesis, String stream, int events, long seed) {
     ClickstreamGenerator generator = new ClickstreamGenerator(seed, 0.02, System.currentTimeMillis());
     List<String> keys = new ArrayList<>();
     List<byte[]> payloads = new ArrayList<>();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.handler.KinesisHandler;
-import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

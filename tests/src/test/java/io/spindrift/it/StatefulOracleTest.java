@@ -9,7 +9,7 @@ import io.spindrift.event.SourceKind;
 import io.spindrift.examples.PageViewCounts;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.job.JobContext;
-import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.runtime.AwsClients;
 import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
@@ -413,7 +413,7 @@ class StatefulOracleTest {
           new InProcessInvoker<>(new KinesisHandler(container), KinesisEvent.class, StreamsEventResponse.class, 1)
               .invoke(event);
           throw new AssertionError("the armed crash did not happen");
-        } catch (io.spindrift.local.LambdaInvoker.FunctionError expected) {
+        } catch (io.spindrift.local.mapping.LambdaInvoker.FunctionError expected) {
           assertThat(expected).hasMessageContaining(crashOnBatch2.name());
         }
         container = TestPipeline.runtime(app, job.getName());

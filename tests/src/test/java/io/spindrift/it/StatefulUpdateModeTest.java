@@ -11,7 +11,7 @@ import io.spindrift.examples.Clickstream;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.job.JobContext;
 import io.spindrift.job.StreamJob;
-import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.SinkSpec.Format;

@@ -1,4 +1,4 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
 /** Invokes a function with an event serialized as AWS serializes it, and returns the response JSON. */
 public interface LambdaInvoker {

@@ -1,4 +1,4 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

@@ -1,13 +1,10 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
 import com.amazonaws.auth.AWSStaticCredentialsProvider;
 import com.amazonaws.auth.BasicAWSCredentials;
 import com.amazonaws.client.builder.AwsClientBuilder;
 import com.amazonaws.services.kinesis.AmazonKinesis;
 import com.amazonaws.services.kinesis.AmazonKinesisClientBuilder;
-import com.amazonaws.services.kinesis.model.Shard;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
 
 /** Builds local event-source mappings over a local Kinesis stream or Kafka topic. */
@@ -25,20 +22,20 @@ public final class EventSources {
         .build();
   }
 
-  /** One worker per shard of {@code stream}, as Lambda runs one concurrent batch per shard. */
+  /**
+   * One worker per shard of {@code stream}, as Lambda runs one concurrent batch per shard. Shards created by a
+   * reshard after the start are found by periodic discovery; a child shard is read once its parents are finished.
+   */
   public static LocalEventSourceMapping kinesis(AmazonKinesis kinesis, String stream, String region,
       LambdaInvoker function, MappingOptions options, Consumer<FailedBatch> onFailure) {
-    List<LanePoller> pollers = new ArrayList<>();
-    for (Shard shard : kinesis.describeStream(stream).getStreamDescription().getShards()) {
-      pollers.add(new KinesisPoller(kinesis, stream, shard.getShardId(), region, ACCOUNT));
-    }
-    return new LocalEventSourceMapping(pollers, function, options, onFailure);
+    return new LocalEventSourceMapping(new KinesisShards(kinesis, stream, region, ACCOUNT), function, options,
+        onFailure);
   }
 
   /** One worker over all partitions of {@code topic}; a batch may mix partitions, as MSK's mapping does. */
   public static LocalEventSourceMapping kafka(String bootstrap, String topic, String region, LambdaInvoker function,
       MappingOptions options, Consumer<FailedBatch> onFailure) {
-    return new LocalEventSourceMapping(List.of(new KafkaPoller(bootstrap, topic, region, ACCOUNT)), function, options,
-        onFailure);
+    EventSource source = EventSource.single("kafka:" + topic, () -> new KafkaPoller(bootstrap, topic, region, ACCOUNT));
+    return new LocalEventSourceMapping(source, function, options, onFailure);
   }
 }

@@ -1,30 +1,45 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
+import io.spindrift.local.mapping.EventSource.Lane;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.math.BigInteger;
 
 /**
  * Spindrift's local stand-in for Lambda's event-source mapping: workers poll the local Kinesis shards (one worker
  * per shard) or Kafka partitions, gather batches by size and batching window, and invoke the function with events
  * serialized as AWS serializes them. Like AWS it retries a failed batch, bisects it on error, honours partial
  * batch responses (retrying from the lowest failed record), drops records past the maximum age, and sends what
- * it gives up on to the on-failure destination.
+ * it gives up on to the on-failure destination. Like AWS it follows reshards: shards created after the start are
+ * discovered, a child shard is read only after its parents are finished, and a finished shard is never read again.
  */
 public final class LocalEventSourceMapping implements AutoCloseable {
-  private final List<Worker> workers = new ArrayList<>();
+  private static final System.Logger LOG = System.getLogger(LocalEventSourceMapping.class.getName());
+  /** How often the source is listed for new lanes (shards created by a reshard). */
+  private static final long DISCOVERY_INTERVAL_MS = 250;
+  private final EventSource source;
+  private final Map<String, Lane> known = new ConcurrentHashMap<>();
+  private final Map<String, LaneState> states = new ConcurrentHashMap<>();
+  private final List<Worker> workers = new CopyOnWriteArrayList<>();
   private final LambdaInvoker function;
   private final MappingOptions options;
   private final Consumer<FailedBatch> onFailure;
   private final ExecutorService threads;
+  private final Thread discovery;
+  /** Released when a lane finishes, so its children start without waiting for the next discovery tick. */
+  private final Semaphore laneFinished = new Semaphore(0);
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicLong invocations = new AtomicLong();
   private final AtomicLong functionErrors = new AtomicLong();
@@ -33,36 +48,110 @@ public final class LocalEventSourceMapping implements AutoCloseable {
   private final List<Long> latenciesMs = new CopyOnWriteArrayList<>();
   private final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
 
-  LocalEventSourceMapping(List<LanePoller> pollers, LambdaInvoker function, MappingOptions options,
+  /**
+   * Lists {@code source} once (its failure, e.g. a missing stream, is thrown here), starts a worker per readable
+   * lane and keeps discovering lanes in the background.
+   */
+  LocalEventSourceMapping(EventSource source, LambdaInvoker function, MappingOptions options,
       Consumer<FailedBatch> onFailure) {
+    this.source = source;
     this.function = function;
     this.options = options;
     this.onFailure = onFailure;
-    this.threads = Executors.newFixedThreadPool(pollers.size(), r -> {
+    this.threads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "spindrift-esm");
       t.setDaemon(true);
       return t;
     });
-    for (LanePoller poller : pollers) {
-      Worker worker = new Worker(poller);
-      workers.add(worker);
-      threads.submit(worker::run);
+    try {
+      discover();
+    } catch (Exception e) {
+      threads.shutdownNow();
+      throw new IllegalStateException("Cannot list the lanes of the event source: " + e.getMessage(), e);
+    }
+    this.discovery = new Thread(this::discoverUntilClosed, "spindrift-esm-discovery");
+    discovery.setDaemon(true);
+    discovery.start();
+  }
+
+  /** Every lane seen so far (by name; Kinesis shard ids sort in creation order) and where the mapping is with it. */
+  public Map<String, LaneState> lanes() {
+    Map<String, LaneState> out = new LinkedHashMap<>();
+    known.keySet().stream().sorted().forEach(lane -> out.put(lane, states.get(lane)));
+    return Collections.unmodifiableMap(out);
+  }
+
+  private void discoverUntilClosed() {
+    while (running.get()) {
+      try {
+        laneFinished.tryAcquire(DISCOVERY_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        laneFinished.drainPermits();
+        if (running.get()) {
+          discover();
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (Exception e) {
+        // the emulator did not answer: like AWS, list again on the next tick; no lane is skipped meanwhile
+        LOG.log(System.Logger.Level.WARNING, "Lane discovery failed, retrying: " + e);
+      }
     }
   }
 
-  /** Waits until every worker has found its source empty and has nothing in flight; false on timeout. */
+  /** Lists the source and starts a worker for every lane whose parents are finished. */
+  private synchronized void discover() throws Exception {
+    List<Lane> listed = source.lanes();
+    for (Lane lane : listed) {
+      known.putIfAbsent(lane.name(), lane);
+      states.putIfAbsent(lane.name(), LaneState.WAITING_FOR_PARENTS);
+    }
+    for (Lane lane : listed) {
+      if (states.get(lane.name()) == LaneState.WAITING_FOR_PARENTS && parentsFinished(lane, listed)) {
+        start(lane);
+      }
+    }
+  }
+
+  /** A parent no longer listed (trimmed past retention) has nothing left to read. */
+  private boolean parentsFinished(Lane lane, List<Lane> listed) {
+    return lane.parents().stream().allMatch(parent -> states.get(parent) == LaneState.FINISHED
+        || listed.stream().noneMatch(l -> l.name().equals(parent)));
+  }
+
+  private void start(Lane lane) {
+    Worker worker = new Worker(lane.name(), source.open(lane));
+    states.put(lane.name(), LaneState.READING);
+    workers.add(worker);
+    threads.submit(worker::run);
+  }
+
+  private void finished(Worker worker) {
+    states.put(worker.lane, LaneState.FINISHED);
+    laneFinished.release();
+  }
+
+  /**
+   * Waits until every lane that can be read has been read to its current end with nothing in flight; false on
+   * timeout.
+   */
   public boolean awaitIdle(long timeoutMs) throws InterruptedException {
     long deadline = System.currentTimeMillis() + timeoutMs;
     int quietChecks = 0;
     while (System.currentTimeMillis() < deadline) {
-      boolean idle = workers.stream().allMatch(w -> w.idle);
-      quietChecks = idle ? quietChecks + 1 : 0;
+      quietChecks = idle() ? quietChecks + 1 : 0;
       if (quietChecks >= 3) {
         return true;
       }
       Thread.sleep(50);
     }
     return false;
+  }
+
+  private boolean idle() {
+    List<Lane> all = List.copyOf(known.values());
+    boolean noLaneReady = all.stream().noneMatch(lane -> states.get(lane.name()) == LaneState.WAITING_FOR_PARENTS
+        && parentsFinished(lane, all));
+    return noLaneReady && workers.stream().allMatch(w -> w.idle || states.get(w.lane) == LaneState.FINISHED);
   }
 
   /** Waits until at least {@code records} records were acknowledged or sent to the destination. */
@@ -107,6 +196,7 @@ public final class LocalEventSourceMapping implements AutoCloseable {
   @Override
   public void close() {
     running.set(false);
+    discovery.interrupt();
     threads.shutdown();
     try {
       threads.awaitTermination(60, TimeUnit.SECONDS);
@@ -118,18 +208,26 @@ public final class LocalEventSourceMapping implements AutoCloseable {
 
   /** One poller's loop: gather a batch, deliver it until it succeeds or is given up, repeat. */
   private final class Worker {
+    private final String lane;
     private final LanePoller poller;
     private final List<PolledRecord> buffer = new ArrayList<>();
     private volatile boolean idle;
 
-    Worker(LanePoller poller) {
+    Worker(String lane, LanePoller poller) {
+      this.lane = lane;
       this.poller = poller;
     }
 
+    /** Reads and delivers until the mapping closes, or until the lane is closed and everything was delivered. */
     void run() {
+      Thread.currentThread().setName("spindrift-esm " + lane);
       while (running.get()) {
         try {
           List<PolledRecord> batch = gather();
+          if (batch.isEmpty() && poller.exhausted()) {
+            finished(this);
+            return;
+          }
           if (batch.isEmpty()) {
             idle = true;
             Thread.sleep(25);
@@ -142,6 +240,7 @@ public final class LocalEventSourceMapping implements AutoCloseable {
           return;
         } catch (Exception e) {
           // a polling error (emulator hiccup): like AWS, try again; nothing was checkpointed
+          LOG.log(System.Logger.Level.WARNING, "Polling " + lane + " failed, retrying: " + e);
           idle = false;
           sleepQuietly(200);
         }
@@ -152,7 +251,7 @@ public final class LocalEventSourceMapping implements AutoCloseable {
       long windowEnd = System.currentTimeMillis() + options.batchingWindow().toMillis();
       do {
         if (buffer.size() < options.batchSize()) {
-          buffer.addAll(poller.poll());
+          buffer.addAll(poller.poll(options.batchSize() - buffer.size()));
         }
         if (buffer.size() >= options.batchSize()) {
           break;

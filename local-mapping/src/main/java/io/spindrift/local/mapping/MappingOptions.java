@@ -1,4 +1,4 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
 import java.time.Duration;
 

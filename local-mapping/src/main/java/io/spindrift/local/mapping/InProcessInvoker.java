@@ -1,4 +1,4 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
 import com.amazonaws.services.lambda.runtime.ClientContext;
 import com.amazonaws.services.lambda.runtime.CognitoIdentity;

@@ -1,4 +1,4 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindrift.event.KafkaRecord;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Deque;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,6 +25,8 @@ final class KafkaPoller implements LanePoller {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String bootstrap;
   private final String clusterArn;
+  /** Records the consumer returned beyond what the mapping asked for, in order. */
+  private final Deque<PolledRecord> fetched = new ArrayDeque<>();
 
   KafkaPoller(String bootstrap, String topic, String region, String account) {
     this.bootstrap = bootstrap;
@@ -41,12 +45,23 @@ final class KafkaPoller implements LanePoller {
   }
 
   @Override
-  public List<PolledRecord> poll() {
+  public List<PolledRecord> poll(int maxRecords) {
+    if (fetched.isEmpty()) {
+      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+        fetched.add(toPolled(record));
+      }
+    }
     List<PolledRecord> out = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-      out.add(toPolled(record));
+    while (out.size() < maxRecords && !fetched.isEmpty()) {
+      out.add(fetched.poll());
     }
     return out;
+  }
+
+  /** A topic's partitions never close. */
+  @Override
+  public boolean exhausted() {
+    return false;
   }
 
   private static PolledRecord toPolled(ConsumerRecord<byte[], byte[]> record) {

@@ -1,9 +1,12 @@
-package io.spindrift.local;
+package io.spindrift.local.mapping;
 
 import com.amazonaws.services.kinesis.AmazonKinesis;
+import com.amazonaws.services.kinesis.model.ExpiredIteratorException;
 import com.amazonaws.services.kinesis.model.GetRecordsRequest;
 import com.amazonaws.services.kinesis.model.GetRecordsResult;
+import com.amazonaws.services.kinesis.model.GetShardIteratorRequest;
 import com.amazonaws.services.kinesis.model.Record;
+import com.amazonaws.services.kinesis.model.ShardIteratorType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,7 +18,13 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
-/** Polls one Kinesis shard from its start and builds {@code KinesisEvent} JSON as Lambda sends it. */
+/**
+ * Polls one Kinesis shard from its start and builds {@code KinesisEvent} JSON as Lambda sends it. A shard closed by
+ * a reshard ends when GetRecords returns no next iterator: the poller is then exhausted and never opens the shard
+ * again. An expired iterator (ExpiredIteratorException: an invocation or a frozen container outlasted it) is
+ * renewed after the last record this poller returned (the mapping holds every record it has read until it is
+ * delivered), so no record is skipped or read twice.
+ */
 final class KinesisPoller implements LanePoller {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final AmazonKinesis kinesis;
@@ -23,7 +32,10 @@ final class KinesisPoller implements LanePoller {
   private final String shardId;
   private final String streamArn;
   private final String region;
+  /** The next read's iterator; null before the first read and after an expiry. */
   private String iterator;
+  private String lastSequenceNumber;
+  private boolean closed;
 
   KinesisPoller(AmazonKinesis kinesis, String stream, String shardId, String region, String account) {
     this.kinesis = kinesis;
@@ -34,17 +46,42 @@ final class KinesisPoller implements LanePoller {
   }
 
   @Override
-  public List<PolledRecord> poll() {
-    if (iterator == null) {
-      iterator = kinesis.getShardIterator(stream, shardId, "TRIM_HORIZON").getShardIterator();
+  public List<PolledRecord> poll(int maxRecords) {
+    if (closed) {
+      return List.of();
     }
-    GetRecordsResult result = kinesis.getRecords(new GetRecordsRequest().withShardIterator(iterator).withLimit(10_000));
+    if (iterator == null) {
+      iterator = kinesis.getShardIterator(iteratorRequest()).getShardIterator();
+    }
+    GetRecordsResult result;
+    try {
+      result = kinesis.getRecords(new GetRecordsRequest().withShardIterator(iterator).withLimit(maxRecords));
+    } catch (ExpiredIteratorException expired) {
+      iterator = null;
+      return List.of();
+    }
     iterator = result.getNextShardIterator();
+    closed = iterator == null;
     List<PolledRecord> out = new ArrayList<>();
     for (Record record : result.getRecords()) {
       out.add(toPolled(record));
+      lastSequenceNumber = record.getSequenceNumber();
     }
     return out;
+  }
+
+  /** From the shard's start, or right after the last record returned when an expired iterator is renewed. */
+  private GetShardIteratorRequest iteratorRequest() {
+    GetShardIteratorRequest request = new GetShardIteratorRequest().withStreamName(stream).withShardId(shardId);
+    return lastSequenceNumber == null
+        ? request.withShardIteratorType(ShardIteratorType.TRIM_HORIZON)
+        : request.withShardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER)
+            .withStartingSequenceNumber(lastSequenceNumber);
+  }
+
+  @Override
+  public boolean exhausted() {
+    return closed;
   }
 
   private PolledRecord toPolled(Record record) {
