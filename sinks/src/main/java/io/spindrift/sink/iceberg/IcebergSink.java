@@ -7,6 +7,7 @@ import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
 import io.spindrift.sink.TableColumns;
+import io.spindrift.sink.UpsertKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -114,10 +115,16 @@ public final class IcebergSink implements Sink {
   }
 
   @Override
+  public UpsertKeys upsertKeys() {
+    return UpsertKeys.of(spec);
+  }
+
+  @Override
   public StagedOutput stage(String txnId, StageRows rows) {
     if (rows.isEmpty()) {
       return StagedOutput.EMPTY;
     }
+    upsertKeys().requireValues(rows);
     Table table = evolved(tableFor(rows.schema()), rows.schema());
     StructType tableType = SparkSchemaUtil.convert(table.schema());
     List<InternalRow> aligned = TableColumns.align(rows, tableType, id.toString());
