@@ -454,9 +454,12 @@ public final class IcebergSink implements Sink {
       try {
         delta.commit();
         published.add(pending.tag().seq());
-      } catch (ValidationException alreadyPublished) {
-        // another container published this one meanwhile: go on with the next, on the refreshed table
+      } catch (ValidationException failed) {
+        // skipped only when another container published this seq meanwhile: any other refusal is not "done"
         refreshFromCatalog(current);
+        if (!contains(SnapshotUtil.currentAncestors(current), app, pending.tag().seq())) {
+          throw failed;
+        }
       }
     }
     return published;
