@@ -14,6 +14,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DataFiles;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
@@ -34,7 +37,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Iceberg sink's idempotence on an in-memory catalog: a publish is skipped only when the table holds its seq.
+ * The Iceberg sink's idempotence on an in-memory catalog: a publish is skipped only when the table holds its seq,
+ * and what the table holds is read from a record that table maintenance (compaction, snapshot expiry) keeps.
  */
 class IcebergPublishIdempotenceTest {
   private static final StructType KV = new StructType().add("k", DataTypes.StringType).add("v", DataTypes.LongType);
@@ -125,6 +129,59 @@ class IcebergPublishIdempotenceTest {
     }
     assertThat(keys).as("one row per key").doesNotHaveDuplicates();
     return out;
+  }
+
+  /** Compaction (every data file rewritten) and then expiry of every snapshot but the current. */
+  private void compactAndExpire() throws IOException {
+    Table table = catalog.loadTable(TableIdentifier.of("it", "t"));
+    List<DataFile> files = new ArrayList<>();
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      tasks.forEach(task -> files.add(task.file()));
+    }
+    for (DataFile file : files) {
+      // as a compaction does: the rewritten file keeps its data sequence number, so later deletes still apply
+      table.newRewrite().validateFromSnapshot(table.currentSnapshot().snapshotId())
+          .dataSequenceNumber(file.dataSequenceNumber())
+          .deleteFile(file).addFile(DataFiles.builder(table.spec()).copy(file).build()).commit();
+    }
+    table.expireSnapshots().expireOlderThan(System.currentTimeMillis() + 1).retainLast(1).cleanExpiredFiles(false)
+        .commit();
+    table.refresh();
+    assertThat(table.snapshots()).hasSize(1);
+    assertThat(table.currentSnapshot().summary()).doesNotContainKey(CommitTag.APP);
+  }
+
+  @Test
+  void aRepublishAfterCompactionAndSnapshotExpiryDoesNotAppendAgain() throws IOException {
+    IcebergSink first = sink(SinkSpec.Mode.APPEND);
+    PendingPublish one = stage(first, 1, kv("a", 1L, "b", 2L));
+    PendingPublish two = stage(first, 2, kv("c", 3L));
+    assertThat(first.publish(List.of(one, two))).containsExactly(1L, 2L);
+
+    compactAndExpire();
+    // another container rolls the same commits forward again (it read an older publication watermark)
+    IcebergSink second = sink(SinkSpec.Mode.APPEND);
+
+    assertThat(second.isPublished(APP, 2)).isTrue();
+    assertThat(second.publish(List.of(one, two))).isEmpty();
+    assertThat(rows()).containsOnly(Map.entry("a", 1L), Map.entry("b", 2L), Map.entry("c", 3L));
+    PendingPublish three = stage(second, 3, kv("d", 4L));
+    assertThat(second.publish(List.of(two, three))).containsExactly(3L);
+    assertThat(rows()).hasSize(4);
+  }
+
+  @Test
+  void anUpsertRepublishAfterCompactionAndSnapshotExpiryDoesNotApplyAgain() throws IOException {
+    IcebergSink first = sink(SinkSpec.Mode.UPSERT);
+    PendingPublish one = stage(first, 1, kv("a", 1L));
+    PendingPublish two = stage(first, 2, kv("a", 2L));
+    assertThat(first.publish(List.of(one, two))).containsExactly(1L, 2L);
+
+    compactAndExpire();
+    IcebergSink second = sink(SinkSpec.Mode.UPSERT);
+
+    assertThat(second.publish(List.of(one))).isEmpty();
+    assertThat(rows()).containsOnly(Map.entry("a", 2L));
   }
 
   @Test
