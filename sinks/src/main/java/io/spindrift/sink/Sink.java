@@ -11,7 +11,8 @@ import java.util.List;
 public interface Sink {
   /**
    * Writes {@code rows} under {@code txnId}; never changes the table's contents. Creates the table from the rows'
-   * schema when it does not exist. A column the table lacks, or one whose type differs, is an error naming it.
+   * schema when it does not exist. A column the table lacks, or one whose type differs, is an error naming it, and
+   * so is a row without a value in a key column of an upsert ({@link #upsertKeys}).
    */
   StagedOutput stage(String txnId, StageRows rows);
 
@@ -23,6 +24,14 @@ public interface Sink {
    * @return the seqs this call published (empty if the table already held all of them)
    */
   List<Long> publish(List<PendingPublish> pending);
+
+  /**
+   * The key columns an upsert needs a value in ({@link UpsertKeys#NONE} for an append). Output rows lacking one
+   * are rejects: the runtime sends them to the rejects table before staging, and {@link #stage} refuses them.
+   */
+  default UpsertKeys upsertKeys() {
+    return UpsertKeys.NONE;
+  }
 
   /** True if the table already holds the commit tagged {@code app}/{@code seq}. */
   boolean isPublished(String app, long seq);

@@ -3,6 +3,7 @@ package io.spindrift.runtime;
 import io.spindrift.event.SourceKind;
 import io.spindrift.job.JobContext;
 import io.spindrift.sink.StageRows;
+import io.spindrift.sink.UpsertKeys;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,10 +13,13 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Splits a job's computed output into the rows for the table (without Spindrift's {@code spindrift_*} columns)
- * and the rejected rows, shaped for the rejects table: lane, position, error, payload, time.
+ * and the rejected rows, shaped for the rejects table: lane, position, error, payload, time. A row is rejected when
+ * the job set its {@code spindrift_reject} column, or when it lacks a value in a key column of an upsert sink
+ * ({@link UpsertKeys}): every check that depends on the data happens here, before the commit (invariant I7).
  */
 final class OutputSplit {
   static final StructType REJECTS_SCHEMA = new StructType()
@@ -25,6 +29,7 @@ final class OutputSplit {
       .add("payload", DataTypes.BinaryType)
       .add("rejected_at", DataTypes.TimestampType);
 
+  private final StructType outputSchema;
   private final StructType tableSchema;
   private final int[] tableColumns;
   private final DataType[] tableTypes;
@@ -40,6 +45,7 @@ final class OutputSplit {
     if (kept.isEmpty()) {
       throw new IllegalStateException("The job's output has no column for the table (only spindrift_* columns)");
     }
+    this.outputSchema = output;
     this.tableSchema = new StructType(kept.toArray(StructField[]::new));
     this.tableColumns = kept.stream().mapToInt(f -> names.indexOf(f.name())).toArray();
     this.tableTypes = kept.stream().map(StructField::dataType).toArray(DataType[]::new);
@@ -58,14 +64,22 @@ final class OutputSplit {
 
   /** The output split in two; {@code nowMicros} stamps the rejects. */
   Split split(List<InternalRow> output, long nowMicros) {
+    return split(output, nowMicros, UpsertKeys.NONE);
+  }
+
+  /** As {@link #split(List, long)}, also rejecting rows without a value in one of {@code keys}. */
+  Split split(List<InternalRow> output, long nowMicros, UpsertKeys keys) {
     List<InternalRow> table = new ArrayList<>(output.size());
     List<InternalRow> rejects = new ArrayList<>();
+    UpsertKeys.Bound keyCheck = keys.bind(outputSchema);
     boolean identity = reject < 0 && tableColumns.length == tableSchema.size() && isIdentity();
     for (InternalRow row : output) {
-      if (reject >= 0 && !row.isNullAt(reject)) {
-        rejects.add(new GenericInternalRow(new Object[] {
-            row.getUTF8String(lane).clone(), row.getUTF8String(position).clone(), row.getUTF8String(reject).clone(),
-            payload < 0 || row.isNullAt(payload) ? null : row.getBinary(payload), nowMicros}));
+      String error = reject >= 0 && !row.isNullAt(reject) ? row.getUTF8String(reject).toString()
+          : keyCheck.rejectReason(row);
+      if (error != null) {
+        rejects.add(new GenericInternalRow(new Object[] {text(row, lane), text(row, position),
+            UTF8String.fromString(error), payload < 0 || row.isNullAt(payload) ? null : row.getBinary(payload),
+            nowMicros}));
       } else if (identity) {
         table.add(row);
       } else {
@@ -77,6 +91,11 @@ final class OutputSplit {
       }
     }
     return new Split(new StageRows(tableSchema, table), new StageRows(REJECTS_SCHEMA, rejects));
+  }
+
+  /** A lane or position column's value (null when the output does not keep it, e.g. an aggregation's). */
+  private static UTF8String text(InternalRow row, int column) {
+    return column < 0 || row.isNullAt(column) ? null : row.getUTF8String(column).clone();
   }
 
   private boolean isIdentity() {

@@ -1,6 +1,7 @@
 package io.spindrift.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
@@ -9,6 +10,7 @@ import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.local.mapping.LambdaInvoker;
 import io.spindrift.runtime.AwsClients;
+import io.spindrift.runtime.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import java.util.List;
@@ -17,6 +19,7 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.spark.actions.SparkActions;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -24,7 +27,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * The Iceberg publish of a warm container: it holds its own last commit as the table's current metadata, so a
  * publish reads nothing back (one conditional catalog update, the manifest list and the metadata file written);
  * a commit by another writer in between is caught by that condition and retried; superseded metadata files are
- * still deleted, after the response.
+ * still deleted, after the response. Idempotence survives table maintenance: a roll-forward after compaction and
+ * snapshot expiry (the app's tagged snapshots gone from the history) does not append again.
  */
 class IcebergCommitPathTest {
   private static final String SHARD = "shardId-000000000000";
@@ -125,5 +129,35 @@ class IcebergCommitPathTest {
       Thread.currentThread().interrupt();
     }
     return true;
+  }
+
+  @Test
+  void aRollForwardAfterCompactionAndSnapshotExpiryDoesNotAppendAgain() throws Exception {
+    String app = TestPipeline.uniqueApp("expiry");
+    String table = "it." + app;
+    SpindriftRuntime crashing = TestPipeline.runtime(app);
+    invoker(crashing).invoke(batch(0, 20));
+    // seq 2 reaches the table, then the container dies before the commit is marked published
+    crashing.faults().arm(FaultPoint.MID_PUBLISH, 1);
+    assertThatThrownBy(() -> invoker(crashing).invoke(batch(1, 20))).hasMessageContaining("MID_PUBLISH");
+    assertThat(TestPipeline.count(crashing, table)).isEqualTo(40);
+
+    // table maintenance: compaction, then expiry of every snapshot but the current (the app's tags go with them)
+    Table loaded = crashing.catalog().loadTable(TableIdentifier.parse(table));
+    SparkActions.get(crashing.spark()).rewriteDataFiles(loaded).option("min-input-files", "2").execute();
+    loaded.refresh();
+    loaded.expireSnapshots().expireOlderThan(System.currentTimeMillis() + 1).retainLast(1).commit();
+    loaded.refresh();
+    assertThat(loaded.snapshots()).hasSize(1);
+    assertThat(loaded.currentSnapshot().summary()).doesNotContainKey(CommitTag.APP);
+
+    // another container rolls seq 2 forward again, then commits its own batch
+    SpindriftRuntime fresh = TestPipeline.runtime(app);
+    assertThat(invoker(fresh).invoke(batch(2, 20))).contains("\"batchItemFailures\":[]");
+
+    assertThat(TestPipeline.count(fresh, table)).isEqualTo(60);
+    assertThat(TestPipeline.distinctEvents(fresh, table)).isEqualTo(60);
+    crashing.close();
+    fresh.close();
   }
 }

@@ -12,6 +12,7 @@ import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
 import io.spindrift.sink.TableColumns;
+import io.spindrift.sink.UpsertKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -143,6 +144,11 @@ public final class DeltaSink implements Sink {
   }
 
   @Override
+  public UpsertKeys upsertKeys() {
+    return UpsertKeys.of(spec);
+  }
+
+  @Override
   public StagedOutput stage(String txnId, StageRows rows) {
     return inSession(() -> stageRows(txnId, rows));
   }
@@ -151,6 +157,7 @@ public final class DeltaSink implements Sink {
     if (rows.isEmpty()) {
       return StagedOutput.EMPTY;
     }
+    upsertKeys().requireValues(rows);
     Snapshot snapshot = evolved(tableSnapshot(rows.schema()), rows.schema());
     StructType tableType = snapshot.schema();
     List<InternalRow> aligned = TableColumns.align(rows, tableType, spec.table());

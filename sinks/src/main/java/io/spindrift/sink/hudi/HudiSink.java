@@ -9,6 +9,7 @@ import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
 import io.spindrift.sink.TableColumns;
+import io.spindrift.sink.UpsertKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -121,10 +122,16 @@ public final class HudiSink implements Sink {
   }
 
   @Override
+  public UpsertKeys upsertKeys() {
+    return UpsertKeys.of(spec);
+  }
+
+  @Override
   public StagedOutput stage(String txnId, StageRows rows) {
     if (rows.isEmpty()) {
       return StagedOutput.EMPTY;
     }
+    upsertKeys().requireValues(rows);
     StructType target = targetSchema(rows.schema());
     TableColumns.keyIndexes(target, spec.keys(), spec.table());
     if (spec.partitionBy() != null) {

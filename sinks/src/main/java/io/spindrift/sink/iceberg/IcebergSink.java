@@ -7,6 +7,7 @@ import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
 import io.spindrift.sink.TableColumns;
+import io.spindrift.sink.UpsertKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DeleteFile;
@@ -50,6 +52,7 @@ import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.util.PropertyUtil;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.Transaction;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -75,8 +78,11 @@ import org.apache.spark.sql.types.StructType;
  * Stages a batch as Parquet data files written directly in the table's data location, with (for an append) the
  * manifest that lists them, so publishing copies and writes no file but the snapshot's own: one append (merging
  * small manifests) that links the staged manifests, whose snapshot summary carries the {@link CommitTag}.
- * Idempotence: before and during the append (on every retry of Iceberg's optimistic commit) the snapshot
- * ancestry is checked for the app's sequence number, as Iceberg's own streaming sink checks its epoch id.
+ * Idempotence: every publish sets the table property {@code spindrift.published-seq.<app>} in the same table
+ * commit (one transaction) as its data, and before and during the commit (on every retry of Iceberg's optimistic
+ * commit) that property and the snapshot ancestry are checked for the app's sequence number, as Iceberg's own
+ * streaming sink checks its epoch id. The property is what makes it safe under table maintenance: snapshot expiry
+ * and compaction remove the app's tagged snapshots from the history, never a table property.
  * Staged files of a commit that never lands are orphans, removed by Iceberg's orphan-file clean-up.
  *
  * <p>UPSERT (MERGE on the spec's keys) stages, beside the data file, an equality delete file on the keys of the
@@ -89,6 +95,8 @@ public final class IcebergSink implements Sink {
   private static final int INLINE_STAGE_LIMIT = 48 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long NO_SNAPSHOT = -1L;
+  /** Table property prefix of an app's published seq ({@link #held}). */
+  static final String PUBLISHED_SEQ_PREFIX = "spindrift.published-seq.";
 
   private final Catalog catalog;
   private final TableIdentifier id;
@@ -114,10 +122,16 @@ public final class IcebergSink implements Sink {
   }
 
   @Override
+  public UpsertKeys upsertKeys() {
+    return UpsertKeys.of(spec);
+  }
+
+  @Override
   public StagedOutput stage(String txnId, StageRows rows) {
     if (rows.isEmpty()) {
       return StagedOutput.EMPTY;
     }
+    upsertKeys().requireValues(rows);
     Table table = evolved(tableFor(rows.schema()), rows.schema());
     StructType tableType = SparkSchemaUtil.convert(table.schema());
     List<InternalRow> aligned = TableColumns.align(rows, tableType, id.toString());
@@ -391,7 +405,7 @@ public final class IcebergSink implements Sink {
       // catalog update is conditional on that version, and Iceberg's retry after a lost race refreshes and checks
       // the ancestry again (validateWith); a stale view only costs a second attempt
       Table current = attempt == 1 && table != null ? table : refreshedTable();
-      long held = lastPublished(SnapshotUtil.currentAncestors(current), app);
+      long held = held(current, app);
       List<PendingPublish> todo = pending.stream().filter(p -> p.tag().seq() > held && p.ref() != null).toList();
       if (todo.isEmpty()) {
         return List.of();
@@ -400,8 +414,10 @@ public final class IcebergSink implements Sink {
         return upsert(current, app, todo);
       }
       // a commit every few seconds must not grow the manifest list without bound: a merging append once it reaches
-      // Iceberg's merge threshold, a fast append (no merge, no re-read of the manifest list after it) until then
-      AppendFiles append = timeToMerge(current) ? current.newAppend() : current.newFastAppend();
+      // Iceberg's merge threshold, a fast append (no merge, no re-read of the manifest list after it) until then;
+      // the app's published seq is a table property set in the same table commit (see held)
+      Transaction txn = current.newTransaction();
+      AppendFiles append = timeToMerge(current) ? txn.newAppend() : txn.newFastAppend();
       for (PendingPublish p : todo) {
         Stage stage = readStage(current, p.ref());
         if (stage.manifest() != null) {
@@ -412,9 +428,11 @@ public final class IcebergSink implements Sink {
       }
       tag(append, todo);
       long first = todo.get(0).tag().seq();
-      append.validateWith(new NotYetPublished(app, first));
+      append.validateWith(new NotYetPublished(app, first, properties(current)));
       try {
         append.commit();
+        recordPublished(txn, app, todo.get(todo.size() - 1).tag().seq());
+        txn.commitTransaction();
         prefetchManifestList(current);
         return todo.stream().map(p -> p.tag().seq()).toList();
       } catch (ValidationException published) {
@@ -434,7 +452,9 @@ public final class IcebergSink implements Sink {
   private List<Long> upsert(Table current, String app, List<PendingPublish> todo) {
     List<Long> published = new ArrayList<>();
     for (PendingPublish pending : todo) {
-      RowDelta delta = current.newRowDelta();
+      long seq = pending.tag().seq();
+      Transaction txn = current.newTransaction();
+      RowDelta delta = txn.newRowDelta();
       for (ContentFile<?> file : readStage(current, pending.ref()).files()) {
         if (file instanceof DeleteFile deletes) {
           delta.addDeletes(deletes);
@@ -443,16 +463,50 @@ public final class IcebergSink implements Sink {
         }
       }
       tag(delta, List.of(pending));
-      delta.validateWith(new NotYetPublished(app, pending.tag().seq()));
+      delta.validateWith(new NotYetPublished(app, seq, properties(current)));
       try {
         delta.commit();
-        published.add(pending.tag().seq());
-      } catch (ValidationException alreadyPublished) {
-        // another container published this one meanwhile: go on with the next, on the refreshed table
+        recordPublished(txn, app, seq);
+        txn.commitTransaction();
+        published.add(seq);
+      } catch (ValidationException failed) {
+        // skipped only when another container published this seq meanwhile: any other refusal is not "done"
         refreshFromCatalog(current);
+        if (held(current, app) < seq) {
+          throw failed;
+        }
       }
     }
     return published;
+  }
+
+  /** The table property holding the highest seq of {@code app} the table holds. */
+  static String publishedSeqProperty(String app) {
+    return PUBLISHED_SEQ_PREFIX + app;
+  }
+
+  /**
+   * The highest seq of {@code app} the table holds (0 for none): its durable published-seq property, written in
+   * the same table commit as the data, so snapshot expiry and compaction (which drop the app's tagged snapshots
+   * from the history) cannot lose it; a table published before the property existed answers from its ancestry.
+   */
+  static long held(Table table, String app) {
+    return Math.max(propertySeq(table.properties(), app), lastPublished(SnapshotUtil.currentAncestors(table), app));
+  }
+
+  private static long propertySeq(Map<String, String> properties, String app) {
+    String value = properties == null ? null : properties.get(publishedSeqProperty(app));
+    return value == null ? 0 : Long.parseLong(value);
+  }
+
+  /** Sets the app's published seq in the transaction (never lowers it: the table holds a prefix of the app). */
+  private static void recordPublished(Transaction txn, String app, long seq) {
+    txn.updateProperties().set(publishedSeqProperty(app), Long.toString(seq)).commit();
+  }
+
+  /** The table's properties as its operations see them now (refreshed by every commit attempt). */
+  private static Supplier<Map<String, String>> properties(Table table) {
+    return table instanceof HasTableOperations t ? () -> t.operations().current().properties() : table::properties;
   }
 
   /**
@@ -529,7 +583,9 @@ public final class IcebergSink implements Sink {
   @Override
   public boolean isPublished(String app, long seq) {
     try {
-      return contains(SnapshotUtil.currentAncestors(catalog.loadTable(id)), app, seq);
+      Table loaded = catalog.loadTable(id);
+      return propertySeq(loaded.properties(), app) >= seq
+          || contains(SnapshotUtil.currentAncestors(loaded), app, seq);
     } catch (NoSuchTableException absent) {
       return false;
     }
@@ -569,12 +625,13 @@ public final class IcebergSink implements Sink {
 
   /**
    * Fails the append, on any commit attempt (Iceberg re-validates after a concurrent commit), when the table
-   * already holds {@code first} or a later commit of the app.
+   * already holds {@code first} or a later commit of the app, by its published-seq property or its ancestry.
    */
-  private record NotYetPublished(String app, long first) implements SnapshotAncestryValidator {
+  private record NotYetPublished(String app, long first, Supplier<Map<String, String>> properties)
+      implements SnapshotAncestryValidator {
     @Override
     public boolean validate(Iterable<Snapshot> ancestry) {
-      return lastPublished(ancestry, app) < first;
+      return Math.max(propertySeq(properties.get(), app), lastPublished(ancestry, app)) < first;
     }
 
     @Override
