@@ -30,15 +30,16 @@ class SpindriftPipelineStackTest {
   @Test
   void fullPipelineHasTheExpectedResources() {
     Template t = template(FULL);
-    t.resourceCountIs("AWS::Lambda::Function", 3);
+    t.resourceCountIs("AWS::Lambda::Function", 4);
     t.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
     t.resourceCountIs("AWS::DynamoDB::Table", 3);
     t.resourceCountIs("AWS::S3::Bucket", 1);
     t.resourceCountIs("AWS::SQS::Queue", 1);
     t.resourceCountIs("AWS::Kinesis::Stream", 1);
-    t.resourceCountIs("AWS::IAM::Role", 3);
-    t.resourceCountIs("AWS::Logs::LogGroup", 3);
-    t.resourceCountIs("AWS::CloudWatch::Alarm", 10);
+    t.resourceCountIs("AWS::IAM::Role", 4);
+    t.resourceCountIs("AWS::Logs::LogGroup", 4);
+    t.resourceCountIs("AWS::CloudWatch::Alarm", 13);
+    t.resourceCountIs("AWS::Events::Rule", 1);
     t.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
   }
 
@@ -326,7 +327,7 @@ class SpindriftPipelineStackTest {
   void glueCatalogIsGrantedOnTheSinkDatabaseAndTableOnly() {
     Template t = template(KINESIS_GLUE);
     t.resourceCountIs("AWS::DynamoDB::Table", 2);
-    t.resourceCountIs("AWS::Lambda::Function", 2);
+    t.resourceCountIs("AWS::Lambda::Function", 3);
     String statements = json(allowStatements(t, "KinesisHandlerRole"));
     assertThat(statements).contains("glue:UpdateTable").contains(":database/ops\"").contains(":table/ops/metrics\"");
   }
@@ -344,10 +345,28 @@ class SpindriftPipelineStackTest {
     t.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
         "Namespace", "AWS/SQS", "MetricName", "ApproximateNumberOfMessagesVisible")));
     Collection<Map<String, Object>> alarms = resources(t, "AWS::CloudWatch::Alarm").values();
-    assertThat(alarms.stream().map(a -> props(a).get("MetricName"))).filteredOn("Errors"::equals).hasSize(3);
-    assertThat(alarms.stream().map(a -> props(a).get("MetricName"))).filteredOn("Throttles"::equals).hasSize(3);
+    assertThat(alarms.stream().map(a -> props(a).get("MetricName"))).filteredOn("Errors"::equals).hasSize(4);
+    assertThat(alarms.stream().map(a -> props(a).get("MetricName"))).filteredOn("Throttles"::equals).hasSize(4);
     assertThat(alarms).allSatisfy(a -> assertThat(props(a))
         .containsEntry("AlarmActions", List.of("arn:aws:sns:eu-west-1:111122223333:oncall")));
+  }
+
+  /** Issue 14, defect 2: a scheduled roll-forward completes publication, and an alarm watches the oldest commit. */
+  @Test
+  void aScheduledRollForwardPublishesWhatIsCommittedAndAnAlarmWatchesTheOldestUnpublishedCommit() {
+    Template t = template(FULL);
+    t.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+        "FunctionName", "spindrift-clickstream-rollforward",
+        "ImageConfig", Map.of("Command", List.of(PipelineFunctions.ROLL_FORWARD_HANDLER)))));
+    t.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+        "ScheduleExpression", "rate(" + PipelineFunctions.ROLL_FORWARD_MINUTES + " minutes)",
+        "State", "ENABLED")));
+    assertThat(json(resources(t, "AWS::Events::Rule").values())).contains("RollForward");
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+        "Namespace", "Spindrift", "MetricName", "OldestUnpublishedCommitAgeSeconds", "Statistic", "Maximum",
+        "Threshold", 900, "Dimensions", List.of(Map.of("Name", "App", "Value", "clickstream")))));
+    assertThat(tableActions(t, "RollForwardRole", logicalIdWith(t, "AWS::DynamoDB::Table", "CommitLog")))
+        .contains("dynamodb:Query", "dynamodb:UpdateItem");
   }
 
   @Test
@@ -355,13 +374,13 @@ class SpindriftPipelineStackTest {
     Map<String, Object> dashboard = resources(template(FULL), "AWS::CloudWatch::Dashboard").values().iterator().next();
     assertThat(props(dashboard)).containsEntry("DashboardName", "spindrift-clickstream");
     assertThat(json(props(dashboard).get("DashboardBody")))
-        .contains("IteratorAge", "OffsetLag", "CommitConflicts", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible");
+        .contains("IteratorAge", "OffsetLag", "CommitConflicts", "OldestUnpublishedCommitAgeSeconds", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible");
   }
 
   @Test
   void eachFunctionLogsToItsOwnRetainedLogGroup() {
     Template t = template(FULL);
-    for (String suffix : List.of("kinesis", "msk", "child")) {
+    for (String suffix : List.of("kinesis", "msk", "child", "rollforward")) {
       t.hasResourceProperties("AWS::Logs::LogGroup", Map.of(
           "LogGroupName", "/aws/lambda/spindrift-clickstream-" + suffix, "RetentionInDays", 30));
     }

@@ -11,6 +11,9 @@ import java.util.Map;
 import java.util.Optional;
 import software.amazon.awscdk.Aws;
 import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.Schedule;
+import software.amazon.awscdk.services.events.targets.LambdaFunction;
 import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.Size;
 import software.amazon.awscdk.services.ecr.assets.Platform;
@@ -42,6 +45,10 @@ public final class PipelineFunctions extends Construct {
    * grants and {@code SPINDRIFT_FANOUT_FUNCTION} are in place; until then nothing invokes it, and an
    * invocation would fail with the runtime's "Class not found". Do not point it at another class.
    */
+  /** Handler string of the scheduled roll-forward (publishes what is committed and unpublished). */
+  public static final String ROLL_FORWARD_HANDLER = "io.spindrift.handler.RollForwardHandler::handleRequest";
+  /** How often the roll-forward runs: a deferred publish frozen with its container waits at most this long. */
+  public static final int ROLL_FORWARD_MINUTES = 5;
   public static final String CHILD_EXECUTOR_HANDLER = "io.spindrift.fanout.ChildExecutorHandler::handleRequest";
 
   private final PipelineConfig config;
@@ -50,6 +57,7 @@ public final class PipelineFunctions extends Construct {
   private final DockerImageFunction childExecutor;
   private final Optional<DockerImageFunction> kinesisHandler;
   private final Optional<DockerImageFunction> mskHandler;
+  private final DockerImageFunction rollForward;
 
   public PipelineFunctions(Construct scope, String id, PipelineConfig config, PipelineStorage storage, Path imageDirectory) {
     super(scope, id);
@@ -60,6 +68,19 @@ public final class PipelineFunctions extends Construct {
     PipelineAccess.grantChildExecutor(childExecutor, storage, config);
     this.kinesisHandler = config.kinesis().map(k -> handler("KinesisHandler", "kinesis", KINESIS_HANDLER));
     this.mskHandler = config.msk().map(m -> handler("MskHandler", "msk", MSK_HANDLER));
+    this.rollForward = function("RollForward", "rollforward", ROLL_FORWARD_HANDLER, config.handler(), Map.of());
+    PipelineAccess.grantCommitter(rollForward, storage, config);
+    Rule.Builder.create(this, "RollForwardSchedule")
+        .ruleName(functionName(config, "rollforward"))
+        .description("Publishes what " + config.app() + " committed and has not published (DESIGN §5, I1)")
+        .schedule(Schedule.rate(Duration.minutes(ROLL_FORWARD_MINUTES)))
+        .targets(List.of(LambdaFunction.Builder.create(rollForward).retryAttempts(0).build()))
+        .build();
+  }
+
+  /** The scheduled roll-forward function (an EventBridge rule invokes it every {@value #ROLL_FORWARD_MINUTES} min). */
+  public DockerImageFunction rollForward() {
+    return rollForward;
   }
 
   public DockerImageFunction childExecutor() {

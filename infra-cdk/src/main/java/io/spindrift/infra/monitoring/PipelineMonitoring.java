@@ -32,6 +32,10 @@ public final class PipelineMonitoring extends Construct {
   public static final String NAMESPACE = "Spindrift";
   /** EMF metric the runtime emits on every commit conflict. */
   public static final String COMMIT_CONFLICTS = "CommitConflicts";
+  /** EMF metric the scheduled roll-forward emits: the age of the oldest committed, unpublished commit. */
+  public static final String OLDEST_UNPUBLISHED = "OldestUnpublishedCommitAgeSeconds";
+  /** A commit waiting longer than this (three roll-forward ticks) means publication is stuck. */
+  public static final int OLDEST_UNPUBLISHED_ALARM_SECONDS = 3 * PipelineFunctions.ROLL_FORWARD_MINUTES * 60;
 
   private final PipelineConfig config;
   private final List<Alarm> alarms = new ArrayList<>();
@@ -49,6 +53,7 @@ public final class PipelineMonitoring extends Construct {
         "MSK offset lag of " + fn.getFunctionName() + " above " + config.alarms().offsetLagRecords() + " records"));
     List<DockerImageFunction> all = new ArrayList<>(functions.handlers());
     all.add(functions.childExecutor());
+    all.add(functions.rollForward());
     for (DockerImageFunction fn : all) {
       String id0 = fn.getNode().getId();
       alarm(id0 + "Errors", fn.metricErrors(sum5Min()), 1, 1, 1, "Invocation errors of " + id0);
@@ -56,6 +61,9 @@ public final class PipelineMonitoring extends Construct {
     }
     alarm("CommitConflicts", commitConflicts(), config.alarms().commitConflictsPer5Min(), 1, 1,
         "More than " + config.alarms().commitConflictsPer5Min() + " commit conflicts in 5 minutes: lanes are contending");
+    alarm("OldestUnpublishedCommit", oldestUnpublished(), OLDEST_UNPUBLISHED_ALARM_SECONDS, 1, 1,
+        "A commit has waited more than " + OLDEST_UNPUBLISHED_ALARM_SECONDS + " s to be published: the table lags the"
+            + " commit log (see the roll-forward function's errors)");
     alarm("OnFailureRecords", onFailure.metricApproximateNumberOfMessagesVisible(
         MetricOptions.builder().statistic("Maximum").period(Duration.minutes(5)).build()), 1, 1, 1,
         "Batches reached the on-failure destination: records were skipped by the event-source mapping; replay them");
@@ -74,6 +82,16 @@ public final class PipelineMonitoring extends Construct {
         .metricName(COMMIT_CONFLICTS)
         .dimensionsMap(Map.of("App", config.app()))
         .statistic("Sum")
+        .period(Duration.minutes(5))
+        .build();
+  }
+
+  private Metric oldestUnpublished() {
+    return Metric.Builder.create()
+        .namespace(NAMESPACE)
+        .metricName(OLDEST_UNPUBLISHED)
+        .dimensionsMap(Map.of("App", config.app()))
+        .statistic("Maximum")
         .period(Duration.minutes(5))
         .build();
   }
@@ -110,6 +128,7 @@ public final class PipelineMonitoring extends Construct {
     functions.mskHandler().ifPresent(fn -> row.add(graph("MSK offset lag (records)",
         fn.metric("OffsetLag", MetricOptions.builder().statistic("Maximum").build()))));
     row.add(graph("Commit conflicts", commitConflicts()));
+    row.add(graph("Oldest unpublished commit (s)", oldestUnpublished()));
     row.add(graph("On-failure destination depth", onFailure.metricApproximateNumberOfMessagesVisible()));
     List<IWidget> perFunction = new ArrayList<>();
     List<DockerImageFunction> all = new ArrayList<>(functions.handlers());
