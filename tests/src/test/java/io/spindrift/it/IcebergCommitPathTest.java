@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,7 +11,7 @@ import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.local.mapping.LambdaInvoker;
 import io.spindrift.runtime.AwsClients;
-import io.spindrift.runtime.FaultPoint;
+import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import java.util.List;
@@ -138,7 +139,7 @@ class IcebergCommitPathTest {
     SpindriftRuntime crashing = TestPipeline.runtime(app);
     invoker(crashing).invoke(batch(0, 20));
     // seq 2 reaches the table, then the container dies before the commit is marked published
-    crashing.faults().arm(FaultPoint.MID_PUBLISH, 1);
+    RuntimeHooks.faults(crashing).arm(FaultPoint.MID_PUBLISH, 1);
     assertThatThrownBy(() -> invoker(crashing).invoke(batch(1, 20))).hasMessageContaining("MID_PUBLISH");
     assertThat(TestPipeline.count(crashing, table)).isEqualTo(40);
 
