@@ -6,7 +6,6 @@ import com.amazonaws.services.kinesis.AmazonKinesis;
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.examples.LocalPipeline;
-import io.spindrift.examples.LocalSources;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.mapping.ContainerSpec;
 import io.spindrift.local.mapping.EventSources;
@@ -24,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The local mapping invoking containers that are child JVMs frozen (SIGSTOP) between invocations, as Lambda freezes
@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Test;
  * container is invoked again, and meets other containers' roll-forwards of the same commits in between.
  */
 class FrozenContainersTest {
+  @RegisterExtension
+  final TestStreams streams = new TestStreams();
   private static final long TIMEOUT_MS = 300_000;
   private static final int EVENTS = 1200;
 
@@ -39,7 +41,7 @@ class FrozenContainersTest {
     String app = TestPipeline.uniqueApp("frozen");
     SpindriftRuntime runtime = TestPipeline.runtime(app, Map.of("SPINDRIFT_PUBLISH", "deferred"));
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
-    LocalSources.createStream(kinesis, app, 2);
+    streams.create(kinesis, app, 2);
     int malformed = LocalMappingEndToEndTest.produceKinesis(kinesis, app, EVENTS, 41);
     List<String> events = new CopyOnWriteArrayList<>();
     List<FailedBatch> failures = new CopyOnWriteArrayList<>();

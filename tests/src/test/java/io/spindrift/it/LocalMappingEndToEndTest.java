@@ -27,9 +27,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Kinesis and MSK through the local event-source mapping into Iceberg: every record lands exactly once. */
 class LocalMappingEndToEndTest {
+  @RegisterExtension
+  final TestStreams streams = new TestStreams();
   private static final long TIMEOUT_MS = 240_000;
 
   /** Puts {@code events} clickstream events (2% malformed) into {@code stream}; returns how many are malformed. */
@@ -53,7 +56,7 @@ class LocalMappingEndToEndTest {
     String app = TestPipeline.uniqueApp("kinesis");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
-    LocalSources.createStream(kinesis, app, 2);
+    streams.create(kinesis, app, 2);
     int malformed = produceKinesis(kinesis, app, 3000, 21);
     List<FailedBatch> failures = new CopyOnWriteArrayList<>();
 
@@ -105,7 +108,7 @@ class LocalMappingEndToEndTest {
     String app = TestPipeline.uniqueApp("esmbisect");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
-    LocalSources.createStream(kinesis, app, 1);
+    streams.create(kinesis, app, 1);
     int malformed = produceKinesis(kinesis, app, 300, 23);
     RuntimeHooks.faults(runtime).arm(FaultPoint.AFTER_COMMIT, 1);
     List<FailedBatch> failures = new CopyOnWriteArrayList<>();
@@ -128,7 +131,7 @@ class LocalMappingEndToEndTest {
     String app = TestPipeline.uniqueApp("partial");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
-    LocalSources.createStream(kinesis, app, 1);
+    streams.create(kinesis, app, 1);
     produceKinesis(kinesis, app, 100, 24);
     InProcessInvoker<KinesisEvent, StreamsEventResponse> real =
         new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 1);

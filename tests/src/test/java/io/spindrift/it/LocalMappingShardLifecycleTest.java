@@ -43,6 +43,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The local mapping follows Kinesis reshards and renews expired iterators as Lambda's mapping does, on kinesalite
@@ -50,6 +51,8 @@ import org.junit.jupiter.api.Test;
  * and a partition key's records in a parent shard reach it before its records in the children.
  */
 class LocalMappingShardLifecycleTest {
+  @RegisterExtension
+  final TestStreams streams = new TestStreams();
   private static final long TIMEOUT_MS = 240_000;
   private static final String REGION = "us-east-1";
   private static final int KEYS = 8;
@@ -60,7 +63,7 @@ class LocalMappingShardLifecycleTest {
     String app = TestPipeline.uniqueApp("split");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
-    LocalSources.createStream(kinesis, app, 1);
+    streams.create(kinesis, app, 1);
     ClickstreamGenerator events = new ClickstreamGenerator(31, 0, System.currentTimeMillis());
     List<String> produced = put(kinesis, app, events, 300);
     RecordingFunction function = RecordingFunction.gatedOnFirstInvocation(handler(runtime));
@@ -98,7 +101,7 @@ class LocalMappingShardLifecycleTest {
     String app = TestPipeline.uniqueApp("merge");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
-    LocalSources.createStream(kinesis, app, 2);
+    streams.create(kinesis, app, 2);
     ClickstreamGenerator events = new ClickstreamGenerator(32, 0, System.currentTimeMillis());
     List<String> produced = put(kinesis, app, events, 400);
     RecordingFunction function = RecordingFunction.gatedOnFirstInvocation(handler(runtime));
@@ -134,7 +137,7 @@ class LocalMappingShardLifecycleTest {
     String app = TestPipeline.uniqueApp("expiry");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     AmazonKinesis real = LocalPipeline.kinesis(TestPipeline.stack());
-    LocalSources.createStream(real, app, 1);
+    streams.create(real, app, 1);
     List<String> produced = put(real, app, new ClickstreamGenerator(33, 0, System.currentTimeMillis()), 300);
     List<GetShardIteratorRequest> iteratorRequests = new CopyOnWriteArrayList<>();
     AmazonKinesis kinesis = expiringSecondIterator(real, iteratorRequests);
