@@ -33,7 +33,9 @@ final class Kinesalite {
     long launchedAt = System.nanoTime();
     ChildProcess process = ChildProcess.start(NAME, List.of("node", wrapper(dir).toString(),
         Long.toString(ProcessHandle.current().pid()), packageDir.toString(), "--port", Integer.toString(port),
-        "--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0"), dir);
+        "--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0",
+        // kinesalite's default is 10 open shards for the whole emulator: the test JVM's suites share one stack
+        "--shardLimit", "1000"), dir);
     return LocalService.awaitReady(NAME, endpoint, process, launchedAt, timeout,
         () -> Loopback.postAwsJson(endpoint, "kinesis", "Kinesis_20131202.ListStreams",
             "application/x-amz-json-1.1") == 200);
