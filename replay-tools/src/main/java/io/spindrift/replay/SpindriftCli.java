@@ -39,7 +39,15 @@ public final class SpindriftCli implements Runnable {
     System.exit(run(CliEnvironment.system(), args));
   }
 
-  /** Runs the command line {@code args} in {@code env}; returns the exit status. */
+  /**
+   * Runs the command line {@code args} with {@code environment} as its environment variables, printing to {@code
+   * out} and {@code err}; returns the exit status (scripts and tests run the CLI in their own JVM this way).
+   */
+  public static int run(java.util.Map<String, String> environment, java.io.PrintStream out, java.io.PrintStream err,
+      String... args) {
+    return run(new CliEnvironment(environment, out, err), args);
+  }
+
   static int run(CliEnvironment env, String... args) {
     CommandLine cli = new CommandLine(new SpindriftCli(), factory(env));
     cli.setOut(new java.io.PrintWriter(env.out(), true));
