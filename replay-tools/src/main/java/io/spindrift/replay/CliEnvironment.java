@@ -52,6 +52,18 @@ record CliEnvironment(Map<String, String> variables, PrintStream out, PrintStrea
     return builder.build();
   }
 
+  /** A Lambda client (SDK v2) whose calls may last as long as a function may run (15 minutes). */
+  static software.amazon.awssdk.services.lambda.LambdaClient lambda(SpindriftConfig config, String endpoint) {
+    var builder = software.amazon.awssdk.services.lambda.LambdaClient.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.builder().socketTimeout(java.time.Duration.ofMinutes(15)).build());
+    if (endpoint != null && !endpoint.isBlank()) {
+      builder.endpointOverride(URI.create(endpoint));
+    }
+    return builder.build();
+  }
+
   private static AwsCredentialsProvider credentials(SpindriftConfig config) {
     String key = config.get(Setting.ACCESS_KEY);
     if (key.isBlank()) {

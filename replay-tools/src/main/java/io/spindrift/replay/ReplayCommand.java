@@ -69,6 +69,19 @@ final class ReplayCommand implements Callable<Integer> {
       description = "End this lane at POSITION, inclusive; repeatable; wins over --to.")
   Map<String, String> toPositions = new HashMap<>();
 
+  @Option(names = "--function", paramLabel = "NAME|ARN",
+      description = "Invoke the deployed function with each batch (as its event-source mapping would, split under "
+          + "Lambda's 6 MB payload cap) instead of running the runtime in this process.")
+  String function;
+
+  @Option(names = "--lambda-endpoint", paramLabel = "URL",
+      description = "Lambda endpoint override; default: $SPINDRIFT_LAMBDA_ENDPOINT, else AWS.")
+  String lambdaEndpoint;
+
+  @Option(names = "--max-payload-bytes", paramLabel = "BYTES", defaultValue = "6291456", hidden = true,
+      description = "Largest event sent to --function (default: Lambda's synchronous cap, 6 MB).")
+  int maxPayloadBytes;
+
   @Option(names = "--new-app", description = "Allow an app that has never committed (a new table from history).")
   boolean newApp;
 
@@ -121,18 +134,17 @@ final class ReplayCommand implements Callable<Integer> {
     require(batchSize >= 1, "--batch-size: must be at least 1, not " + batchSize);
     require(rateLimit >= 0, "--rate-limit: must not be negative, not " + rateLimit);
     SpindriftConfig config = config();
-    try (DynamoDbClient dynamo = AwsClients.dynamoDb(config)) {
+    try (ReplaySource stream = source.open(env, config);
+        DynamoDbClient dynamo = AwsClients.dynamoDb(config)) {
       AppLog log = new AppLog(dynamo, config.get(Setting.COMMIT_TABLE), config.app());
       require(newApp || log.exists(), "--app: app '" + config.app() + "' has no commits in table "
           + config.get(Setting.COMMIT_TABLE) + "; check the name (or SPINDRIFT_APP), or pass --new-app to build a"
           + " new app from history");
-      try (ReplaySource stream = source.open(env, config)) {
-        List<LanePlan> plans = stream.plan(range);
-        checkLanes(plans, fromPositions, "--from-position");
-        checkLanes(plans, toPositions, "--to-position");
-        String id = replayId != null ? replayId : defaultId(config.app(), stream, range);
-        return dryRun ? dryRun(stream, range, log, plans) : replay(stream, range, log, plans, dynamo, config, id);
-      }
+      List<LanePlan> plans = stream.plan(range);
+      checkLanes(plans, fromPositions, "--from-position");
+      checkLanes(plans, toPositions, "--to-position");
+      String id = replayId != null ? replayId : defaultId(config.app(), stream, range);
+      return dryRun ? dryRun(stream, range, log, plans) : replay(stream, range, log, plans, dynamo, config, id);
     }
   }
 
@@ -154,7 +166,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
     long started = System.nanoTime();
     Map<String, ReplayCounts> lanes;
-    try (LocalTarget target = new LocalTarget(config, parallelism);
+    try (ReplayTarget target = target(config);
         ProgressDisplay display = display(plans, range)) {
       lanes = new Replayer(stream, range, log, progressItems, target, options(), display).run(plans);
     }
@@ -169,7 +181,7 @@ final class ReplayCommand implements Callable<Integer> {
     summary.putAll(total.asMap());
     summary.put("wallSeconds", round(wallSeconds));
     summary.put("recordsPerSecond", Math.round(total.get("read") / Math.max(wallSeconds, 1e-3)));
-    summary.put("lambdaUsd", cost.usd(total.get("commits"), total.get("processingMs")));
+    summary.put("lambdaUsd", cost.usd(total.get("invocations"), total.get("processingMs")));
     print(summary, String.format(
         "Replayed %s into app '%s' (replay %s)%n"
             + "  lanes               %d%n"
@@ -180,13 +192,23 @@ final class ReplayCommand implements Callable<Integer> {
             + "  rejects             %,d%n"
             + "  commits             %,d%n"
             + "  wall time           %.1f s (%,d records/s)%n"
-            + "  Lambda cost         $%.4f (%d MB, %,.0f GB-s in the runtime, %,d invocations)%n",
+            + "  Lambda cost         $%.4f (%d MB, %,.0f GB-s, %,d invocations)%n",
         describe(stream), config.app(), id, plans.size(), total.get("read"), bytes(total.get("bytes")),
         total.get("committed"), total.get("duplicates"), total.get("output"), total.get("rejected"),
         total.get("commits"), wallSeconds, (Long) summary.get("recordsPerSecond"),
         (Double) summary.get("lambdaUsd"), memoryMb, total.get("processingMs") / 1000.0 * memoryMb / 1024.0,
-        total.get("commits")));
+        total.get("invocations")));
     return 0;
+  }
+
+  private ReplayTarget target(SpindriftConfig config) {
+    if (function == null) {
+      return new LocalTarget(config, parallelism);
+    }
+    String endpoint = lambdaEndpoint != null ? lambdaEndpoint : env.variable("SPINDRIFT_LAMBDA_ENDPOINT", null);
+    // the handlers read only the stream's name from the event's ARN: the account is not needed
+    return new LambdaTarget(CliEnvironment.lambda(config, endpoint), function,
+        new LambdaEvents(config.region(), "000000000000"), maxPayloadBytes);
   }
 
   private int dryRun(ReplaySource stream, RangeSpec range, AppLog log, List<LanePlan> plans)
@@ -239,7 +261,9 @@ final class ReplayCommand implements Callable<Integer> {
   }
 
   private Replayer.Options options() {
-    return new Replayer.Options(batchSize, 5L * 1024 * 1024, parallelism, rateLimit, 3);
+    // raw bytes per batch: base64 and the event's JSON make Lambda's payload about 1.4 times larger
+    long maxBatchBytes = function == null ? 5L * 1024 * 1024 : maxPayloadBytes * 5L / 8;
+    return new Replayer.Options(batchSize, maxBatchBytes, parallelism, rateLimit, 3);
   }
 
   private ProgressDisplay display(List<LanePlan> plans, RangeSpec range) {
@@ -327,6 +351,9 @@ final class ReplayCommand implements Callable<Integer> {
   }
 
   private static String describe(ReplaySource stream) {
+    if (stream instanceof ArchiveSource) {
+      return "the archive " + stream.name();
+    }
     return (stream.kind() == io.spindrift.event.SourceKind.KINESIS ? "Kinesis stream '" : "Kafka topic '")
         + stream.name() + "'";
   }

@@ -9,11 +9,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Running totals of a replay (one per lane, and one overall): records read from the stream and their bytes,
  * records committed, duplicates dropped (at or below the app's lane positions), output rows, rejects, commits
- * made, and milliseconds spent in the runtime (the basis of the Lambda cost). Thread-safe.
+ * made, function invocations, and milliseconds spent in the runtime (the basis of the Lambda cost). Thread-safe.
  */
 final class ReplayCounts {
   static final List<String> NAMES =
-      List.of("read", "bytes", "committed", "duplicates", "output", "rejected", "commits", "processingMs");
+      List.of("read", "bytes", "committed", "duplicates", "output", "rejected", "commits", "invocations",
+          "processingMs");
   private final Map<String, AtomicLong> values = new LinkedHashMap<>();
 
   ReplayCounts() {
@@ -46,6 +47,7 @@ final class ReplayCounts {
       add("output", outcome.outputRows());
       add("rejected", outcome.rejected());
       add("commits", outcome.seq() > 0 ? 1 : 0);
+      add("invocations", outcome.timingsMs().getOrDefault("invocations", 1L));
     }
   }
 

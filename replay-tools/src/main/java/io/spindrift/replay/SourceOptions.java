@@ -4,7 +4,10 @@ import io.spindrift.config.SpindriftConfig;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
-/** The stream a command reads: exactly one of {@code --stream} (Kinesis) or {@code --topic} (Kafka/MSK). */
+/**
+ * The stream a command reads: exactly one of {@code --stream} (Kinesis), {@code --topic} (Kafka/MSK) or {@code
+ * --archive} (an app's S3 archive of committed input).
+ */
 final class SourceOptions {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Stream which;
@@ -23,6 +26,11 @@ final class SourceOptions {
 
     @Option(names = "--topic", paramLabel = "NAME", required = true, description = "Kafka/MSK topic to read.")
     String topic;
+
+    @Option(names = "--archive", paramLabel = "APP", required = true,
+        description = "Read APP's S3 archive of committed input (s3://$SPINDRIFT_BUCKET/APP/archive/) instead of a "
+            + "stream: history past the stream's retention.")
+    String archive;
   }
 
   /**
@@ -31,6 +39,14 @@ final class SourceOptions {
    * @throws BadArgument naming the option when the stream, topic or servers are wrong
    */
   ReplaySource open(CliEnvironment env, SpindriftConfig config) {
+    if (which.archive != null) {
+      try {
+        return ArchiveSource.open(new io.spindrift.archive.BatchArchive(io.spindrift.runtime.AwsClients.s3(config),
+            config.bucket()), which.archive);
+      } catch (IllegalArgumentException e) {
+        throw new BadArgument("--archive: " + e.getMessage(), e);
+      }
+    }
     if (which.stream != null) {
       String endpoint = kinesisEndpoint != null ? kinesisEndpoint : env.variable("SPINDRIFT_KINESIS_ENDPOINT", null);
       try {
