@@ -39,9 +39,12 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
             + "SHARD=SEQUENCE for Kinesis (shardId-000000000001=4960...), PARTITION=OFFSET for Kafka (3=1200)."},
     footerHeading = "%nExamples:%n",
     footer = {
-        "  spindrift replay --app clickstream --stream clicks --from 2026-12-01T00:00:00Z --to 2026-12-02T00:00:00Z",
-        "  spindrift replay --app clickstream --topic clicks --from-position 0=1200 --to-position 0=5000 --dry-run",
-        "  spindrift replay --app clicks_v2 --new-app --stream clicks --parallelism 4 --rate-limit 20000"})
+        "  spindrift replay --app clickstream --stream clicks \\",
+        "      --from 2026-12-01T00:00:00Z --to 2026-12-02T00:00:00Z",
+        "  spindrift replay --app clickstream --topic clicks --dry-run \\",
+        "      --from-position 0=1200 --to-position 0=5000",
+        "  spindrift replay --app clicks_v2 --new-app --stream clicks -p 4 --rate-limit 20000",
+        "  spindrift replay --app clicks_v2 --new-app --archive clickstream"})
 final class ReplayCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final CliEnvironment env;

@@ -26,7 +26,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
         + "rejects and output rows counted in the commit log."},
     footerHeading = "%nExamples:%n",
     footer = {"  spindrift status --app clickstream --stream clicks",
-        "  spindrift status --app clickstream --topic clicks --json | jq '.lanes[] | select(.lagRecords > 0)'"})
+        "  spindrift status --app clickstream --topic clicks --json \\",
+        "      | jq '.lanes[] | select(.lagRecords > 0)'"})
 final class StatusCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final CliEnvironment env;

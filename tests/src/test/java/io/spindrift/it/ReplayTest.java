@@ -149,8 +149,7 @@ class ReplayTest {
     SpindriftRuntime runtime = TestPipeline.runtime(topic);
     assertThat(runtime.catalog().tableExists(org.apache.iceberg.catalog.TableIdentifier.parse("it." + topic)))
         .isFalse();
-    assertThat(new CommitLog(AwsClients.dynamoDb(runtime.config()), "spindrift_commits").read(topic, List.of())
-        .headSeq()).isZero();
+    assertThat(commitLog(topic).read(topic, List.of()).headSeq()).isZero();
     assertThat(cli(topic, "status", "--topic", topic).exitCode()).as("an app that never committed").isEqualTo(2);
     assertThat(progressItems(topic)).isZero();
   }
@@ -231,9 +230,12 @@ class ReplayTest {
     return commit.lanes().stream().anyMatch(range -> range.lane().equals(lane));
   }
 
+  /** The commit log (its table created if this JVM's first test reads it before any runtime made it). */
   static CommitLog commitLog(String app) {
-    return new CommitLog(AwsClients.dynamoDb(LocalPipeline.config(TestPipeline.stack(), Map.of("SPINDRIFT_APP", app))),
-        "spindrift_commits");
+    CommitLog log = new CommitLog(AwsClients.dynamoDb(LocalPipeline.config(TestPipeline.stack(),
+        Map.of("SPINDRIFT_APP", app))), "spindrift_commits");
+    log.ensureTable();
+    return log;
   }
 
   /** Progress items any replay of {@code app} left in the progress table (0 when there is no table). */
