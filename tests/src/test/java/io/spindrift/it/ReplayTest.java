@@ -64,6 +64,12 @@ class ReplayTest {
         .isZero();
     assertParentsCommittedBeforeChildren(replayed, kinesis, stream);
     assertThat(lanePositions(replayed)).isEqualTo(lanePositions(live));
+    CliRun status = cli(replayed, "status", "--stream", stream, "--json");
+    assertThat(status.exitCode()).as(status.err()).isZero();
+    assertThat(status.json().get("lanes")).hasSize(4)
+        .allSatisfy(lane -> assertThat(lane.get("lagRecords").asLong()).as(lane.toString()).isZero());
+    assertThat(status.json().get("lanes")).filteredOn(lane -> lane.get("closed").asBoolean()).hasSize(1);
+    assertThat(status.json().get("rejects").asLong()).isEqualTo(produced.malformed());
   }
 
   @Test
@@ -104,7 +110,12 @@ class ReplayTest {
     assertThat(TestPipeline.count(liveRuntime, liveTable + "_rejects")).isEqualTo(produced.malformed());
     assertThat(TestPipeline.snapshots(liveRuntime, liveTable)).hasSize((int) snapshotsBefore);
     assertThat(lanePositions(live)).isEqualTo(positionsBefore);
-    assertThat(status(live).get("headSeq").asLong()).isEqualTo(headBefore);
+    JsonNode status = status(live);
+    assertThat(status.get("headSeq").asLong()).isEqualTo(headBefore);
+    assertThat(status.get("unpublishedCommits").asLong()).isZero();
+    assertThat(status.get("rejects").asLong()).isEqualTo(produced.malformed());
+    assertThat(status.get("lanes")).hasSize(3)
+        .allSatisfy(lane -> assertThat(lane.get("lagRecords").asLong()).as(lane.toString()).isZero());
   }
 
   @Test
