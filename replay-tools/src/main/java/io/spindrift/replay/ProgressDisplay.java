@@ -3,7 +3,7 @@ package io.spindrift.replay;
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -32,7 +32,8 @@ final class ProgressDisplay implements AutoCloseable {
 
   private ProgressBarBuilder builder(String name) {
     return new ProgressBarBuilder().setTaskName(name).setStyle(ProgressBarStyle.ASCII).showSpeed()
-        .setConsumer(new ConsoleProgressBarConsumer(err)).setUpdateIntervalMillis(500);
+        // the interactive consumer keeps each bar on its own line of the terminal (several lanes at once)
+        .setConsumer(new InteractiveConsoleProgressBarConsumer(err)).setUpdateIntervalMillis(500);
   }
 
   void laneStarted(LanePlan plan, long alreadyRead) {
