@@ -1,5 +1,6 @@
 package io.spindrift.replay;
 
+import io.spindrift.commit.DynamoDbCommitLog;
 import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.CommitRecord;
 import io.spindrift.commit.LogSnapshot;
@@ -18,7 +19,7 @@ final class AppLog {
   private final String app;
 
   AppLog(DynamoDbClient dynamo, String table, String app) {
-    this.log = new CommitLog(dynamo, table);
+    this.log = new DynamoDbCommitLog(dynamo, table);
     this.app = app;
   }
 
@@ -45,8 +46,8 @@ final class AppLog {
     long output = 0;
     Long lastCommitMs = null;
     for (CommitRecord commit : log.commits(app, 0, headSeq)) {
-      rejected += commit.counts().getOrDefault("rejected", 0L);
-      output += commit.counts().getOrDefault("output", 0L);
+      rejected += commit.counts().rejected();
+      output += commit.counts().output();
       lastCommitMs = commit.committedAtMs();
     }
     return new Summary(lastCommitMs, rejected, output);

@@ -2,7 +2,7 @@ package io.spindrift.replay;
 
 import io.spindrift.event.Batch;
 import io.spindrift.event.SourceRecord;
-import io.spindrift.runtime.BatchOutcome;
+import io.spindrift.protocol.BatchOutcome;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,7 @@ package io.spindrift.replay;
 
 import io.spindrift.config.SpindriftConfig;
 import io.spindrift.event.Batch;
-import io.spindrift.runtime.BatchOutcome;
+import io.spindrift.protocol.BatchOutcome;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.spindrift.replay;
 
-import io.spindrift.runtime.BatchOutcome;
+import io.spindrift.protocol.BatchOutcome;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.spindrift.replay;
 
 import io.spindrift.event.Batch;
-import io.spindrift.runtime.BatchOutcome;
+import io.spindrift.protocol.BatchOutcome;
 
 /**
  * Where a replay's batches go: through the exactly-once protocol, as an event-source mapping's invocation would.

@@ -4,7 +4,7 @@ import io.spindrift.commit.LaneRange;
 import io.spindrift.event.Batch;
 import io.spindrift.event.SourceKind;
 import io.spindrift.event.SourceRecord;
-import io.spindrift.runtime.BatchOutcome;
+import io.spindrift.protocol.BatchOutcome;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

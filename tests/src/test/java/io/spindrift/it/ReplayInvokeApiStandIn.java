@@ -1,7 +1,7 @@
 package io.spindrift.it;
 
 import com.sun.net.httpserver.HttpServer;
-import io.spindrift.local.LambdaInvoker;
+import io.spindrift.local.mapping.LambdaInvoker;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

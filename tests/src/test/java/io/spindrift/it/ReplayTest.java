@@ -1,5 +1,6 @@
 package io.spindrift.it;
 
+import io.spindrift.commit.DynamoDbCommitLog;
 import static io.spindrift.it.ReplayFixture.REJECT_COLUMNS;
 import static io.spindrift.it.ReplayFixture.cli;
 import static io.spindrift.it.ReplayFixture.multisetDifference;
@@ -14,7 +15,7 @@ import io.spindrift.examples.LocalPipeline;
 import io.spindrift.examples.LocalSources;
 import io.spindrift.it.ReplayFixture.CliRun;
 import io.spindrift.it.ReplayFixture.Produced;
-import io.spindrift.local.LocalEventSourceMapping;
+import io.spindrift.local.mapping.LocalEventSourceMapping;
 import io.spindrift.runtime.AwsClients;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.util.HashMap;
@@ -215,7 +216,7 @@ class ReplayTest {
     CommitLog log = commitLog(app);
     long total = 0;
     for (CommitRecord commit : log.commits(app, 0, log.read(app, List.of()).headSeq())) {
-      total += commit.counts().getOrDefault("records", 0L);
+      total += commit.counts().records();
     }
     return total;
   }
@@ -243,7 +244,7 @@ class ReplayTest {
 
   /** The commit log (its table created if this JVM's first test reads it before any runtime made it). */
   static CommitLog commitLog(String app) {
-    CommitLog log = new CommitLog(AwsClients.dynamoDb(LocalPipeline.config(TestPipeline.stack(),
+    DynamoDbCommitLog log = new DynamoDbCommitLog(AwsClients.dynamoDb(LocalPipeline.config(TestPipeline.stack(),
         Map.of("SPINDRIFT_APP", app))), "spindrift_commits");
     log.ensureTable();
     return log;

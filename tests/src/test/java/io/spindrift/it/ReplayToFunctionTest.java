@@ -10,7 +10,7 @@ import io.spindrift.examples.LocalSources;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.it.ReplayFixture.CliRun;
 import io.spindrift.it.ReplayFixture.Produced;
-import io.spindrift.local.InProcessInvoker;
+import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.runtime.SpindriftRuntime;
 import org.junit.jupiter.api.Test;
 
