@@ -20,6 +20,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.catalyst.parser.ParseException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -193,6 +195,7 @@ public final class Demo implements Callable<Integer> {
     try (SpindriftRuntime runtime = SpindriftRuntime.create(LocalPipeline.config(stack, settings(appName, jobName)))) {
       jobJars.shipTo(runtime.spark().sparkContext());
       preflight(runtime, kinds);
+      long produceStart = System.currentTimeMillis();
       Map<SourceKind, Integer> produced = LocalSources.produce(stack, appName, lanes, kinds, input.events(),
           n -> {
             if (n % 20_000 == 0) {
@@ -200,16 +203,18 @@ public final class Demo implements Callable<Integer> {
             }
           });
       out.printf(Locale.ROOT, "Produced %,d events in %.1f s%n", input.size(),
-          (System.currentTimeMillis() - started) / 1000.0);
+          (System.currentTimeMillis() - produceStart) / 1000.0);
       long runStart = System.currentTimeMillis();
       LocalMappings mappings = LocalMappings.start(runtime, stack, appName, kinds, batchSize);
       boolean complete;
+      long settled;
       try (mappings) {
         complete = awaitSettled(mappings, input.size(), runStart);
+        settled = System.currentTimeMillis();
       }
       RunReport report = new RunReport(out, runtime);
       boolean exact = report.print(new RunReport.Run(jobName + jobJars.origin(), input, produced, lanes, started,
-          runStart, complete), mappings, rows);
+          runStart, settled, complete), mappings, rows);
       if (keep) {
         QueryHints.print(out, stack, runtime, report, appName, kinds);
         new CountDownLatch(1).await();
@@ -345,11 +350,19 @@ public final class Demo implements Callable<Integer> {
   static String messages(Throwable e) {
     Set<String> parts = new LinkedHashSet<>();
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage().strip();
+      String message = message(cause);
       if (parts.stream().noneMatch(p -> p.contains(message))) {
         parts.add(message);
       }
     }
     return String.join(": caused by ", parts);
+  }
+
+  /** Spark's analysis errors without the plan they print after the message (a parse error keeps its SQL excerpt). */
+  private static String message(Throwable e) {
+    if (e instanceof AnalysisException analysis && !(e instanceof ParseException)) {
+      return analysis.getSimpleMessage().strip();
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
   }
 }

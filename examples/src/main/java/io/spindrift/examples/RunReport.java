@@ -44,10 +44,11 @@ final class RunReport {
    * @param lanes shards per stream, partitions per topic
    * @param startedMs when the run started
    * @param runStartMs when the mappings started
-   * @param complete whether every event was settled (acknowledged or given up) before the timeout
+   * @param settledMs when every event was settled (acknowledged or given up), or the wait timed out
+   * @param complete whether every event was settled before the timeout
    */
   record Run(String job, EventInput input, Map<SourceKind, Integer> produced, int lanes, long startedMs,
-      long runStartMs, boolean complete) {}
+      long runStartMs, long settledMs, boolean complete) {}
 
   private final PrintWriter out;
   private final SpindriftRuntime runtime;
@@ -182,7 +183,7 @@ final class RunReport {
     long invocations = mappings.invocations();
     double gbSeconds = totalMs / 1000.0 * MEMORY_GB;
     double dollars = gbSeconds * PRICE_GB_SECOND + invocations * PRICE_REQUEST;
-    double seconds = Math.max(0.001, (System.currentTimeMillis() - run.runStartMs()) / 1000.0);
+    double seconds = Math.max(0.001, (run.settledMs() - run.runStartMs()) / 1000.0);
     line("batches (invocations)", String.format(Locale.ROOT, "%,d, commit conflicts %d", invocations,
         runtime.conflicts()));
     line("batch latency", String.format(Locale.ROOT, "p50 %d ms, p95 %d ms, max %d ms", percentile(latencies, 50),

@@ -202,6 +202,14 @@ class RunYourOwnJobTest {
     assertThat(result.errors()).contains("Invalid --source: 'kinesys'", "Usage: demo.sh");
   }
 
+  @Test
+  void anUnknownSettingIsRefusedByName() {
+    Result result = demo("--set", "SPINDRIFT_PUBLSH=deferred");
+
+    assertThat(result.exit()).isEqualTo(2);
+    assertThat(result.errors()).contains("Invalid --set: 'SPINDRIFT_PUBLSH'", "SPINDRIFT_PUBLISH");
+  }
+
   /** What one run printed, its exit code, and the threads it left that it had started (mapping workers). */
   private record Result(int exit, String output, String errors, List<String> leftRunning) {}
 
