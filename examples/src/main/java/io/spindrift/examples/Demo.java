@@ -1,237 +1,368 @@
 package io.spindrift.examples;
 
-import com.amazonaws.services.kinesis.AmazonKinesis;
-import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
-import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
-import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
-import io.spindrift.handler.KafkaBatchResponse;
-import io.spindrift.handler.KinesisHandler;
-import io.spindrift.handler.MskHandler;
+import io.spindrift.config.Setting;
+import io.spindrift.event.Batch;
+import io.spindrift.event.SourceKind;
 import io.spindrift.local.LocalStack;
-import io.spindrift.local.mapping.EventSources;
-import io.spindrift.local.mapping.FailedBatch;
-import io.spindrift.local.mapping.InProcessInvoker;
-import io.spindrift.local.mapping.LocalEventSourceMapping;
-import io.spindrift.local.mapping.MappingOptions;
 import io.spindrift.runtime.SpindriftRuntime;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.catalyst.parser.ParseException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * The local demo: starts the local stack, produces a clickstream into a Kinesis stream (2 shards) and a Kafka
- * topic (2 partitions), runs the example {@link Clickstream} job through the local event-source mappings into
- * Iceberg, and prints what happened. Exits non-zero unless every event landed exactly once (table + rejects).
+ * The local demo, and "try your own job": starts the local stack, produces events into a local Kinesis stream
+ * and/or Kafka topic, runs a job through the real handlers (via the local event-source mappings) into a table,
+ * and prints what happened. Without options it runs the example {@link Clickstream} job on generated clicks over
+ * both sources; {@code --job}/{@code --jar}/{@code --input} run a user's job on their own events.
  *
- * <p>Options: {@code --events N} (default 100000, split over both sources), {@code --batch-size N} (default 1000),
- * {@code --format iceberg|delta|hudi} (default iceberg).
+ * <p>Exits 0 when the run was exactly once ({@link RunReport}), 1 when something was lost or duplicated or the
+ * job could not run (the message names the problem), 2 on bad options. Whatever it started is stopped before it
+ * returns, unless {@code --keep} asked to leave the stack up until Ctrl-C.
  */
-public final class Demo {
-  /** Lambda x86 price, us-east-1: per GB-second and per request. */
-  private static final double PRICE_GB_SECOND = 0.0000166667;
-  private static final double PRICE_REQUEST = 0.20 / 1_000_000;
-  private static final double MEMORY_GB = 3008 / 1024.0;
+@Command(name = "demo.sh", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+    description = {"Runs a job on the embedded local stack through the real Lambda handlers and checks that every",
+        "event was committed exactly once. Without --job: the example clickstream job on generated events."},
+    footer = {"", "Examples:",
+        "  ./demo.sh --events 20000 --batch-size 500 --format delta",
+        "  ./demo.sh --job com.acme.Orders --jar target/orders.jar --input orders.jsonl --source kafka \\",
+        "            --table shop.orders --mode upsert --keys order_id --set SPINDRIFT_PUBLISH=deferred",
+        "  ./demo.sh --job file:jobs/orders.sql --input orders.jsonl --source kinesis --keep",
+        "  ./demo.sh --job io.spindrift.examples.PageViewCounts --events 20000"})
+public final class Demo implements Callable<Integer> {
+  private static final String DEFAULT_JOB = Clickstream.class.getName();
+  private static final long PROGRESS_EVERY_MS = 2000;
 
-  public static void main(String[] args) throws Exception {
-    int events = intOption(args, "--events", 100_000);
-    int batchSize = intOption(args, "--batch-size", 1000);
-    String format = option(args, "--format", "iceberg").toLowerCase(Locale.ROOT);
-    if (!format.matches("iceberg|delta|hudi")) {
-      throw new IllegalArgumentException("Invalid --format: '" + format + "' (iceberg, delta or hudi)");
-    }
-    long started = System.currentTimeMillis();
-    System.out.println("Spindrift demo: " + events + " clickstream events over Kinesis and Kafka into " + format
-        + ", batch size " + batchSize);
+  @Spec
+  private CommandSpec spec;
 
-    LocalStack stack = LocalStack.shared();
-    System.out.println("Local stack up: " + stack.startupTimes());
-    SpindriftRuntime runtime = SpindriftRuntime.create(LocalPipeline.config(stack, Map.of(
-        "SPINDRIFT_APP", "clickstream", "SPINDRIFT_JOB", Clickstream.class.getName(),
-        "SPINDRIFT_SINK_FORMAT", format)));
+  @Option(names = "--job", paramLabel = "CLASS|SQL", description = {"The job: a StreamJob class name, or a SQL file",
+      "(file:path.sql, path.sql or classpath:…). Default: the example clickstream job."})
+  private String job;
 
-    AmazonKinesis kinesis = LocalPipeline.kinesis(stack);
-    LocalSources.createStream(kinesis, "clickstream", 2);
-    LocalSources.createTopic(stack.kafkaBootstrap(), "clickstream", 2);
-    int malformed = produce(kinesis, stack.kafkaBootstrap(), events);
-    System.out.printf(Locale.ROOT, "Produced %d events (%d malformed on purpose) in %.1f s%n", events, malformed,
-        (System.currentTimeMillis() - started) / 1000.0);
+  @Option(names = "--jar", paramLabel = "JAR", split = ",",
+      description = "Jar(s) holding the job class and what it needs beyond Spindrift and Spark (repeatable).")
+  private List<Path> jars = new ArrayList<>();
 
-    List<FailedBatch> failures = new CopyOnWriteArrayList<>();
-    boolean exact;
-    MappingOptions options = MappingOptions.defaults().withBatchSize(batchSize);
-    long runStart = System.currentTimeMillis();
-    try (LocalEventSourceMapping kinesisMapping = EventSources.kinesis(kinesis, "clickstream", stack.region(),
-            new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 2),
-            options, failures::add);
-        LocalEventSourceMapping kafkaMapping = EventSources.kafka(stack.kafkaBootstrap(), "clickstream", stack.region(),
-            new InProcessInvoker<>(new MskHandler(runtime), KafkaEvent.class, KafkaBatchResponse.class, 1),
-            options, failures::add)) {
-      boolean complete = waitWithProgress(events, kinesisMapping, kafkaMapping, runStart);
-      exact = report(runtime, events, malformed, failures, List.of(kinesisMapping, kafkaMapping), runStart, started)
-          && complete;
-    }
-    stack.close();
-    System.exit(exact ? 0 : 1);
+  @Option(names = "--input", paramLabel = "FILE",
+      description = "Events file, one payload per line (blank lines skipped). Default: generated clickstream events.")
+  private Path inputFile;
+
+  @Option(names = "--input-format", paramLabel = "json|text|base64", defaultValue = "json",
+      description = {"How a line of --input becomes a payload: json (checked, default), text (as is),",
+          "base64 (decoded: binary formats such as Avro or Protobuf)."})
+  private EventInput.LineFormat inputFormat;
+
+  @Option(names = "--partition-key", paramLabel = "FIELD",
+      description = "JSON field whose value is each event's partition key (default: the line number).")
+  private String partitionKey;
+
+  @Option(names = "--events", paramLabel = "N", defaultValue = "100000",
+      description = "How many clickstream events to generate when there is no --input (default ${DEFAULT-VALUE}).")
+  private int eventCount;
+
+  @Option(names = "--source", paramLabel = "kinesis|kafka|both", defaultValue = "both",
+      description = "Where events are produced: the local Kinesis stream, the Kafka topic, or both (default).")
+  private String source;
+
+  @Option(names = "--lanes", paramLabel = "N", defaultValue = "2",
+      description = "Shards of the stream and partitions of the topic (default ${DEFAULT-VALUE}).")
+  private int lanes;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "1000",
+      description = "The mapping's batch size: records per invocation, at most (default ${DEFAULT-VALUE}).")
+  private int batchSize;
+
+  @Option(names = "--app", paramLabel = "NAME",
+      description = "SPINDRIFT_APP, also the stream and topic name (default: from the job's name).")
+  private String app;
+
+  @Option(names = "--format", paramLabel = "iceberg|delta|hudi",
+      description = "Table format (SPINDRIFT_SINK_FORMAT; default: the job's).")
+  private String format;
+
+  @Option(names = "--table", paramLabel = "NS.TABLE", description = "Output table (SPINDRIFT_SINK_TABLE; default: the job's).")
+  private String table;
+
+  @Option(names = "--mode", paramLabel = "append|upsert", description = "Write mode (SPINDRIFT_SINK_MODE; default: the job's).")
+  private String mode;
+
+  @Option(names = "--keys", paramLabel = "COL[,COL]", description = "Upsert key columns (SPINDRIFT_SINK_KEYS).")
+  private String keys;
+
+  @Option(names = "--partition-by", paramLabel = "COL",
+      description = "Identity partition column of a new table (SPINDRIFT_SINK_PARTITION_BY).")
+  private String partitionBy;
+
+  @Option(names = "--set", paramLabel = "SPINDRIFT_X=VALUE",
+      description = "Any Spindrift setting, as in production (repeatable); wins over the options above.")
+  private Map<String, String> settings = new LinkedHashMap<>();
+
+  @Option(names = "--rows", paramLabel = "N", defaultValue = "10",
+      description = "How many of the table's rows to show (default ${DEFAULT-VALUE}).")
+  private int rows;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "1200",
+      description = "Give up waiting for the events after this long (default ${DEFAULT-VALUE}).")
+  private int timeoutSeconds;
+
+  @Option(names = "--keep",
+      description = "Keep the local stack running after the run, with how to query the table, until Ctrl-C.")
+  private boolean keep;
+
+  private final Supplier<LocalStack> stacks;
+  private final boolean ownsStack;
+
+  private Demo(Supplier<LocalStack> stacks, boolean ownsStack) {
+    this.stacks = stacks;
+    this.ownsStack = ownsStack;
   }
 
-  private static int produce(AmazonKinesis kinesis, String bootstrap, int events) {
-    ClickstreamGenerator generator = new ClickstreamGenerator(42, 0.005, System.currentTimeMillis() - 3_600_000);
-    int malformed = 0;
-    List<String> keys = new ArrayList<>();
-    List<byte[]> payloads = new ArrayList<>();
-    try (KafkaProducer<byte[], byte[]> producer = LocalSources.producer(bootstrap)) {
-      for (int i = 0; i < events; i++) {
-        ClickstreamGenerator.Event event = generator.next();
-        malformed += event.malformed() ? 1 : 0;
-        if (i % 2 == 0) {
-          keys.add(event.key());
-          payloads.add(event.json());
-        } else {
-          LocalSources.send(producer, "clickstream", event.key(), event.json());
-        }
-        if (payloads.size() == 5000) {
-          LocalSources.putRecords(kinesis, "clickstream", keys, payloads);
-          keys.clear();
-          payloads.clear();
-        }
-        if ((i + 1) % 20_000 == 0) {
-          System.out.printf("  produced %,d / %,d%n", i + 1, events);
-        }
-      }
-      LocalSources.putRecords(kinesis, "clickstream", keys, payloads);
-      producer.flush();
-    }
-    return malformed;
-  }
-
-  private static boolean waitWithProgress(int events, LocalEventSourceMapping kinesis, LocalEventSourceMapping kafka,
-      long runStart) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 20 * 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      long done = kinesis.delivered() + kafka.delivered() + kinesis.sentToDestination() + kafka.sentToDestination();
-      double seconds = (System.currentTimeMillis() - runStart) / 1000.0;
-      System.out.printf(Locale.ROOT, "  [%5.1fs] %,d / %,d events committed, %d invocations, %,.0f events/s%n",
-          seconds, done, events, kinesis.invocations() + kafka.invocations(), done / Math.max(seconds, 0.001));
-      if (done >= events) {
-        return true;
-      }
-      Thread.sleep(2000);
-    }
-    System.out.println("Timed out waiting for the mappings to deliver every event");
-    return false;
-  }
-
-  private static boolean report(SpindriftRuntime runtime, int events, int malformed, List<FailedBatch> failures,
-      List<LocalEventSourceMapping> mappings, long runStart, long started) {
-    SparkSession spark = runtime.spark();
-    String table = view(runtime, runtime.sink().table(), "demo_table");
-    String rejects = view(runtime, runtime.rejectsTable(), "demo_rejects");
-    long rows = spark.sql("SELECT count(*) FROM " + table).first().getLong(0);
-    long distinct = spark.sql("SELECT count(DISTINCT event_id) FROM " + table).first().getLong(0);
-    long rejected = tableCount(spark, rejects);
-    List<Long> latencies = new ArrayList<>();
-    long invocations = 0;
-    long totalMs = 0;
-    for (LocalEventSourceMapping mapping : mappings) {
-      latencies.addAll(mapping.latenciesMs());
-      invocations += mapping.invocations();
-    }
-    for (long latency : latencies) {
-      totalMs += latency;
-    }
-    Collections.sort(latencies);
-    double gbSeconds = totalMs / 1000.0 * MEMORY_GB;
-    double dollars = gbSeconds * PRICE_GB_SECOND + invocations * PRICE_REQUEST;
-    System.out.println();
-    System.out.println("=== Spindrift demo summary ===");
-    System.out.printf(Locale.ROOT, "events produced       %,d (%d malformed)%n", events, malformed);
-    System.out.printf(Locale.ROOT, "rows in %s  %,d (%,d distinct event ids)%n", runtime.sink().table(), rows, distinct);
-    System.out.printf(Locale.ROOT, "rejects               %,d (in %s)%n", rejected, runtime.rejectsTable());
-    System.out.printf(Locale.ROOT, "to failure destination %,d records%n", failures.stream().mapToInt(FailedBatch::records).sum());
-    System.out.printf(Locale.ROOT, "batches (invocations) %,d, commit conflicts %d%n", invocations, runtime.conflicts());
-    System.out.printf(Locale.ROOT, "batch latency         p50 %d ms, p95 %d ms, max %d ms%n",
-        percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 100));
-    System.out.printf(Locale.ROOT, "processing time       %.1f s for %,d events (%,.0f events/s)%n",
-        (System.currentTimeMillis() - runStart) / 1000.0, events,
-        events / Math.max(0.001, (System.currentTimeMillis() - runStart) / 1000.0));
-    System.out.printf(Locale.ROOT, "Lambda cost estimate  %.1f GB-s at %.2f GB -> $%.6f (x86 $%.10f/GB-s + $0.20/M requests)%n",
-        gbSeconds, MEMORY_GB, dollars, PRICE_GB_SECOND);
-    System.out.println("Top pages by views:");
-    for (Row row : spark.sql("SELECT page, count(*) AS views, count(DISTINCT user_id) AS users FROM " + table
-        + " WHERE action = 'view' GROUP BY page ORDER BY views DESC LIMIT 5").collectAsList()) {
-      System.out.printf(Locale.ROOT, "  %-28s %,8d views %,6d users%n", row.getString(0), row.getLong(1), row.getLong(2));
-    }
-    System.out.printf(Locale.ROOT, "demo wall time        %.1f s%n", (System.currentTimeMillis() - started) / 1000.0);
-    boolean exact = rows == distinct && rows + rejected == events;
-    System.out.println(exact ? "EXACTLY ONCE: every event is in the table or the rejects, once."
-        : "MISMATCH: table + rejects != events produced");
-    return exact;
+  public static void main(String[] args) {
+    System.exit(run(args, null, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
   /**
-   * Registers the table as a temporary view, read the way a user would: through the Iceberg catalog, or with
-   * {@code spark.read.format("delta"|"hudi")} at its S3 location. Returns the view's name ({@code null} if absent).
+   * Runs the command in this JVM and returns its exit code. With a {@code stack}, runs on it and leaves it up;
+   * without, starts the JVM's shared stack and closes it at the end (unless {@code --keep}).
    */
-  private static String view(SpindriftRuntime runtime, String table, String view) {
-    SparkSession spark = runtime.spark();
-    try {
-      Dataset<Row> rows = switch (runtime.sink().format()) {
-        case ICEBERG -> spark.read().table(runtime.config().get(io.spindrift.config.Setting.CATALOG_NAME) + "." + table);
-        case DELTA, HUDI -> spark.read().format(runtime.sink().format().name().toLowerCase(Locale.ROOT))
-            .load("s3a://" + runtime.config().bucket() + "/warehouse/" + table.replace('.', '/'));
-      };
-      rows.createOrReplaceTempView(view);
-      return view;
-    } catch (Exception absent) {
-      return null;
-    }
+  public static int run(String[] args, LocalStack stack, PrintWriter out, PrintWriter err) {
+    Demo demo = stack == null ? new Demo(LocalStack::shared, true) : new Demo(() -> stack, false);
+    CommandLine command = new CommandLine(demo)
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setOut(out)
+        .setErr(err)
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          cmd.getErr().println("Error: " + messages(e));
+          cmd.getErr().flush();
+          return 1;
+        });
+    return command.execute(args);
   }
 
-  private static String option(String[] args, String name, String fallback) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals(name)) {
-        return args[i + 1];
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    List<SourceKind> kinds = sourceKinds();
+    checkOptions();
+    String jobName = jobName();
+    EventInput input = inputFile == null ? EventInput.clickstream(eventCount)
+        : EventInput.fromFile(inputFile, inputFormat, partitionKey);
+    long started = System.currentTimeMillis();
+    try (JobJars jobJars = JobJars.open(jars)) {
+      if (!isSql(jobName)) {
+        jobJars.checkJobClass(jobName);
       }
-    }
-    return fallback;
-  }
-
-  private static long tableCount(SparkSession spark, String table) {
-    if (table == null) {
-      return 0;
-    }
-    try {
-      return spark.sql("SELECT count(*) FROM " + table).first().getLong(0);
-    } catch (Exception noRejects) {
-      return 0;
-    }
-  }
-
-  static long percentile(List<Long> sorted, int p) {
-    if (sorted.isEmpty()) {
-      return 0;
-    }
-    int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
-  }
-
-  private static int intOption(String[] args, String name, int fallback) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals(name)) {
-        try {
-          return Integer.parseInt(args[i + 1]);
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("Invalid " + name + ": '" + args[i + 1] + "' (an integer)");
+      out.printf(Locale.ROOT, "Spindrift: %s on %,d events from %s over %s (%s), batch size %d%n",
+          jobName, input.size(), input.description(), kindNames(kinds), RunReport.plural(lanes, "lane"), batchSize);
+      LocalStack stack = stacks.get();
+      boolean stackStays = false;
+      try {
+        out.println("Local stack up: " + stack.startupTimes());
+        int exit = run(stack, jobJars, jobName, input, kinds, started);
+        stackStays = keep;
+        return exit;
+      } finally {
+        if (ownsStack && !stackStays) {
+          stack.close();
         }
       }
     }
-    return fallback;
+  }
+
+  private int run(LocalStack stack, JobJars jobJars, String jobName, EventInput input, List<SourceKind> kinds,
+      long started) throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    String appName = appName(jobName);
+    try (SpindriftRuntime runtime = SpindriftRuntime.create(LocalPipeline.config(stack, settings(appName, jobName)))) {
+      jobJars.shipTo(runtime.spark().sparkContext());
+      preflight(runtime, kinds);
+      long produceStart = System.currentTimeMillis();
+      Map<SourceKind, Integer> produced = LocalSources.produce(stack, appName, lanes, kinds, input.events(),
+          n -> {
+            if (n % 20_000 == 0) {
+              out.printf(Locale.ROOT, "  produced %,d / %,d%n", n, input.size());
+            }
+          });
+      out.printf(Locale.ROOT, "Produced %,d events in %.1f s%n", input.size(),
+          (System.currentTimeMillis() - produceStart) / 1000.0);
+      long runStart = System.currentTimeMillis();
+      LocalMappings mappings = LocalMappings.start(runtime, stack, appName, kinds, batchSize);
+      boolean complete;
+      long settled;
+      try (mappings) {
+        complete = awaitSettled(mappings, input.size(), runStart);
+        settled = System.currentTimeMillis();
+      }
+      RunReport report = new RunReport(out, runtime);
+      boolean exact = report.print(new RunReport.Run(jobName + jobJars.origin(), input, produced, lanes, started,
+          runStart, settled, complete), mappings, rows);
+      if (keep) {
+        QueryHints.print(out, stack, runtime, report, appName, kinds);
+        new CountDownLatch(1).await();
+      }
+      return exact ? 0 : 1;
+    }
+  }
+
+  /**
+   * Plans the job for each source before any event is produced, through the runtime's own set-up (an empty batch
+   * commits nothing): a SQL syntax error, an unknown column or a refused stateful plan stops the run here.
+   */
+  private static void preflight(SpindriftRuntime runtime, List<SourceKind> kinds) {
+    for (SourceKind kind : kinds) {
+      try {
+        runtime.process(new Batch(kind, List.of()));
+      } catch (Exception e) {
+        // Spark's AnalysisException (a parse error, an unknown column) is checked in Java, thrown undeclared
+        throw new IllegalStateException("The job cannot run on " + kind.name().toLowerCase(Locale.ROOT)
+            + " input (" + Arrays.stream(kind.schema().fieldNames()).collect(Collectors.joining(", ")) + "): "
+            + messages(e), e);
+      }
+    }
+  }
+
+  private boolean awaitSettled(LocalMappings mappings, long expected, long runStart) throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    long deadline = runStart + timeoutSeconds * 1000L;
+    long nextProgress = 0;
+    while (System.currentTimeMillis() < deadline) {
+      long done = mappings.settled();
+      if (done >= expected || System.currentTimeMillis() >= nextProgress) {
+        double seconds = (System.currentTimeMillis() - runStart) / 1000.0;
+        out.printf(Locale.ROOT, "  [%5.1fs] %,d / %,d events committed, %d invocations, %,.0f events/s%n",
+            seconds, done, expected, mappings.invocations(), done / Math.max(seconds, 0.001));
+        nextProgress = System.currentTimeMillis() + PROGRESS_EVERY_MS;
+      }
+      if (done >= expected) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    out.println("Timed out after " + timeoutSeconds + " s waiting for the mappings to deliver every event");
+    return false;
+  }
+
+  private void checkOptions() {
+    check(lanes >= 1 && lanes <= 64, "--lanes", lanes, "1 to 64");
+    check(batchSize >= 1 && batchSize <= 10_000, "--batch-size", batchSize, "1 to 10000");
+    check(eventCount >= 1, "--events", eventCount, "at least 1");
+    check(rows >= 0, "--rows", rows, "0 or more");
+    check(timeoutSeconds >= 1, "--timeout", timeoutSeconds, "at least 1 second");
+    check(format == null || format.matches("(?i)iceberg|delta|hudi"), "--format", format, "iceberg, delta or hudi");
+    check(mode == null || mode.matches("(?i)append|upsert"), "--mode", mode, "append or upsert");
+    Set<String> known = Arrays.stream(Setting.values()).map(Setting::key).collect(Collectors.toSet());
+    known.add("SPARK_MASTER");
+    for (String key : settings.keySet()) {
+      check(known.contains(key), "--set", key, "a Spindrift setting: " + String.join(", ", new java.util.TreeSet<>(known)));
+    }
+  }
+
+  private void check(boolean ok, String option, Object value, String expected) {
+    if (!ok) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "Invalid " + option + ": '" + value + "' (" + expected + ")");
+    }
+  }
+
+  private List<SourceKind> sourceKinds() {
+    return switch (source.toLowerCase(Locale.ROOT)) {
+      case "kinesis" -> List.of(SourceKind.KINESIS);
+      case "kafka" -> List.of(SourceKind.KAFKA);
+      case "both" -> List.of(SourceKind.KINESIS, SourceKind.KAFKA);
+      default -> throw new CommandLine.ParameterException(spec.commandLine(),
+          "Invalid --source: '" + source + "' (kinesis, kafka or both)");
+    };
+  }
+
+  private static String kindNames(List<SourceKind> kinds) {
+    return kinds.stream().map(k -> k.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(" and "));
+  }
+
+  /** The job as SPINDRIFT_JOB names it; a SQL file path becomes absolute (file:...), checked to exist. */
+  private String jobName() {
+    String name = job == null ? DEFAULT_JOB : job.strip();
+    if (!isSql(name) || name.startsWith("classpath:") || name.startsWith("s3://")) {
+      return name;
+    }
+    Path file = Path.of(name.replaceFirst("^file:", "")).toAbsolutePath().normalize();
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("SQL job file not found: " + file);
+    }
+    return "file:" + file;
+  }
+
+  private static boolean isSql(String job) {
+    return job.endsWith(".sql");
+  }
+
+  /** The app: --app, or "clickstream" for the demo's job, or the job's simple name. */
+  private String appName(String jobName) {
+    if (app != null) {
+      return app;
+    }
+    if (jobName.equals(DEFAULT_JOB)) {
+      return "clickstream";
+    }
+    String base = jobName.replaceFirst("\\.sql$", "").replaceFirst("^.*[/.:$]", "");
+    String clean = base.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "_");
+    return clean.isEmpty() ? "job" : clean;
+  }
+
+  private Map<String, String> settings(String appName, String jobName) {
+    Map<String, String> all = new LinkedHashMap<>();
+    all.put(Setting.APP.key(), appName);
+    all.put(Setting.JOB.key(), jobName);
+    putIfGiven(all, Setting.SINK_FORMAT, format);
+    putIfGiven(all, Setting.SINK_TABLE, table);
+    putIfGiven(all, Setting.SINK_MODE, mode);
+    putIfGiven(all, Setting.SINK_KEYS, keys);
+    putIfGiven(all, Setting.SINK_PARTITION_BY, partitionBy);
+    all.putAll(settings);
+    return all;
+  }
+
+  private static void putIfGiven(Map<String, String> settings, Setting setting, String value) {
+    if (value != null) {
+      settings.put(setting.key(), value);
+    }
+  }
+
+  /** The messages of an exception and its causes, each once: what a user needs without a stack trace. */
+  static String messages(Throwable e) {
+    Set<String> parts = new LinkedHashSet<>();
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      String message = message(cause);
+      if (parts.stream().noneMatch(p -> p.contains(message))) {
+        parts.add(message);
+      }
+    }
+    return String.join(": caused by ", parts);
+  }
+
+  /** Spark's analysis errors without the plan they print after the message (a parse error keeps its SQL excerpt). */
+  private static String message(Throwable e) {
+    if (e instanceof AnalysisException analysis && !(e instanceof ParseException)) {
+      return analysis.getSimpleMessage().strip();
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
   }
 }

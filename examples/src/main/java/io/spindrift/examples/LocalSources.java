@@ -8,9 +8,14 @@ import com.amazonaws.services.kinesis.model.ResourceNotFoundException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.function.IntConsumer;
+import io.spindrift.event.SourceKind;
+import io.spindrift.local.LocalStack;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -85,5 +90,55 @@ public final class LocalSources {
 
   public static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
     producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+  }
+
+  /**
+   * Creates the stream and/or topic {@code name} with {@code lanes} shards or partitions and produces the events
+   * into them, dealt in turn over {@code kinds} (event i goes to kinds[i % kinds.size()]), in order per key.
+   * Returns how many went to each kind.
+   */
+  public static Map<SourceKind, Integer> produce(LocalStack stack, String name, int lanes, List<SourceKind> kinds,
+      List<EventInput.Event> events, IntConsumer progress) throws InterruptedException {
+    AmazonKinesis kinesis = kinds.contains(SourceKind.KINESIS) ? LocalPipeline.kinesis(stack) : null;
+    if (kinesis != null) {
+      createStream(kinesis, name, lanes);
+    }
+    if (kinds.contains(SourceKind.KAFKA)) {
+      createTopic(stack.kafkaBootstrap(), name, lanes);
+    }
+    Map<SourceKind, Integer> counts = new EnumMap<>(SourceKind.class);
+    List<String> keys = new ArrayList<>();
+    List<byte[]> payloads = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = kinds.contains(SourceKind.KAFKA)
+        ? producer(stack.kafkaBootstrap()) : null) {
+      for (int i = 0; i < events.size(); i++) {
+        EventInput.Event event = events.get(i);
+        SourceKind kind = kinds.get(i % kinds.size());
+        counts.merge(kind, 1, Integer::sum);
+        if (kind == SourceKind.KINESIS) {
+          keys.add(event.key());
+          payloads.add(event.payload());
+        } else {
+          send(producer, name, event.key(), event.payload());
+        }
+        if (payloads.size() == 5000) {
+          putRecords(kinesis, name, keys, payloads);
+          keys.clear();
+          payloads.clear();
+        }
+        progress.accept(i + 1);
+      }
+      if (!payloads.isEmpty()) {
+        putRecords(kinesis, name, keys, payloads);
+      }
+      if (producer != null) {
+        producer.flush();
+      }
+    } finally {
+      if (kinesis != null) {
+        kinesis.shutdown();
+      }
+    }
+    return counts;
   }
 }
