@@ -25,7 +25,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 /** {@code spindrift replay}: a range of a stream through the app's exactly-once runtime. */
 @Command(name = "replay", sortOptions = false, mixinStandardHelpOptions = true,
     headerHeading = "", synopsisHeading = "Usage: ", descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
-    header = "Replay a range of a Kinesis stream or Kafka topic through an app, exactly once.",
+    header = "Replay a range of a Kinesis stream, Kafka topic or S3 archive through an app, exactly once.",
     description = {
         "Reads the range lane by lane (a Kinesis shard's parents before it, as Lambda's mapping does) and runs it in "
             + "batches through the same runtime as the deployed handler: the app's job, commit log and table. "
