@@ -43,7 +43,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
         "      --from 2026-12-01T00:00:00Z --to 2026-12-02T00:00:00Z",
         "  spindrift replay --app clickstream --topic clicks --dry-run \\",
         "      --from-position 0=1200 --to-position 0=5000",
-        "  spindrift replay --app clicks_v2 --new-app --stream clicks -p 4 --rate-limit 20000",
+        "  spindrift replay --app v2 --new-app --stream clicks -p 4 --rate-limit 20000",
         "  spindrift replay --app clicks_v2 --new-app --archive clickstream"})
 final class ReplayCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
