@@ -25,7 +25,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 /** {@code spindrift replay}: a range of a stream through the app's exactly-once runtime. */
 @Command(name = "replay", sortOptions = false, mixinStandardHelpOptions = true,
     headerHeading = "", synopsisHeading = "Usage: ", descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
-    header = "Replay a range of a Kinesis stream or Kafka topic through an app, exactly once.",
+    header = "Replay a range of a Kinesis stream, Kafka topic or S3 archive through an app, exactly once.",
     description = {
         "Reads the range lane by lane (a Kinesis shard's parents before it, as Lambda's mapping does) and runs it in "
             + "batches through the same runtime as the deployed handler: the app's job, commit log and table. "
@@ -43,7 +43,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
         "      --from 2026-12-01T00:00:00Z --to 2026-12-02T00:00:00Z",
         "  spindrift replay --app clickstream --topic clicks --dry-run \\",
         "      --from-position 0=1200 --to-position 0=5000",
-        "  spindrift replay --app clicks_v2 --new-app --stream clicks -p 4 --rate-limit 20000",
+        "  spindrift replay --app v2 --new-app --stream clicks -p 4 --rate-limit 20000",
         "  spindrift replay --app clicks_v2 --new-app --archive clickstream"})
 final class ReplayCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -169,9 +169,12 @@ final class ReplayCommand implements Callable<Integer> {
     }
     long started = System.nanoTime();
     Map<String, ReplayCounts> lanes;
+    long retried;
     try (ReplayTarget target = target(config);
         ProgressDisplay display = display(plans, range)) {
-      lanes = new Replayer(stream, range, log, progressItems, target, options(), display).run(plans);
+      Replayer replayer = new Replayer(stream, range, log, progressItems, target, options(), display, env.err());
+      lanes = replayer.run(plans);
+      retried = replayer.retriedRecords();
     }
     double wallSeconds = (System.nanoTime() - started) / 1e9;
     ReplayCounts total = total(lanes);
@@ -182,6 +185,7 @@ final class ReplayCommand implements Callable<Integer> {
     summary.put("source", describe(stream));
     summary.put("lanes", plans.size());
     summary.putAll(total.asMap());
+    summary.put("retried", retried);
     summary.put("wallSeconds", round(wallSeconds));
     summary.put("recordsPerSecond", Math.round(total.get("read") / Math.max(wallSeconds, 1e-3)));
     summary.put("lambdaUsd", cost.usd(total.get("invocations"), total.get("processingMs")));
@@ -190,14 +194,17 @@ final class ReplayCommand implements Callable<Integer> {
             + "  lanes               %d%n"
             + "  records read        %,d (%s)%n"
             + "  committed           %,d%n"
-            + "  duplicates dropped  %,d%n"
+            + "  duplicates dropped  %,d%s%n"
             + "  output rows         %,d%n"
             + "  rejects             %,d%n"
             + "  commits             %,d%n"
             + "  wall time           %.1f s (%,d records/s)%n"
             + "  Lambda cost         $%.4f (%d MB, %,.0f GB-s, %,d invocations)%n",
         describe(stream), config.app(), id, plans.size(), total.get("read"), bytes(total.get("bytes")),
-        total.get("committed"), total.get("duplicates"), total.get("output"), total.get("rejected"),
+        total.get("committed"), total.get("duplicates"), retried == 0 ? ""
+            : String.format(" (%,d records were in batches tried again: a failed attempt may have committed them)",
+                retried),
+        total.get("output"), total.get("rejected"),
         total.get("commits"), wallSeconds, (Long) summary.get("recordsPerSecond"),
         (Double) summary.get("lambdaUsd"), memoryMb, total.get("processingMs") / 1000.0 * memoryMb / 1024.0,
         total.get("invocations")));
@@ -218,7 +225,7 @@ final class ReplayCommand implements Callable<Integer> {
       throws InterruptedException {
     Map<String, ReplayCounts> lanes;
     try (ProgressDisplay display = display(plans, range)) {
-      lanes = new Replayer(stream, range, log, null, null, options(), display).run(plans);
+      lanes = new Replayer(stream, range, log, null, null, options(), display, env.err()).run(plans);
     }
     ReplayCounts total = total(lanes);
     long toCommit = total.get("committed");

@@ -37,6 +37,8 @@ final class Replayer {
   private final Options options;
   private final RateLimit rateLimit;
   private final ProgressDisplay display;
+  private final java.io.PrintStream warnings;
+  private final java.util.concurrent.atomic.AtomicLong retried = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param batchSize records per batch
@@ -49,7 +51,7 @@ final class Replayer {
 
   /** {@code progress} and {@code target} are null for a dry run. */
   Replayer(ReplaySource source, RangeSpec range, AppLog log, ReplayProgress progress, ReplayTarget target,
-      Options options, ProgressDisplay display) {
+      Options options, ProgressDisplay display, java.io.PrintStream warnings) {
     this.source = source;
     this.range = range;
     this.log = log;
@@ -58,6 +60,15 @@ final class Replayer {
     this.options = options;
     this.rateLimit = new RateLimit(options.recordsPerSecond());
     this.display = display;
+    this.warnings = warnings;
+  }
+
+  /**
+   * Records in batches that failed at least once and were tried again. A failed attempt may have committed (a
+   * failure after the commit, before the response): those records then count as duplicates of the retry.
+   */
+  long retriedRecords() {
+    return retried.get();
   }
 
   /** Replays every lane of {@code plans}; returns the counts per lane (including earlier runs' counts). */
@@ -187,6 +198,11 @@ final class Replayer {
         return outcome;
       } catch (RuntimeException e) {
         last = e;
+        retried.addAndGet(batch.size());
+        // the attempt may have committed before it failed: its records then come back as duplicates
+        warnings.printf("%s: a batch of %d records from position %s failed (attempt %d of %d): %s%n",
+            String.join(",", batch.lanes()), batch.size(), batch.records().get(0).position(), attempt,
+            options.attempts(), e);
         Thread.sleep(200L * attempt);
       }
     }
