@@ -49,6 +49,9 @@ public enum Setting {
       "When committed output reaches the table: inline (before the response) or deferred (after it, in the background;"
           + " the next invocation completes it)."),
   MAX_COMMIT_ATTEMPTS("SPINDRIFT_MAX_COMMIT_ATTEMPTS", "10", "Commit attempts before the invocation fails."),
+  ARCHIVE("SPINDRIFT_ARCHIVE", "false",
+      "true writes each batch's raw input, before its commit, under s3://<bucket>/<app>/archive/ (gzip JSON lines by"
+          + " lane and position range; BatchArchive), so `spindrift replay --archive` outlives the stream's retention."),
   SPARK_MASTER("SPARK_MASTER", "local[*]", "Spark master inside the function."),
   CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings.");
 

@@ -109,6 +109,10 @@ public final class SpindriftConfig {
     if (!metadataTable.matches("(?i)true|false")) {
       throw new ConfigException(Setting.HUDI_METADATA_TABLE, metadataTable, "true or false");
     }
+    String archive = get(Setting.ARCHIVE);
+    if (!archive.matches("(?i)true|false")) {
+      throw new ConfigException(Setting.ARCHIVE, archive, "true or false");
+    }
     String publish = get(Setting.PUBLISH);
     if (!publish.matches("(?i)inline|deferred")) {
       throw new ConfigException(Setting.PUBLISH, publish, "inline or deferred");

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The exactly-once protocol of DESIGN §5 for one batch, its six steps in the order {@link #process} takes them:
@@ -39,11 +40,14 @@ public final class CommitProtocol implements AutoCloseable {
   private final StateCommits state;
   private final Faults faults;
   private final int maxAttempts;
+  /** Writes a batch's raw input to the S3 archive before its commit (SPINDRIFT_ARCHIVE); null when off. */
+  private final Consumer<Batch> archive;
   private final AtomicLong conflicts = new AtomicLong();
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
-      Publication publication, StateCommits state, Faults faults, int maxAttempts) {
+      Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive) {
     this.publication = publication;
+    this.archive = archive;
     this.app = app;
     this.log = log;
     this.microBatch = microBatch;
@@ -136,6 +140,12 @@ public final class CommitProtocol implements AutoCloseable {
     MicroBatch.Result result = microBatch.run(fresh, txnId, snapshot, timings);
     timings.merge("spark_total", Publication.ms(start), Long::sum);
     faults.hit(FaultPoint.AFTER_STAGE);
+    if (archive != null) {
+      // before the commit: a crash never leaves a committed range unarchived (a re-run archives the same records)
+      long archiveStart = System.nanoTime();
+      archive.accept(fresh);
+      timings.merge("archive", Publication.ms(archiveStart), Long::sum);
+    }
     return result;
   }
 
@@ -290,6 +300,7 @@ public final class CommitProtocol implements AutoCloseable {
     private Faults faults = new Faults();
     private int maxAttempts = 10;
     private boolean deferred;
+    private Consumer<Batch> archive;
 
     private Builder(String app, CommitLog log) {
       this.app = app;
@@ -327,6 +338,12 @@ public final class CommitProtocol implements AutoCloseable {
         throw new IllegalArgumentException("Invalid commit attempts: " + maxAttempts);
       }
       this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Keeps each batch's raw input before its commit (the S3 archive of SPINDRIFT_ARCHIVE); none by default. */
+    public Builder archive(Consumer<Batch> archive) {
+      this.archive = archive;
       return this;
     }
 
@@ -370,7 +387,8 @@ public final class CommitProtocol implements AutoCloseable {
       Publication publication = new Publication(app, log, table, rejects, state, faults);
       Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
           : new Publishing.Inline(publication);
-      return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts);
+      return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts,
+          archive);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.spindrift.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spindrift.archive.BatchArchive;
 import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.DynamoDbCommitLog;
 import io.spindrift.protocol.BatchOutcome;
@@ -195,6 +196,10 @@ public final class SpindriftRuntime implements AutoCloseable {
           .faults(faults)
           .maxAttempts(config.getInt(Setting.MAX_COMMIT_ATTEMPTS))
           .deferredPublishing(config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"));
+      if (Boolean.parseBoolean(config.get(Setting.ARCHIVE))) {
+        BatchArchive archive = new BatchArchive(AwsClients.s3(config), config.bucket());
+        protocol.archive(batch -> archive.write(config.app(), batch));
+      }
       if (!isStateful(context)) {
         return protocol.microBatch(new MicroBatchQuery(this::newSession, job, context, table, rejects, null)).build();
       }

@@ -24,8 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code replay --archive}: the S3 archive of an app's input rebuilds the same table after the stream is gone.
- * The runtime's archive hook is not installed yet, so the live function here archives each event's batch itself
- * before the handler runs, where the hook will (before the commit).
+ * The live app runs with SPINDRIFT_ARCHIVE=true: its runtime archives each batch's raw input before the commit.
  */
 class ReplayFromArchiveTest {
   @Test
@@ -36,18 +35,15 @@ class ReplayFromArchiveTest {
     AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
     LocalSources.createStream(kinesis, stream, 2);
     Produced produced = ReplayFixture.produceKinesis(kinesis, stream, 1500, 95);
-    SpindriftRuntime liveRuntime = TestPipeline.runtime(live);
-    BatchArchive archive = new BatchArchive(AwsClients.s3(liveRuntime.config()), liveRuntime.config().bucket());
+    SpindriftRuntime liveRuntime = TestPipeline.runtime(live, Map.of("SPINDRIFT_ARCHIVE", "true"));
     LambdaInvoker handler = new InProcessInvoker<>(new KinesisHandler(liveRuntime), KinesisEvent.class,
         StreamsEventResponse.class, 2);
-    LambdaInvoker archiving = eventJson -> {
-      archive.write(live, decode(eventJson));
-      return handler.invoke(eventJson);
-    };
-    try (LocalEventSourceMapping mapping = EventSources.kinesis(kinesis, stream, "us-east-1", archiving,
+    try (LocalEventSourceMapping mapping = EventSources.kinesis(kinesis, stream, "us-east-1", handler,
         MappingOptions.defaults().withBatchSize(400).withBatchingWindow(Duration.ofMillis(50)), failed -> { })) {
       ReplayFixture.awaitRows(liveRuntime, produced);
     }
+    BatchArchive archive = new BatchArchive(AwsClients.s3(liveRuntime.config()), liveRuntime.config().bucket());
+    assertThat(archive.lanes(live)).as("the runtime archived both shards").hasSize(2);
     kinesis.deleteStream(stream);
 
     CliRun run = ReplayFixture.cli(rebuilt, "replay", "--new-app", "--archive", live, "--json");
