@@ -26,6 +26,15 @@ public interface Sink {
   List<Long> publish(List<PendingPublish> pending);
 
   /**
+   * As {@link #publish(List)}, giving up any wait for another writer (a format's publish lease) at
+   * {@code deadlineNanos} ({@link System#nanoTime()} scale): the runtime passes the invocation's remaining time,
+   * so a publish that cannot finish fails in time for Lambda to retry rather than being killed mid-wait.
+   */
+  default List<Long> publish(List<PendingPublish> pending, long deadlineNanos) {
+    return publish(pending);
+  }
+
+  /**
    * The key columns an upsert needs a value in ({@link UpsertKeys#NONE} for an append). Output rows lacking one
    * are rejects: the runtime sends them to the rejects table before staging, and {@link #stage} refuses them.
    */

@@ -1,6 +1,7 @@
 package io.spindrift.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindrift.examples.LocalPipeline;
 import io.spindrift.local.LocalStack;
@@ -8,6 +9,7 @@ import io.spindrift.sink.delta.DynamoDbLogStore;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +25,12 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * The multi-writer Delta log store on the local stack: writers that share no JVM state (one store instance and
- * one Hadoop file system each, as separate Lambdas have) race for one commit version and exactly one wins; a
- * writer that died between claiming a version and writing its file is completed by the next listing.
+ * The multi-writer Delta log store on the local stack, against the protocol of Delta's {@code S3DynamoDBLogStore}:
+ * writers that share no JVM state (one store instance and one Hadoop file system each, as separate Lambdas have)
+ * race for one commit version and exactly one wins; a commit file that exists is never overwritten, also once its
+ * DynamoDB entry has expired; a commit whose previous version is missing is refused; a writer that died between
+ * claiming a version and writing its file is completed by the next listing. Entries use Delta's layout
+ * ({@code tablePath} = the table, {@code tempPath} relative to {@code _delta_log}).
  */
 class DeltaLogStoreTest {
   private static Configuration conf(String table) {
@@ -59,7 +64,10 @@ class DeltaLogStoreTest {
   @Test
   void writersRacingForOneVersionLetExactlyOneWin() throws Exception {
     String log = "s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore") + "/_delta_log";
-    Path commit = new Path(log, "00000000000000000005.json");
+    Configuration first = conf("spindrift_delta_log_it");
+    new DynamoDbLogStore(first).write(new Path(log, "00000000000000000000.json"), List.of("{\"v\":0}").iterator(),
+        false, first);
+    Path commit = new Path(log, "00000000000000000001.json");
     int writers = 6;
     ExecutorService pool = Executors.newFixedThreadPool(writers);
     List<Future<String>> results = new ArrayList<>();
@@ -97,7 +105,7 @@ class DeltaLogStoreTest {
         com.amazonaws.services.lambda.runtime.events.StreamsEventResponse.class, 1)
         .invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(10, 3)));
 
-    String log = "s3a://" + runtime.config().bucket() + "/warehouse/it/" + app + "/_delta_log";
+    String log = "s3a://" + runtime.config().bucket() + "/warehouse/it/" + app;
     try (DynamoDbClient dynamo = io.spindrift.runtime.AwsClients.dynamoDb(runtime.config())) {
       var entries = dynamo.query(b -> b.tableName("spindrift_delta_log").keyConditionExpression("tablePath = :t")
           .expressionAttributeValues(Map.of(":t", AttributeValue.fromS(log)))).items();
@@ -109,7 +117,8 @@ class DeltaLogStoreTest {
 
   @Test
   void aVersionClaimedByAWriterThatDiedIsCompletedByTheNextListing() throws Exception {
-    String log = "s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore") + "/_delta_log";
+    String tablePath = "s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore");
+    String log = tablePath + "/_delta_log";
     Configuration conf = conf("spindrift_delta_log_it");
     DynamoDbLogStore store = new DynamoDbLogStore(conf);
     store.write(new Path(log, "00000000000000000000.json"), List.of("{\"v\":0}").iterator(), false, conf);
@@ -121,8 +130,9 @@ class DeltaLogStoreTest {
     LocalStack stack = TestPipeline.stack();
     try (DynamoDbClient dynamo = io.spindrift.runtime.AwsClients.dynamoDb(LocalPipeline.config(stack, Map.of()))) {
       dynamo.putItem(b -> b.tableName("spindrift_delta_log_it").item(Map.of(
-          "tablePath", AttributeValue.fromS(log), "fileName", AttributeValue.fromS("00000000000000000001.json"),
-          "tempPath", AttributeValue.fromS(temp.toString()), "complete", AttributeValue.fromS("false"))));
+          "tablePath", AttributeValue.fromS(tablePath), "fileName", AttributeValue.fromS("00000000000000000001.json"),
+          "tempPath", AttributeValue.fromS(".tmp/00000000000000000001.json.dead"),
+          "complete", AttributeValue.fromS("false"))));
     }
     Path lost = new Path(log, "00000000000000000001.json");
     FileSystem fs = lost.getFileSystem(conf);
@@ -136,5 +146,44 @@ class DeltaLogStoreTest {
     // and the next version is not blocked
     store.write(new Path(log, "00000000000000000002.json"), List.of("{\"v\":2}").iterator(), false, conf);
     assertThat(read(conf, new Path(log, "00000000000000000002.json"))).isEqualTo("{\"v\":2}\n");
+  }
+
+  private static DynamoDbClient dynamo() {
+    return io.spindrift.runtime.AwsClients.dynamoDb(LocalPipeline.config(TestPipeline.stack(), Map.of()));
+  }
+
+  @Test
+  void aCommitFileThatExistsIsNeverOverwrittenAlsoAfterItsEntryExpired() throws Exception {
+    String tablePath = "s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore");
+    Path commit = new Path(tablePath + "/_delta_log", "00000000000000000000.json");
+    Configuration conf = conf("spindrift_delta_log_it");
+    new DynamoDbLogStore(conf).write(commit, List.of("{\"v\":\"first\"}").iterator(), false, conf);
+    // DynamoDB's TTL removes a completed entry after a day: the file on S3 is then what excludes a late writer
+    try (DynamoDbClient dynamo = dynamo()) {
+      for (String keyedBy : List.of(tablePath, tablePath + "/_delta_log")) { // Delta's layout, and the one before it
+        dynamo.deleteItem(b -> b.tableName("spindrift_delta_log_it").key(Map.of(
+            "tablePath", AttributeValue.fromS(keyedBy), "fileName", AttributeValue.fromS(commit.getName()))));
+      }
+    }
+
+    Configuration late = conf("spindrift_delta_log_it");
+    assertThatThrownBy(() -> new DynamoDbLogStore(late).write(commit, List.of("{\"v\":\"late\"}").iterator(), false,
+        late)).isInstanceOf(FileAlreadyExistsException.class);
+    assertThat(read(conf, commit)).isEqualTo("{\"v\":\"first\"}\n");
+  }
+
+  @Test
+  void aCommitWhosePreviousVersionIsMissingIsRefusedAndClaimsNothing() throws Exception {
+    String tablePath = "s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore");
+    Path commit = new Path(tablePath + "/_delta_log", "00000000000000000003.json");
+    Configuration conf = conf("spindrift_delta_log_it");
+
+    assertThatThrownBy(() -> new DynamoDbLogStore(conf).write(commit, List.of("{\"v\":3}").iterator(), false, conf))
+        .isInstanceOf(FileSystemException.class).hasMessageContaining("00000000000000000002.json");
+    assertThat(commit.getFileSystem(conf).exists(commit)).isFalse();
+    try (DynamoDbClient dynamo = dynamo()) {
+      assertThat(dynamo.query(b -> b.tableName("spindrift_delta_log_it").keyConditionExpression("tablePath = :t")
+          .expressionAttributeValues(Map.of(":t", AttributeValue.fromS(tablePath)))).items()).isEmpty();
+    }
   }
 }

@@ -77,8 +77,13 @@ public final class HudiSink implements Sink {
   static final String LEASE_TABLE = "spindrift_hudi_publish";
   static final String LOCK_TABLE = "spindrift_hudi_locks";
   private static final String LOCK_TABLE_KEY = "key";
-  private static final Duration LEASE = Duration.ofMinutes(5);
-  private static final Duration LEASE_WAIT = Duration.ofMinutes(6);
+  /** The publish lease's duration; its holder renews it every third of that while it publishes. */
+  private static final Duration LEASE = Duration.ofSeconds(30);
+  /**
+   * How long a publish waits for another container's lease when the caller gives no deadline: below Lambda's
+   * default 300 s function timeout with room for the publish itself.
+   */
+  static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(120);
   private static final int MAX_PUBLISH_ATTEMPTS = 10;
   private static final int ROWS_PER_WRITE_TASK = 50_000;
 
@@ -200,6 +205,11 @@ public final class HudiSink implements Sink {
 
   @Override
   public List<Long> publish(List<PendingPublish> pending) {
+    return publish(pending, System.nanoTime() + DEFAULT_LEASE_WAIT.toNanos());
+  }
+
+  @Override
+  public List<Long> publish(List<PendingPublish> pending, long deadlineNanos) {
     List<PendingPublish> withRows = pending.stream().filter(p -> p.ref() != null).toList();
     if (withRows.isEmpty()) {
       return List.of();
@@ -209,7 +219,7 @@ public final class HudiSink implements Sink {
       return List.of();
     }
     // one writer per table: Hudi's writers never overlap (see the class comment)
-    try (PublishLease.Held held = lease().acquire(location)) {
+    try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
       for (int attempt = 1; ; attempt++) {
         HoodieTableMetaClient meta = metaClient().orElseGet(() -> createTable(StageFile.read(spark,
             withRows.get(0).ref()).schema().asNullable()));
@@ -218,7 +228,7 @@ public final class HudiSink implements Sink {
           return List.of();
         }
         try {
-          write(meta, app, todo);
+          write(meta, app, todo, held);
           return todo.stream().map(p -> p.tag().seq()).toList();
         } catch (HoodieWriteConflictException | AlreadyPublished raced) {
           // (after a lapsed lease) another writer's commit touched the same files, or this app's seqs landed
@@ -234,7 +244,7 @@ public final class HudiSink implements Sink {
     if (lease == null) {
       var dynamo = aws.dynamoDb();
       PublishLease.ensureTable(dynamo, lockTable, LOCK_TABLE_KEY);
-      PublishLease created = new PublishLease(dynamo, leaseTable, LEASE, LEASE_WAIT);
+      PublishLease created = new PublishLease(dynamo, leaseTable, LEASE);
       created.ensureTable();
       lease = created;
     }
@@ -250,7 +260,7 @@ public final class HudiSink implements Sink {
   }
 
   /** Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s. */
-  private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo) {
+  private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo, PublishLease.Held lease) {
     StructType target = tableSchema(meta);
     List<StageRows> stages = new ArrayList<>();
     for (PendingPublish p : todo) {
@@ -269,6 +279,7 @@ public final class HudiSink implements Sink {
       JavaRDD<WriteStatus> statuses = spec.isUpsert() ? client.upsert(input, instant) : client.insert(input, instant);
       failIfAnyFailed(statuses.collect(), records.size());
       long firstSeq = todo.get(0).tag().seq();
+      lease.confirm(); // still the one writer (a frozen container's lease may have been taken over meanwhile)
       if (!client.commit(instant, statuses, Option.of(CommitTag.entries(todo)), meta.getCommitActionType(), Map.of(),
           Option.of(notYetPublished(app, firstSeq)))) {
         throw new IllegalStateException("Hudi did not complete commit " + instant + " of table " + spec.table());
