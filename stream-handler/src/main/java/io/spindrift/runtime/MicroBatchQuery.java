@@ -251,7 +251,7 @@ final class MicroBatchQuery implements MicroBatch {
   private StagedBatch stageOutput(Dataset<Row> output, OutputSplit splitter, String txnId, Map<String, Long> timings) {
     long start = System.nanoTime();
     List<InternalRow> rows = output.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
-    OutputSplit.Split split = splitter.split(rows, System.currentTimeMillis() * 1000);
+    OutputSplit.Split split = splitter.split(rows, System.currentTimeMillis() * 1000, table.upsertKeys());
     timings.merge("spark_execute", ms(start), Long::sum);
     return new StagedBatch(table.stage(txnId, split.table()), rejects.stage(txnId, split.rejects()));
   }

@@ -6,7 +6,6 @@ import com.amazonaws.services.kinesis.AmazonKinesis;
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import io.spindrift.archive.BatchArchive;
-import io.spindrift.event.Batch;
 import io.spindrift.examples.LocalPipeline;
 import io.spindrift.examples.LocalSources;
 import io.spindrift.handler.KinesisHandler;
@@ -20,6 +19,7 @@ import io.spindrift.local.mapping.MappingOptions;
 import io.spindrift.runtime.AwsClients;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,16 +59,5 @@ class ReplayFromArchiveTest {
     assertThat(ReplayFixture.multisetDifference(liveRuntime, liveTable + "_rejects", rebuiltTable + "_rejects",
         ReplayFixture.REJECT_COLUMNS)).isZero();
     assertThat(ReplayTest.lanePositions(rebuilt)).isEqualTo(ReplayTest.lanePositions(live));
-  }
-
-  private static Batch decode(String eventJson) {
-    try {
-      KinesisEvent event = com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers
-          .serializerFor(KinesisEvent.class, ReplayFromArchiveTest.class.getClassLoader())
-          .fromJson(eventJson);
-      return io.spindrift.event.EventDecoder.decode(event);
-    } catch (RuntimeException e) {
-      throw new IllegalStateException("cannot decode the event", e);
-    }
   }
 }

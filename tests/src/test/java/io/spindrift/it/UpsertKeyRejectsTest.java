@@ -26,7 +26,6 @@ import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.types.UTF8String;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -59,7 +58,6 @@ class UpsertKeyRejectsTest {
 
   // Needs the runtime to split rows with the table sink's keys: in MicroBatchRunner.stageOutput,
   // splitter.split(rows, now) becomes splitter.split(rows, now, table.upsertKeys()) (the lead's file).
-  @Disabled("until MicroBatchRunner.stageOutput passes table.upsertKeys() to OutputSplit.split")
   @ParameterizedTest(name = "{0}")
   @EnumSource(Format.class)
   void rowsWithANullOrEmptyKeyGoToRejectsAndTheRestOfTheBatchAndTheNextOnePublish(Format format) throws Exception {
