@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
  * job could not run (the message names the problem), 2 on bad options. Whatever it started is stopped before it
  * returns, unless {@code --keep} asked to leave the stack up until Ctrl-C.
  */
-@Command(name = "demo.sh", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+@Command(name = "demo.sh", mixinStandardHelpOptions = true, version = "Spindrift 0.1.0-SNAPSHOT", sortOptions = false, usageHelpWidth = 110,
     description = {"Runs a job on the embedded local stack through the real Lambda handlers and checks that every",
         "event was committed exactly once. Without --job: the example clickstream job on generated events."},
     footer = {"", "Examples:",
@@ -54,8 +54,8 @@ public final class Demo implements Callable<Integer> {
   @Spec
   private CommandSpec spec;
 
-  @Option(names = "--job", paramLabel = "CLASS|SQL", description = {"The job: a StreamJob class name, or a SQL file",
-      "(file:path.sql, path.sql or classpath:…). Default: the example clickstream job."})
+  @Option(names = "--job", paramLabel = "CLASS|SQL", description = "The job: a StreamJob class name, or a SQL file (file:path.sql, path.sql or classpath:…)."
+          + " Default: the example clickstream job.")
   private String job;
 
   @Option(names = "--jar", paramLabel = "JAR", split = ",",
@@ -67,8 +67,8 @@ public final class Demo implements Callable<Integer> {
   private Path inputFile;
 
   @Option(names = "--input-format", paramLabel = "json|text|base64", defaultValue = "json",
-      description = {"How a line of --input becomes a payload: json (checked, default), text (as is),",
-          "base64 (decoded: binary formats such as Avro or Protobuf)."})
+      description = "How a line of --input becomes a payload: json (checked, default), text (as is), base64"
+          + " (decoded: binary formats such as Avro or Protobuf).")
   private EventInput.LineFormat inputFormat;
 
   @Option(names = "--partition-key", paramLabel = "FIELD",
