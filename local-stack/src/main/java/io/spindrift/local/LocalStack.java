@@ -32,6 +32,7 @@ import java.util.stream.Collectors;
  * addressing. If a service does not come up, the error names its log file and quotes its end.
  */
 public final class LocalStack implements AutoCloseable {
+  private static final int PORT_RACE_ATTEMPTS = 3;
   private static final String REGION = "us-east-1";
   private static final String ACCESS_KEY = "local";
   private static final String SECRET_KEY = "local";
@@ -176,18 +177,46 @@ public final class LocalStack implements AutoCloseable {
   private static Map<String, LocalService> startAll(Path workDir, ExecutorService threads) {
     ChildJvm jvm = new ChildJvm(workDir);
     CompletableFuture<LocalService> kinesis =
-        CompletableFuture.supplyAsync(() -> Kinesalite.start(workDir, STARTUP_TIMEOUT), threads);
+        CompletableFuture.supplyAsync(() -> retryingPortRaces(() -> Kinesalite.start(workDir, STARTUP_TIMEOUT)), threads);
     CompletableFuture<Map<ServiceClasspaths.Service, String>> classpaths = CompletableFuture.supplyAsync(
         () -> ServiceClasspaths.resolve(List.of(DynamoDbLocal.ARTIFACT, S3Proxy.ARTIFACT, KafkaBroker.ARTIFACT)),
         threads);
-    CompletableFuture<LocalService> dynamoDb = classpaths.thenApplyAsync(cp ->
-        DynamoDbLocal.start(jvm, cp.get(DynamoDbLocal.ARTIFACT), workDir, STARTUP_TIMEOUT), threads);
-    CompletableFuture<LocalService> s3 = classpaths.thenApplyAsync(cp ->
-        S3Proxy.start(jvm, cp.get(S3Proxy.ARTIFACT), workDir, STARTUP_TIMEOUT, REGION, ACCESS_KEY, SECRET_KEY),
+    CompletableFuture<LocalService> dynamoDb = classpaths.thenApplyAsync(cp -> retryingPortRaces(() ->
+        DynamoDbLocal.start(jvm, cp.get(DynamoDbLocal.ARTIFACT), workDir, STARTUP_TIMEOUT)), threads);
+    CompletableFuture<LocalService> s3 = classpaths.thenApplyAsync(cp -> retryingPortRaces(() ->
+        S3Proxy.start(jvm, cp.get(S3Proxy.ARTIFACT), workDir, STARTUP_TIMEOUT, REGION, ACCESS_KEY, SECRET_KEY)),
         threads);
-    CompletableFuture<LocalService> kafka = classpaths.thenApplyAsync(cp ->
-        KafkaBroker.start(jvm, cp.get(KafkaBroker.ARTIFACT), workDir, STARTUP_TIMEOUT), threads);
+    CompletableFuture<LocalService> kafka = classpaths.thenApplyAsync(cp -> retryingPortRaces(() ->
+        KafkaBroker.start(jvm, cp.get(KafkaBroker.ARTIFACT), workDir, STARTUP_TIMEOUT)), threads);
     return awaitAll(workDir, List.of(dynamoDb, s3, kafka, kinesis));
+  }
+
+  /**
+   * Starts a service, again on a new port when the one it was given was taken before it bound it: a free port is
+   * found by binding and closing a socket, so another process (a service starting beside it, a test's server) can
+   * take it in between. The service's log then says "Address already in use"; any other failure is thrown at once.
+   */
+  static LocalService retryingPortRaces(java.util.function.Supplier<LocalService> start) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return start.get();
+      } catch (RuntimeException e) {
+        if (attempt >= PORT_RACE_ATTEMPTS || !portTaken(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static boolean portTaken(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      String message = String.valueOf(cause.getMessage());
+      if (message.contains("Address already in use") || message.contains("EADDRINUSE")
+          || message.contains("Failed to bind")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** All services by name, or, if any failed, none: those that started are stopped and the failures thrown. */
