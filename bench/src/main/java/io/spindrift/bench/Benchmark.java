@@ -187,7 +187,7 @@ public final class Benchmark {
    * store would lose state between invocations and make a stateful job look fast.
    */
   private static String statefulGap() {
-    for (String needed : List.of("io.spindrift.state.DynamoDbStateStoreProvider", "io.spindrift.runtime.StatefulRunner",
+    for (String needed : List.of("io.spindrift.state.DynamoDbStateStoreProvider", "io.spindrift.runtime.MicroBatchQuery",
         STATEFUL_JOB)) {
       try {
         Class.forName(needed, false, Benchmark.class.getClassLoader());

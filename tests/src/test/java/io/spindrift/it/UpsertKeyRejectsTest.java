@@ -56,8 +56,7 @@ class UpsertKeyRejectsTest {
     runtime.close();
   }
 
-  // Needs the runtime to split rows with the table sink's keys: in MicroBatchRunner.stageOutput,
-  // splitter.split(rows, now) becomes splitter.split(rows, now, table.upsertKeys()) (the lead's file).
+  // The runtime splits rows with the table sink's keys (MicroBatchQuery.stageOutput): keyless rows are rejects.
   @ParameterizedTest(name = "{0}")
   @EnumSource(Format.class)
   void rowsWithANullOrEmptyKeyGoToRejectsAndTheRestOfTheBatchAndTheNextOnePublish(Format format) throws Exception {
