@@ -52,6 +52,33 @@ public enum Setting {
   ARCHIVE("SPINDRIFT_ARCHIVE", "false",
       "true writes each batch's raw input, before its commit, under s3://<bucket>/<app>/archive/ (gzip JSON lines by"
           + " lane and position range; BatchArchive), so `spindrift replay --archive` outlives the stream's retention."),
+  FANOUT("SPINDRIFT_FANOUT", "off",
+      "Fan-out to child executors (DESIGN §8): off, auto (when a batch exceeds the limits below) or always (every"
+          + " batch of two records or more; for tests and demos)."),
+  FANOUT_FUNCTION("SPINDRIFT_FANOUT_FUNCTION", "",
+      "The child-executor Lambda function (name or ARN) fan-out invokes; set by the CDK app."),
+  FANOUT_INVOKER("SPINDRIFT_FANOUT_INVOKER", "lambda",
+      "How children run: lambda (invoke SPINDRIFT_FANOUT_FUNCTION), local (warm child JVM processes on this"
+          + " machine) or in-process (threads of this JVM; tests)."),
+  FANOUT_MAX_RECORDS("SPINDRIFT_FANOUT_MAX_RECORDS", "50000",
+      "A batch with more records than this fans out (SPINDRIFT_FANOUT=auto)."),
+  FANOUT_MAX_BYTES("SPINDRIFT_FANOUT_MAX_BYTES", "67108864",
+      "A batch with more payload bytes than this fans out (SPINDRIFT_FANOUT=auto)."),
+  FANOUT_MS_PER_RECORD("SPINDRIFT_FANOUT_MS_PER_RECORD", "0.05",
+      "Estimated milliseconds one invocation spends per record; a batch whose estimate exceeds half the"
+          + " invocation's remaining time fans out (SPINDRIFT_FANOUT=auto)."),
+  FANOUT_RECORDS_PER_CHILD("SPINDRIFT_FANOUT_RECORDS_PER_CHILD", "25000",
+      "Records one child executor is given at most (the number of splits is the batch's records over this)."),
+  FANOUT_MAX_CHILDREN("SPINDRIFT_FANOUT_MAX_CHILDREN", "64", "Children one batch fans out to at most."),
+  FANOUT_CHILD_ATTEMPTS("SPINDRIFT_FANOUT_CHILD_ATTEMPTS", "3",
+      "Invocations of one child task before the batch fails (and Lambda retries it)."),
+  FANOUT_STRAGGLER_FACTOR("SPINDRIFT_FANOUT_STRAGGLER_FACTOR", "3",
+      "A child still running after this multiple of its finished peers' median time is re-issued; the first"
+          + " answer wins."),
+  FANOUT_INVOKE_RATE("SPINDRIFT_FANOUT_INVOKE_RATE", "100",
+      "Child invocations started per second at most (Lambda invoker; back-off on TooManyRequestsException)."),
+  FANOUT_LOCAL_CHILDREN("SPINDRIFT_FANOUT_LOCAL_CHILDREN", "2",
+      "Warm child JVM processes of the local invoker (SPINDRIFT_FANOUT_INVOKER=local)."),
   SPARK_MASTER("SPARK_MASTER", "local[*]", "Spark master inside the function."),
   CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings.");
 

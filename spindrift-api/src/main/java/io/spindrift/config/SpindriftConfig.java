@@ -143,7 +143,19 @@ public final class SpindriftConfig {
   }
 
   public int getInt(Setting setting) {
-    return Integer.parseInt(get(setting));
+    try {
+      return Integer.parseInt(get(setting).trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(setting, get(setting), "not a whole number");
+    }
+  }
+
+  public double getDouble(Setting setting) {
+    try {
+      return Double.parseDouble(get(setting).trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(setting, get(setting), "not a number");
+    }
   }
 
   public String app() {

@@ -9,6 +9,9 @@ import java.util.Map;
  * one. {@code appliedSeq} is the bucket's marker when it was read: the last commit whose delta had reached it.
  */
 public final class BucketState {
+  /** No rows, never applied to (a store of a partition this process does not own). */
+  static final BucketState EMPTY = new BucketState(Map.of(), -1);
+
   private final Map<KeyBytes, byte[]> rows;
   private final long appliedSeq;
 

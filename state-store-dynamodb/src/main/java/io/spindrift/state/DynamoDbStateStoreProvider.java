@@ -118,6 +118,17 @@ public final class DynamoDbStateStoreProvider implements StateStoreProvider {
    */
   @Override
   public synchronized StateStore getStore(long version) {
+    if (!StateDeltas.owns(runId, bucket.partition())) {
+      // a fan-out reduce child's store of a partition another child owns: empty, and what it is given is dropped
+      return new DynamoDbStateStore(id, bucket, version, BucketState.EMPTY, keyFields, valueFields, prefixSchema,
+          new DynamoDbStateStore.Listener() {
+            @Override
+            public void read() {}
+
+            @Override
+            public void committed(StateDelta delta) {}
+          });
+    }
     if (loaded == null || loadedVersion != version) {
       loaded = table.read(bucket);
       loadedVersion = version;

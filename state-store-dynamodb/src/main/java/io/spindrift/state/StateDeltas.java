@@ -21,8 +21,16 @@ public final class StateDeltas {
 
   /** Binds run {@code runId} to {@code table}: its stores read from it and their deltas wait here. */
   public static void open(String runId, StateTable table) {
+    open(runId, table, null);
+  }
+
+  /**
+   * As {@link #open(String, StateTable)}, for a fan-out reduce child that owns only {@code ownedPartitions} (null:
+   * all): its stores of other partitions read nothing, keep nothing and never reach DynamoDB.
+   */
+  public static void open(String runId, StateTable table, Set<Integer> ownedPartitions) {
     Objects.requireNonNull(table, "table");
-    if (RUNS.putIfAbsent(runId, new Run(table)) != null) {
+    if (RUNS.putIfAbsent(runId, new Run(table, ownedPartitions)) != null) {
       throw new IllegalStateException("State run " + runId + " is already open");
     }
   }
@@ -39,6 +47,12 @@ public final class StateDeltas {
 
   static StateTable table(String runId) {
     return run(runId).table;
+  }
+
+  /** True if the run's stores of {@code partition} serve and keep state (every partition, unless a child's). */
+  static boolean owns(String runId, int partition) {
+    Set<Integer> owned = run(runId).owned;
+    return owned == null || owned.contains(partition);
   }
 
   /** Keeps the delta a store committed; a retried task of the same batch replaces its earlier attempt's delta. */
@@ -64,11 +78,13 @@ public final class StateDeltas {
 
   private static final class Run {
     private final StateTable table;
+    private final Set<Integer> owned;
     private final Map<StateBucket, Versioned> deltas = new ConcurrentHashMap<>();
     private final Set<StateBucket> read = ConcurrentHashMap.newKeySet();
 
-    Run(StateTable table) {
+    Run(StateTable table, Set<Integer> owned) {
       this.table = table;
+      this.owned = owned == null ? null : Set.copyOf(owned);
     }
 
     void collect(long sparkVersion, StateDelta delta) {

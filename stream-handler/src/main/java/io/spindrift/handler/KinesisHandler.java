@@ -34,7 +34,8 @@ public final class KinesisHandler implements RequestHandler<KinesisEvent, Stream
 
   @Override
   public StreamsEventResponse handleRequest(KinesisEvent event, Context context) {
-    BatchOutcome outcome = runtime.get().process(EventDecoder.decode(event));
+    BatchOutcome outcome = runtime.get().process(EventDecoder.decode(event),
+        context == null ? Long.MAX_VALUE : context.getRemainingTimeInMillis());
     List<StreamsEventResponse.BatchItemFailure> failures = outcome.failedPositions().stream()
         .map(position -> StreamsEventResponse.BatchItemFailure.builder().withItemIdentifier(position).build())
         .toList();

@@ -30,7 +30,8 @@ public final class MskHandler implements RequestHandler<KafkaEvent, KafkaBatchRe
 
   @Override
   public KafkaBatchResponse handleRequest(KafkaEvent event, Context context) {
-    BatchOutcome outcome = runtime.get().process(EventDecoder.decode(event));
+    BatchOutcome outcome = runtime.get().process(EventDecoder.decode(event),
+        context == null ? Long.MAX_VALUE : context.getRemainingTimeInMillis());
     KafkaBatchResponse response = new KafkaBatchResponse();
     for (String failed : outcome.failedPositions()) {
       int at = failed.lastIndexOf('@');

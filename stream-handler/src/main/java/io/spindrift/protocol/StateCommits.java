@@ -17,7 +17,7 @@ import java.util.List;
  * or as an S3 object staged before the commit when too large for the commit item), the cache is brought to the head
  * before a batch runs, and a publish applies each commit's delta once, in seq order.
  */
-final class StateCommits {
+public final class StateCommits {
   /** DynamoDB items hold 400 KB; the commit record keeps the rest of its room for lanes and stages. */
   static final int MAX_INLINE_STATE = 300 * 1024;
   /** After this many commits by others the cache is dropped instead of refreshed bucket by bucket. */
@@ -28,7 +28,7 @@ final class StateCommits {
   private final DurableState state;
   private final Faults faults;
 
-  StateCommits(String app, CommitLog log, DurableState state, Faults faults) {
+  public StateCommits(String app, CommitLog log, DurableState state, Faults faults) {
     this.app = app;
     this.log = log;
     this.state = state;
@@ -60,7 +60,7 @@ final class StateCommits {
    * Brings the state cache to the head the batch starts from: buckets that commits since the cache's seq touched
    * are re-read; after a long gap the cache is dropped instead.
    */
-  void catchUp(LogSnapshot snapshot) {
+  public void catchUp(LogSnapshot snapshot) {
     long from = state.validThrough();
     if (from >= snapshot.headSeq()) {
       return;

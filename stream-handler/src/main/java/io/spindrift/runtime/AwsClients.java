@@ -40,6 +40,17 @@ public final class AwsClients {
     return builder.build();
   }
 
+  /** The Lambda client of fan-out's invoker (AWS only: there is no local Lambda endpoint). */
+  public static software.amazon.awssdk.services.lambda.LambdaClient lambda(SpindriftConfig config) {
+    return software.amazon.awssdk.services.lambda.LambdaClient.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.builder().socketTimeout(java.time.Duration.ofMinutes(15)).build())
+        .overrideConfiguration(o -> o.apiCallTimeout(java.time.Duration.ofMinutes(15))
+            .apiCallAttemptTimeout(java.time.Duration.ofMinutes(15)))
+        .build();
+  }
+
   static AwsCredentialsProvider credentials(SpindriftConfig config) {
     String key = config.get(Setting.ACCESS_KEY);
     if (key.isBlank()) {

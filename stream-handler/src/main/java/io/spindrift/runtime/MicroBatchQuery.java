@@ -68,6 +68,10 @@ final class MicroBatchQuery implements MicroBatch {
   /** One session for every query: a new session per query would leave its listeners registered for good. */
   private SparkSession session;
   private Running running;
+  /** A fan-out reduce child's partition filter (null for every other query): set on the session once. */
+  private OwnedPartitions ownership;
+  /** The state partitions the next query keeps (a reduce child's task); null for all. */
+  private java.util.Set<Integer> owned;
 
   /** @param state the durable state of a stateful job (null for a stateless one) */
   MicroBatchQuery(Supplier<SparkSession> sessions, StreamJob job, JobContext context, Sink table, Sink rejects,
@@ -150,6 +154,37 @@ final class MicroBatchQuery implements MicroBatch {
     }
   }
 
+  /**
+   * Runs {@code batch} as a fan-out reduce child that owns {@code partitions} of the app's {@code count} state
+   * partitions (DESIGN §8): a fresh query, seeded from the snapshot's checkpoint, whose stateful operator is fed only
+   * rows of those partitions and whose state stores serve and change only them.
+   */
+  synchronized Result runOwned(Batch batch, String stageId, LogSnapshot snapshot, Map<String, Long> timings,
+      List<Integer> partitions, int count) {
+    if (state == null) {
+      throw new IllegalStateException("Only a stateful job's batches run on reduce children");
+    }
+    stopQuietly();
+    if (session == null) {
+      session = sessions.get();
+    }
+    if (ownership == null) {
+      ownership = new OwnedPartitions();
+      session.experimental().extraOptimizations_$eq(
+          scala.collection.JavaConverters.asScalaBuffer(List.<org.apache.spark.sql.catalyst.rules.Rule<
+              org.apache.spark.sql.catalyst.plans.logical.LogicalPlan>>of(ownership)).toSeq());
+    }
+    ownership.own(partitions, count);
+    owned = java.util.Set.copyOf(partitions);
+    try {
+      return run(batch, stageId, snapshot, timings);
+    } finally {
+      stopQuietly();
+      ownership.own(null, count);
+      owned = null;
+    }
+  }
+
   /** The reuse policy: stateless while the query runs; stateful while it also stands at the snapshot's head. */
   private boolean reusable(LogSnapshot snapshot) {
     if (running == null || !running.query.isActive()) {
@@ -189,7 +224,7 @@ final class MicroBatchQuery implements MicroBatch {
       checkpoint = Files.createTempDirectory("spindrift-checkpoint-");
       session.conf().set(InMemoryCheckpointFileManager.SETTING, InMemoryCheckpointFileManager.class.getName());
       if (state != null) {
-        StateDeltas.open(stateRun, state);
+        StateDeltas.open(stateRun, state, owned);
         if (snapshot.checkpoint() != null) {
           // a query id of its own: containers sharing a JVM (local mode) must not look like one query started twice
           QueryCheckpoint.fromJson(snapshot.checkpoint()).seed(checkpoint, UUID.randomUUID().toString());

@@ -56,9 +56,21 @@ public final class SpindriftRuntime implements AutoCloseable {
   private final Map<SourceKind, MicroBatchQuery> statefulQueries = new EnumMap<>(SourceKind.class);
   private final SparkSession session;
   private CommitProtocol publisher;
+  /** Runs child tasks of fan-outs (built on first use); null until then. */
+  private final io.spindrift.fanout.ChildInvoker givenInvoker;
+  private ChildRuns childRuns;
+  private SpindriftRuntime inProcessChild;
+  /** Why the job's stateful batches cannot fan out (null: they can, or the job is stateless). */
+  private String unsplittable;
+  private final Map<SourceKind, io.spindrift.fanout.FanOutMicroBatch> fanOuts = new EnumMap<>(SourceKind.class);
 
   private SpindriftRuntime(SpindriftConfig config) {
+    this(config, null);
+  }
+
+  private SpindriftRuntime(SpindriftConfig config, io.spindrift.fanout.ChildInvoker invoker) {
     this.config = config;
+    this.givenInvoker = invoker;
     this.job = JobLoader.load(config);
     this.sinkSpec = effectiveSink(config, job);
     this.dynamo = AwsClients.dynamoDb(config);
@@ -112,6 +124,11 @@ public final class SpindriftRuntime implements AutoCloseable {
   /** An independent runtime (its own caches, clients and job instance) over the JVM's SparkSession. */
   public static SpindriftRuntime create(SpindriftConfig config) {
     return new SpindriftRuntime(config);
+  }
+
+  /** As {@link #create(SpindriftConfig)}, fanning out through {@code invoker} (e.g. warm local child JVMs). */
+  public static SpindriftRuntime create(SpindriftConfig config, io.spindrift.fanout.ChildInvoker invoker) {
+    return new SpindriftRuntime(config, invoker);
   }
 
   private static SinkSpec effectiveSink(SpindriftConfig config, StreamJob job) {
@@ -179,7 +196,16 @@ public final class SpindriftRuntime implements AutoCloseable {
    * @throws io.spindrift.protocol.BatchFailedException if the batch failed (Lambda retries it)
    */
   public BatchOutcome process(Batch batch) {
+    return process(batch, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #process(Batch)}, for an invocation with {@code remainingMs} left (Lambda's {@code
+   * Context.getRemainingTimeInMillis()}): fan-out plans within it.
+   */
+  public BatchOutcome process(Batch batch, long remainingMs) {
     long start = System.nanoTime();
+    io.spindrift.fanout.FanOutMicroBatch.remainingTime(remainingMs);
     BatchOutcome outcome = processor(batch.kind()).process(batch);
     logInvocation(batch, outcome, (System.nanoTime() - start) / 1_000_000);
     return outcome;
@@ -201,7 +227,8 @@ public final class SpindriftRuntime implements AutoCloseable {
         protocol.archive(batch -> archive.write(config.app(), batch));
       }
       if (!isStateful(context)) {
-        return protocol.microBatch(new MicroBatchQuery(this::newSession, job, context, table, rejects, null)).build();
+        return protocol.microBatch(fanningOut(k, new MicroBatchQuery(this::newSession, job, context, table, rejects,
+            null))).build();
       }
       if ("update".equals(job.outputMode()) && !sinkSpec.isUpsert()) {
         throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
@@ -212,8 +239,85 @@ public final class SpindriftRuntime implements AutoCloseable {
       state.ensureTable();
       MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state);
       statefulQueries.put(k, stateful);
-      return protocol.microBatch(stateful).state(state).build();
+      return protocol.microBatch(fanningOut(k, stateful)).state(state).build();
     });
+  }
+
+  /** The micro-batch, behind fan-out when SPINDRIFT_FANOUT is on (DESIGN §8). */
+  private io.spindrift.protocol.MicroBatch fanningOut(SourceKind kind, MicroBatchQuery single) {
+    io.spindrift.fanout.FanOutPlanner planner = new io.spindrift.fanout.FanOutPlanner(config);
+    if (!planner.enabled()) {
+      return single;
+    }
+    String why = unsplittable;
+    if (why == null && !single.isStateful() && sinkSpec.isUpsert()) {
+      why = "the sink upserts on " + sinkSpec.keys() + " and a key may occur in more than one split";
+    }
+    io.spindrift.fanout.FanOutMicroBatch fanOut = new io.spindrift.fanout.FanOutMicroBatch(config.app(), single,
+        planner, new io.spindrift.fanout.Exchange(AwsClients.s3(config), config.bucket()), invoker(), why,
+        config.getInt(Setting.FANOUT_CHILD_ATTEMPTS), config.getDouble(Setting.FANOUT_STRAGGLER_FACTOR));
+    fanOuts.put(kind, fanOut);
+    return fanOut;
+  }
+
+  /** The child invoker SPINDRIFT_FANOUT_INVOKER names (or the one this runtime was created with). */
+  private io.spindrift.fanout.ChildInvoker invoker() {
+    if (givenInvoker != null) {
+      return new io.spindrift.fanout.ChildInvoker() {
+        @Override
+        public java.util.concurrent.CompletableFuture<String> invoke(io.spindrift.fanout.ChildTask task) {
+          return givenInvoker.invoke(task);
+        }
+
+        @Override
+        public int concurrency() {
+          return givenInvoker.concurrency();
+        }
+        // not closed with this runtime: its owner shares it (warm children across runtimes)
+      };
+    }
+    String kind = config.get(Setting.FANOUT_INVOKER).trim().toLowerCase(java.util.Locale.ROOT);
+    return switch (kind) {
+      case "lambda" -> new io.spindrift.fanout.LambdaInvoker(AwsClients.lambda(config),
+          config.get(Setting.FANOUT_FUNCTION), config.getInt(Setting.FANOUT_MAX_CHILDREN),
+          config.getDouble(Setting.FANOUT_INVOKE_RATE));
+      case "local" -> new io.spindrift.fanout.LocalProcessInvoker(config.asMap(),
+          config.getInt(Setting.FANOUT_LOCAL_CHILDREN));
+      case "in-process" -> new io.spindrift.fanout.InProcessInvoker(json -> inProcessChild().runChild(json), 2);
+      default -> throw new io.spindrift.config.ConfigException(Setting.FANOUT_INVOKER, kind,
+          "one of lambda, local, in-process");
+    };
+  }
+
+  private synchronized SpindriftRuntime inProcessChild() {
+    if (inProcessChild == null) {
+      inProcessChild = new SpindriftRuntime(config.with(Map.of(Setting.FANOUT.key(), "off")));
+    }
+    return inProcessChild;
+  }
+
+  /**
+   * Runs one fan-out child task (its JSON) in this container and returns the child's response: the entry point of
+   * the child-executor function and of local child processes.
+   */
+  public String runChild(String taskJson) {
+    ChildRuns runs;
+    synchronized (this) {
+      if (childRuns == null) {
+        SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
+        childRuns = new ChildRuns(config.app(), this::newSession, job, Sinks.create(sinkSpec, sinks),
+            Sinks.create(rejectsSpec(), sinks), this::stateTable, log,
+            new io.spindrift.fanout.Exchange(AwsClients.s3(config), config.bucket()));
+      }
+      runs = childRuns;
+    }
+    return runs.run(taskJson);
+  }
+
+  /** What the last fanned-out batch of {@code kind} did (null: none, or fan-out is off). */
+  public synchronized io.spindrift.fanout.FanOutMicroBatch.FanOutReport lastFanOut(SourceKind kind) {
+    io.spindrift.fanout.FanOutMicroBatch fanOut = fanOuts.get(kind);
+    return fanOut == null ? null : fanOut.lastReport();
   }
 
   /**
@@ -250,6 +354,7 @@ public final class SpindriftRuntime implements AutoCloseable {
     try {
       var output = MicroBatchQuery.output(newSession(), job, context, probe);
       PlanCheck.check(output, job.outputMode());
+      unsplittable = StatefulPlans.unsplittable(output);
       return StatefulPlans.isStateful(output);
     } finally {
       InvocationSource.close(probe);
@@ -356,6 +461,15 @@ public final class SpindriftRuntime implements AutoCloseable {
       publisher = null;
     }
     statefulQueries.clear();
+    fanOuts.clear();
+    if (childRuns != null) {
+      childRuns.close();
+      childRuns = null;
+    }
+    if (inProcessChild != null) {
+      inProcessChild.close();
+      inProcessChild = null;
+    }
   }
 
   /** DynamoDB requests of this runtime's state store for {@code kind}'s batches (null: stateless job, or none yet). */

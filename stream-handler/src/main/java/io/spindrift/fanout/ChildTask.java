@@ -1,0 +1,56 @@
+package io.spindrift.fanout;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.spindrift.event.SourceKind;
+import java.util.List;
+
+/**
+ * One child executor's work, as the parent sends it (JSON, the invoke payload). A child reads its records with one
+ * ranged GET of the exchange's input object, runs the job over them and stages its output under {@code stageId}
+ * (unique per attempt, so a duplicate or retried child never overwrites files another attempt's manifest lists),
+ * then writes its {@link ChildResult} at the deterministic key of ({@code exchange}, {@code role}, {@code index}).
+ *
+ * @param role {@link Role#MAP}: a stateless job over one split; {@link Role#REDUCE}: a stateful job over the
+ *     batch, keeping only rows of its own state {@code partitions} before the stateful operator
+ * @param headSeq the commit the batch runs after (its state and watermark); -1 for none
+ * @param checkpoint the head's query checkpoint (stateful; null for none)
+ */
+public record ChildTask(String app, SourceKind kind, String exchange, Role role, int index, String stageId,
+    String inputKey, long inputOffset, long inputLength, List<Integer> partitions, int partitionCount,
+    long headSeq, String checkpoint) {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public enum Role { MAP, REDUCE }
+
+  public ChildTask {
+    partitions = List.copyOf(partitions);
+  }
+
+  /** The same task under a new attempt's stage id. */
+  ChildTask withStageId(String stageId) {
+    return new ChildTask(app, kind, exchange, role, index, stageId, inputKey, inputOffset, inputLength, partitions,
+        partitionCount, headSeq, checkpoint);
+  }
+
+  /** A short name for logs and errors: {@code map 3 of exchange ab12…}. */
+  public String describe() {
+    return role.name().toLowerCase(java.util.Locale.ROOT) + " " + index + " of exchange " + exchange;
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static ChildTask fromJson(String json) {
+    try {
+      return JSON.readValue(json, ChildTask.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("Not a Spindrift child task: " + e.getOriginalMessage(), e);
+    }
+  }
+}

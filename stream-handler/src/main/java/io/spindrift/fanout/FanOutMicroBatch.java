@@ -1,0 +1,380 @@
+package io.spindrift.fanout;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindrift.commit.LogSnapshot;
+import io.spindrift.event.Batch;
+import io.spindrift.event.SourceRecord;
+import io.spindrift.protocol.MicroBatch;
+import io.spindrift.sink.StagedOutput;
+import io.spindrift.state.StateBucket;
+import io.spindrift.state.StateChanges;
+import io.spindrift.state.StateDelta;
+import io.spindrift.state.StateDeltaCodec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Step 3 of the protocol for a batch too big for one invocation (DESIGN §8): the parent becomes a coordinator.
+ * Below the planner's thresholds (or for a plan that cannot be split, with the reason logged) it runs the batch
+ * itself ({@code single}); above them it writes the batch's records to the {@link Exchange} (one object), starts
+ * child executors through a {@link ChildInvoker}, and combines their manifests into one {@link MicroBatch.Result}:
+ * one composite stage per table ({@link StagedOutput#combine}), the union of the reducers' state deltas (each owns
+ * whole partitions), and the query checkpoint with the batch's next watermark combined over all reducers. The
+ * protocol then commits once, as for any batch; nothing a child does is visible before that commit.
+ *
+ * <p>Children answer by key as well as in their response: a parent that died after its children finished is
+ * retried with the same exchange id (derived from the batch's lane ranges and the plan) and GETs their results
+ * instead of running them again. A child that fails is retried up to {@code attempts} times, then the batch fails
+ * (Lambda retries it); one still running after {@code stragglerFactor} times its finished peers' median is
+ * re-issued, and the first answer wins.
+ */
+public final class FanOutMicroBatch implements MicroBatch {
+  private static final Logger LOG = LoggerFactory.getLogger("io.spindrift.fanout");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ThreadLocal<Long> REMAINING_MS = new ThreadLocal<>();
+  private static final long MIN_STRAGGLER_MS = 1_000;
+
+  private final String app;
+  private final MicroBatch single;
+  private final FanOutPlanner planner;
+  private final Exchange exchange;
+  private final ChildInvoker invoker;
+  /** Why this job's stateful batches cannot be split, or null. */
+  private final String unsplittable;
+  private final int attempts;
+  private final double stragglerFactor;
+  private volatile FanOutReport last;
+
+  public FanOutMicroBatch(String app, MicroBatch single, FanOutPlanner planner, Exchange exchange,
+      ChildInvoker invoker, String unsplittable, int attempts, double stragglerFactor) {
+    this.app = app;
+    this.single = single;
+    this.planner = planner;
+    this.exchange = exchange;
+    this.invoker = invoker;
+    this.unsplittable = unsplittable;
+    this.attempts = attempts;
+    this.stragglerFactor = stragglerFactor;
+  }
+
+  /** Sets the calling invocation's remaining time (Lambda's {@code Context}), for the planner's time budget. */
+  public static void remainingTime(long remainingMs) {
+    REMAINING_MS.set(remainingMs);
+  }
+
+  /** What the last batch that fanned out did (null if none has). */
+  public FanOutReport lastReport() {
+    return last;
+  }
+
+  /** One fanned-out batch: its plan, exchange, and per child how many invocations it took. */
+  public record FanOutReport(FanOutPlan plan, String exchange, int invocations, int reissued, int reused,
+      long records) {}
+
+  @Override
+  public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+    Long remaining = REMAINING_MS.get();
+    Optional<String> reason = planner.reason(fresh, remaining == null ? Long.MAX_VALUE : remaining);
+    if (reason.isEmpty()) {
+      return single.run(fresh, txnId, snapshot, timings);
+    }
+    if (single.isStateful() && unsplittable != null) {
+      LOG.info("{{\"app\":\"{}\",\"fanOut\":false,\"wanted\":\"{}\",\"fallback\":\"{}\"}}", app, reason.get(),
+          unsplittable);
+      return single.run(fresh, txnId, snapshot, timings);
+    }
+    FanOutPlan plan = planner.plan(fresh, single.isStateful(), reason.get());
+    long start = System.nanoTime();
+    Result result = fanOut(fresh, snapshot, plan);
+    timings.merge("fanout", (System.nanoTime() - start) / 1_000_000, Long::sum);
+    return result;
+  }
+
+  private Result fanOut(Batch fresh, LogSnapshot snapshot, FanOutPlan plan) {
+    long stateHead = plan.stateful() ? snapshot.headSeq() : -1;
+    String id = Exchange.id(app, fresh.kind(), fresh.ranges(snapshot.lanePositions()), stateHead,
+        plan.fingerprint());
+    List<ChildTask> tasks;
+    int reused = 0;
+    ChildResult[] results = new ChildResult[plan.children()];
+    boolean earlier = exchange.hasPlan(app, id);
+    List<List<SourceRecord>> splits = plan.stateful() ? List.of(fresh.records())
+        : Exchange.split(fresh.records(), plan.splits());
+    Exchange.Input input = earlier ? layout(id, splits) : exchange.writeInput(app, id, splits);
+    tasks = tasks(fresh, snapshot, plan, id, input);
+    if (earlier) {
+      for (ChildTask task : tasks) {
+        Optional<ChildResult> found = exchange.result(app, id, task.role(), task.index());
+        if (found.isPresent()) {
+          results[task.index()] = found.get();
+          reused++;
+        }
+      }
+    } else {
+      exchange.putPlan(app, id, plan.describe());
+    }
+    LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"records\":{},\"plan\":\"{}\",\"reused\":{}}}",
+        app, id, fresh.size(), plan.describe(), reused);
+    Children children = new Children(tasks, results);
+    children.run();
+    last = new FanOutReport(plan, id, children.invocations, children.reissued, reused, fresh.size());
+    return combine(plan, Arrays.asList(results));
+  }
+
+  /** Where each split is in the input object an earlier attempt wrote (the encoding is deterministic). */
+  private Exchange.Input layout(String id, List<List<SourceRecord>> splits) {
+    long[] offsets = new long[splits.size()];
+    long[] lengths = new long[splits.size()];
+    long at = 0;
+    for (int i = 0; i < splits.size(); i++) {
+      lengths[i] = io.spindrift.event.RecordCodec.encode(splits.get(i)).length;
+      offsets[i] = at;
+      at += lengths[i];
+    }
+    return new Exchange.Input(exchange.inputKey(app, id), offsets, lengths);
+  }
+
+  private List<ChildTask> tasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+      Exchange.Input input) {
+    List<ChildTask> tasks = new ArrayList<>();
+    for (int i = 0; i < plan.children(); i++) {
+      if (plan.stateful()) {
+        tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.REDUCE, i, null, input.key(),
+            input.offsets()[0], input.lengths()[0], plan.owned(i), plan.partitions(), snapshot.headSeq(),
+            snapshot.checkpoint()));
+      } else {
+        tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.MAP, i, null, input.key(),
+            input.offsets()[i], input.lengths()[i], List.of(), plan.partitions(), snapshot.headSeq(), null));
+      }
+    }
+    return tasks;
+  }
+
+  /** The children's manifests as one result: composite stages, the union of state changes, one checkpoint. */
+  private Result combine(FanOutPlan plan, List<ChildResult> results) {
+    StagedOutput table = StagedOutput.combine(results.stream().map(ChildResult::table).toList());
+    StagedOutput rejects = StagedOutput.combine(results.stream().map(ChildResult::rejects).toList());
+    if (!plan.stateful()) {
+      return new Result(table, rejects, StateChanges.NONE, null, -1);
+    }
+    List<StateDelta> deltas = new ArrayList<>();
+    Set<StateBucket> read = new HashSet<>();
+    Set<StateBucket> touched = new HashSet<>();
+    for (ChildResult result : results) {
+      if (result.stateDeltas() != null) {
+        for (StateDelta delta : StateDeltaCodec.decode(Base64.getDecoder().decode(result.stateDeltas()))) {
+          if (!touched.add(delta.bucket()) || !plan.owned(result.index()).contains(delta.bucket().partition())) {
+            throw new IllegalStateException("Reduce child " + result.index() + " of exchange " + result.exchange()
+                + " changed state bucket " + delta.bucket() + " it does not own alone");
+          }
+          deltas.add(delta);
+        }
+      }
+      for (List<String> bucket : result.bucketsRead()) {
+        read.add(new StateBucket(Long.parseLong(bucket.get(0)), bucket.get(1), Integer.parseInt(bucket.get(2))));
+      }
+    }
+    deltas.sort((a, b) -> a.bucket().id().compareTo(b.bucket().id()));
+    return new Result(table, rejects, new StateChanges(deltas, read),
+        combineCheckpoints(results.stream().map(ChildResult::checkpoint).toList()), -1);
+  }
+
+  /**
+   * One query checkpoint from the reducers': theirs agree but for the next batch's watermark, which each derived
+   * from the event times it saw; one query over the whole batch would have taken the maximum (Spark's default
+   * multiple-watermark policy is per operator; a job with one stateful operator has one watermark).
+   */
+  static String combineCheckpoints(List<String> checkpoints) {
+    String first = null;
+    long watermark = Long.MIN_VALUE;
+    for (String checkpoint : checkpoints) {
+      if (checkpoint == null) {
+        continue;
+      }
+      try {
+        JsonNode node = JSON.readTree(checkpoint);
+        first = first == null ? checkpoint : first;
+        JsonNode commit = JSON.readTree(node.get("commitMeta").asText());
+        watermark = Math.max(watermark, commit.path("nextBatchWatermarkMs").asLong(0));
+      } catch (IOException e) {
+        throw new UncheckedIOException("Unreadable checkpoint from a reduce child: " + checkpoint, e);
+      }
+    }
+    if (first == null) {
+      return null;
+    }
+    try {
+      ObjectNode node = (ObjectNode) JSON.readTree(first);
+      ObjectNode commit = (ObjectNode) JSON.readTree(node.get("commitMeta").asText());
+      commit.put("nextBatchWatermarkMs", watermark);
+      node.put("commitMeta", commit.toString());
+      return node.toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void committed(Result result, long seq) {
+    if (result.run() >= 0) {
+      single.committed(result, seq);
+    }
+  }
+
+  @Override
+  public boolean isStateful() {
+    return single.isStateful();
+  }
+
+  @Override
+  public void close() {
+    try {
+      single.close();
+    } finally {
+      invoker.close();
+    }
+  }
+
+  /** The children of one exchange in flight: retries, straggler re-issues, first answer wins. */
+  private final class Children {
+    private final List<ChildTask> tasks;
+    private final ChildResult[] results;
+    private final int[] failures;
+    private final int[] running;
+    private final long[] startedNanos;
+    private final boolean[] reissuedTask;
+    private final List<Long> doneMs = new ArrayList<>();
+    private final LinkedBlockingQueue<Done> answers = new LinkedBlockingQueue<>();
+    private final java.util.ArrayDeque<Integer> waiting = new java.util.ArrayDeque<>();
+    private int inFlight;
+    private int invocations;
+    private int reissued;
+
+    Children(List<ChildTask> tasks, ChildResult[] results) {
+      this.tasks = tasks;
+      this.results = results;
+      this.failures = new int[tasks.size()];
+      this.running = new int[tasks.size()];
+      this.startedNanos = new long[tasks.size()];
+      this.reissuedTask = new boolean[tasks.size()];
+    }
+
+    private record Done(int index, String response, Throwable error, long startedNanos) {}
+
+    void run() {
+      for (int i = 0; i < tasks.size(); i++) {
+        if (results[i] == null) {
+          waiting.add(i);
+        }
+      }
+      int open = waiting.size();
+      while (open > 0) {
+        launchWaiting();
+        Done done;
+        try {
+          done = answers.poll(100, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("Interrupted while waiting for child executors", e);
+        }
+        if (done != null) {
+          inFlight--;
+          running[done.index()]--;
+          if (results[done.index()] == null) {
+            if (done.error() == null) {
+              results[done.index()] = parse(done.response());
+              doneMs.add((System.nanoTime() - done.startedNanos()) / 1_000_000);
+              open--;
+            } else {
+              failed(done);
+            }
+          }
+        }
+        reissueStragglers();
+      }
+    }
+
+    private void failed(Done done) {
+      int index = done.index();
+      failures[index]++;
+      LOG.warn("Child {} failed (attempt {} of {}): {}", tasks.get(index).describe(), failures[index], attempts,
+          String.valueOf(done.error()));
+      if (running[index] > 0) {
+        return; // a re-issued copy is still running: its answer may yet win
+      }
+      if (failures[index] >= attempts) {
+        throw new IllegalStateException("Child " + tasks.get(index).describe() + " failed " + failures[index]
+            + " times (SPINDRIFT_FANOUT_CHILD_ATTEMPTS); the batch fails so that Lambda retries it",
+            done.error());
+      }
+      waiting.add(index);
+    }
+
+    private void launchWaiting() {
+      while (!waiting.isEmpty() && inFlight < invoker.concurrency()) {
+        launch(waiting.poll());
+      }
+    }
+
+    private void launch(int index) {
+      String stageId = tasks.get(index).exchange() + "-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
+      ChildTask task = tasks.get(index).withStageId(stageId);
+      long started = System.nanoTime();
+      if (running[index] == 0) {
+        startedNanos[index] = started;
+      }
+      running[index]++;
+      inFlight++;
+      invocations++;
+      invoker.invoke(task).whenComplete((response, error) -> answers.add(new Done(index, response, error, started)));
+    }
+
+    /** Re-issues, once, a child running longer than the straggler factor times its finished peers' median. */
+    private void reissueStragglers() {
+      if (doneMs.isEmpty() || doneMs.size() * 2 < tasks.size()) {
+        return;
+      }
+      List<Long> sorted = new ArrayList<>(doneMs);
+      sorted.sort(null);
+      long median = sorted.get(sorted.size() / 2);
+      long limitMs = Math.max(MIN_STRAGGLER_MS, (long) (median * stragglerFactor));
+      for (int i = 0; i < tasks.size(); i++) {
+        if (results[i] == null && running[i] > 0 && !reissuedTask[i]
+            && (System.nanoTime() - startedNanos[i]) / 1_000_000 > limitMs) {
+          reissuedTask[i] = true;
+          reissued++;
+          LOG.info("Child {} is a straggler (over {} ms, peers' median {} ms): re-issued", tasks.get(i).describe(),
+              limitMs, median);
+          launch(i);
+        }
+      }
+    }
+
+    private ChildResult parse(String response) {
+      try {
+        JsonNode node = JSON.readTree(response);
+        if (node.has("resultKey")) {
+          return exchange.resultAt(node.get("resultKey").asText());
+        }
+      } catch (IOException e) {
+        throw new IllegalStateException("Unreadable child response: " + response, e);
+      }
+      return ChildResult.fromJson(response);
+    }
+  }
+}

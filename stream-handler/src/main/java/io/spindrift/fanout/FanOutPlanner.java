@@ -1,0 +1,88 @@
+package io.spindrift.fanout;
+
+import io.spindrift.config.ConfigException;
+import io.spindrift.config.Setting;
+import io.spindrift.config.SpindriftConfig;
+import io.spindrift.event.Batch;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Decides whether a batch fans out (DESIGN §8), from settings only: {@code SPINDRIFT_FANOUT=auto} fans out a batch
+ * with more records or bytes than the limits, or whose estimated time exceeds half the invocation's remaining time
+ * (never give one invocation work it cannot finish); {@code always} fans out every batch of two records or more
+ * (tests, demos); {@code off} never. Below the thresholds nothing changes.
+ */
+public final class FanOutPlanner {
+  enum Mode { OFF, AUTO, ALWAYS }
+
+  private final Mode mode;
+  private final long maxRecords;
+  private final long maxBytes;
+  private final double msPerRecord;
+  private final int recordsPerChild;
+  private final int maxChildren;
+  private final int partitions;
+
+  public FanOutPlanner(SpindriftConfig config) {
+    String mode = config.get(Setting.FANOUT).trim().toUpperCase(Locale.ROOT);
+    try {
+      this.mode = Mode.valueOf(mode);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(Setting.FANOUT, config.get(Setting.FANOUT), "one of off, auto, always");
+    }
+    this.maxRecords = positive(config, Setting.FANOUT_MAX_RECORDS);
+    this.maxBytes = positive(config, Setting.FANOUT_MAX_BYTES);
+    this.msPerRecord = config.getDouble(Setting.FANOUT_MS_PER_RECORD);
+    this.recordsPerChild = positive(config, Setting.FANOUT_RECORDS_PER_CHILD);
+    this.maxChildren = positive(config, Setting.FANOUT_MAX_CHILDREN);
+    this.partitions = positive(config, Setting.SHUFFLE_PARTITIONS);
+  }
+
+  private static int positive(SpindriftConfig config, Setting setting) {
+    int value = config.getInt(setting);
+    if (value < 1) {
+      throw new ConfigException(setting, config.get(setting), "a whole number of at least 1");
+    }
+    return value;
+  }
+
+  public boolean enabled() {
+    return mode != Mode.OFF;
+  }
+
+  /**
+   * Why {@code batch} should fan out, or empty when it should not. {@code remainingMs} is the invocation's
+   * remaining time (Long.MAX_VALUE when unknown).
+   */
+  public Optional<String> reason(Batch batch, long remainingMs) {
+    if (mode == Mode.OFF || batch.size() < 2) {
+      return Optional.empty();
+    }
+    if (mode == Mode.ALWAYS) {
+      return Optional.of("SPINDRIFT_FANOUT=always");
+    }
+    if (batch.size() > maxRecords) {
+      return Optional.of(batch.size() + " records > SPINDRIFT_FANOUT_MAX_RECORDS=" + maxRecords);
+    }
+    long bytes = batch.bytes();
+    if (bytes > maxBytes) {
+      return Optional.of(bytes + " bytes > SPINDRIFT_FANOUT_MAX_BYTES=" + maxBytes);
+    }
+    long estimateMs = (long) Math.ceil(batch.size() * msPerRecord);
+    if (remainingMs != Long.MAX_VALUE && estimateMs > remainingMs / 2) {
+      return Optional.of("estimated " + estimateMs + " ms > half the remaining " + remainingMs + " ms");
+    }
+    return Optional.empty();
+  }
+
+  /** The plan for a batch that fans out for {@code reason}. */
+  public FanOutPlan plan(Batch batch, boolean stateful, String reason) {
+    int wanted = (int) Math.min(maxChildren, Math.max(2, (batch.size() + recordsPerChild - 1L) / recordsPerChild));
+    wanted = Math.min(wanted, batch.size());
+    if (stateful) {
+      return new FanOutPlan(true, 1, Math.max(1, Math.min(wanted, partitions)), partitions, reason);
+    }
+    return new FanOutPlan(false, wanted, 0, partitions, reason);
+  }
+}

@@ -1,0 +1,192 @@
+package io.spindrift.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.apache.spark.sql.functions.col;
+
+import io.spindrift.commit.CommitRecord;
+import io.spindrift.commit.DynamoDbCommitLog;
+import io.spindrift.config.Setting;
+import io.spindrift.event.Batch;
+import io.spindrift.event.KinesisRecord;
+import io.spindrift.event.SourceKind;
+import io.spindrift.event.SourceRecord;
+import io.spindrift.examples.Clickstream;
+import io.spindrift.examples.PageViewCounts;
+import io.spindrift.fanout.FanOutMicroBatch;
+import io.spindrift.job.JobContext;
+import io.spindrift.job.StreamJob;
+import io.spindrift.protocol.BatchOutcome;
+import io.spindrift.runtime.AwsClients;
+import io.spindrift.runtime.SpindriftRuntime;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.StagedOutput;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fan-out (DESIGN §8) against the local stack, children on threads of this JVM (each its own runtime: its own
+ * caches, queries and clients): the same batches give the same table and the same state as single invocations, the
+ * parent commits once per batch, and the exchange makes exactly the S3 requests its formula says.
+ */
+class FanOutTest {
+  private static final long BASE_MS = 1_795_500_000_000L;
+  private static final String SHARD = "shardId-000000000000";
+
+  /** {@code count} events from {@code first}, 250 ms of event time apart, over five pages; every 97th malformed. */
+  static List<SourceRecord> events(String stream, long first, int count, boolean malformed) {
+    List<SourceRecord> records = new ArrayList<>();
+    for (long i = first; i < first + count; i++) {
+      String json = "{\"event_id\":\"e-" + i + "\",\"user_id\":\"u" + (i % 37) + "\",\"action\":\"View\","
+          + "\"page\":\"/p" + (i % 5) + "\",\"amount\":" + (i % 100) + ".5,\"ts\":\""
+          + Instant.ofEpochMilli(BASE_MS + i * 250) + "\"}";
+      if (malformed && i % 97 == 0) {
+        json = json.substring(0, json.length() / 2);
+      }
+      records.add(new KinesisRecord(stream, SHARD, "pk-" + (i % 7),
+          new BigInteger("49590338271490256608559692538361571095921575989136588898").add(BigInteger.valueOf(i))
+              .toString(), BASE_MS, json.getBytes(StandardCharsets.UTF_8)));
+    }
+    return records;
+  }
+
+  private static Map<String, String> fanOut(int recordsPerChild) {
+    Map<String, String> settings = new HashMap<>();
+    settings.put(Setting.FANOUT.key(), "always");
+    settings.put(Setting.FANOUT_INVOKER.key(), "in-process");
+    settings.put(Setting.FANOUT_RECORDS_PER_CHILD.key(), Integer.toString(recordsPerChild));
+    return settings;
+  }
+
+  private static SpindriftRuntime runtime(String app, String job, Map<String, String> extra) {
+    Map<String, String> settings = new HashMap<>(extra);
+    settings.put("SPINDRIFT_JOB", job);
+    return TestPipeline.runtime(app, settings);
+  }
+
+  /** The table's rows as sorted strings (every column): equal lists mean equal tables, duplicates included. */
+  static List<String> table(SpindriftRuntime runtime, String table) {
+    return TestPipeline.rows(runtime, "SELECT * FROM " + TestPipeline.qualified(runtime, table)).stream()
+        .map(row -> row.toString()).sorted().toList();
+  }
+
+  @Test
+  void statelessFanOutGivesTheSingleInvocationTableWithOneCommitPerBatch() {
+    String single = TestPipeline.uniqueApp("fan_single");
+    String fanned = TestPipeline.uniqueApp("fan_map");
+    try (SpindriftRuntime one = runtime(single, Clickstream.class.getName(), Map.of());
+        SpindriftRuntime many = runtime(fanned, Clickstream.class.getName(), fanOut(150))) {
+      long first = 0;
+      for (int batch = 0; batch < 3; batch++) {
+        List<SourceRecord> records = events("clicks", first, 400, true);
+        first += 400;
+        one.process(new Batch(SourceKind.KINESIS, records));
+        AwsRequestLog.start();
+        BatchOutcome outcome = many.process(new Batch(SourceKind.KINESIS, records));
+        List<AwsRequestLog.Request> requests = AwsRequestLog.stop();
+        FanOutMicroBatch.FanOutReport report = many.lastFanOut(SourceKind.KINESIS);
+        assertThat(report.plan().splits()).isEqualTo(3);
+        assertThat(report.records()).isEqualTo(400);
+        assertThat(outcome.records()).isEqualTo(400);
+        assertThat(outcome.outputRows() + outcome.rejected()).isEqualTo(400);
+        // one-level map exchange: PUT input + PUT plan + M result PUTs; GET plan (absent) + M ranged input GETs
+        int m = report.plan().splits();
+        assertThat(count(requests, "PutObject")).isEqualTo(2 + m);
+        assertThat(count(requests, "GetObject")).isEqualTo(1 + m);
+      }
+      assertThat(table(many, "it." + fanned)).hasSize(1200 - 13).isEqualTo(table(one, "it." + single));
+      assertThat(TestPipeline.count(many, "it." + fanned + "_rejects")).isEqualTo(13);
+      assertThat(TestPipeline.count(one, "it." + single + "_rejects")).isEqualTo(13);
+      // the parent committed once per batch, each commit's stage a composite of the children's parts
+      DynamoDbCommitLog log = new DynamoDbCommitLog(AwsClients.dynamoDb(many.config()),
+          many.config().get(Setting.COMMIT_TABLE));
+      List<CommitRecord> commits = log.commits(fanned, 0, 3);
+      assertThat(commits).hasSize(3);
+      for (CommitRecord commit : commits) {
+        assertThat(StagedOutput.parts(commit.stages().table())).hasSize(3);
+        assertThat(commit.counts().records()).isEqualTo(400);
+      }
+      assertThat(TestPipeline.snapshots(many, "it." + fanned)).hasSize(3);
+    }
+  }
+
+  private static long count(List<AwsRequestLog.Request> requests, String operation) {
+    return requests.stream().filter(r -> r.service().equals("S3") && r.operation().equals(operation)
+        && r.target().contains("/fanout/")).count();
+  }
+
+  @Test
+  void windowedCountWithWatermarkFansOutToReducersAndMatchesSingleInvocations() {
+    equalStatefulTables(PageViewCounts.class.getName(), "pv");
+  }
+
+  @Test
+  void dropDuplicatesFansOutToReducersAndMatchesSingleInvocations() {
+    equalStatefulTables(FirstSeen.class.getName(), "dedup");
+  }
+
+  @Test
+  void flatMapGroupsWithStateFansOutToReducersAndMatchesSingleInvocations() {
+    equalStatefulTables(StateSpillTest.PageTrails.class.getName(), "trails");
+  }
+
+  /**
+   * Six batches (the fourth repeats records of the second: duplicates) through a single-invocation app and a
+   * fan-out app of the same stateful job: equal tables and equal state rows, one commit per batch.
+   */
+  private void equalStatefulTables(String job, String prefix) {
+    String single = TestPipeline.uniqueApp(prefix + "_single");
+    String fanned = TestPipeline.uniqueApp(prefix + "_reduce");
+    try (SpindriftRuntime one = runtime(single, job, Map.of());
+        SpindriftRuntime many = runtime(fanned, job, fanOut(100))) {
+      List<List<SourceRecord>> batches = new ArrayList<>();
+      batches.add(events("views", 0, 300, false));
+      batches.add(events("views", 300, 300, false));
+      batches.add(events("views", 600, 200, false));
+      List<SourceRecord> again = new ArrayList<>(events("views", 800, 100, false));
+      batches.add(again);
+      batches.add(events("views", 900, 300, false));
+      batches.add(events("views", 2000, 50, false));
+      int fannedOut = 0;
+      for (List<SourceRecord> records : batches) {
+        BatchOutcome a = one.process(new Batch(SourceKind.KINESIS, records));
+        BatchOutcome b = many.process(new Batch(SourceKind.KINESIS, records));
+        assertThat(b.outputRows()).as("rows of batch at seq %d", b.seq()).isEqualTo(a.outputRows());
+        FanOutMicroBatch.FanOutReport report = many.lastFanOut(SourceKind.KINESIS);
+        if (report != null && report.records() == records.size()) {
+          fannedOut++;
+          assertThat(report.plan().stateful()).isTrue();
+          assertThat(report.plan().reducers()).isGreaterThan(1);
+        }
+      }
+      assertThat(fannedOut).isGreaterThan(0);
+      List<String> expected = table(one, "it." + single);
+      assertThat(expected).isNotEmpty();
+      assertThat(table(many, "it." + fanned)).isEqualTo(expected);
+      assertThat(StateRows.of(many, fanned)).isEqualTo(StateRows.of(one, single));
+    }
+  }
+
+  /** The first record of each event id (state: every id seen), written once. */
+  public static final class FirstSeen implements StreamJob {
+    @Override
+    public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+      return ctx.parseJson(input, Clickstream.EVENT, "event_id", "ts")
+          .filter(col(JobContext.REJECT_COLUMN).isNull())
+          .dropDuplicates("event_id")
+          .select("event_id", "page", "user_id", "ts");
+    }
+
+    @Override
+    public SinkSpec sink() {
+      return SinkSpec.iceberg("it.first_seen");
+    }
+  }
+}
