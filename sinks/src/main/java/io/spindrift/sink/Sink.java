@@ -19,7 +19,9 @@ public interface Sink {
   /**
    * Publishes, in one table commit, every pending stage the table does not hold yet. {@code pending} are
    * consecutive commits of one app in seq order; an app's commits reach the table in seq order, so what the table
-   * holds is always a prefix of the app's commits.
+   * holds is always a prefix of the app's commits. A pending ref may be a composite ({@link StagedOutput#combine}
+   * of parts this sink staged under distinct stage ids): all its parts reach the table in its seq's one commit,
+   * and for an upsert the parts must be disjoint by key.
    *
    * @return the seqs this call published (empty if the table already held all of them)
    */

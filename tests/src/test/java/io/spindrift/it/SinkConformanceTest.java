@@ -15,8 +15,15 @@ import io.spindrift.local.mapping.LambdaInvoker;
 import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.SinkSpec.Format;
 import io.spindrift.sink.SinkSpec.Mode;
+import io.spindrift.sink.Sinks;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileStatus;
@@ -37,6 +45,11 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -162,6 +175,16 @@ class SinkConformanceTest {
     return out;
   }
 
+  /** The seqs one table commit publishes: {@code first-seq..seq} of its {@link CommitTag} entries. */
+  private static List<Long> seqs(Map<String, String> tag) {
+    List<Long> out = new ArrayList<>();
+    long last = Long.parseLong(tag.get(CommitTag.SEQ));
+    for (long seq = Long.parseLong(tag.getOrDefault(CommitTag.FIRST_SEQ, tag.get(CommitTag.SEQ))); seq <= last; seq++) {
+      out.add(seq);
+    }
+    return out;
+  }
+
   /** One batch of the scenario: its lane, first position, payloads. */
   private record Batch(String shard, long first, List<byte[]> payloads) {
     String event() {
@@ -245,10 +268,7 @@ class SinkConformanceTest {
     for (Map<String, String> tag : tags) {
       assertThat(tag.get(CommitTag.LANES)).startsWith("kinesis:clicks/");
       assertThat(tag.get(CommitTag.TXN_ID)).matches("[0-9a-f-]{36}(,[0-9a-f-]{36})*");
-      long last = Long.parseLong(tag.get(CommitTag.SEQ));
-      for (long seq = Long.parseLong(tag.getOrDefault(CommitTag.FIRST_SEQ, tag.get(CommitTag.SEQ))); seq <= last; seq++) {
-        seqs.add(seq);
-      }
+      seqs.addAll(seqs(tag));
     }
     assertThat(seqs).containsExactly(1L, 2L, 3L, 4L, 5L);
     assertThat(commitTags(third, format, app + "_rejects", app)).isNotEmpty();
@@ -277,10 +297,7 @@ class SinkConformanceTest {
     assertThat(actual(left, format, app, Mode.APPEND)).isEqualTo(expected(batches, Mode.APPEND));
     List<Long> seqs = new ArrayList<>();
     for (Map<String, String> tag : commitTags(left, format, app, app)) {
-      long last = Long.parseLong(tag.get(CommitTag.SEQ));
-      for (long seq = Long.parseLong(tag.getOrDefault(CommitTag.FIRST_SEQ, tag.get(CommitTag.SEQ))); seq <= last; seq++) {
-        seqs.add(seq);
-      }
+      seqs.addAll(seqs(tag));
     }
     assertThat(seqs).containsExactly(1L, 2L, 3L, 4L);
   }
@@ -373,6 +390,121 @@ class SinkConformanceTest {
     }
     assertThat(rows.where("country = 'DE'").count()).isEqualTo(rows.collectAsList().stream()
         .filter(r -> "DE".equals(r.getAs("country"))).count());
+  }
+
+  // --- composite stages (fan-out: each child stages a part, the parent commits and publishes them as one) ---
+
+  private static final StructType CLICK = new StructType()
+      .add("user_id", DataTypes.StringType).add("event_id", DataTypes.StringType);
+
+  /** The format's sink for table {@code it.<app>}, driven directly as the runtime drives it. */
+  private static Sink sink(SpindriftRuntime runtime, Format format, Mode mode, String app) {
+    List<String> keys = mode == Mode.UPSERT ? List.of("user_id") : List.of();
+    return Sinks.create(new SinkSpec(format, "it." + app, mode, keys, null), new SinkContext(app, runtime.spark(),
+        runtime.catalog(), runtime.config().stageLocation(), runtime.config().asMap()));
+  }
+
+  /** Rows of (user_id, event_id), given as pairs. */
+  private static StageRows clicks(String... userAndEvent) {
+    List<InternalRow> rows = new ArrayList<>();
+    for (int i = 0; i < userAndEvent.length; i += 2) {
+      rows.add(new GenericInternalRow(new Object[] {
+          UTF8String.fromString(userAndEvent[i]), UTF8String.fromString(userAndEvent[i + 1])}));
+    }
+    return new StageRows(CLICK, rows);
+  }
+
+  /** One pending publish of seq {@code seq}: each of {@code parts} staged under its own stage id, then combined. */
+  private static PendingPublish fannedOut(Sink sink, String app, long seq, StageRows... parts) {
+    List<StagedOutput> staged = new ArrayList<>();
+    for (StageRows part : parts) {
+      staged.add(sink.stage(UUID.randomUUID().toString(), part));
+    }
+    StagedOutput combined = StagedOutput.combine(staged);
+    assertThat(StagedOutput.parts(combined.ref())).hasSize(parts.length);
+    return new PendingPublish(new CommitTag(app, seq, UUID.randomUUID().toString(), "test#" + seq), combined.ref());
+  }
+
+  /** The seqs of each of the app's table commits, oldest first. */
+  private static List<List<Long>> seqsPerCommit(SpindriftRuntime runtime, Format format, String app)
+      throws IOException {
+    return commitTags(runtime, format, app, app).stream().map(SinkConformanceTest::seqs).toList();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void aCompositeStageIsPublishedOnceInOneTableCommit(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_composite_" + format.name().toLowerCase());
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    Sink sink = sink(runtime, format, Mode.APPEND, app);
+    PendingPublish first = fannedOut(sink, app, 1,
+        clicks("u1", "e1", "u2", "e2", "u3", "e3"), clicks("u4", "e4", "u5", "e5"));
+
+    assertThat(sink.publish(List.of(first))).containsExactly(1L);
+    assertThat(read(runtime, format, app).count()).isEqualTo(5);
+    assertThat(actual(runtime, format, app, Mode.APPEND))
+        .isEqualTo(Map.of("e1", "e1", "e2", "e2", "e3", "e3", "e4", "e4", "e5", "e5"));
+    assertThat(seqsPerCommit(runtime, format, app)).containsExactly(List.of(1L));
+    assertThat(sink.isPublished(app, 1)).isTrue();
+
+    // published again (a retry, a roll-forward elsewhere): nothing changes
+    assertThat(sink.publish(List.of(first))).isEmpty();
+    assertThat(sink(runtime, format, Mode.APPEND, app).publish(List.of(first))).isEmpty();
+    assertThat(read(runtime, format, app).count()).isEqualTo(5);
+    assertThat(seqsPerCommit(runtime, format, app)).containsExactly(List.of(1L));
+
+    // a backlog of two composites rolled forward together: one table commit for both seqs, each part once
+    PendingPublish second = fannedOut(sink, app, 2, clicks("u6", "e6"), clicks("u7", "e7", "u8", "e8"));
+    PendingPublish third = fannedOut(sink, app, 3, clicks("u9", "e9"), clicks("u1", "e10"));
+    assertThat(sink.publish(List.of(first, second, third))).containsExactly(2L, 3L);
+    assertThat(sink.publish(List.of(first, second, third))).isEmpty();
+    assertThat(read(runtime, format, app).count()).isEqualTo(10);
+    assertThat(actual(runtime, format, app, Mode.APPEND)).hasSize(10).containsEntry("e10", "e10");
+    assertThat(seqsPerCommit(runtime, format, app)).containsExactly(List.of(1L), List.of(2L, 3L));
+    runtime.close();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void anUpsertOfKeyDisjointPartsIsUpdatedByLaterSeqsAcrossParts(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_composite_up_" + format.name().toLowerCase());
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    Sink sink = sink(runtime, format, Mode.UPSERT, app);
+    PendingPublish first = fannedOut(sink, app, 1,
+        clicks("u1", "e1", "u2", "e2", "u3", "e3"), clicks("u4", "e4", "u5", "e5", "u6", "e6"));
+    assertThat(sink.publish(List.of(first))).containsExactly(1L);
+    assertThat(actual(runtime, format, app, Mode.UPSERT))
+        .isEqualTo(Map.of("u1", "e1", "u2", "e2", "u3", "e3", "u4", "e4", "u5", "e5", "u6", "e6"));
+
+    // the next batch's children own other key sets: each part updates keys of both earlier parts
+    PendingPublish second = fannedOut(sink, app, 2, clicks("u1", "e11", "u5", "e15"), clicks("u3", "e13", "u7", "e17"));
+    assertThat(sink.publish(List.of(first, second))).containsExactly(2L);
+    PendingPublish third = fannedOut(sink, app, 3, clicks("u2", "e22"), clicks("u4", "e24", "u5", "e25"));
+    assertThat(sink.publish(List.of(third))).containsExactly(3L);
+    assertThat(sink.publish(List.of(first, second, third))).isEmpty();
+
+    Map<String, String> expected = Map.of("u1", "e11", "u2", "e22", "u3", "e13", "u4", "e24", "u5", "e25",
+        "u6", "e6", "u7", "e17");
+    assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(expected);
+    assertThat(read(runtime, format, app).count()).isEqualTo(expected.size());
+    assertThat(seqsPerCommit(runtime, format, app)).containsExactly(List.of(1L), List.of(2L), List.of(3L));
+    runtime.close();
+  }
+
+  // Iceberg puts a composite's parts in one row delta, where a key in two parts would keep both rows: fan-out
+  // must give each key to one part (StagedOutput). Delta and Hudi resolve such a key to the later part.
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(value = Format.class, names = {"DELTA", "HUDI"})
+  void aKeyInTwoPartsOfAnUpsertTakesTheLaterPartsRow(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_composite_overlap_" + format.name().toLowerCase());
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    Sink sink = sink(runtime, format, Mode.UPSERT, app);
+    PendingPublish first = fannedOut(sink, app, 1, clicks("u1", "e1", "u2", "e2"), clicks("u2", "e12", "u3", "e3"));
+
+    assertThat(sink.publish(List.of(first))).containsExactly(1L);
+
+    assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(Map.of("u1", "e1", "u2", "e12", "u3", "e3"));
+    runtime.close();
   }
 
   private static Path sqlJob(String select, String schema) throws IOException {

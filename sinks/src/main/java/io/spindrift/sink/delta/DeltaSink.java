@@ -60,7 +60,8 @@ import scala.Option;
 /**
  * A Delta Lake table on S3 (through S3A) at {@code <warehouse>/<namespace>/<table>}. Stages a batch as one
  * Parquet file written by the driver directly in the table's directory, invisible until an {@code AddFile}
- * names it; the stage ref is those {@code add} actions as Delta writes them. Publishes consecutive commits with
+ * names it; the stage ref is those {@code add} actions as Delta writes them (a composite stage's parts' actions
+ * are concatenated). Publishes consecutive commits with
  * one Delta commit whose {@code SetTransaction} ({@code txnAppId} = app, {@code txnVersion} = the last seq)
  * makes it idempotent, as Delta's own streaming sink is: seqs at or below the table's txnVersion for the app are
  * skipped, and a concurrent publisher of the same app makes the commit fail with Delta's
@@ -82,6 +83,7 @@ public final class DeltaSink implements Sink {
   private static final int MAX_PUBLISH_ATTEMPTS = 10;
   private static final String SEQ_COLUMN = "__spindrift_seq";
   private static final String RANK_COLUMN = "__spindrift_rank";
+  private static final String PART_COLUMN = "__spindrift_part";
 
   private final SinkSpec spec;
   private final SparkSession spark;
@@ -344,13 +346,25 @@ public final class DeltaSink implements Sink {
     }
   }
 
+  /** The {@code add} actions of an append stage, every part of a composite ({@link StagedOutput#parts}) in order. */
   private static List<Action> readStage(String ref) {
-    try {
-      List<Action> actions = new ArrayList<>();
-      for (JsonNode node : JSON.readTree(ref).get("actions")) {
+    List<Action> actions = new ArrayList<>();
+    for (String part : StagedOutput.parts(ref)) {
+      for (JsonNode node : stageDocument(part).get("actions")) {
         actions.add(Action.fromJson(node.toString()));
       }
-      return actions;
+    }
+    return actions;
+  }
+
+  /** The Parquet files of an upsert stage: one per part of a composite, in order. */
+  private static List<String> upsertFiles(String ref) {
+    return StagedOutput.parts(ref).stream().map(part -> stageDocument(part).get("upsert").asText()).toList();
+  }
+
+  private static JsonNode stageDocument(String ref) {
+    try {
+      return JSON.readTree(ref);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read Delta stage " + ref, e);
     }
@@ -403,7 +417,8 @@ public final class DeltaSink implements Sink {
 
   /**
    * Publishes upsert stages with one Delta MERGE on the keys: the stages' rows, the last per key across them (a
-   * later commit wins), update matching rows and insert the rest. Idempotent by Delta's own idempotent DML
+   * later commit wins; within a composite stage, whose parts should be disjoint by key, a later part), update
+   * matching rows and insert the rest. Idempotent by Delta's own idempotent DML
    * ({@code txnAppId} = app, {@code txnVersion} = last seq): Delta skips the MERGE when the table already holds
    * that version for the app, and writes the {@code SetTransaction} in the MERGE's commit otherwise. The settings
    * go on a clone of the session, so concurrent publishers never see each other's.
@@ -417,21 +432,20 @@ public final class DeltaSink implements Sink {
     session.conf().set("spark.databricks.delta.commitInfo.userMetadata", userMetadata(tags));
     Dataset<Row> source = null;
     for (PendingPublish pending : todo) {
-      String file;
-      try {
-        file = JSON.readTree(pending.ref()).get("upsert").asText();
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read Delta stage " + pending.ref(), e);
+      List<String> files = upsertFiles(pending.ref());
+      for (int part = 0; part < files.size(); part++) {
+        Dataset<Row> rows = session.read().parquet(files.get(part))
+            .withColumn(SEQ_COLUMN, functions.lit(pending.tag().seq()))
+            .withColumn(PART_COLUMN, functions.lit(part));
+        source = source == null ? rows : source.unionByName(rows, true);
       }
-      Dataset<Row> rows = session.read().parquet(file).withColumn(SEQ_COLUMN, functions.lit(pending.tag().seq()));
-      source = source == null ? rows : source.unionByName(rows, true);
     }
     Column[] keys = spec.keys().stream().map(functions::col).toArray(Column[]::new);
     Dataset<Row> latest = source
         .withColumn(RANK_COLUMN, functions.row_number().over(
-            Window.partitionBy(keys).orderBy(functions.col(SEQ_COLUMN).desc())))
+            Window.partitionBy(keys).orderBy(functions.col(SEQ_COLUMN).desc(), functions.col(PART_COLUMN).desc())))
         .where(functions.col(RANK_COLUMN).equalTo(1))
-        .drop(SEQ_COLUMN, RANK_COLUMN);
+        .drop(SEQ_COLUMN, PART_COLUMN, RANK_COLUMN);
     String condition = spec.keys().stream().map(key -> "t.`" + key + "` <=> s.`" + key + "`")
         .collect(Collectors.joining(" AND "));
     io.delta.tables.DeltaTable.forPath(session, location.toString()).as("t")

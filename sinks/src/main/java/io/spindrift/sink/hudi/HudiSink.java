@@ -51,9 +51,10 @@ import scala.Function1;
 /**
  * An Apache Hudi table on S3 (through S3A) at {@code <warehouse>/<namespace>/<table>}, copy-on-write unless
  * {@value #TABLE_TYPE_SETTING} says {@code MERGE_ON_READ}. Hudi cannot write data files without committing them,
- * so a batch is staged as one Parquet file under the app's stage location, and publish writes the pending stages
- * as one Hudi commit ({@code insert} for append, {@code upsert} for upsert, the last row of a key winning in commit
- * order) whose metadata carries the {@link CommitTag}. What the table holds of an app is the seq of the newest
+ * so a batch is staged as one Parquet file under the app's stage location (its path is the stage ref; a composite
+ * stage's parts are several such files), and publish writes the pending stages as one Hudi commit ({@code insert}
+ * for append, {@code upsert} for upsert, the last row of a key winning in commit order) whose metadata carries the
+ * {@link CommitTag}. What the table holds of an app is the seq of the newest
  * commit tagged with it ({@link CommitTimeline}); a publish skips the seqs at or below it.
  *
  * <p>Writes go through Hudi's Spark write client, not the {@code hudi} data source: the data source refuses a
@@ -222,7 +223,7 @@ public final class HudiSink implements Sink {
     try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
       for (int attempt = 1; ; attempt++) {
         HoodieTableMetaClient meta = metaClient().orElseGet(() -> createTable(StageFile.read(spark,
-            withRows.get(0).ref()).schema().asNullable()));
+            StagedOutput.parts(withRows.get(0).ref()).get(0)).schema().asNullable()));
         List<PendingPublish> todo = unpublished(withRows, heldSeq(Optional.of(meta), app));
         if (todo.isEmpty()) {
           return List.of();
@@ -259,14 +260,21 @@ public final class HudiSink implements Sink {
     return pending.stream().filter(p -> p.tag().seq() > held).toList();
   }
 
-  /** Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s. */
+  /**
+   * Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s; a composite stage's part
+   * files ({@link StagedOutput#parts}) are read as that stage's rows, in part order.
+   */
   private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo, PublishLease.Held lease) {
     StructType target = tableSchema(meta);
-    List<StageRows> stages = new ArrayList<>();
+    List<List<StageRows>> stages = new ArrayList<>();
     for (PendingPublish p : todo) {
-      StageRows stage = StageFile.read(spark, p.ref());
-      target = withColumns(target, TableColumns.added(stage.schema(), target, spec.table()));
-      stages.add(stage);
+      List<StageRows> parts = new ArrayList<>();
+      for (String part : StagedOutput.parts(p.ref())) {
+        StageRows rows = StageFile.read(spark, part);
+        target = withColumns(target, TableColumns.added(rows.schema(), target, spec.table()));
+        parts.add(rows);
+      }
+      stages.add(parts);
     }
     Schema avro = avroSchema(target);
     List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = records(todo, stages, target, avro);
@@ -287,17 +295,23 @@ public final class HudiSink implements Sink {
     }
   }
 
-  /** The Hudi records of {@code stages}: aligned to {@code target}, and for an upsert the last row of each key. */
-  private List<HoodieRecord<OverwriteWithLatestAvroPayload>> records(List<PendingPublish> todo, List<StageRows> stages,
-                                                                      StructType target, Schema avro) {
+  /**
+   * The Hudi records of {@code stages} (each the parts of one pending stage): aligned to {@code target}, and for
+   * an upsert the last row of each key (a later commit wins, and within a commit a later part).
+   */
+  private List<HoodieRecord<OverwriteWithLatestAvroPayload>> records(List<PendingPublish> todo,
+      List<List<StageRows>> stages, StructType target, Schema avro) {
     List<InternalRow> rows = new ArrayList<>();
     List<String> appendKeys = new ArrayList<>();
     for (int s = 0; s < stages.size(); s++) {
-      List<InternalRow> aligned = TableColumns.align(stages.get(s), target, spec.table());
-      rows.addAll(aligned);
-      // an appended row's key is its place in its commit's stage: unique, and the same on every retry
-      for (int i = 0; i < aligned.size(); i++) {
-        appendKeys.add(todo.get(s).tag().txnId() + "_" + i);
+      int place = 0;
+      for (StageRows part : stages.get(s)) {
+        List<InternalRow> aligned = TableColumns.align(part, target, spec.table());
+        rows.addAll(aligned);
+        // an appended row's key is its place in its commit's stage (parts in order): unique, the same on every retry
+        for (int i = 0; i < aligned.size(); i++) {
+          appendKeys.add(todo.get(s).tag().txnId() + "_" + place++);
+        }
       }
     }
     if (spec.isUpsert()) {

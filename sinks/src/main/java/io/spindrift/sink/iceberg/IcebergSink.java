@@ -77,7 +77,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Stages a batch as Parquet data files written directly in the table's data location, with (for an append) the
  * manifest that lists them, so publishing copies and writes no file but the snapshot's own: one append (merging
- * small manifests) that links the staged manifests, whose snapshot summary carries the {@link CommitTag}.
+ * small manifests) that links the staged manifests, whose snapshot summary carries the {@link CommitTag}. A
+ * composite stage ({@link StagedOutput#combine}) links every part's manifest in that one append.
  * Idempotence: every publish sets the table property {@code spindrift.published-seq.<app>} in the same table
  * commit (one transaction) as its data, and before and during the commit (on every retry of Iceberg's optimistic
  * commit) that property and the snapshot ancestry are checked for the app's sequence number, as Iceberg's own
@@ -369,21 +370,46 @@ public final class IcebergSink implements Sink {
     return location;
   }
 
-  /** A stage's files, and its manifest when the stage wrote one (appends staged before there were none). */
-  private record Stage(List<ContentFile<?>> files, ManifestFile manifest) {}
+  /**
+   * What a stage ref stands for, over all its parts (a composite's, in order): {@code manifests}, the staged
+   * manifests of append parts, and {@code files}, the files no staged manifest lists (every file of an upsert
+   * part, and of an append part staged before stages carried a manifest).
+   */
+  private record Stage(List<ContentFile<?>> files, List<ManifestFile> manifests) {}
 
+  /** The files and manifests of {@code ref}, every part of a composite ({@link StagedOutput#parts}) concatenated. */
   private Stage readStage(Table table, String ref) {
-    try {
-      JsonNode document = JSON.readTree(ref.startsWith("{") ? ref : readString(table.io().newInputFile(ref)));
-      List<ContentFile<?>> files = new ArrayList<>();
+    List<ContentFile<?>> files = new ArrayList<>();
+    List<ManifestFile> manifests = new ArrayList<>();
+    for (String part : StagedOutput.parts(ref)) {
+      JsonNode document = readDocument(table, part);
+      JsonNode manifest = document.get("manifest");
+      if (manifest != null) {
+        manifests.add(decodeManifest(manifest.asText()));
+        continue;
+      }
       for (JsonNode node : document.get("files")) {
         files.add(ContentFileParser.fromJson(node, table.specs()));
       }
-      JsonNode manifest = document.get("manifest");
-      return new Stage(files, manifest == null ? null : GenericManifestFile.copyOf(
-          ManifestFiles.decode(Base64.getDecoder().decode(manifest.asText()))).withSnapshotId(null).build());
+    }
+    return new Stage(files, manifests);
+  }
+
+  /** The stage document of one (non-composite) ref: inline, or the S3 object it names. */
+  private static JsonNode readDocument(Table table, String ref) {
+    try {
+      return JSON.readTree(ref.startsWith("{") ? ref : readString(table.io().newInputFile(ref)));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read stage " + ref, e);
+    }
+  }
+
+  private static ManifestFile decodeManifest(String encoded) {
+    try {
+      return GenericManifestFile.copyOf(ManifestFiles.decode(Base64.getDecoder().decode(encoded)))
+          .withSnapshotId(null).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot decode a staged manifest", e);
     }
   }
 
@@ -420,11 +446,8 @@ public final class IcebergSink implements Sink {
       AppendFiles append = timeToMerge(current) ? txn.newAppend() : txn.newFastAppend();
       for (PendingPublish p : todo) {
         Stage stage = readStage(current, p.ref());
-        if (stage.manifest() != null) {
-          append.appendManifest(stage.manifest());
-        } else {
-          stage.files().forEach(file -> append.appendFile((DataFile) file));
-        }
+        stage.manifests().forEach(append::appendManifest);
+        stage.files().forEach(file -> append.appendFile((DataFile) file));
       }
       tag(append, todo);
       long first = todo.get(0).tag().seq();
@@ -447,7 +470,9 @@ public final class IcebergSink implements Sink {
   /**
    * Publishes upsert stages one row delta each, in seq order: a stage's equality deletes apply only to rows of
    * earlier data sequence numbers, so two stages in one snapshot would both keep a key they share. Each snapshot
-   * is tagged and validated on its own; the table still holds a prefix of the app's commits after each one.
+   * is tagged and validated on its own; the table still holds a prefix of the app's commits after each one. All
+   * parts of a composite stage go into its seq's one row delta: parts are disjoint by key ({@link StagedOutput}),
+   * so no part's equality deletes need to reach another part's rows.
    */
   private List<Long> upsert(Table current, String app, List<PendingPublish> todo) {
     List<Long> published = new ArrayList<>();
