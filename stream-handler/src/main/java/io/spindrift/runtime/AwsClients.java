@@ -10,6 +10,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** AWS SDK clients built from the settings (endpoint overrides and static keys only on a local stack). */
@@ -38,6 +39,15 @@ public final class AwsClients {
       builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
     }
     return builder.build();
+  }
+
+  /** Lambda's control plane (the function's own event-source mappings); no endpoint override: AWS only. */
+  public static LambdaClient lambda(SpindriftConfig config) {
+    return LambdaClient.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.create())
+        .build();
   }
 
   static AwsCredentialsProvider credentials(SpindriftConfig config) {

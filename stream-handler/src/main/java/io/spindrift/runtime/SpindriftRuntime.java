@@ -102,7 +102,9 @@ public final class SpindriftRuntime implements AutoCloseable {
     if (current == null) {
       synchronized (SpindriftRuntime.class) {
         if (container == null) {
-          container = new SpindriftRuntime(SpindriftConfig.fromEnvironment());
+          SpindriftConfig config = SpindriftConfig.fromEnvironment();
+          ParallelizationCheck.atColdStart(config);
+          container = new SpindriftRuntime(config);
         }
         current = container;
       }
