@@ -25,8 +25,10 @@ record CommitTotals(long commits, long records, long output, long rejected, long
 
   /** Reads every commit of {@code config}'s app (consistent reads). */
   static CommitTotals read(SpindriftConfig config) {
-    try (DynamoDbClient dynamo = AwsClients.dynamoDb(config)) {
-      CommitLog log = new DynamoDbCommitLog(dynamo, config.get(Setting.COMMIT_TABLE));
+    try (DynamoDbClient dynamo = AwsClients.dynamoDb(config);
+        software.amazon.awssdk.services.s3.S3Client s3 = AwsClients.s3(config)) {
+      CommitLog log = new DynamoDbCommitLog(dynamo, config.get(Setting.COMMIT_TABLE),
+          new io.spindrift.commit.S3CommitSpill(s3, config.bucket()));
       long head = log.read(config.app(), List.of()).headSeq();
       List<CommitRecord> commits = log.commits(config.app(), 0, head);
       return new CommitTotals(commits.size(), sum(commits, CommitCounts::records), sum(commits, CommitCounts::output),

@@ -23,9 +23,10 @@ import software.amazon.awscdk.assertions.Template;
 /** Template assertions on the synthesized pipeline (DESIGN §10, issue 5). */
 class SpindriftPipelineStackTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** EC2 Describe* actions have no resource-level permissions: "*" is the only possible resource. */
+  /** EC2 Describe* and Lambda's ListEventSourceMappings have no resource-level permissions: "*" is the only one. */
   private static final Set<String> ACTIONS_WITHOUT_RESOURCE_SCOPE = Set.of(
-      "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups");
+      "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+      "lambda:ListEventSourceMappings");
 
   @Test
   void fullPipelineHasTheExpectedResources() {
@@ -264,6 +265,23 @@ class SpindriftPipelineStackTest {
     String catalogId = logicalIdWith(template(FULL), "AWS::DynamoDB::Table", "IcebergCatalog");
     assertThat(child.stream().filter(s -> json(s.get("Resource")).contains(catalogId))
         .flatMap(s -> strings(s.get("Action")).stream())).doesNotContain("dynamodb:PutItem", "dynamodb:UpdateItem");
+  }
+
+  /** Issue 14, defect 10: a handler reads its mappings' ParallelizationFactor at cold start; nothing else may. */
+  @Test
+  void handlersMayListTheirEventSourceMappings() {
+    Template t = template(FULL);
+    for (String role : List.of("KinesisHandlerRole", "MskHandlerRole")) {
+      assertThat(allowStatements(t, role)).as(role).anySatisfy(statement -> {
+        assertThat(strings(statement.get("Action"))).containsExactly("lambda:ListEventSourceMappings");
+        assertThat(strings(statement.get("Resource"))).containsExactly("*");
+      });
+    }
+    assertThat(allowStatements(t, "ChildExecutorRole")).noneMatch(
+        statement -> strings(statement.get("Action")).contains("lambda:ListEventSourceMappings"));
+    t.hasResourceProperties("AWS::IAM::Policy", Match.objectLike(Map.of("PolicyDocument", Match.objectLike(Map.of(
+        "Statement", Match.arrayWith(List.of(Match.objectLike(Map.of(
+            "Action", "lambda:ListEventSourceMappings", "Effect", "Allow", "Resource", "*")))))))));
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.spindrift.replay;
 import io.spindrift.commit.DynamoDbCommitLog;
 import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.CommitRecord;
+import io.spindrift.commit.CommitSpill;
 import io.spindrift.commit.LogSnapshot;
 import java.util.Collection;
 import java.util.List;
@@ -18,8 +19,9 @@ final class AppLog {
   private final CommitLog log;
   private final String app;
 
-  AppLog(DynamoDbClient dynamo, String table, String app) {
-    this.log = new DynamoDbCommitLog(dynamo, table);
+  /** @param spill where commits too large for their item keep their stages */
+  AppLog(DynamoDbClient dynamo, String table, String app, CommitSpill spill) {
+    this.log = new DynamoDbCommitLog(dynamo, table, spill);
     this.app = app;
   }
 

@@ -138,8 +138,10 @@ final class ReplayCommand implements Callable<Integer> {
     require(rateLimit >= 0, "--rate-limit: must not be negative, not " + rateLimit);
     SpindriftConfig config = config();
     try (ReplaySource stream = source.open(env, config);
-        DynamoDbClient dynamo = AwsClients.dynamoDb(config)) {
-      AppLog log = new AppLog(dynamo, config.get(Setting.COMMIT_TABLE), config.app());
+        DynamoDbClient dynamo = AwsClients.dynamoDb(config);
+        software.amazon.awssdk.services.s3.S3Client s3 = AwsClients.s3(config)) {
+      AppLog log = new AppLog(dynamo, config.get(Setting.COMMIT_TABLE), config.app(),
+          new io.spindrift.commit.S3CommitSpill(s3, config.bucket()));
       require(newApp || log.exists(), "--app: app '" + config.app() + "' has no commits in table "
           + config.get(Setting.COMMIT_TABLE) + "; check the name (or SPINDRIFT_APP), or pass --new-app to build a"
           + " new app from history");

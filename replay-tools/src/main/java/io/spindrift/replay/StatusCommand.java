@@ -54,8 +54,10 @@ final class StatusCommand implements Callable<Integer> {
       throw new BadArgument("--app: " + e.getMessage(), e);
     }
     try (DynamoDbClient dynamo = AwsClients.dynamoDb(config);
+        software.amazon.awssdk.services.s3.S3Client s3 = AwsClients.s3(config);
         ReplaySource stream = source.open(env, config)) {
-      AppLog log = new AppLog(dynamo, config.get(Setting.COMMIT_TABLE), config.app());
+      AppLog log = new AppLog(dynamo, config.get(Setting.COMMIT_TABLE), config.app(),
+          new io.spindrift.commit.S3CommitSpill(s3, config.bucket()));
       if (!log.exists()) {
         throw new BadArgument("--app: app '" + config.app() + "' has no commits in table "
             + config.get(Setting.COMMIT_TABLE) + " (check the name, SPINDRIFT_APP or SPINDRIFT_COMMIT_TABLE)");

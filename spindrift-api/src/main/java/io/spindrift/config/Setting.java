@@ -44,7 +44,9 @@ public enum Setting {
   SHUFFLE_PARTITIONS("SPINDRIFT_SHUFFLE_PARTITIONS", "4",
       "spark.sql.shuffle.partitions; fixed for the life of an app (state is bucketed by it)."),
   PARALLELIZATION_FACTOR("SPINDRIFT_PARALLELIZATION_FACTOR", "1",
-      "The Kinesis mapping's ParallelizationFactor; only 1 is supported (DESIGN §5)."),
+      "The Kinesis mapping's ParallelizationFactor; only 1 is supported (DESIGN §5). At cold start the function's"
+          + " real mappings are checked when it may list them (lambda:ListEventSourceMappings); this setting is the"
+          + " fallback."),
   PUBLISH("SPINDRIFT_PUBLISH", "inline",
       "When committed output reaches the table: inline (before the response) or deferred (after it, in the background;"
           + " the next invocation completes it)."),

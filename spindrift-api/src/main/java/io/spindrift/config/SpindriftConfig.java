@@ -74,9 +74,7 @@ public final class SpindriftConfig {
     positiveInt(Setting.MAX_COMMIT_ATTEMPTS);
     int factor = positiveInt(Setting.PARALLELIZATION_FACTOR);
     if (factor != 1) {
-      throw new ConfigException(Setting.PARALLELIZATION_FACTOR, get(Setting.PARALLELIZATION_FACTOR),
-          "must be 1: with a factor above 1 one shard delivers interleaved concurrent batches and a single "
-              + "position per shard would drop records; add shards instead");
+      throw parallelizationRefused(get(Setting.PARALLELIZATION_FACTOR), null);
     }
     String catalog = catalog();
     if (!catalog.equals("dynamodb") && !catalog.equals("glue") && !catalog.equals("rest")) {
@@ -181,6 +179,21 @@ public final class SpindriftConfig {
   public String warehouse() {
     String warehouse = get(Setting.WAREHOUSE);
     return warehouse.isBlank() ? "s3://" + bucket() + "/warehouse" : warehouse;
+  }
+
+  /**
+   * The refusal of a Kinesis ParallelizationFactor above 1 (DESIGN §5), the same wherever the factor was read.
+   *
+   * @param factor the factor as read
+   * @param readFrom where it was read when not from SPINDRIFT_PARALLELIZATION_FACTOR (an event-source mapping),
+   *     else null
+   * @return the exception to throw
+   */
+  public static ConfigException parallelizationRefused(String factor, String readFrom) {
+    return new ConfigException(Setting.PARALLELIZATION_FACTOR, factor,
+        "must be 1: with a factor above 1 one shard delivers interleaved concurrent batches and a single "
+            + "position per shard would drop records; add shards instead"
+            + (readFrom == null ? "" : "; read from " + readFrom));
   }
 
   /** Where staged output and stage documents of this app go. */

@@ -24,15 +24,37 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  * conditioned on the head and on every lane position as read; a failed condition is a {@link
  * CommitResult#CONFLICT}, never a partial write. Publication is tracked by one watermark, {@code PUBLISHED},
  * which only rises: commits at or below it are published, the ones above it are rolled forward in seq order.
+ *
+ * <p>A commit item must stay under DynamoDB's 400 KB: stages (stage documents, composite refs of a fan-out's
+ * children, inline state deltas) larger than {@link #MAX_INLINE_STAGES} bytes are written through the {@link
+ * CommitSpill} before the transaction, and the item holds only the object's reference; {@link #commits} resolves
+ * it, so readers see the same {@link CommitRecord}. Without a spill such a commit is refused.
  */
 public final class DynamoDbCommitLog implements CommitLog {
+  /** Stages larger than this (bytes, as DynamoDB counts them) are spilled: the rest of the item stays well under. */
+  public static final int MAX_INLINE_STAGES = 300 * 1024;
   private static final int MAX_TRANSACTION_ITEMS = 100;
   private final DynamoDbClient dynamo;
   private final String table;
+  private final CommitSpill spill;
+  /** The last transaction's spilled stages: a rebased commit of the same transaction does not write them again. */
+  private volatile Spilled lastSpilled;
 
+  private record Spilled(String app, String txnId, String ref) {}
+
+  /** A commit log that keeps every commit's stages inline (reading and small commits only). */
   public DynamoDbCommitLog(DynamoDbClient dynamo, String table) {
+    this(dynamo, table, null);
+  }
+
+  /**
+   * @param spill where stages too large for the item go, and where spilled stages are read from (null: none;
+   *     committing large stages or reading a spilled commit then fails)
+   */
+  public DynamoDbCommitLog(DynamoDbClient dynamo, String table, CommitSpill spill) {
     this.dynamo = dynamo;
     this.table = table;
+    this.spill = spill;
   }
 
   public String table() {
@@ -79,8 +101,37 @@ public final class DynamoDbCommitLog implements CommitLog {
         .expressionAttributeValues(Map.of(
             ":pk", s(pk(app)), ":a", s(commitSk(afterSeq + 1)), ":b", s(commitSk(toSeq))))
         .build();
-    ItemReads.queryAll(dynamo, query, page -> page.items().forEach(item -> out.add(CommitCodec.decode(item))));
+    ItemReads.queryAll(dynamo, query,
+        page -> page.items().forEach(item -> out.add(CommitCodec.decode(item, this::readSpilled))));
     return out;
+  }
+
+  private byte[] readSpilled(String ref) {
+    if (spill == null) {
+      throw new IllegalStateException("A commit's stages are spilled to " + ref + " but this commit log was built"
+          + " without a CommitSpill to read them");
+    }
+    return spill.get(ref);
+  }
+
+  /** Where {@code commit}'s stages go: null to keep them in the item, else the spilled object's reference. */
+  private String spillIfLarge(String app, CommitRecord commit) {
+    long size = CommitCodec.inlineSize(commit.stages());
+    if (size <= MAX_INLINE_STAGES) {
+      return null;
+    }
+    if (spill == null) {
+      throw new IllegalStateException("The stages of commit " + commit.txnId() + " (" + commit.describeLanes()
+          + ") take " + size + " bytes, more than a commit item holds (" + MAX_INLINE_STAGES + "), and this commit"
+          + " log has no CommitSpill to write them to S3");
+    }
+    Spilled last = lastSpilled;
+    if (last != null && last.app().equals(app) && last.txnId().equals(commit.txnId())) {
+      return last.ref();
+    }
+    String ref = spill.put(app, commit.txnId(), CommitCodec.stagesJson(commit.stages()));
+    lastSpilled = new Spilled(app, commit.txnId(), ref);
+    return ref;
   }
 
   @Override
@@ -89,18 +140,25 @@ public final class DynamoDbCommitLog implements CommitLog {
       throw new IllegalArgumentException("A batch may span at most " + (MAX_TRANSACTION_ITEMS - 2)
           + " lanes; this one spans " + commit.lanes().size() + ". Lower the event-source batch size.");
     }
+    String stagesObject = spillIfLarge(app, commit);
     List<TransactWriteItem> items = new ArrayList<>();
     items.add(TransactWriteItem.builder().update(headUpdate(app, commit.seq(), checkpoint)).build());
     for (LaneRange range : commit.lanes()) {
       items.add(TransactWriteItem.builder().put(lanePut(app, range, commit.seq())).build());
     }
     items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
-        .item(CommitCodec.encode(pk(app), commitSk(commit.seq()), commit))
+        .item(CommitCodec.encode(pk(app), commitSk(commit.seq()), commit, stagesObject))
         .conditionExpression("attribute_not_exists(pk)").build()).build());
     try {
       dynamo.transactWriteItems(b -> b.transactItems(items));
       return CommitResult.COMMITTED;
     } catch (TransactionCanceledException cancelled) {
+      if (cancelled.hasCancellationReasons() && cancelled.cancellationReasons().stream()
+          .anyMatch(reason -> "ValidationError".equals(reason.code()))) {
+        // not a conflict: the same write would be refused again (e.g. an item over DynamoDB's size limit)
+        throw new IllegalStateException("DynamoDB refused commit " + commit.txnId() + " ("
+            + commit.describeLanes() + "): " + cancelled.getMessage(), cancelled);
+      }
       return CommitResult.CONFLICT;
     }
   }

@@ -18,15 +18,15 @@ import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException
  * What this module's tests share: DynamoDB Local and s3proxy from the shared local stack, the state table, the
  * spill bucket, one SparkSession.
  */
-final class LocalState {
-  static final String SPILL_BUCKET = "spindrift-state-tests";
+public final class LocalState {
+  public static final String SPILL_BUCKET = "spindrift-state-tests";
   private static DynamoDbClient dynamo;
   private static S3Client s3;
   private static SparkSession spark;
 
   private LocalState() {}
 
-  static synchronized DynamoDbClient dynamo() {
+  public static synchronized DynamoDbClient dynamo() {
     if (dynamo == null) {
       LocalStack stack = LocalStack.shared();
       dynamo = DynamoDbClient.builder()
@@ -66,7 +66,7 @@ final class LocalState {
         "s3://" + SPILL_BUCKET + "/" + app + "/stage");
   }
 
-  static synchronized S3Client s3() {
+  public static synchronized S3Client s3() {
     if (s3 == null) {
       LocalStack stack = LocalStack.shared();
       s3 = S3Client.builder()

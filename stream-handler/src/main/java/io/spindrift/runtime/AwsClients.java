@@ -10,6 +10,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** AWS SDK clients built from the settings (endpoint overrides and static keys only on a local stack). */
@@ -40,9 +41,12 @@ public final class AwsClients {
     return builder.build();
   }
 
-  /** The Lambda client of fan-out's invoker (AWS only: there is no local Lambda endpoint). */
-  public static software.amazon.awssdk.services.lambda.LambdaClient lambda(SpindriftConfig config) {
-    return software.amazon.awssdk.services.lambda.LambdaClient.builder()
+  /**
+   * Lambda's API (no endpoint override: AWS only): the function's own event-source mappings, and fan-out's child
+   * invocations, which last as long as a child runs (up to Lambda's 15 minutes).
+   */
+  public static LambdaClient lambda(SpindriftConfig config) {
+    return LambdaClient.builder()
         .region(Region.of(config.region()))
         .credentialsProvider(credentials(config))
         .httpClient(UrlConnectionHttpClient.builder().socketTimeout(java.time.Duration.ofMinutes(15)).build())

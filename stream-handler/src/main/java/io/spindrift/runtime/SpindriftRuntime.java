@@ -74,7 +74,8 @@ public final class SpindriftRuntime implements AutoCloseable {
     this.job = JobLoader.load(config);
     this.sinkSpec = effectiveSink(config, job);
     this.dynamo = AwsClients.dynamoDb(config);
-    this.log = new DynamoDbCommitLog(dynamo, config.get(Setting.COMMIT_TABLE));
+    this.log = new DynamoDbCommitLog(dynamo, config.get(Setting.COMMIT_TABLE),
+        new io.spindrift.commit.S3CommitSpill(AwsClients.s3(config), config.bucket()));
     log.ensureTable();
     this.session = newSession();
     this.catalog = buildCatalog(config, session);
@@ -113,7 +114,9 @@ public final class SpindriftRuntime implements AutoCloseable {
     if (current == null) {
       synchronized (SpindriftRuntime.class) {
         if (container == null) {
-          container = new SpindriftRuntime(SpindriftConfig.fromEnvironment());
+          SpindriftConfig config = SpindriftConfig.fromEnvironment();
+          ParallelizationCheck.atColdStart(config);
+          container = new SpindriftRuntime(config);
         }
         current = container;
       }

@@ -41,6 +41,17 @@ final class PipelineAccess {
     grantJobScript(fn, config);
   }
 
+  /**
+   * Lets a handler read its own event-source mappings at cold start, to refuse a ParallelizationFactor above 1
+   * (DESIGN §5). ListEventSourceMappings has no resource-level permissions: "*" is the only possible resource.
+   */
+  static void grantMappingRead(IFunction fn) {
+    fn.addToRolePolicy(PolicyStatement.Builder.create()
+        .actions(List.of("lambda:ListEventSourceMappings"))
+        .resources(List.of("*"))
+        .build());
+  }
+
   static void grantChildExecutor(IFunction fn, PipelineStorage storage, PipelineConfig config) {
     Bucket bucket = storage.bucket();
     fn.addToRolePolicy(objects(OBJECT_READ_WRITE, bucket, storage.appPrefix()));

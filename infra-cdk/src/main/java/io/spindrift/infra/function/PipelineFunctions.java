@@ -112,6 +112,7 @@ public final class PipelineFunctions extends Construct {
     DockerImageFunction fn = function(id, suffix, handlerString, config.handler(),
         Map.of("SPINDRIFT_FANOUT_FUNCTION", childExecutor.getFunctionName()));
     PipelineAccess.grantCommitter(fn, storage, config);
+    PipelineAccess.grantMappingRead(fn);
     childExecutor.grantInvoke(fn);
     return fn;
   }
