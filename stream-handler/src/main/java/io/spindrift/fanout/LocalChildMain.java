@@ -20,18 +20,49 @@ public final class LocalChildMain {
     // everything else printed on stdout (Spark, libraries) goes to stderr: stdout carries only answers
     System.setOut(System.err);
     BufferedReader tasks = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    java.util.Map<String, SpindriftRuntime> runtimes = new java.util.HashMap<>();
+    SpindriftRuntime next = null;
+    RuntimeException unusable = null;
     for (String line = tasks.readLine(); line != null; line = tasks.readLine()) {
       if (line.isBlank()) {
         continue;
       }
+      if (line.startsWith(LocalProcessInvoker.SETTINGS)) {
+        // the next task belongs to an app of these settings: one warm runtime per settings, as one container each
+        String settings = line.substring(LocalProcessInvoker.SETTINGS.length());
+        try {
+          next = runtimes.computeIfAbsent(settings, json -> SpindriftRuntime.create(
+              io.spindrift.config.SpindriftConfig.of(readMap(json))));
+          unusable = null;
+        } catch (RuntimeException e) {
+          unusable = e;
+        }
+        continue;
+      }
       try {
-        String response = SpindriftRuntime.container().runChild(line);
+        if (unusable != null) {
+          throw unusable;
+        }
+        SpindriftRuntime runtime = next != null ? next : SpindriftRuntime.container();
+        next = null;
+        String response = runtime.runChild(line);
         answers.println(LocalProcessInvoker.RESULT + response);
       } catch (Throwable e) {
         e.printStackTrace();
         answers.println(LocalProcessInvoker.ERROR + String.valueOf(e).replace('\n', ' '));
+      } finally {
+        unusable = null;
       }
     }
     System.exit(0);
+  }
+
+  private static java.util.Map<String, String> readMap(String json) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readValue(json,
+          new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, String>>() {});
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("Unreadable settings line: " + json, e);
+    }
   }
 }

@@ -31,6 +31,7 @@ public final class LocalProcessInvoker implements ChildInvoker {
   private static final Logger LOG = LoggerFactory.getLogger(LocalProcessInvoker.class);
   static final String RESULT = "@@spindrift-result ";
   static final String ERROR = "@@spindrift-error ";
+  static final String SETTINGS = "@@spindrift-settings ";
 
   private final Map<String, String> environment;
   private final List<String> jvmOptions;
@@ -89,7 +90,36 @@ public final class LocalProcessInvoker implements ChildInvoker {
 
   @Override
   public CompletableFuture<String> invoke(ChildTask task) {
-    String line = task.toJson();
+    return invoke(task, null);
+  }
+
+  /**
+   * A view of these children for an app of other settings than the ones they started with (local mode and tests
+   * run several apps over one pool of warm children; each child keeps one runtime per settings it was sent).
+   * Closing the view leaves the children running.
+   */
+  public ChildInvoker forSettings(Map<String, String> settings) {
+    String line;
+    try {
+      line = SETTINGS + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(settings);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(e);
+    }
+    return new ChildInvoker() {
+      @Override
+      public CompletableFuture<String> invoke(ChildTask task) {
+        return LocalProcessInvoker.this.invoke(task, line);
+      }
+
+      @Override
+      public int concurrency() {
+        return size;
+      }
+    };
+  }
+
+  private CompletableFuture<String> invoke(ChildTask task, String settingsLine) {
+    String line = settingsLine == null ? task.toJson() : settingsLine + "\n" + task.toJson();
     return CompletableFuture.supplyAsync(() -> {
       Child child = take();
       try {
