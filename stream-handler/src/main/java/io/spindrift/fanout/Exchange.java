@@ -24,10 +24,10 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * and is retried finds its children's results with GETs. Keys are spread over 256 prefixes by a hash (S3 serves
  * about 3,500 PUT and 5,500 GET per second per prefix).
  *
- * <p>Layout under {@code s3://<bucket>/<app>/fanout/<xx>/<exchange>/}: {@code input} (every split's records in one
+ * <p>Layout under {@code s3://<bucket>/<app>/shuffle/<xx>/<exchange>/}: {@code input} (every split's records in one
  * object, write-combined; a child reads its split with one ranged GET), {@code plan} (written once the input is
  * complete: its presence tells a retried parent the input need not be written again) and {@code result-<role>-<i>}
- * (each child's manifest). Expired by the bucket's lifecycle rule for {@code <app>/fanout/} (CDK).
+ * (each child's manifest). Expired by the bucket's lifecycle rule for {@code <app>/shuffle/} (CDK): a commit never references them.
  */
 public final class Exchange {
   private final S3Client s3;
@@ -69,7 +69,7 @@ public final class Exchange {
 
   private static String key(String app, String exchange, String leaf) {
     String spread = sha256(exchange + "/" + leaf).substring(0, 2);
-    return app + "/fanout/" + spread + "/" + exchange + "/" + leaf;
+    return app + "/shuffle/" + spread + "/" + exchange + "/" + leaf;
   }
 
   /** Writes every split's records as one object (one PUT) and returns where each split is in it. */

@@ -119,7 +119,7 @@ class FanOutTest {
 
   private static long count(List<AwsRequestLog.Request> requests, String operation) {
     return requests.stream().filter(r -> r.service().equals("S3") && r.operation().equals(operation)
-        && r.target().contains("/fanout/")).count();
+        && r.target().contains("/shuffle/")).count();
   }
 
   @Test

@@ -52,15 +52,21 @@ final class PipelineAccess {
         .build());
   }
 
+  /**
+   * A fan-out child (DESIGN §8) stages output as a handler does (files into the table's location and the app's
+   * prefix; a table created or a column added at stage time), reads and writes the exchange under the app's prefix,
+   * reads the state its partitions need and the commit log (to bring its state cache to the head), but never writes
+   * the commit log: only the parent commits.
+   */
   static void grantChildExecutor(IFunction fn, PipelineStorage storage, PipelineConfig config) {
     Bucket bucket = storage.bucket();
-    fn.addToRolePolicy(objects(OBJECT_READ_WRITE, bucket, storage.appPrefix()));
-    fn.addToRolePolicy(objects(List.of("s3:GetObject"), bucket, storage.warehousePrefix()));
+    fn.addToRolePolicy(objects(OBJECT_READ_WRITE, bucket, storage.appPrefix(), storage.warehousePrefix()));
     fn.addToRolePolicy(listing(bucket, storage.appPrefix(), storage.warehousePrefix()));
-    // State deltas may be staged as versioned items in the commit-log table (DESIGN §5 step 3).
-    storage.commitTable().grant(fn, TABLE_READ_WRITE);
-    storage.catalogTable().ifPresent(table -> table.grant(fn, TABLE_READ));
-    grantGlueCatalog(fn, config, false);
+    storage.commitTable().grant(fn, TABLE_READ);
+    // reads state; writes only the schema items a store registers at init (its deltas go to the parent)
+    storage.stateTable().grant(fn, TABLE_READ_WRITE);
+    storage.sinkTables().forEach(table -> table.grant(fn, TABLE_READ_WRITE));
+    grantGlueCatalog(fn, config, true);
     grantJobScript(fn, config);
   }
 

@@ -39,16 +39,14 @@ public final class PipelineFunctions extends Construct {
   public static final String KINESIS_HANDLER = "io.spindrift.handler.KinesisHandler::handleRequest";
   /** Handler string of the MSK handler inside the image. */
   public static final String MSK_HANDLER = "io.spindrift.handler.MskHandler::handleRequest";
-  /**
-   * Handler string of the fan-out child executor. Not in the handler jar yet: the class arrives with
-   * fan-out (DESIGN §8), which is not built. The function is deployed ahead of it so that the roles,
-   * grants and {@code SPINDRIFT_FANOUT_FUNCTION} are in place; until then nothing invokes it, and an
-   * invocation would fail with the runtime's "Class not found". Do not point it at another class.
-   */
   /** Handler string of the scheduled roll-forward (publishes what is committed and unpublished). */
   public static final String ROLL_FORWARD_HANDLER = "io.spindrift.handler.RollForwardHandler::handleRequest";
   /** How often the roll-forward runs: a deferred publish frozen with its container waits at most this long. */
   public static final int ROLL_FORWARD_MINUTES = 5;
+  /**
+   * Handler string of the fan-out child executor (DESIGN §8): the handlers invoke it through
+   * {@code SPINDRIFT_FANOUT_FUNCTION} when a batch fans out ({@code SPINDRIFT_FANOUT=auto}).
+   */
   public static final String CHILD_EXECUTOR_HANDLER = "io.spindrift.fanout.ChildExecutorHandler::handleRequest";
 
   private final PipelineConfig config;
