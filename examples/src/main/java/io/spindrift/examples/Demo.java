@@ -112,6 +112,11 @@ public final class Demo implements Callable<Integer> {
       description = "Identity partition column of a new table (SPINDRIFT_SINK_PARTITION_BY).")
   private String partitionBy;
 
+  @Option(names = "--fanout", paramLabel = "RECORDS", arity = "0..1", fallbackValue = "2000",
+      description = "Fan out batches of more than RECORDS records (default 2000) to two warm local child JVMs"
+          + " (SPINDRIFT_FANOUT=auto, SPINDRIFT_FANOUT_INVOKER=local); use with a --batch-size above it.")
+  private Integer fanOutRecords;
+
   @Option(names = "--set", paramLabel = "SPINDRIFT_X=VALUE",
       description = "Any Spindrift setting, as in production (repeatable); wins over the options above.")
   private Map<String, String> settings = new LinkedHashMap<>();
@@ -336,6 +341,12 @@ public final class Demo implements Callable<Integer> {
     putIfGiven(all, Setting.SINK_MODE, mode);
     putIfGiven(all, Setting.SINK_KEYS, keys);
     putIfGiven(all, Setting.SINK_PARTITION_BY, partitionBy);
+    if (fanOutRecords != null) {
+      all.put(Setting.FANOUT.key(), "auto");
+      all.put(Setting.FANOUT_INVOKER.key(), "local");
+      all.put(Setting.FANOUT_MAX_RECORDS.key(), Integer.toString(fanOutRecords));
+      all.put(Setting.FANOUT_RECORDS_PER_CHILD.key(), Integer.toString(Math.max(1, fanOutRecords / 2)));
+    }
     all.putAll(settings);
     return all;
   }

@@ -186,6 +186,11 @@ final class RunReport {
     double seconds = Math.max(0.001, (run.settledMs() - run.runStartMs()) / 1000.0);
     line("batches (invocations)", String.format(Locale.ROOT, "%,d, commit conflicts %d", invocations,
         runtime.conflicts()));
+    var fanOut = runtime.fanOutTotals();
+    if (fanOut.batches() > 0) {
+      line("fanned out", String.format(Locale.ROOT, "%,d batches (%,d records) to %,d child invocations",
+          fanOut.batches(), fanOut.records(), fanOut.childInvocations()));
+    }
     line("batch latency", String.format(Locale.ROOT, "p50 %d ms, p95 %d ms, max %d ms", percentile(latencies, 50),
         percentile(latencies, 95), percentile(latencies, 100)));
     line("processing time", String.format(Locale.ROOT, "%.1f s for %,d events (%,.0f events/s)", seconds,

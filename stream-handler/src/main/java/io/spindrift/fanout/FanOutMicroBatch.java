@@ -59,6 +59,9 @@ public final class FanOutMicroBatch implements MicroBatch {
   private final int attempts;
   private final double stragglerFactor;
   private volatile FanOutReport last;
+  private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong childInvocations = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong fannedRecords = new java.util.concurrent.atomic.AtomicLong();
 
   public FanOutMicroBatch(String app, MicroBatch single, FanOutPlanner planner, Exchange exchange,
       ChildInvoker invoker, String unsplittable, int attempts, double stragglerFactor) {
@@ -80,6 +83,13 @@ public final class FanOutMicroBatch implements MicroBatch {
   /** What the last batch that fanned out did (null if none has). */
   public FanOutReport lastReport() {
     return last;
+  }
+
+  /** Batches fanned out so far, their records and the child invocations they took. */
+  public record FanOutTotals(long batches, long records, long childInvocations) {}
+
+  public FanOutTotals totals() {
+    return new FanOutTotals(batches.get(), fannedRecords.get(), childInvocations.get());
   }
 
   /** One fanned-out batch: its plan, exchange, and per child how many invocations it took. */
@@ -133,6 +143,9 @@ public final class FanOutMicroBatch implements MicroBatch {
     Children children = new Children(tasks, results);
     children.run();
     last = new FanOutReport(plan, id, children.invocations, children.reissued, reused, fresh.size());
+    batches.incrementAndGet();
+    fannedRecords.addAndGet(fresh.size());
+    childInvocations.addAndGet(children.invocations);
     return combine(plan, Arrays.asList(results));
   }
 

@@ -317,6 +317,20 @@ public final class SpindriftRuntime implements AutoCloseable {
     return runs.run(taskJson);
   }
 
+  /** Batches this runtime fanned out so far, over every source (zeros when fan-out is off). */
+  public synchronized io.spindrift.fanout.FanOutMicroBatch.FanOutTotals fanOutTotals() {
+    long batches = 0;
+    long records = 0;
+    long invocations = 0;
+    for (io.spindrift.fanout.FanOutMicroBatch fanOut : fanOuts.values()) {
+      var totals = fanOut.totals();
+      batches += totals.batches();
+      records += totals.records();
+      invocations += totals.childInvocations();
+    }
+    return new io.spindrift.fanout.FanOutMicroBatch.FanOutTotals(batches, records, invocations);
+  }
+
   /** What the last fanned-out batch of {@code kind} did (null: none, or fan-out is off). */
   public synchronized io.spindrift.fanout.FanOutMicroBatch.FanOutReport lastFanOut(SourceKind kind) {
     io.spindrift.fanout.FanOutMicroBatch fanOut = fanOuts.get(kind);
