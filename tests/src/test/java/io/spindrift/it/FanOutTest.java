@@ -174,6 +174,36 @@ class FanOutTest {
     }
   }
 
+  @Test
+  void windowedCountOnDeltaFansOutAndMatchesSingleInvocations() {
+    String single = TestPipeline.uniqueApp("pvd_single");
+    String fanned = TestPipeline.uniqueApp("pvd_reduce");
+    Map<String, String> delta = Map.of(Setting.SINK_FORMAT.key(), "delta");
+    Map<String, String> deltaFanOut = new HashMap<>(fanOut(100));
+    deltaFanOut.putAll(delta);
+    try (SpindriftRuntime one = runtime(single, PageViewCounts.class.getName(), delta);
+        SpindriftRuntime many = runtime(fanned, PageViewCounts.class.getName(), deltaFanOut)) {
+      long first = 0;
+      for (int batch = 0; batch < 4; batch++) {
+        List<SourceRecord> records = events("views", first, 300, false);
+        first += 300;
+        one.process(new Batch(SourceKind.KINESIS, records));
+        many.process(new Batch(SourceKind.KINESIS, records));
+        assertThat(many.lastFanOut(SourceKind.KINESIS).records()).isEqualTo(300);
+      }
+      List<String> expected = deltaTable(one, single);
+      assertThat(expected).isNotEmpty();
+      assertThat(deltaTable(many, fanned)).isEqualTo(expected);
+      assertThat(StateRows.of(many, fanned)).isEqualTo(StateRows.of(one, single));
+    }
+  }
+
+  private static List<String> deltaTable(SpindriftRuntime runtime, String app) {
+    return TestPipeline.s3aReader(runtime).read().format("delta")
+        .load("s3a://" + runtime.config().bucket() + "/warehouse/it/" + app).collectAsList().stream()
+        .map(Row::toString).sorted().toList();
+  }
+
   /** The first record of each event id (state: every id seen), written once. */
   public static final class FirstSeen implements StreamJob {
     @Override
