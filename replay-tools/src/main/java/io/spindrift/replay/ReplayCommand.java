@@ -104,6 +104,12 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Records per batch (per invocation), at most (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--fanout",
+      description = "Run each batch of the local target on child executors (DESIGN §8, docs/FANOUT.md): warm local"
+          + " child JVMs (SPINDRIFT_FANOUT_LOCAL_CHILDREN), the parent committing once per batch. With --function, set"
+          + " SPINDRIFT_FANOUT=auto on the function instead.")
+  boolean fanOut;
+
   @Option(names = "--replay-id", paramLabel = "ID",
       description = "Names the progress to resume; default: derived from app, stream and range.")
   String replayId;
@@ -154,8 +160,21 @@ final class ReplayCommand implements Callable<Integer> {
   }
 
   private SpindriftConfig config() {
+    require(!fanOut || function == null, "--fanout: the deployed function fans out by its own settings (set"
+        + " SPINDRIFT_FANOUT=auto on it); --fanout is for the local target");
     try {
-      return env.config(app);
+      SpindriftConfig config = env.config(app);
+      if (!fanOut) {
+        return config;
+      }
+      java.util.Map<String, String> fanOutSettings = new java.util.HashMap<>();
+      fanOutSettings.put(Setting.FANOUT.key(), "always");
+      fanOutSettings.put(Setting.FANOUT_INVOKER.key(), "local");
+      if (config.get(Setting.FANOUT_RECORDS_PER_CHILD).equals(Setting.FANOUT_RECORDS_PER_CHILD.defaultValue())) {
+        fanOutSettings.put(Setting.FANOUT_RECORDS_PER_CHILD.key(),
+            Integer.toString(Math.max(1, (batchSize + 1) / 2)));
+      }
+      return config.with(fanOutSettings);
     } catch (io.spindrift.config.ConfigException e) {
       throw new BadArgument((app != null && e.getMessage().contains(Setting.APP.key()) ? "--app: " : "")
           + e.getMessage(), e);

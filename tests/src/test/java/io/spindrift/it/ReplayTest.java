@@ -74,6 +74,32 @@ class ReplayTest {
   }
 
   @Test
+  void kafkaReplayThroughFanOutCommitsEveryRecordOnceAndAgainChangesNothing() throws Exception {
+    String topic = TestPipeline.uniqueApp("replay_fan");
+    LocalSources.createTopic(TestPipeline.stack().kafkaBootstrap(), topic, 1);
+    Produced produced = ReplayFixture.produceKafka(topic, 1500, 43);
+
+    CliRun run = cli(topic, "replay", "--new-app", "--topic", topic, "--batch-size", "500", "--fanout", "--json");
+
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.json().get("committed").asLong()).isEqualTo(produced.events());
+    assertThat(run.json().get("rejected").asLong()).isEqualTo(produced.malformed());
+    assertThat(run.json().get("commits").asLong()).isEqualTo(3);
+    try (SpindriftRuntime reader = TestPipeline.runtime(topic)) {
+      assertThat(TestPipeline.count(reader, "it." + topic)).isEqualTo(produced.valid());
+      assertThat(TestPipeline.distinctEvents(reader, "it." + topic)).isEqualTo(produced.valid());
+      CliRun again = cli(topic, "replay", "--topic", topic, "--batch-size", "500", "--fanout", "--restart",
+          "--json");
+      assertThat(again.exitCode()).as(again.err()).isZero();
+      assertThat(again.json().get("duplicates").asLong()).isEqualTo(produced.events());
+      assertThat(TestPipeline.count(reader, "it." + topic)).isEqualTo(produced.valid());
+    }
+    CliRun refused = cli(topic, "replay", "--topic", topic, "--fanout", "--function", "f", "--json");
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.err()).contains("--fanout");
+  }
+
+  @Test
   void kafkaReplayIntoANewAppEqualsTheLiveTableAndAgainOverTheLiveAppChangesNothing() throws Exception {
     String topic = TestPipeline.uniqueApp("replay_kf");
     String live = topic + "_live";
