@@ -191,8 +191,23 @@ class SpindriftPipelineStackTest {
     assertThat(rules).extracting(r -> r.get("Prefix"), r -> r.get("ExpirationInDays"))
         .containsExactlyInAnyOrder(
             org.assertj.core.groups.Tuple.tuple("clickstream/stage/", 3),
-            org.assertj.core.groups.Tuple.tuple("clickstream/shuffle/", 1));
+            org.assertj.core.groups.Tuple.tuple("clickstream/shuffle/", 1),
+            org.assertj.core.groups.Tuple.tuple("clickstream/archive/", null));
     assertThat(rules).allSatisfy(r -> assertThat(r.get("Status")).isEqualTo("Enabled"));
+    // the archive outlives the stream's retention: kept, moved to Standard-IA after 30 days (issue 13)
+    assertThat(rules).filteredOn(r -> "clickstream/archive/".equals(r.get("Prefix"))).singleElement()
+        .satisfies(r -> assertThat(r.get("Transitions")).isEqualTo(
+            List.of(Map.of("StorageClass", "STANDARD_IA", "TransitionInDays", 30))));
+  }
+
+  @Test
+  void handlersFanOutAndArchiveAsConfigured() {
+    Template t = template(FULL);
+    assertThat(environment(t, "spindrift-clickstream-kinesis"))
+        .containsEntry("SPINDRIFT_FANOUT", "auto")
+        .containsEntry("SPINDRIFT_FANOUT_MAX_RECORDS", "20000")
+        .containsEntry("SPINDRIFT_ARCHIVE", "true")
+        .containsKey("SPINDRIFT_FANOUT_FUNCTION");
   }
 
   @Test

@@ -35,7 +35,8 @@ final class SynthesizedPipeline {
         "childExecutor": {"memoryMb": 3008, "timeoutSeconds": 300, "ephemeralStorageMb": 1024},
         "eventSource": {"batchSize": 2000, "batchingWindowSeconds": 2, "parallelizationFactor": 1,
                         "retryAttempts": 5, "maxRecordAgeSeconds": 3600, "startingPosition": "TRIM_HORIZON"},
-        "runtime": {"shufflePartitions": 16, "maxCommitAttempts": 7},
+        "runtime": {"shufflePartitions": 16, "maxCommitAttempts": 7, "fanOut": "auto", "fanOutMaxRecords": 20000,
+          "archive": true},
         "storage": {"stageExpiryDays": 3, "shuffleExpiryDays": 1},
         "alarms": {"iteratorAgeSeconds": 120, "commitConflictsPer5Min": 25,
                    "topicArn": "arn:aws:sns:eu-west-1:111122223333:oncall"}

@@ -23,7 +23,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
     description = {"For every lane of the stream: the position the app committed and how far the stream's tip is "
         + "beyond it (records for Kafka; records and milliseconds of stream time for Kinesis, counted up to "
         + "10,000). Also the head seq, commits not yet published to the table, the last commit's time and the "
-        + "rejects and output rows counted in the commit log."},
+        + "rejects and output rows counted in the commit log, and the state the app keeps (rows, buckets, bytes)."},
     footerHeading = "%nExamples:%n",
     footer = {"  spindrift status --app clickstream --stream clicks",
         "  spindrift status --app clickstream --topic clicks --json \\",
@@ -66,13 +66,14 @@ final class StatusCommand implements Callable<Integer> {
       LogSnapshot snapshot = log.snapshot(lanes);
       Map<String, ReplaySource.Lag> lag = stream.lag(snapshot.lanePositions());
       AppLog.Summary summary = log.summary(snapshot.headSeq());
-      print(config, snapshot, lag, summary);
+      StateSize state = StateSize.of(dynamo, config.get(Setting.STATE_TABLE), config.app());
+      print(config, snapshot, lag, summary, state);
       return 0;
     }
   }
 
   private void print(SpindriftConfig config, LogSnapshot snapshot, Map<String, ReplaySource.Lag> lag,
-      AppLog.Summary summary) throws Exception {
+      AppLog.Summary summary, StateSize state) throws Exception {
     if (json) {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("app", config.app());
@@ -82,6 +83,8 @@ final class StatusCommand implements Callable<Integer> {
       out.put("lastCommitAt", summary.lastCommitMs() == null ? null : Instant.ofEpochMilli(summary.lastCommitMs()).toString());
       out.put("rejects", summary.rejected());
       out.put("outputRows", summary.outputRows());
+      out.put("state", Map.of("rows", state.rows(), "buckets", state.buckets(), "bytes", state.bytes(),
+          "spilledRows", state.spilledRows()));
       List<Map<String, Object>> lanes = new ArrayList<>();
       lag.forEach((lane, l) -> {
         Map<String, Object> row = new LinkedHashMap<>();
@@ -104,6 +107,9 @@ final class StatusCommand implements Callable<Integer> {
     text.append(String.format("  last commit         %s%n",
         summary.lastCommitMs() == null ? "-" : Instant.ofEpochMilli(summary.lastCommitMs())));
     text.append(String.format("  rejects             %,d (output rows %,d)%n", summary.rejected(), summary.outputRows()));
+    text.append(String.format("  state               %,d rows in %,d buckets, %,d bytes%s%n", state.rows(),
+        state.buckets(), state.bytes(), state.spilledRows() == 0 ? ""
+            : String.format(" (%,d values in S3)", state.spilledRows())));
     text.append(String.format("%n  %-44s %-28s %s%n", "LANE", "POSITION", "BEHIND THE TIP"));
     lag.forEach((lane, l) -> text.append(String.format("  %-44s %-28s %s%n", lane,
         snapshot.lanePositions().getOrDefault(lane, "-"), behind(l))));

@@ -84,7 +84,8 @@ public final class Exchange {
       all.writeBytes(block);
     }
     String key = inputKey(app, exchange);
-    s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(all.toByteArray()));
+    byte[] bytes = all.toByteArray();
+    put(key, () -> RequestBody.fromBytes(bytes));
     return new Input(key, offsets, lengths);
   }
 
@@ -98,7 +99,7 @@ public final class Exchange {
 
   /** Marks the exchange's input as complete, with the plan's description. */
   public void putPlan(String app, String exchange, String description) {
-    s3.putObject(b -> b.bucket(bucket).key(planKey(app, exchange)), RequestBody.fromString(description));
+    put(planKey(app, exchange), () -> RequestBody.fromString(description));
   }
 
   /** True if an earlier attempt at this exchange wrote its input completely. */
@@ -107,8 +108,8 @@ public final class Exchange {
   }
 
   public void putResult(String app, ChildResult result) {
-    s3.putObject(b -> b.bucket(bucket).key(resultKey(app, result.exchange(), result.role(), result.index())),
-        RequestBody.fromString(result.toJson()));
+    String json = result.toJson();
+    put(resultKey(app, result.exchange(), result.role(), result.index()), () -> RequestBody.fromString(json));
   }
 
   /** A child's result written by an earlier attempt, if any. */
@@ -120,6 +121,24 @@ public final class Exchange {
   public ChildResult resultAt(String key) {
     return get(key).map(ChildResult::fromJson)
         .orElseThrow(() -> new IllegalStateException("A child's result is missing at s3://" + bucket + "/" + key));
+  }
+
+  /**
+   * One PUT, tried again on a client-side failure beyond the SDK's own retries (every exchange key is written whole
+   * and idempotently: a repeat writes the same bytes).
+   */
+  private void put(String key, java.util.function.Supplier<RequestBody> body) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        s3.putObject(b -> b.bucket(bucket).key(key), body.get());
+        return;
+      } catch (software.amazon.awssdk.core.exception.SdkClientException e) {
+        if (attempt >= 3) {
+          throw e;
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L * attempt);
+      }
+    }
   }
 
   private Optional<String> get(String key) {

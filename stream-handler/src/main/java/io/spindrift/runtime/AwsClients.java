@@ -42,6 +42,26 @@ public final class AwsClients {
   }
 
   /**
+   * The S3 client of fan-out's exchange: Apache's HTTP client, which checks a pooled connection before it reuses it
+   * (URLConnection's keep-alive cache hands out connections the server already closed, and a PUT on one fails with
+   * "Error writing request body to server" on every retry once several went stale).
+   */
+  public static S3Client exchangeS3(SpindriftConfig config) {
+    var builder = S3Client.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()
+            .connectionMaxIdleTime(java.time.Duration.ofSeconds(5))
+            .maxConnections(64)
+            .build());
+    String endpoint = config.get(Setting.S3_ENDPOINT);
+    if (!endpoint.isBlank()) {
+      builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
+    }
+    return builder.build();
+  }
+
+  /**
    * Lambda's API (no endpoint override: AWS only): the function's own event-source mappings, and fan-out's child
    * invocations, which last as long as a child runs (up to Lambda's 15 minutes).
    */

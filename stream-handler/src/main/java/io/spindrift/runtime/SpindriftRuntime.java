@@ -60,6 +60,7 @@ public final class SpindriftRuntime implements AutoCloseable {
   private final io.spindrift.fanout.ChildInvoker givenInvoker;
   private ChildRuns childRuns;
   private SpindriftRuntime inProcessChild;
+  private software.amazon.awssdk.services.s3.S3Client exchangeS3;
   /** Why the job's stateful batches cannot fan out (null: they can, or the job is stateless). */
   private String unsplittable;
   private final Map<SourceKind, io.spindrift.fanout.FanOutMicroBatch> fanOuts = new EnumMap<>(SourceKind.class);
@@ -257,7 +258,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       why = "the sink upserts on " + sinkSpec.keys() + " and a key may occur in more than one split";
     }
     io.spindrift.fanout.FanOutMicroBatch fanOut = new io.spindrift.fanout.FanOutMicroBatch(config.app(), single,
-        planner, new io.spindrift.fanout.Exchange(AwsClients.s3(config), config.bucket()), invoker(), why,
+        planner, new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), invoker(), why,
         config.getInt(Setting.FANOUT_CHILD_ATTEMPTS), config.getDouble(Setting.FANOUT_STRAGGLER_FACTOR));
     fanOuts.put(kind, fanOut);
     return fanOut;
@@ -292,6 +293,14 @@ public final class SpindriftRuntime implements AutoCloseable {
     };
   }
 
+  /** One exchange client per runtime (its connection pool is shared by the parent's and the child's side). */
+  private synchronized software.amazon.awssdk.services.s3.S3Client exchangeS3() {
+    if (exchangeS3 == null) {
+      exchangeS3 = AwsClients.exchangeS3(config);
+    }
+    return exchangeS3;
+  }
+
   private synchronized SpindriftRuntime inProcessChild() {
     if (inProcessChild == null) {
       inProcessChild = new SpindriftRuntime(config.with(Map.of(Setting.FANOUT.key(), "off")));
@@ -310,7 +319,7 @@ public final class SpindriftRuntime implements AutoCloseable {
         SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
         childRuns = new ChildRuns(config.app(), this::newSession, job, Sinks.create(sinkSpec, sinks),
             Sinks.create(rejectsSpec(), sinks), this::stateTable, log,
-            new io.spindrift.fanout.Exchange(AwsClients.s3(config), config.bucket()));
+            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()));
       }
       runs = childRuns;
     }
@@ -486,6 +495,10 @@ public final class SpindriftRuntime implements AutoCloseable {
     if (inProcessChild != null) {
       inProcessChild.close();
       inProcessChild = null;
+    }
+    if (exchangeS3 != null) {
+      exchangeS3.close();
+      exchangeS3 = null;
     }
   }
 

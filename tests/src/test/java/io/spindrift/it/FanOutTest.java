@@ -170,7 +170,14 @@ class FanOutTest {
       List<String> expected = table(one, "it." + single);
       assertThat(expected).isNotEmpty();
       assertThat(table(many, "it." + fanned)).isEqualTo(expected);
-      assertThat(StateRows.of(many, fanned)).isEqualTo(StateRows.of(one, single));
+      List<String> state = StateRows.of(one, single);
+      assertThat(StateRows.of(many, fanned)).isEqualTo(state);
+      // what `spindrift status` reports as the app's state size
+      io.spindrift.replay.StateSize size = io.spindrift.replay.StateSize.of(AwsClients.dynamoDb(many.config()),
+          many.config().get(Setting.STATE_TABLE), fanned);
+      assertThat(size.rows()).isEqualTo(state.size());
+      assertThat(size.buckets()).isBetween(1L, 4L);
+      assertThat(size.bytes()).isPositive();
     }
   }
 

@@ -71,6 +71,7 @@ class ReplayTest {
         .allSatisfy(lane -> assertThat(lane.get("lagRecords").asLong()).as(lane.toString()).isZero());
     assertThat(status.json().get("lanes")).filteredOn(lane -> lane.get("closed").asBoolean()).hasSize(1);
     assertThat(status.json().get("rejects").asLong()).isEqualTo(produced.malformed());
+    assertThat(status.json().get("state").get("rows").asLong()).as("a stateless app keeps no state").isZero();
   }
 
   @Test

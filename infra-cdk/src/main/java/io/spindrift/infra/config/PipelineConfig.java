@@ -130,11 +130,27 @@ public record PipelineConfig(
     TRIM_HORIZON
   }
 
-  /** Runtime settings handed to the functions as environment variables. */
-  public record RuntimeSettings(int shufflePartitions, int maxCommitAttempts) {}
+  /**
+   * Runtime settings handed to the functions as environment variables: the state partitions, commit attempts,
+   * fan-out to the child-executor function ({@code SPINDRIFT_FANOUT}: off or auto, over {@code fanOutMaxRecords}
+   * records a batch) and the S3 archive of committed input ({@code SPINDRIFT_ARCHIVE}).
+   */
+  public record RuntimeSettings(int shufflePartitions, int maxCommitAttempts, FanOutMode fanOut, int fanOutMaxRecords,
+      boolean archive) {}
 
-  /** Days after which objects under {@code <app>/stage/} and {@code <app>/shuffle/} expire. */
-  public record StorageSettings(int stageExpiryDays, int shuffleExpiryDays) {}
+  /** When the handlers fan a batch out to the child-executor function (docs/FANOUT.md). */
+  public enum FanOutMode {
+    OFF,
+    AUTO
+  }
+
+  /**
+   * Days after which objects under {@code <app>/stage/} and {@code <app>/shuffle/} expire; the archive's own
+   * lifecycle: to S3 Standard-IA after {@code archiveInfrequentAccessDays}, expired after {@code archiveExpiryDays}
+   * (0: kept, the archive is there to outlive the stream's retention).
+   */
+  public record StorageSettings(int stageExpiryDays, int shuffleExpiryDays, int archiveInfrequentAccessDays,
+      int archiveExpiryDays) {}
 
   /**
    * Alarm thresholds: Kinesis iterator age, MSK offset lag (records), commit conflicts per five

@@ -180,15 +180,26 @@ public final class PipelineConfigReader {
   }
 
   private static RuntimeSettings runtime(Node node) {
-    node.allowOnly("shufflePartitions", "maxCommitAttempts");
+    node.allowOnly("shufflePartitions", "maxCommitAttempts", "fanOut", "fanOutMaxRecords", "archive");
     return new RuntimeSettings(
         node.intValue("shufflePartitions", 8, 1, 10000),
-        node.intValue("maxCommitAttempts", 5, 1, 100));
+        node.intValue("maxCommitAttempts", 5, 1, 100),
+        node.enumValue("fanOut", PipelineConfig.FanOutMode.class, PipelineConfig.FanOutMode.OFF),
+        node.intValue("fanOutMaxRecords", 50000, 2, 100_000_000),
+        node.booleanValue("archive", false));
   }
 
   private static StorageSettings storage(Node node) {
-    node.allowOnly("stageExpiryDays", "shuffleExpiryDays");
-    return new StorageSettings(node.intValue("stageExpiryDays", 7, 1, 3650), node.intValue("shuffleExpiryDays", 1, 1, 3650));
+    node.allowOnly("stageExpiryDays", "shuffleExpiryDays", "archiveInfrequentAccessDays", "archiveExpiryDays");
+    StorageSettings settings = new StorageSettings(node.intValue("stageExpiryDays", 7, 1, 3650),
+        node.intValue("shuffleExpiryDays", 1, 1, 3650), node.intValue("archiveInfrequentAccessDays", 30, 30, 3650),
+        node.intValue("archiveExpiryDays", 0, 0, 36500));
+    if (settings.archiveExpiryDays() != 0 && settings.archiveExpiryDays() <= settings.archiveInfrequentAccessDays()) {
+      throw new InvalidPipelineConfigException("storage.archiveExpiryDays", "got " + settings.archiveExpiryDays()
+          + ", expected 0 (kept) or more than archiveInfrequentAccessDays (" + settings.archiveInfrequentAccessDays()
+          + ")");
+    }
+    return settings;
   }
 
   private static AlarmSettings alarms(Node node) {
@@ -274,6 +285,17 @@ public final class PipelineConfigReader {
       return Optional.of(value.asInt());
     }
 
+    boolean booleanValue(String field, boolean defaultValue) {
+      JsonNode value = present(field);
+      if (value == null) {
+        return defaultValue;
+      }
+      if (!value.isBoolean()) {
+        throw new InvalidPipelineConfigException(path(field), "got " + value + ", expected true or false");
+      }
+      return value.asBoolean();
+    }
+
     int intValue(String field, int defaultValue, int min, int max) {
       return optionalInt(field, min, max).orElse(defaultValue);
     }
@@ -301,5 +323,4 @@ public final class PipelineConfigReader {
       return enumValue(field, type, null);
     }
   }
-
 }

@@ -173,6 +173,9 @@ public final class PipelineFunctions extends Construct {
     env.put("SPINDRIFT_SHUFFLE_PARTITIONS", Integer.toString(config.runtime().shufflePartitions()));
     env.put("SPINDRIFT_PARALLELIZATION_FACTOR", Integer.toString(config.eventSource().parallelizationFactor()));
     env.put("SPINDRIFT_MAX_COMMIT_ATTEMPTS", Integer.toString(config.runtime().maxCommitAttempts()));
+    env.put("SPINDRIFT_FANOUT", config.runtime().fanOut().name().toLowerCase(java.util.Locale.ROOT));
+    env.put("SPINDRIFT_FANOUT_MAX_RECORDS", Integer.toString(config.runtime().fanOutMaxRecords()));
+    env.put("SPINDRIFT_ARCHIVE", Boolean.toString(config.runtime().archive()));
     return env;
   }
 }

@@ -137,8 +137,25 @@ public final class PipelineStorage extends Construct {
         .removalPolicy(RemovalPolicy.RETAIN)
         .lifecycleRules(List.of(
             expiry("ExpireStage", config.app() + "/stage/", config.storage().stageExpiryDays()),
-            expiry("ExpireShuffle", config.app() + "/shuffle/", config.storage().shuffleExpiryDays())))
+            expiry("ExpireShuffle", config.app() + "/shuffle/", config.storage().shuffleExpiryDays()),
+            archive(config.app() + "/archive/", config.storage())))
         .build());
+  }
+
+  /** The archive of committed input (SPINDRIFT_ARCHIVE): Standard-IA after a while, kept unless told otherwise. */
+  private static LifecycleRule archive(String prefix, PipelineConfig.StorageSettings storage) {
+    LifecycleRule.Builder rule = LifecycleRule.builder()
+        .id("ArchiveLifecycle")
+        .prefix(prefix)
+        .transitions(List.of(software.amazon.awscdk.services.s3.Transition.builder()
+            .storageClass(software.amazon.awscdk.services.s3.StorageClass.INFREQUENT_ACCESS)
+            .transitionAfter(Duration.days(storage.archiveInfrequentAccessDays()))
+            .build()))
+        .abortIncompleteMultipartUploadAfter(Duration.days(1));
+    if (storage.archiveExpiryDays() > 0) {
+      rule.expiration(Duration.days(storage.archiveExpiryDays()));
+    }
+    return rule.build();
   }
 
   private static LifecycleRule expiry(String id, String prefix, int days) {

@@ -64,6 +64,9 @@ class PipelineConfigReaderTest {
       unknown top-level field              | "region": "eu-west-1"                             | region
       shuffle partitions zero              | "runtime": {"shufflePartitions": 0}               | runtime.shufflePartitions
       bad alarm topic                      | "alarms": {"topicArn": "oncall"}                  | alarms.topicArn
+      unknown fan-out mode                 | "runtime": {"fanOut": "sometimes"}                | runtime.fanOut
+      archive switch not a boolean         | "runtime": {"archive": "yes"}                     | runtime.archive
+      archive expiring before Standard-IA  | "storage": {"archiveExpiryDays": 10}              | storage.archiveExpiryDays
       """)
   void badValueIsRefusedNamingTheField(String description, String fragment, String field) {
     String json = MINIMAL.replaceFirst("\\{", "{" + fragment + ",")
