@@ -104,6 +104,12 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Records per batch (per invocation), at most (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
+  @Option(names = "--rebuild",
+      description = "Rebuild the app's table from the range into a new app and a new table, then swap it in for the"
+          + " live table in one catalog commit (Iceberg; the old table stays registered as <table>_before_<time>)."
+          + " Prints the cut-over: the live function switches to the new app (README, Replay).")
+  boolean rebuild;
+
   @Option(names = "--fanout",
       description = "Run each batch of the local target on child executors (DESIGN §8, docs/FANOUT.md): warm local"
           + " child JVMs (SPINDRIFT_FANOUT_LOCAL_CHILDREN), the parent committing once per batch. With --function, set"
@@ -143,6 +149,29 @@ final class ReplayCommand implements Callable<Integer> {
     require(batchSize >= 1, "--batch-size: must be at least 1, not " + batchSize);
     require(rateLimit >= 0, "--rate-limit: must not be negative, not " + rateLimit);
     SpindriftConfig config = config();
+    Rebuild rebuilding = null;
+    if (rebuild) {
+      require(function == null, "--rebuild: rebuilds run in this process (the table swap needs its catalog); drop"
+          + " --function");
+      require(!dryRun, "--rebuild: a dry run writes nothing and swaps nothing; drop --dry-run");
+      rebuilding = Rebuild.prepare(config);
+      config = rebuilding.rebuiltConfig();
+      newApp = true;
+    }
+    try {
+      int exit = replayWith(config, range);
+      if (exit == 0 && rebuilding != null) {
+        rebuilding.swapAndReport(env.err());
+      }
+      return exit;
+    } finally {
+      if (rebuilding != null) {
+        rebuilding.close();
+      }
+    }
+  }
+
+  private int replayWith(SpindriftConfig config, RangeSpec range) throws Exception {
     try (ReplaySource stream = source.open(env, config);
         DynamoDbClient dynamo = AwsClients.dynamoDb(config);
         software.amazon.awssdk.services.s3.S3Client s3 = AwsClients.s3(config)) {

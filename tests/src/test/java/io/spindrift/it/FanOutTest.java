@@ -133,6 +133,11 @@ class FanOutTest {
   }
 
   @Test
+  void flatMapGroupsWithStateWithEventTimeTimeoutFansOutAndMatchesSingleInvocations() {
+    equalStatefulTables(StatefulOracleTest.QuietMinutes.class.getName(), "quiet");
+  }
+
+  @Test
   void flatMapGroupsWithStateFansOutToReducersAndMatchesSingleInvocations() {
     equalStatefulTables(StateSpillTest.PageTrails.class.getName(), "trails");
   }

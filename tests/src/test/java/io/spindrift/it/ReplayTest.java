@@ -75,6 +75,39 @@ class ReplayTest {
   }
 
   @Test
+  void rebuildReplaysIntoANewAppAndSwapsTheTableInOneCatalogCommit() throws Exception {
+    String topic = TestPipeline.uniqueApp("replay_rb");
+    LocalSources.createTopic(TestPipeline.stack().kafkaBootstrap(), topic, 2);
+    Produced produced = ReplayFixture.produceKafka(topic, 1200, 47);
+    SpindriftRuntime liveRuntime = TestPipeline.runtime(topic);
+    try (LocalEventSourceMapping mapping = ReplayFixture.liveKafka(liveRuntime, topic)) {
+      ReplayFixture.awaitRows(liveRuntime, produced);
+    }
+    String table = "it." + topic;
+    // a bug damaged the live table: the rebuild brings it back from the topic's history
+    liveRuntime.spark().sql("DELETE FROM " + TestPipeline.qualified(liveRuntime, table) + " WHERE page = '/cart'");
+    long damaged = TestPipeline.count(liveRuntime, table);
+    assertThat(damaged).isLessThan(produced.valid());
+
+    CliRun run = cli(topic, "replay", "--topic", topic, "--rebuild", "--json");
+
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.json().get("committed").asLong()).isEqualTo(produced.events());
+    assertThat(run.err()).contains("swapped it in").contains("Cut-over").contains("SPINDRIFT_APP=" + topic + "_rebuild_");
+    assertThat(TestPipeline.count(liveRuntime, table)).isEqualTo(produced.valid());
+    assertThat(TestPipeline.distinctEvents(liveRuntime, table)).isEqualTo(produced.valid());
+    List<org.apache.iceberg.catalog.TableIdentifier> tables = liveRuntime.catalog()
+        .listTables(org.apache.iceberg.catalog.Namespace.of("it"));
+    assertThat(tables).map(Object::toString)
+        .filteredOn(name -> name.startsWith(table + "_before_") && !name.endsWith("_rejects")).singleElement()
+        .satisfies(backup -> assertThat(TestPipeline.count(liveRuntime, backup)).isEqualTo(damaged));
+    assertThat(TestPipeline.count(liveRuntime, table + "_rejects")).isEqualTo(produced.malformed());
+    assertThat(tables).map(Object::toString).noneMatch(name -> name.startsWith(table + "_rebuild_"));
+
+    assertThat(cli(topic, "replay", "--topic", topic, "--rebuild", "--dry-run").err()).contains("--rebuild");
+  }
+
+  @Test
   void kafkaReplayThroughFanOutCommitsEveryRecordOnceAndAgainChangesNothing() throws Exception {
     String topic = TestPipeline.uniqueApp("replay_fan");
     LocalSources.createTopic(TestPipeline.stack().kafkaBootstrap(), topic, 1);
