@@ -78,9 +78,16 @@ final class ReplayFixture {
 
   /** Runs {@code spindrift args...} in this JVM with {@code app}'s environment. */
   static CliRun cli(String app, String... args) {
+    return cliWith(Map.of(), app, args);
+  }
+
+  /** As {@link #cli}, with {@code extra} added to the environment. */
+  static CliRun cliWith(Map<String, String> extra, String app, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = SpindriftCli.run(environment(app), new PrintStream(out, true, StandardCharsets.UTF_8),
+    Map<String, String> env = new HashMap<>(environment(app));
+    env.putAll(extra);
+    int code = SpindriftCli.run(env, new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8), args);
     return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }

@@ -105,6 +105,10 @@ class ReplayTest {
     assertThat(tables).map(Object::toString).noneMatch(name -> name.startsWith(table + "_rebuild_"));
 
     assertThat(cli(topic, "replay", "--topic", topic, "--rebuild", "--dry-run").err()).contains("--rebuild");
+    CliRun delta = ReplayFixture.cliWith(Map.of("SPINDRIFT_SINK_FORMAT", "delta"), topic, "replay", "--topic", topic,
+        "--rebuild");
+    assertThat(delta.exitCode()).isEqualTo(2);
+    assertThat(delta.err()).contains("--rebuild").contains("only an Iceberg table").contains("--new-app");
   }
 
   @Test
