@@ -150,6 +150,40 @@ public final class LocalStack implements AutoCloseable {
         .collect(Collectors.joining(", "));
   }
 
+  /**
+   * Freezes one emulator with SIGSTOP ({@code "s3"}, {@code "dynamodb"}, {@code "kafka"} or {@code "kinesis"}): its
+   * port still accepts connections, nothing answers, as an unavailable AWS endpoint; {@link #resume} thaws it.
+   * For fault tests.
+   */
+  public void suspend(String service) {
+    signal(service, "STOP");
+  }
+
+  /** Thaws an emulator {@link #suspend}ed (SIGCONT). */
+  public void resume(String service) {
+    signal(service, "CONT");
+  }
+
+  private void signal(String service, String signal) {
+    LocalService target = services.get(service);
+    if (target == null) {
+      throw new IllegalArgumentException("No local service '" + service + "'; the services are " + services.keySet());
+    }
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(target.process().pid()))
+          .redirectErrorStream(true).start();
+      String output = new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException("kill -" + signal + " of " + service + " failed: " + output);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Process ids of the running emulators, for tests that check nothing outlives the stack. */
   List<Long> childPids() {
     return services.values().stream().map(s -> s.process().pid()).toList();

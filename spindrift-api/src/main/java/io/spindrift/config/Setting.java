@@ -81,6 +81,9 @@ public enum Setting {
       "Child invocations started per second at most (Lambda invoker; back-off on TooManyRequestsException)."),
   FANOUT_LOCAL_CHILDREN("SPINDRIFT_FANOUT_LOCAL_CHILDREN", "2",
       "Warm child JVM processes of the local invoker (SPINDRIFT_FANOUT_INVOKER=local)."),
+  WATERMARK_IDLE_SECONDS("SPINDRIFT_WATERMARK_IDLE_SECONDS", "300",
+      "A stateful job's event-time watermark is the minimum over its lanes' newest events (less the job's delay);"
+          + " a lane that delivered nothing for this many seconds stops holding it back until it delivers again."),
   SPARK_MASTER("SPARK_MASTER", "local[*]", "Spark master inside the function."),
   CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings.");
 

@@ -49,13 +49,15 @@ final class ChildRuns {
   private final Supplier<StateTable> stateTable;
   private final CommitLog log;
   private final Exchange exchange;
+  private final long idleLaneMs;
   private final Map<SourceKind, MicroBatchQuery> maps = new EnumMap<>(SourceKind.class);
   private final Map<SourceKind, MicroBatchQuery> reduces = new EnumMap<>(SourceKind.class);
   private StateTable state;
   private StateCommits stateCommits;
 
   ChildRuns(String app, Supplier<SparkSession> sessions, StreamJob job, Sink table, Sink rejects,
-      Supplier<StateTable> stateTable, CommitLog log, Exchange exchange) {
+      Supplier<StateTable> stateTable, CommitLog log, Exchange exchange, long idleLaneMs) {
+    this.idleLaneMs = idleLaneMs;
     this.app = app;
     this.sessions = sessions;
     this.job = job;
@@ -115,7 +117,7 @@ final class ChildRuns {
   }
 
   private MicroBatchQuery query(SourceKind kind, StateTable durable) {
-    return new MicroBatchQuery(sessions, job, new JobContext(app, kind), table, rejects, durable);
+    return new MicroBatchQuery(sessions, job, new JobContext(app, kind), table, rejects, durable, idleLaneMs);
   }
 
   synchronized void close() {

@@ -34,6 +34,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.unsafe.types.UTF8String;
+import io.spindrift.sink.StageRows;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
 
@@ -52,6 +55,7 @@ import org.apache.spark.sql.streaming.Trigger;
  * what must survive is in the commit log.
  */
 final class MicroBatchQuery implements MicroBatch {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MicroBatchQuery.class);
   private static final long BATCH_TIMEOUT_MINUTES = 14;
   private static final int STATEFUL_FEED_PARTITIONS = 2;
 
@@ -72,10 +76,18 @@ final class MicroBatchQuery implements MicroBatch {
   private OwnedPartitions ownership;
   /** The state partitions the next query keeps (a reduce child's task); null for all. */
   private java.util.Set<Integer> owned;
+  /** How long a lane that delivers nothing holds the event-time watermark back ({@link LaneWatermarks}). */
+  private final long idleLaneMs;
+  /** A session of its own for re-planning a batch's event times ({@link EventTimes.BatchPlan}); made once. */
+  private SparkSession eventTimeSession;
 
-  /** @param state the durable state of a stateful job (null for a stateless one) */
+  /**
+   * @param state the durable state of a stateful job (null for a stateless one)
+   * @param idleLaneMs how long a lane that delivers nothing holds the watermark back
+   */
   MicroBatchQuery(Supplier<SparkSession> sessions, StreamJob job, JobContext context, Sink table, Sink rejects,
-      StateTable state) {
+      StateTable state, long idleLaneMs) {
+    this.idleLaneMs = idleLaneMs;
     this.sessions = sessions;
     this.job = job;
     this.context = context;
@@ -85,8 +97,12 @@ final class MicroBatchQuery implements MicroBatch {
   }
 
   /** One invocation waiting for its micro-batch. */
-  private record Pending(String txnId, Map<String, Long> timings, long offeredNanos, CompletableFuture<Long> batchId,
-      AtomicReference<StagedBatch> staged) {}
+  private record Pending(Batch batch, List<InternalRow> rows, String txnId, Map<String, Long> timings,
+      long offeredNanos, CompletableFuture<Long> batchId, AtomicReference<StagedBatch> staged,
+      AtomicReference<EventProgress> events) {}
+
+  /** A stateful batch's event times: Spark's batch-wide figures and the newest event per lane. */
+  private record EventProgress(EventTimes.Observed observed, Map<String, Long> newestPerLane) {}
 
   /** The running query, its feed and (stateful) state run, and the head seq it stands at. */
   private static final class Running {
@@ -128,8 +144,8 @@ final class MicroBatchQuery implements MicroBatch {
       timings.merge("spark_start", ms(start), Long::sum);
       query.atSeq = -1;
       query.lastRun = run;
-      Pending pending = new Pending(txnId, timings, System.nanoTime(), new CompletableFuture<>(),
-          new AtomicReference<>());
+      Pending pending = new Pending(batch, rows, txnId, timings, System.nanoTime(), new CompletableFuture<>(),
+          new AtomicReference<>(), new AtomicReference<>());
       current.set(pending);
       try {
         query.feed.offer(rows);
@@ -139,8 +155,10 @@ final class MicroBatchQuery implements MicroBatch {
           return new Result(staged.table(), staged.rejects(), StateChanges.NONE, null, run);
         }
         awaitCommitLog(query, batchId);
-        return new Result(staged.table(), staged.rejects(), StateDeltas.drain(query.stateRun),
-            QueryCheckpoint.read(query.checkpoint, batchId).toJson(), run);
+        QueryCheckpoint checkpoint = withLaneWatermark(query, QueryCheckpoint.read(query.checkpoint, batchId),
+            snapshot, pending.events().get());
+        return new Result(staged.table(), staged.rejects(), StateDeltas.drain(query.stateRun), checkpoint.toJson(),
+            run);
       } finally {
         current.set(null);
       }
@@ -183,6 +201,30 @@ final class MicroBatchQuery implements MicroBatch {
       ownership.own(null, count);
       owned = null;
     }
+  }
+
+  /**
+   * The checkpoint of a batch just run, with the next batch's watermark taken over the lanes' event-time progress
+   * instead of Spark's (the newest event of any lane): the minimum over active lanes, less the job's delay
+   * ({@link LaneWatermarks}). The running query gets it too, for its next batch.
+   */
+  private QueryCheckpoint withLaneWatermark(Running query, QueryCheckpoint checkpoint, LogSnapshot snapshot,
+      EventProgress events) {
+    if (events == null) {
+      return checkpoint;
+    }
+    LaneWatermarks before = snapshot.checkpoint() == null ? LaneWatermarks.none()
+        : QueryCheckpoint.fromJson(snapshot.checkpoint()).lanes();
+    long now = System.currentTimeMillis();
+    LaneWatermarks after = before.advance(events.newestPerLane(), now, idleLaneMs);
+    // Spark's own next watermark follows its multiple-watermark policy over the job's watermark operators; the
+    // lanes' bound caps it (with one lane the bound is never below it, so a one-lane app runs as before)
+    long lanes = after.watermark(events.observed().batchWatermarkMs(), events.observed().delayMs(), now, idleLaneMs);
+    long next = Math.max(events.observed().batchWatermarkMs(), Math.min(checkpoint.nextBatchWatermarkMs(), lanes));
+    LOG.debug("Event-time watermark of batch {}: Spark's next {}, lanes {} -> {}", checkpoint.batchId(),
+        checkpoint.nextBatchWatermarkMs(), after, next);
+    EventTimes.setNextWatermark(query.query, next);
+    return checkpoint.withNextWatermark(next, after);
   }
 
   /** The reuse policy: stateless while the query runs; stateful while it also stands at the snapshot's head. */
@@ -233,7 +275,8 @@ final class MicroBatchQuery implements MicroBatch {
       }
       Dataset<Row> output = output(session, job, context, feedId);
       OutputSplit splitter = new OutputSplit(output.schema());
-      VoidFunction2<Dataset<Row>, Long> stage = (df, batchId) -> stageCurrent(df, batchId, splitter);
+      AtomicReference<StreamingQuery> handle = new AtomicReference<>();
+      VoidFunction2<Dataset<Row>, Long> stage = (df, batchId) -> stageCurrent(df, batchId, splitter, handle.get());
       StreamingQuery query = output.writeStream()
           .queryName("spindrift-" + feedId)
           .outputMode(job.outputMode())
@@ -241,6 +284,7 @@ final class MicroBatchQuery implements MicroBatch {
           .trigger(Trigger.ProcessingTime(0))
           .foreachBatch(stage)
           .start();
+      handle.set(query);
       running = new Running(query, feedId, feed, stateRun, checkpoint);
       return running;
     } catch (IOException e) {
@@ -265,7 +309,7 @@ final class MicroBatchQuery implements MicroBatch {
   }
 
   /** The foreachBatch body: stages the batch for the invocation that offered it. */
-  private void stageCurrent(Dataset<Row> df, long batchId, OutputSplit splitter) {
+  private void stageCurrent(Dataset<Row> df, long batchId, OutputSplit splitter, StreamingQuery query) {
     Pending pending = current.get();
     if (pending == null) {
       throw new IllegalStateException("A micro-batch ran with no invocation waiting for it");
@@ -273,7 +317,7 @@ final class MicroBatchQuery implements MicroBatch {
     pending.timings().merge("spark_plan", ms(pending.offeredNanos()), Long::sum);
     long stageStart = System.nanoTime();
     try {
-      pending.staged().set(stageOutput(df, splitter, pending.txnId(), pending.timings()));
+      pending.staged().set(stageOutput(df, splitter, pending, query));
       pending.timings().merge("spark_execute_and_stage", ms(stageStart), Long::sum);
       pending.batchId().complete(batchId);
     } catch (RuntimeException e) {
@@ -282,13 +326,81 @@ final class MicroBatchQuery implements MicroBatch {
     }
   }
 
-  /** Computes a batch's output with one Spark job, then stages table rows and rejects from the driver. */
-  private StagedBatch stageOutput(Dataset<Row> output, OutputSplit splitter, String txnId, Map<String, Long> timings) {
+  /**
+   * Computes a batch's output with one Spark job, then stages table rows and rejects from the driver; for a stateful
+   * job with a watermark, also the batch's event-time progress and, as rejects, the records its stateful operator
+   * dropped as late.
+   */
+  private StagedBatch stageOutput(Dataset<Row> output, OutputSplit splitter, Pending pending, StreamingQuery query) {
     long start = System.nanoTime();
     List<InternalRow> rows = output.queryExecution().toRdd().toJavaRDD().map(InternalRow::copy).collect();
-    OutputSplit.Split split = splitter.split(rows, System.currentTimeMillis() * 1000, table.upsertKeys());
-    timings.merge("spark_execute", ms(start), Long::sum);
-    return new StagedBatch(table.stage(txnId, split.table()), rejects.stage(txnId, split.rejects()));
+    long nowMicros = System.currentTimeMillis() * 1000;
+    OutputSplit.Split split = splitter.split(rows, nowMicros, table.upsertKeys());
+    pending.timings().merge("spark_execute", ms(start), Long::sum);
+    StageRows rejected = split.rejects();
+    if (state != null) {
+      long eventStart = System.nanoTime();
+      List<InternalRow> late = eventProgress(pending, query, nowMicros);
+      if (!late.isEmpty()) {
+        List<InternalRow> all = new ArrayList<>(rejected.rows());
+        all.addAll(late);
+        rejected = new StageRows(rejected.schema(), all);
+      }
+      pending.timings().merge("event_time", ms(eventStart), Long::sum);
+    }
+    return new StagedBatch(table.stage(pending.txnId(), split.table()), rejects.stage(pending.txnId(), rejected));
+  }
+
+  /**
+   * Records the batch's event-time progress per lane on {@code pending} and returns, as rejects rows, the records
+   * the stateful operator dropped as late. A fan-out reducer sees the whole batch: only the one that owns
+   * partition 0 reports late records, so each is rejected once.
+   */
+  private List<InternalRow> eventProgress(Pending pending, StreamingQuery query, long nowMicros) {
+    EventTimes.Observed observed = EventTimes.observed(query).orElse(null);
+    if (observed == null) {
+      return List.of();
+    }
+    java.util.Set<String> lanes = new java.util.TreeSet<>();
+    pending.batch().records().forEach(record -> lanes.add(record.lane()));
+    boolean lateRows = observed.mayHaveLateRows() && (owned == null || owned.contains(0));
+    // a reducer's own watermark operator may see only its partitions' rows: it reads the whole batch's event times,
+    // so every reducer hands the parent the same lanes' progress and the same next watermark
+    EventTimes.BatchPlan plan = lanes.size() > 1 || owned != null || lateRows ? batchPlan(pending) : null;
+    Map<String, Long> newest = plan == null ? Map.of() : plan.newestPerLane();
+    if (newest.isEmpty() && observed.rows() > 0) {
+      // one lane, or a plan that drops the lane column before its watermark: the batch's newest event for each
+      Map<String, Long> all = new java.util.HashMap<>();
+      lanes.forEach(lane -> all.put(lane, observed.maxMs()));
+      newest = all;
+    }
+    pending.events().set(new EventProgress(observed, newest));
+    if (!lateRows) {
+      return List.of();
+    }
+    Map<String, SourceRecord> byPosition = new java.util.HashMap<>();
+    pending.batch().records().forEach(record -> byPosition.put(record.lane() + "\n" + record.position(), record));
+    int payload = context.source().schema().fieldIndex(context.source().payloadColumn());
+    List<InternalRow> rejected = new ArrayList<>();
+    for (EventTimes.Late late : plan.late(observed.lateWatermarkMs())) {
+      SourceRecord record = byPosition.get(late.lane() + "\n" + late.position());
+      InternalRow source = record == null ? null : record.toRow();
+      rejected.add(new GenericInternalRow(new Object[] {UTF8String.fromString(late.lane()),
+          UTF8String.fromString(late.position()),
+          UTF8String.fromString("late: event time " + java.time.Instant.ofEpochMilli(late.eventMs())
+              + " is at or before the watermark " + java.time.Instant.ofEpochMilli(observed.lateWatermarkMs())
+              + " (the slowest active lane's newest event less the job's delay); Spark's stateful operator"
+              + " drops it"),
+          source == null || source.isNullAt(payload) ? null : source.getBinary(payload), nowMicros}));
+    }
+    return rejected;
+  }
+
+  private EventTimes.BatchPlan batchPlan(Pending pending) {
+    if (eventTimeSession == null) {
+      eventTimeSession = session.newSession();
+    }
+    return new EventTimes.BatchPlan(eventTimeSession, job, context, pending.rows());
   }
 
   /**

@@ -12,9 +12,11 @@ import java.util.List;
  * its offset-log metadata (batch watermark, timestamp and the SQL conf map, copied verbatim) and the previous
  * batch's, and its commit-log metadata (the next batch's watermark). A fresh checkpoint (in memory) is seeded
  * from it before a query starts, so event-time watermarks advance across invocations and containers as they
- * would in one long query. Kept as one JSON string on the commit log's head.
+ * would in one long query. Kept as one JSON string on the commit log's head, with the lanes' event-time progress
+ * ({@link LaneWatermarks}) that decides the next batch's watermark.
  */
-record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMeta, String commitMeta, int sources) {
+record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMeta, String commitMeta, int sources,
+    LaneWatermarks lanes) {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The source offset the seeded batches end at: a fresh invocation feed starts at 0. */
   private static final String FEED_START = "0";
@@ -26,6 +28,9 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
     node.put("previousOffsetMeta", previousOffsetMeta);
     node.put("commitMeta", commitMeta);
     node.put("sources", sources);
+    if (!lanes.lanes().isEmpty()) {
+      node.set("lanes", lanes.toJson());
+    }
     return node.toString();
   }
 
@@ -34,7 +39,7 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
       var node = JSON.readTree(json);
       return new QueryCheckpoint(node.get("batchId").asLong(), node.get("offsetMeta").asText(),
           node.path("previousOffsetMeta").isNull() ? null : node.path("previousOffsetMeta").asText(null),
-          node.get("commitMeta").asText(), node.path("sources").asInt(1));
+          node.get("commitMeta").asText(), node.path("sources").asInt(1), LaneWatermarks.fromJson(node.get("lanes")));
     } catch (IOException e) {
       throw new UncheckedIOException("Unreadable query checkpoint on the commit log: " + json, e);
     }
@@ -68,7 +73,41 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
     String previous = batch > 0 ? InMemoryCheckpointFileManager.read(dir, "offsets/" + (batch - 1)) : null;
     int sources = (int) offsets.lines().count() - 2;
     return new QueryCheckpoint(batch, metaLine(dir, offsets), previous == null ? null : metaLine(dir, previous),
-        metaLine(dir, commit), sources);
+        metaLine(dir, commit), sources, LaneWatermarks.none());
+  }
+
+  /** The event-time watermark batch {@link #batchId} ran with (state eviction), in milliseconds. */
+  long batchWatermarkMs() {
+    return field(offsetMeta, "batchWatermarkMs");
+  }
+
+  /** The watermark Spark chose for the batch after {@link #batchId}. */
+  long nextBatchWatermarkMs() {
+    return field(commitMeta, "nextBatchWatermarkMs");
+  }
+
+  /** The watermark the batch before {@link #batchId} ran with: Spark drops rows at or before it as late. */
+  long lateEventsWatermarkMs() {
+    return previousOffsetMeta == null ? 0 : field(previousOffsetMeta, "batchWatermarkMs");
+  }
+
+  /** This checkpoint with the next batch's watermark set to {@code watermarkMs} and the lanes' progress. */
+  QueryCheckpoint withNextWatermark(long watermarkMs, LaneWatermarks progress) {
+    try {
+      ObjectNode commit = (ObjectNode) JSON.readTree(commitMeta);
+      commit.put("nextBatchWatermarkMs", watermarkMs);
+      return new QueryCheckpoint(batchId, offsetMeta, previousOffsetMeta, commit.toString(), sources, progress);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Unreadable commit metadata in the query checkpoint: " + commitMeta, e);
+    }
+  }
+
+  private static long field(String json, String name) {
+    try {
+      return JSON.readTree(json).path(name).asLong(0);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Unreadable checkpoint metadata: " + json, e);
+    }
   }
 
   /** Whether the checkpoint at {@code dir} holds the commit-log entry of {@code batch}. */

@@ -232,7 +232,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       }
       if (!isStateful(context)) {
         return protocol.microBatch(fanningOut(k, new MicroBatchQuery(this::newSession, job, context, table, rejects,
-            null))).build();
+            null, idleLaneMs()))).build();
       }
       if ("update".equals(job.outputMode()) && !sinkSpec.isUpsert()) {
         throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
@@ -241,10 +241,16 @@ public final class SpindriftRuntime implements AutoCloseable {
       }
       StateTable state = stateTable();
       state.ensureTable();
-      MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state);
+      MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state,
+          idleLaneMs());
       statefulQueries.put(k, stateful);
       return protocol.microBatch(fanningOut(k, stateful)).state(state).build();
     });
+  }
+
+  /** How long a lane that delivers nothing holds a stateful job's event-time watermark back. */
+  private long idleLaneMs() {
+    return config.getInt(Setting.WATERMARK_IDLE_SECONDS) * 1000L;
   }
 
   /** The micro-batch, behind fan-out when SPINDRIFT_FANOUT is on (DESIGN §8). */
@@ -319,7 +325,7 @@ public final class SpindriftRuntime implements AutoCloseable {
         SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
         childRuns = new ChildRuns(config.app(), this::newSession, job, Sinks.create(sinkSpec, sinks),
             Sinks.create(rejectsSpec(), sinks), this::stateTable, log,
-            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()));
+            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs());
       }
       runs = childRuns;
     }

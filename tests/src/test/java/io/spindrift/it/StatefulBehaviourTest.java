@@ -77,6 +77,8 @@ class StatefulBehaviourTest {
     // a batch an hour later closes the window (the watermark carried across both containers' queries)
     invoke(two, "shardId-000000000001", 1, List.of(view("h", "/search", 4000)));
     invoke(one, "shardId-000000000000", 6, List.of(view("i", "/search", 4001)));
+    // the watermark is the slower lane's newest event less the delay: one more batch evicts with it
+    invoke(two, "shardId-000000000001", 2, List.of(view("j", "/search", 4002)));
     List<Row> rows = TestPipeline.rows(one, "SELECT page, views FROM " + TestPipeline.qualified(one, "it." + app)
         + " ORDER BY page");
     assertThat(rows).extracting(r -> r.getString(0) + "=" + r.getLong(1)).containsExactly("/=5", "/cart=2");
@@ -151,8 +153,11 @@ class StatefulBehaviourTest {
       lane.get();
     }
     pool.shutdown();
-    // a view two hours later moves the watermark past every window above
-    invokeWithRetries(containers.get(0), "shardId-000000000000", 20, List.of(view("late", "/x", 7200)));
+    // a view two hours later on every lane moves the watermark (the slowest lane's) past every window above
+    for (int lane = 0; lane < 4; lane++) {
+      invokeWithRetries(containers.get(lane), "shardId-00000000000" + lane, 20,
+          List.of(view("late" + lane, "/x", 7200)));
+    }
     invokeWithRetries(containers.get(0), "shardId-000000000000", 21, List.of(view("later", "/x", 7201)));
 
     SpindriftRuntime reader = containers.get(0);
