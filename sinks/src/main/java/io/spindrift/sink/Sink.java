@@ -12,7 +12,8 @@ public interface Sink {
   /**
    * Writes {@code rows} under {@code txnId}; never changes the table's contents. Creates the table from the rows'
    * schema when it does not exist. A column the table lacks, or one whose type differs, is an error naming it, and
-   * so is a row without a value in a key column of an upsert ({@link #upsertKeys}).
+   * so is a row without a value in a key column of an upsert, or a delete for an append ({@link #upsertKeys}).
+   * A row whose {@link ChangeRows#COLUMN} is true deletes its key in an upsert; that column never reaches the table.
    */
   StagedOutput stage(String txnId, StageRows rows);
 
@@ -21,7 +22,7 @@ public interface Sink {
    * consecutive commits of one app in seq order; an app's commits reach the table in seq order, so what the table
    * holds is always a prefix of the app's commits. A pending ref may be a composite ({@link StagedOutput#combine}
    * of parts this sink staged under distinct stage ids): all its parts reach the table in its seq's one commit,
-   * and for an upsert the parts must be disjoint by key.
+   * and for an upsert a later part's change of a key wins over an earlier part's.
    *
    * @return the seqs this call published (empty if the table already held all of them)
    */

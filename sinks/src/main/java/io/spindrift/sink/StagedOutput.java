@@ -16,9 +16,9 @@ import java.util.List;
  * <p>A batch that fanned out to child executors stages one part per child: {@link #combine} makes them one stage
  * (a composite ref, {@code {"parts":[ref, ...]}}) that the parent commits once, and every sink publishes all of a
  * composite's parts in the one table commit of its seq ({@link #parts} lists them). Each part is staged by the
- * same sink with its own stage id (so no two parts share a file name). For an upsert sink the parts must be
- * disjoint by upsert key: fan-out gives a stateful job's keys to one child each. A key in two parts is not
- * detected by every format (Iceberg would keep both rows); Delta and Hudi let the later part win.
+ * same sink with its own stage id (so no two parts share a file name). For an upsert sink, parts are in commit
+ * order: a key changed in several parts (updated or deleted) ends as its latest part's change says, on every
+ * format, as across seqs.
  */
 public record StagedOutput(String ref, long rows) {
   public static final StagedOutput EMPTY = new StagedOutput(null, 0);

@@ -2,9 +2,7 @@ package io.spindrift.sink;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
@@ -80,19 +78,6 @@ public final class TableColumns {
       aligned.add(new GenericInternalRow(values));
     }
     return aligned;
-  }
-
-  /**
-   * For an upsert: the last row of each key, in first-seen key order ({@code rows} are laid out as {@code type}).
-   * A key column the output lacks, or a null key, is an error naming the column.
-   */
-  public static List<InternalRow> lastPerKey(List<InternalRow> rows, StructType type, List<String> keys, String table) {
-    int[] at = keyIndexes(type, keys, table);
-    Map<List<Object>, InternalRow> last = new LinkedHashMap<>();
-    for (InternalRow row : rows) {
-      last.put(key(row, type, at, keys, table), row);
-    }
-    return rows.size() == last.size() ? rows : new ArrayList<>(last.values());
   }
 
   /** The key of {@code row}: its key columns' values (strings as Java strings), comparable with equals. */

@@ -70,4 +70,28 @@ public final class JobContext {
     columns.add(reason.as(REJECT_COLUMN));
     return withParsed.select(columns.toArray(Column[]::new));
   }
+
+  /**
+   * Debezium change events as upserts and deletes of rows of {@code rowSchema} ({@link ChangeEvents}): op
+   * {@code c}/{@code u}/{@code r} upserts {@code after}, {@code d} and a Kafka tombstone delete the key. For an
+   * upsert sink on the table's key columns.
+   *
+   * @return {@code rowSchema}'s fields, then Spindrift's lane, position, payload, reject and
+   *     {@value ChangeEvents#DELETE_COLUMN} columns
+   */
+  public Dataset<Row> unwrapDebezium(Dataset<Row> input, StructType rowSchema) {
+    return ChangeEvents.unwrapDebezium(this, input, rowSchema);
+  }
+
+  /**
+   * As {@link #parseJson} with {@code keys} required, on Kafka, where a tombstone (a key and a null value) deletes
+   * its key ({@link ChangeEvents}). For an upsert sink on {@code keys}.
+   *
+   * @return {@code schema}'s fields, then Spindrift's lane, position, payload, reject and
+   *     {@value ChangeEvents#DELETE_COLUMN} columns
+   * @throws IllegalArgumentException on a Kinesis source, or for a key that is not a field of {@code schema}
+   */
+  public Dataset<Row> parseJsonWithTombstones(Dataset<Row> input, StructType schema, String... keys) {
+    return ChangeEvents.parseJsonWithTombstones(this, input, schema, keys);
+  }
 }

@@ -2,6 +2,7 @@ package io.spindrift.runtime;
 
 import io.spindrift.event.SourceKind;
 import io.spindrift.job.JobContext;
+import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.UpsertKeys;
 import java.util.ArrayList;
@@ -41,8 +42,10 @@ final class OutputSplit {
   /** Fails fast when the output cannot be split: no table column, or rejects without their source position. */
   OutputSplit(StructType output) {
     List<String> names = Arrays.asList(output.fieldNames());
-    List<StructField> kept = Arrays.stream(output.fields()).filter(f -> !f.name().startsWith("spindrift_")).toList();
-    if (kept.isEmpty()) {
+    // the delete marker travels with the table rows: the sink applies it and never writes it (ChangeRows)
+    List<StructField> kept = Arrays.stream(output.fields())
+        .filter(f -> !f.name().startsWith("spindrift_") || f.name().equals(ChangeRows.COLUMN)).toList();
+    if (kept.stream().allMatch(f -> f.name().equals(ChangeRows.COLUMN))) {
       throw new IllegalStateException("The job's output has no column for the table (only spindrift_* columns)");
     }
     this.outputSchema = output;

@@ -4,16 +4,20 @@ import io.spindrift.runtime.RuntimeHooks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import com.amazonaws.services.lambda.runtime.events.KinesisEvent;
 import com.amazonaws.services.lambda.runtime.events.StreamsEventResponse;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spindrift.examples.Clickstream;
+import io.spindrift.handler.KafkaBatchResponse;
 import io.spindrift.handler.KinesisHandler;
+import io.spindrift.handler.MskHandler;
 import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.local.mapping.LambdaInvoker;
 import io.spindrift.protocol.FaultPoint;
 import io.spindrift.runtime.SpindriftRuntime;
+import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
 import io.spindrift.sink.Sink;
@@ -59,7 +63,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * One sink contract, one suite, every table format (issue 4): the real Kinesis handler writes the Clickstream job
  * into an Iceberg, Delta or Hudi table on the local stack, in append and upsert (keyed on {@code user_id}) modes,
  * under duplicated batches, a retry, a crash after commit and a crash in the middle of publishing; two containers
- * publishing at once; schema evolution both ways. Tables are read back with plain Spark
+ * publishing at once; schema evolution both ways; deletes (CDC: rows marked {@code spindrift_delete}, Kafka
+ * tombstones) applied in commit order per key, within a batch, across batches and across a composite stage's parts,
+ * exactly once, and refused into the rejects for an appending sink. Tables are read back with plain Spark
  * ({@code spark.read.format(...)}) and commit tags from each format's own log files.
  */
 class SinkConformanceTest {
@@ -491,10 +497,8 @@ class SinkConformanceTest {
     runtime.close();
   }
 
-  // Iceberg puts a composite's parts in one row delta, where a key in two parts would keep both rows: fan-out
-  // must give each key to one part (StagedOutput). Delta and Hudi resolve such a key to the later part.
   @ParameterizedTest(name = "{0}")
-  @EnumSource(value = Format.class, names = {"DELTA", "HUDI"})
+  @EnumSource(Format.class)
   void aKeyInTwoPartsOfAnUpsertTakesTheLaterPartsRow(Format format) throws Exception {
     String app = TestPipeline.uniqueApp("conf_composite_overlap_" + format.name().toLowerCase());
     SpindriftRuntime runtime = TestPipeline.runtime(app);
@@ -504,6 +508,176 @@ class SinkConformanceTest {
     assertThat(sink.publish(List.of(first))).containsExactly(1L);
 
     assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(Map.of("u1", "e1", "u2", "e12", "u3", "e3"));
+    runtime.close();
+  }
+
+  // --- deletes (CDC): a row whose spindrift_delete is true deletes its key; the last change of a key wins ---
+
+  private static final StructType CHANGE = CLICK.add(ChangeRows.COLUMN, DataTypes.BooleanType);
+
+  /** Changes of (user_id, event_id): {@code "u1=e1"} upserts u1, {@code "-u1"} deletes it. */
+  private static StageRows changes(String... changes) {
+    List<InternalRow> rows = new ArrayList<>();
+    for (String change : changes) {
+      boolean delete = change.startsWith("-");
+      String user = delete ? change.substring(1) : change.substring(0, change.indexOf('='));
+      String event = delete ? null : change.substring(change.indexOf('=') + 1);
+      rows.add(new GenericInternalRow(new Object[] {
+          UTF8String.fromString(user), event == null ? null : UTF8String.fromString(event), delete}));
+    }
+    return new StageRows(CHANGE, rows);
+  }
+
+  private static PendingPublish staged(Sink sink, String app, long seq, StageRows rows) {
+    StagedOutput output = sink.stage(UUID.randomUUID().toString(), rows);
+    return new PendingPublish(new CommitTag(app, seq, UUID.randomUUID().toString(), "test#" + seq), output.ref());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void deletesApplyInCommitOrderPerKeyExactlyOnce(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_delete_" + format.name().toLowerCase());
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    Sink sink = sink(runtime, format, Mode.UPSERT, app);
+    PendingPublish first = staged(sink, app, 1, changes("u1=e1", "u2=e2", "u3=e3", "u4=e4"));
+    assertThat(sink.publish(List.of(first))).containsExactly(1L);
+    assertThat(actual(runtime, format, app, Mode.UPSERT))
+        .isEqualTo(Map.of("u1", "e1", "u2", "e2", "u3", "e3", "u4", "e4"));
+
+    // one batch: a delete of an existing key, an insert then a delete, a delete then a re-insert, an unknown key
+    PendingPublish second = staged(sink, app, 2, changes("-u1", "u5=e5", "-u5", "-u2", "u2=e22", "-u9"));
+    // the next batch deletes a key of the first and re-inserts the key the second deleted; both roll forward at once
+    PendingPublish third = staged(sink, app, 3, changes("-u3", "u1=e31"));
+    assertThat(sink.publish(List.of(first, second, third))).containsExactly(2L, 3L);
+    Map<String, String> expected = Map.of("u1", "e31", "u2", "e22", "u4", "e4");
+    assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(expected);
+
+    // published again (a retry, a duplicate, a roll-forward in another container): nothing changes
+    assertThat(sink.publish(List.of(second, third))).isEmpty();
+    assertThat(sink(runtime, format, Mode.UPSERT, app).publish(List.of(first, second, third))).isEmpty();
+    assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(expected);
+    assertThat(read(runtime, format, app).count()).isEqualTo(3);
+    assertThat(read(runtime, format, app).columns()).containsExactly("user_id", "event_id");
+
+    // a batch of deletes only, published on its own
+    PendingPublish fourth = staged(sink, app, 4, changes("-u4", "-u2"));
+    assertThat(sink.publish(List.of(fourth))).containsExactly(4L);
+    assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(Map.of("u1", "e31"));
+    assertThat(seqsPerCommit(runtime, format, app).stream().flatMap(List::stream).toList())
+        .containsExactly(1L, 2L, 3L, 4L);
+    runtime.close();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void aDeleteInALaterPartOfACompositeStageWinsAndARecreateInALaterPartToo(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_composite_del_" + format.name().toLowerCase());
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    Sink sink = sink(runtime, format, Mode.UPSERT, app);
+    PendingPublish first = fannedOut(sink, app, 1,
+        changes("u1=e1", "u2=e2", "u4=e4"), changes("u2=e12", "u3=e3", "-u4"));
+    assertThat(sink.publish(List.of(first))).containsExactly(1L);
+    assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(Map.of("u1", "e1", "u2", "e12", "u3", "e3"));
+
+    PendingPublish second = fannedOut(sink, app, 2, changes("-u1", "u3=e13"), changes("u1=e21", "-u3"));
+    assertThat(sink.publish(List.of(first, second))).containsExactly(2L);
+    assertThat(sink.publish(List.of(first, second))).isEmpty();
+    assertThat(actual(runtime, format, app, Mode.UPSERT)).isEqualTo(Map.of("u1", "e21", "u2", "e12"));
+    // each seq is one table commit carrying its tag
+    assertThat(seqsPerCommit(runtime, format, app)).containsExactly(List.of(1L), List.of(2L));
+    runtime.close();
+  }
+
+  private static SpindriftRuntime kafkaRuntime(String app, Format format, Mode mode) {
+    Map<String, String> settings = new HashMap<>(Map.of("SPINDRIFT_JOB", ChangeJobs.KafkaOrders.class.getName(),
+        "SPINDRIFT_SINK_FORMAT", format.name().toLowerCase(), "SPINDRIFT_SINK_MODE", mode.name().toLowerCase()));
+    if (mode == Mode.UPSERT) {
+      settings.put("SPINDRIFT_SINK_KEYS", "order_id");
+    }
+    return TestPipeline.runtime(app, settings);
+  }
+
+  private static LambdaInvoker mskInvoker(SpindriftRuntime runtime) {
+    return new InProcessInvoker<>(new MskHandler(runtime), KafkaEvent.class, KafkaBatchResponse.class, 1);
+  }
+
+  private static KafkaEvents.KeyValue order(String id, String status, long amount) {
+    return KafkaEvents.record(id, "{\"order_id\":\"" + id + "\",\"status\":\"" + status + "\",\"amount\":" + amount + "}");
+  }
+
+  private static KafkaEvents.KeyValue tombstone(String id) {
+    return KafkaEvents.record(id, null);
+  }
+
+  /** order_id -> status|amount, one entry per row (a second row for a key fails). */
+  private static Map<String, String> orders(SpindriftRuntime runtime, Format format, String table) {
+    Map<String, String> out = new HashMap<>();
+    for (Row row : read(runtime, format, table).select("order_id", "status", "amount").collectAsList()) {
+      assertThat(out.put(row.getString(0), row.getString(1) + "|" + row.getLong(2)))
+          .as("a second row for %s", row.get(0)).isNull();
+    }
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void kafkaTombstonesDeleteTheirKeysExactlyOnceUnderDuplicatesRetriesAndCrashes(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_tomb_" + format.name().toLowerCase());
+    String topic = "orders";
+    List<KafkaEvents.KeyValue> inserts = List.of(order("o1", "new", 10), order("o2", "new", 20),
+        order("o3", "new", 30), order("o4", "new", 40), order("o5", "new", 50));
+    List<KafkaEvents.KeyValue> changes = List.of(tombstone("o1"), order("o6", "new", 60), tombstone("o6"),
+        tombstone("o2"), order("o2", "again", 22), tombstone("o9"), KafkaEvents.record(null, null));
+    List<KafkaEvents.KeyValue> later = List.of(tombstone("o3"), order("o1", "again", 11));
+    List<KafkaEvents.KeyValue> last = List.of(tombstone("o4"));
+
+    SpindriftRuntime first = kafkaRuntime(app, format, Mode.UPSERT);
+    mskInvoker(first).invoke(KafkaEvents.event(topic, 0, 0, inserts));
+    // a duplicated batch with deletes
+    String changed = mskInvoker(first).invoke(KafkaEvents.event(topic, 0, 5, changes));
+    mskInvoker(first).invoke(KafkaEvents.event(topic, 0, 5, changes));
+    assertThat(changed).contains("\"batchItemFailures\":[]");
+    // a retry after a failure between staging and commit
+    RuntimeHooks.faults(first).arm(FaultPoint.AFTER_STAGE, 1);
+    assertThatThrownBy(() -> mskInvoker(first).invoke(KafkaEvents.event(topic, 0, 12, later)))
+        .hasMessageContaining("AFTER_STAGE");
+    mskInvoker(first).invoke(KafkaEvents.event(topic, 0, 12, later));
+    // a crash after commit: Lambda's retry in a fresh container rolls it forward and changes nothing else
+    RuntimeHooks.faults(first).arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> mskInvoker(first).invoke(KafkaEvents.event(topic, 0, 14, last)))
+        .hasMessageContaining("AFTER_COMMIT");
+    SpindriftRuntime second = kafkaRuntime(app, format, Mode.UPSERT);
+    mskInvoker(second).invoke(KafkaEvents.event(topic, 0, 14, last));
+    mskInvoker(second).invoke(KafkaEvents.event(topic, 0, 5, changes));
+
+    assertThat(orders(second, format, app)).isEqualTo(Map.of("o1", "again|11", "o2", "again|22", "o5", "new|50"));
+    List<Row> rejects = read(second, format, app + "_rejects").select("lane", "position", "error").collectAsList();
+    assertThat(rejects).hasSize(1);
+    assertThat(rejects.get(0).getString(0)).isEqualTo("kafka:" + topic + "-0");
+    assertThat(rejects.get(0).getString(1)).isEqualTo("11");
+    List<Long> seqs = new ArrayList<>();
+    commitTags(second, format, app, app).forEach(tag -> seqs.addAll(seqs(tag)));
+    assertThat(seqs).containsExactly(1L, 2L, 3L, 4L);
+    first.close();
+    second.close();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Format.class)
+  void aDeleteForAnAppendingSinkIsARejectWithItsLaneAndPosition(Format format) throws Exception {
+    String app = TestPipeline.uniqueApp("conf_tomb_append_" + format.name().toLowerCase());
+    SpindriftRuntime runtime = kafkaRuntime(app, format, Mode.APPEND);
+    String response = mskInvoker(runtime).invoke(KafkaEvents.event("orders", 3, 40,
+        List.of(order("o1", "new", 10), tombstone("o1"), order("o2", "new", 20))));
+
+    assertThat(response).contains("\"batchItemFailures\":[]");
+    assertThat(orders(runtime, format, app)).isEqualTo(Map.of("o1", "new|10", "o2", "new|20"));
+    List<Row> rejects = read(runtime, format, app + "_rejects").select("lane", "position", "error").collectAsList();
+    assertThat(rejects).hasSize(1);
+    assertThat(rejects.get(0).getString(0)).isEqualTo("kafka:orders-3");
+    assertThat(rejects.get(0).getString(1)).isEqualTo("41");
+    assertThat(rejects.get(0).getString(2)).contains("needs an upsert sink").contains("appends");
+    assertThat(read(runtime, format, app).columns()).doesNotContain(ChangeRows.COLUMN);
     runtime.close();
   }
 

@@ -3,6 +3,7 @@ package io.spindrift.sink.delta;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
 import io.spindrift.sink.Sink;
@@ -160,17 +161,21 @@ public final class DeltaSink implements Sink {
       return StagedOutput.EMPTY;
     }
     upsertKeys().requireValues(rows);
-    Snapshot snapshot = evolved(tableSnapshot(rows.schema()), rows.schema());
+    ChangeRows changes = ChangeRows.of(rows);
+    StructType output = changes.rows().schema();
+    Snapshot snapshot = evolved(tableSnapshot(output), output);
     StructType tableType = snapshot.schema();
-    List<InternalRow> aligned = TableColumns.align(rows, tableType, spec.table());
+    changes = changes.aligned(tableType, spec.table());
+    List<InternalRow> aligned = changes.rows().rows();
     if (spec.isUpsert()) {
-      // an upsert is a MERGE at publish time: stage the batch's last row per key as a Parquet file of its own
-      aligned = TableColumns.lastPerKey(aligned, tableType, spec.keys(), spec.table());
+      // an upsert is a MERGE at publish time: stage the batch's last change per key as a Parquet file of its own,
+      // with the delete marker (ChangeRows) as its last column
+      StageRows last = changes.lastPerKey(spec.keys(), spec.table()).withMarker();
       Path file = new Path(stageDirectory, txnId + "/" + spec.table() + ".parquet");
-      writeParquet(file, tableType, aligned);
+      writeParquet(file, last.schema(), last.rows());
       ObjectNode doc = JSON.createObjectNode();
       doc.put("upsert", file.toString());
-      return new StagedOutput(doc.toString(), aligned.size());
+      return new StagedOutput(doc.toString(), last.rows().size());
     }
     List<String> partitionColumns = ScalaValues.list(snapshot.metadata().partitionColumns());
     List<AddFile> files = new ArrayList<>();
@@ -416,9 +421,10 @@ public final class DeltaSink implements Sink {
   }
 
   /**
-   * Publishes upsert stages with one Delta MERGE on the keys: the stages' rows, the last per key across them (a
-   * later commit wins; within a composite stage, whose parts should be disjoint by key, a later part), update
-   * matching rows and insert the rest. Idempotent by Delta's own idempotent DML
+   * Publishes upsert stages with one Delta MERGE on the keys: the stages' changes, the last per key across them (a
+   * later commit wins; within a composite stage, a later part), delete matching rows for a delete
+   * ({@code WHEN MATCHED AND <delete> THEN DELETE}), update the other matching rows and insert the rest but deletes.
+   * A stage written before stages carried the delete marker has no deletes. Idempotent by Delta's own idempotent DML
    * ({@code txnAppId} = app, {@code txnVersion} = last seq): Delta skips the MERGE when the table already holds
    * that version for the app, and writes the {@code SetTransaction} in the MERGE's commit otherwise. The settings
    * go on a clone of the session, so concurrent publishers never see each other's.
@@ -440,6 +446,9 @@ public final class DeltaSink implements Sink {
         source = source == null ? rows : source.unionByName(rows, true);
       }
     }
+    if (!List.of(source.columns()).contains(ChangeRows.COLUMN)) {
+      source = source.withColumn(ChangeRows.COLUMN, functions.lit(false));
+    }
     Column[] keys = spec.keys().stream().map(functions::col).toArray(Column[]::new);
     Dataset<Row> latest = source
         .withColumn(RANK_COLUMN, functions.row_number().over(
@@ -448,10 +457,18 @@ public final class DeltaSink implements Sink {
         .drop(SEQ_COLUMN, PART_COLUMN, RANK_COLUMN);
     String condition = spec.keys().stream().map(key -> "t.`" + key + "` <=> s.`" + key + "`")
         .collect(Collectors.joining(" AND "));
+    String deleted = "coalesce(s.`" + ChangeRows.COLUMN + "`, false)";
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String column : latest.columns()) {
+      if (!column.equals(ChangeRows.COLUMN)) {
+        values.put(column, "s.`" + column + "`");
+      }
+    }
     io.delta.tables.DeltaTable.forPath(session, location.toString()).as("t")
         .merge(latest.as("s"), condition)
-        .whenMatched().updateAll()
-        .whenNotMatched().insertAll()
+        .whenMatched(deleted).delete()
+        .whenMatched().updateExpr(values)
+        .whenNotMatched("NOT " + deleted).insertExpr(values)
         .execute();
   }
 

@@ -1,5 +1,6 @@
 package io.spindrift.sink.hudi;
 
+import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
 import io.spindrift.sink.Sink;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,8 +55,8 @@ import scala.Function1;
  * {@value #TABLE_TYPE_SETTING} says {@code MERGE_ON_READ}. Hudi cannot write data files without committing them,
  * so a batch is staged as one Parquet file under the app's stage location (its path is the stage ref; a composite
  * stage's parts are several such files), and publish writes the pending stages as one Hudi commit ({@code insert}
- * for append, {@code upsert} for upsert, the last row of a key winning in commit order) whose metadata carries the
- * {@link CommitTag}. What the table holds of an app is the seq of the newest
+ * for append, {@code upsert} for upsert, the last change of a key winning in commit order, a delete written as an
+ * empty payload) whose metadata carries the {@link CommitTag}. What the table holds of an app is the seq of the newest
  * commit tagged with it ({@link CommitTimeline}); a publish skips the seqs at or below it.
  *
  * <p>Writes go through Hudi's Spark write client, not the {@code hudi} data source: the data source refuses a
@@ -138,15 +140,18 @@ public final class HudiSink implements Sink {
       return StagedOutput.EMPTY;
     }
     upsertKeys().requireValues(rows);
-    StructType target = targetSchema(rows.schema());
+    ChangeRows changes = ChangeRows.of(rows);
+    StructType target = targetSchema(changes.rows().schema());
     TableColumns.keyIndexes(target, spec.keys(), spec.table());
     if (spec.partitionBy() != null) {
       TableColumns.keyIndexes(target, List.of(spec.partitionBy()), spec.table());
     }
-    List<InternalRow> aligned = TableColumns.align(rows, target, spec.table());
+    changes = changes.aligned(target, spec.table());
+    // an upsert's stage keeps the delete marker (ChangeRows) as its last column, for publish
+    StageRows staged = spec.isUpsert() ? changes.withMarker() : changes.rows();
     String ref = stageLocation + "/" + txnId + "/" + spec.table() + ".parquet";
-    StageFile.write(spark, ref, target, aligned);
-    return new StagedOutput(ref, aligned.size());
+    StageFile.write(spark, ref, staged.schema(), staged.rows());
+    return new StagedOutput(ref, changes.size());
   }
 
   /** The table's columns plus the output's new ones, creating the table from {@code output} if it is missing. */
@@ -222,8 +227,8 @@ public final class HudiSink implements Sink {
     // one writer per table: Hudi's writers never overlap (see the class comment)
     try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
       for (int attempt = 1; ; attempt++) {
-        HoodieTableMetaClient meta = metaClient().orElseGet(() -> createTable(StageFile.read(spark,
-            StagedOutput.parts(withRows.get(0).ref()).get(0)).schema().asNullable()));
+        HoodieTableMetaClient meta = metaClient().orElseGet(() -> createTable(ChangeRows.of(StageFile.read(spark,
+            StagedOutput.parts(withRows.get(0).ref()).get(0))).rows().schema().asNullable()));
         List<PendingPublish> todo = unpublished(withRows, heldSeq(Optional.of(meta), app));
         if (todo.isEmpty()) {
           return List.of();
@@ -266,12 +271,12 @@ public final class HudiSink implements Sink {
    */
   private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo, PublishLease.Held lease) {
     StructType target = tableSchema(meta);
-    List<List<StageRows>> stages = new ArrayList<>();
+    List<List<ChangeRows>> stages = new ArrayList<>();
     for (PendingPublish p : todo) {
-      List<StageRows> parts = new ArrayList<>();
+      List<ChangeRows> parts = new ArrayList<>();
       for (String part : StagedOutput.parts(p.ref())) {
-        StageRows rows = StageFile.read(spark, part);
-        target = withColumns(target, TableColumns.added(rows.schema(), target, spec.table()));
+        ChangeRows rows = ChangeRows.of(StageFile.read(spark, part));
+        target = withColumns(target, TableColumns.added(rows.rows().schema(), target, spec.table()));
         parts.add(rows);
       }
       stages.add(parts);
@@ -297,33 +302,39 @@ public final class HudiSink implements Sink {
 
   /**
    * The Hudi records of {@code stages} (each the parts of one pending stage): aligned to {@code target}, and for
-   * an upsert the last row of each key (a later commit wins, and within a commit a later part).
+   * an upsert the last change of each key (a later commit wins, and within a commit a later part); a change that
+   * deletes its key is a record with an empty payload, which Hudi's upsert applies as the delete of that key.
    */
   private List<HoodieRecord<OverwriteWithLatestAvroPayload>> records(List<PendingPublish> todo,
-      List<List<StageRows>> stages, StructType target, Schema avro) {
+      List<List<ChangeRows>> stages, StructType target, Schema avro) {
     List<InternalRow> rows = new ArrayList<>();
+    BitSet deletes = new BitSet();
     List<String> appendKeys = new ArrayList<>();
     for (int s = 0; s < stages.size(); s++) {
       int place = 0;
-      for (StageRows part : stages.get(s)) {
-        List<InternalRow> aligned = TableColumns.align(part, target, spec.table());
-        rows.addAll(aligned);
+      for (ChangeRows part : stages.get(s)) {
+        ChangeRows aligned = part.aligned(target, spec.table());
+        aligned.deletes().stream().forEach(i -> deletes.set(rows.size() + i));
+        rows.addAll(aligned.rows().rows());
         // an appended row's key is its place in its commit's stage (parts in order): unique, the same on every retry
         for (int i = 0; i < aligned.size(); i++) {
           appendKeys.add(todo.get(s).tag().txnId() + "_" + place++);
         }
       }
     }
+    ChangeRows changes = new ChangeRows(new StageRows(target, rows), deletes);
     if (spec.isUpsert()) {
-      rows = TableColumns.lastPerKey(rows, target, spec.keys(), spec.table());
+      changes = changes.lastPerKey(spec.keys(), spec.table());
     }
     Function1<InternalRow, GenericRecord> toAvro =
         AvroConversionUtils.createInternalRowToAvroConverter(target, avro, false);
-    List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = new ArrayList<>(rows.size());
-    for (int i = 0; i < rows.size(); i++) {
-      GenericRecord record = toAvro.apply(rows.get(i));
+    List<InternalRow> last = changes.rows().rows();
+    List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = new ArrayList<>(last.size());
+    for (int i = 0; i < last.size(); i++) {
+      GenericRecord record = toAvro.apply(last.get(i));
       HoodieKey key = new HoodieKey(spec.isUpsert() ? recordKey(record) : appendKeys.get(i), partitionPath(record));
-      records.add(new HoodieAvroRecord<>(key, new OverwriteWithLatestAvroPayload(Option.of(record))));
+      Option<GenericRecord> value = changes.deletes().get(i) ? Option.empty() : Option.of(record);
+      records.add(new HoodieAvroRecord<>(key, new OverwriteWithLatestAvroPayload(value)));
     }
     return records;
   }

@@ -1,5 +1,6 @@
 package io.spindrift.sink.iceberg;
 
+import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
 import io.spindrift.sink.Sink;
@@ -13,6 +14,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -87,9 +91,10 @@ import org.apache.spark.sql.types.StructType;
  * Staged files of a commit that never lands are orphans, removed by Iceberg's orphan-file clean-up.
  *
  * <p>UPSERT (MERGE on the spec's keys) stages, beside the data file, an equality delete file on the keys of the
- * batch's rows (the last row per key): readers drop older rows with those keys (merge on read, as Iceberg's
- * Flink upsert sink does; compaction rewrites them). Tables are partitioned by the identity of one declared
- * column; an output column the table lacks is added to its schema.
+ * batch's changes (the last change per key): readers drop older rows with those keys (merge on read, as Iceberg's
+ * Flink upsert sink does; compaction rewrites them). A change that deletes its key ({@link ChangeRows}) is in the
+ * equality deletes and not in the data file. Tables are partitioned by the identity of one declared column; an
+ * output column the table lacks is added to its schema.
  */
 public final class IcebergSink implements Sink {
   /** Stage documents up to this size travel inside the commit item; larger ones are written to S3. */
@@ -98,6 +103,8 @@ public final class IcebergSink implements Sink {
   private static final long NO_SNAPSHOT = -1L;
   /** Table property prefix of an app's published seq ({@link #held}). */
   static final String PUBLISHED_SEQ_PREFIX = "spindrift.published-seq.";
+  /** Snapshot summary entry of a composite upsert's part published before its last ({@link #upsert}). */
+  static final String COMPOSITE_PART = "spindrift.composite-part";
 
   private final Catalog catalog;
   private final TableIdentifier id;
@@ -133,17 +140,24 @@ public final class IcebergSink implements Sink {
       return StagedOutput.EMPTY;
     }
     upsertKeys().requireValues(rows);
-    Table table = evolved(tableFor(rows.schema()), rows.schema());
+    ChangeRows changes = ChangeRows.of(rows);
+    StructType output = changes.rows().schema();
+    Table table = evolved(tableFor(output), output);
     StructType tableType = SparkSchemaUtil.convert(table.schema());
-    List<InternalRow> aligned = TableColumns.align(rows, tableType, id.toString());
+    changes = changes.aligned(tableType, id.toString());
     if (spec.isUpsert()) {
-      aligned = TableColumns.lastPerKey(aligned, tableType, spec.keys(), id.toString());
+      changes = changes.lastPerKey(spec.keys(), id.toString());
     }
     List<ContentFile<?>> files = new ArrayList<>();
     int part = 0;
-    for (Map.Entry<PartitionData, List<InternalRow>> partition : partitions(table, tableType, aligned).entrySet()) {
+    for (Map.Entry<PartitionData, List<InternalRow>> partition
+        : partitions(table, tableType, changes.rows().rows()).entrySet()) {
       PartitionData key = partition.getKey();
-      files.add(writeDataFile(table, txnId, part, key, tableType, partition.getValue()));
+      // an upsert's equality deletes cover every key it changes; its data file holds the rows that are not deletes
+      List<InternalRow> written = spec.isUpsert() ? withoutDeletes(changes, partition.getValue()) : partition.getValue();
+      if (!written.isEmpty()) {
+        files.add(writeDataFile(table, txnId, part, key, tableType, written));
+      }
       if (spec.isUpsert()) {
         files.add(writeEqualityDeletes(table, txnId, part, key, tableType, partition.getValue()));
       }
@@ -152,7 +166,17 @@ public final class IcebergSink implements Sink {
     // an append's manifest is written now, beside its data files: publishing then only links it into the table
     ManifestFile manifest = spec.isUpsert() ? null : writeManifest(table, txnId, files);
     String document = stageDocument(table.spec(), files, manifest);
-    return new StagedOutput(storeStage(table, txnId, document), aligned.size());
+    return new StagedOutput(storeStage(table, txnId, document), changes.size());
+  }
+
+  /** The rows of {@code partition} (rows of {@code changes}, by identity) that are not deletes. */
+  private static List<InternalRow> withoutDeletes(ChangeRows changes, List<InternalRow> partition) {
+    if (!changes.hasDeletes()) {
+      return partition;
+    }
+    Set<InternalRow> upserts = Collections.newSetFromMap(new IdentityHashMap<>());
+    upserts.addAll(changes.upserts());
+    return partition.stream().filter(upserts::contains).toList();
   }
 
   /**
@@ -468,29 +492,41 @@ public final class IcebergSink implements Sink {
   }
 
   /**
-   * Publishes upsert stages one row delta each, in seq order: a stage's equality deletes apply only to rows of
-   * earlier data sequence numbers, so two stages in one snapshot would both keep a key they share. Each snapshot
-   * is tagged and validated on its own; the table still holds a prefix of the app's commits after each one. All
-   * parts of a composite stage go into its seq's one row delta: parts are disjoint by key ({@link StagedOutput}),
-   * so no part's equality deletes need to reach another part's rows.
+   * Publishes upsert stages one table commit each, in seq order: a stage's equality deletes apply only to rows of
+   * earlier data sequence numbers, so two stages in one snapshot would both keep a key they share. Each commit is
+   * tagged and validated on its own; the table still holds a prefix of the app's commits after each one. A composite
+   * stage's parts go into its seq's one table commit as one row delta each, in part order, so a later part's change
+   * of a key (an update or a delete) wins over an earlier part's, as a later seq's does; only the last of those
+   * snapshots carries the {@link CommitTag} (the others carry the txn id and their part number).
    */
   private List<Long> upsert(Table current, String app, List<PendingPublish> todo) {
     List<Long> published = new ArrayList<>();
     for (PendingPublish pending : todo) {
       long seq = pending.tag().seq();
       Transaction txn = current.newTransaction();
-      RowDelta delta = txn.newRowDelta();
-      for (ContentFile<?> file : readStage(current, pending.ref()).files()) {
-        if (file instanceof DeleteFile deletes) {
-          delta.addDeletes(deletes);
-        } else {
-          delta.addRows((DataFile) file);
-        }
-      }
-      tag(delta, List.of(pending));
-      delta.validateWith(new NotYetPublished(app, seq, properties(current)));
+      List<String> parts = StagedOutput.parts(pending.ref());
       try {
-        delta.commit();
+        for (int part = 0; part < parts.size(); part++) {
+          RowDelta delta = txn.newRowDelta();
+          for (ContentFile<?> file : readStage(current, parts.get(part)).files()) {
+            if (file instanceof DeleteFile deletes) {
+              delta.addDeletes(deletes);
+            } else {
+              delta.addRows((DataFile) file);
+            }
+          }
+          if (part == parts.size() - 1) {
+            tag(delta, List.of(pending));
+          } else {
+            delta.set(CommitTag.TXN_ID, pending.tag().txnId());
+            delta.set(COMPOSITE_PART, (part + 1) + "/" + parts.size());
+          }
+          if (part == 0) {
+            // later parts' snapshots sit on this one, inside the same table commit
+            delta.validateWith(new NotYetPublished(app, seq, properties(current)));
+          }
+          delta.commit();
+        }
         recordPublished(txn, app, seq);
         txn.commitTransaction();
         published.add(seq);
