@@ -277,7 +277,8 @@ public final class Demo implements Callable<Integer> {
     Set<String> known = Arrays.stream(Setting.values()).map(Setting::key).collect(Collectors.toSet());
     known.add("SPARK_MASTER");
     for (String key : settings.keySet()) {
-      check(known.contains(key), "--set", key, "a Spindrift setting: " + String.join(", ", new java.util.TreeSet<>(known)));
+      check(known.contains(key), "--set", key, "unknown setting" + io.spindrift.config.SpindriftConfig.closestSetting(key)
+          .map(closest -> "; did you mean " + closest + "?").orElse("; see README.md's Configuration table"));
     }
   }
 
