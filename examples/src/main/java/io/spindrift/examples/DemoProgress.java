@@ -49,7 +49,7 @@ abstract class DemoProgress implements AutoCloseable {
     @Override
     void update(long done, String note) {
       bar.stepTo(done);
-      bar.setExtraMessage(note);
+      bar.setExtraMessage(note.isEmpty() ? "" : ", " + note);
     }
 
     @Override

@@ -30,6 +30,22 @@ class DemoOutputTest {
   }
 
   @Test
+  void verboseAlsoShowsTheLogsLiveOnStderr(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("demo.log");
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream live = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(live, true, java.nio.charset.StandardCharsets.UTF_8));
+    try (DemoLog log = DemoLog.route(file, true)) {
+      System.out.println("{\"app\":\"clickstream\",\"seq\":2}");
+    } finally {
+      System.setErr(stderr);
+    }
+
+    assertThat(live.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("\"seq\":2");
+    assertThat(Files.readString(file)).contains("\"seq\":2");
+  }
+
+  @Test
   void redirectedProgressIsAFewPlainLinesWithoutControlCharacters() {
     StringWriter text = new StringWriter();
     try (DemoProgress progress = new DemoProgress.Lines("committed", "events", 2000, new PrintWriter(text, true), 0)) {
