@@ -34,7 +34,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * clickstream payloads (0.5% malformed, as the demo), with today's reasons and with the previous single coarse
  * reason ("malformed JSON or wrong field type"), rounds interleaved; prints a {@code PARSE-BENCH} line with the
  * medians and their ratio. Not a test: {@code mvn -pl tests -am test -Dspindrift.bench=true
- * -Dtest=ParseJsonRejectReasonBench -Dsurefire.failIfNoSpecifiedTests=false} (-Dparse.records=N, default 400000).
+ * -Dtest=ParseJsonRejectReasonBench -Dsurefire.failIfNoSpecifiedTests=false} (-Dparse.records=N, default 400000;
+ * -Dparse.malformed=share, default 0.005).
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class ParseJsonRejectReasonBench {
@@ -58,9 +59,10 @@ class ParseJsonRejectReasonBench {
       coarseMs[i] = run(coarse);
       preciseMs[i] = run(precise);
     }
-    System.out.printf(Locale.ROOT, "PARSE-BENCH %,d records x %d rounds: coarse reason median %d ms, precise reasons"
-            + " median %d ms, ratio %.3f (coarse %s, precise %s)%n", records, ROUNDS, median(coarseMs),
-        median(preciseMs), median(preciseMs) / (double) median(coarseMs), Arrays.toString(coarseMs),
+    System.out.printf(Locale.ROOT, "PARSE-BENCH %,d records (malformed share %s) x %d rounds: coarse reason median"
+            + " %d ms, precise reasons median %d ms, ratio %.3f (coarse %s, precise %s)%n", records,
+        System.getProperty("parse.malformed", "0.005"), ROUNDS, median(coarseMs), median(preciseMs),
+        median(preciseMs) / (double) median(coarseMs), Arrays.toString(coarseMs),
         Arrays.toString(preciseMs));
   }
 
@@ -98,7 +100,8 @@ class ParseJsonRejectReasonBench {
   }
 
   private static Dataset<Row> input(SparkSession spark, int records) {
-    ClickstreamGenerator generator = new ClickstreamGenerator(42, 0.005, 1_795_390_000_000L);
+    double malformed = Double.parseDouble(System.getProperty("parse.malformed", "0.005"));
+    ClickstreamGenerator generator = new ClickstreamGenerator(42, malformed, 1_795_390_000_000L);
     StructType schema = SourceKind.KINESIS.schema();
     List<Row> rows = new ArrayList<>(records);
     for (int n = 0; n < records; n++) {
