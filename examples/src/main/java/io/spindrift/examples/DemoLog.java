@@ -26,14 +26,12 @@ final class DemoLog implements AutoCloseable {
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   private final Path file;
-  private final PrintStream terminal;
   private final PrintStream originalOut;
   private final PrintStream originalErr;
   private final PrintStream log;
 
   private DemoLog(Path file, PrintStream originalOut, PrintStream originalErr, PrintStream log) {
     this.file = file;
-    this.terminal = originalOut;
     this.originalOut = originalOut;
     this.originalErr = originalErr;
     this.log = log;
@@ -87,7 +85,7 @@ final class DemoLog implements AutoCloseable {
 
   /** The stdout the demo was started with: the terminal, or wherever the user redirected it. */
   PrintStream terminal() {
-    return terminal;
+    return originalOut;
   }
 
   /** Puts the original streams back and closes the log file. */
