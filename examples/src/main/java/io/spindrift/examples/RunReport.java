@@ -51,6 +51,7 @@ final class RunReport {
       long runStartMs, long settledMs, boolean complete) {}
 
   private static final int LINE_WIDTH = 110;
+  private static final int ROW_WIDTH = 120;
 
   private final PrintWriter out;
   private final SpindriftRuntime runtime;
@@ -217,7 +218,7 @@ final class RunReport {
     }
     List<Row> rows = table.limit(firstRows).collectAsList();
     out.println("First " + rows.size() + " rows:");
-    out.println("  " + String.join(" | ", Arrays.stream(table.columns()).map(RunReport::cell).toList()));
+    out.println(fitted("  " + String.join(" | ", Arrays.stream(table.columns()).map(RunReport::cell).toList())));
     for (Row row : rows) {
       List<String> cells = new ArrayList<>();
       for (int i = 0; i < row.size(); i++) {
@@ -225,8 +226,13 @@ final class RunReport {
         cells.add(cell(value instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
             : String.valueOf(value)));
       }
-      out.println("  " + String.join(" | ", cells));
+      out.println(fitted("  " + String.join(" | ", cells)));
     }
+  }
+
+  /** A row cut to one line of a wide terminal, so the summary fits on one screen. */
+  static String fitted(String line) {
+    return line.length() <= ROW_WIDTH ? line : line.substring(0, ROW_WIDTH - 3) + "...";
   }
 
   private static String cell(String value) {

@@ -81,4 +81,10 @@ class DemoOutputTest {
     assertThat(stopped.toString().split("\n")).singleElement().asString()
         .startsWith("  committed 100 / 1,000 events (10%) in ").endsWith(", 1 invocation");
   }
+
+  @Test
+  void aTableRowIsCutToOneLineOfAWideTerminal() {
+    assertThat(RunReport.fitted("  a | b")).isEqualTo("  a | b");
+    assertThat(RunReport.fitted("x".repeat(200))).hasSize(120).endsWith("...");
+  }
 }
