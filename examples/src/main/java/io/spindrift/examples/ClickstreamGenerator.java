@@ -7,7 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * Realistic clickstream events (~500 bytes of JSON each), deterministic for a seed, with a chosen share of
- * malformed ones (truncated JSON, or valid JSON without a user) so the rejects path is exercised.
+ * malformed ones (truncated JSON, valid JSON without a user, or a time that is no timestamp) so the rejects path
+ * is exercised.
  */
 public final class ClickstreamGenerator {
   private static final String[] ACTIONS = {"view", "view", "view", "view", "click", "click", "add_to_cart", "purchase"};
@@ -49,7 +50,11 @@ public final class ClickstreamGenerator {
         1024 + random.nextInt(1024), 600 + random.nextInt(800), random.nextInt(4), random.nextBoolean() ? "a" : "b");
     boolean malformed = random.nextDouble() < malformedShare;
     if (malformed) {
-      json = random.nextBoolean() ? json.substring(0, json.length() / 2) : json.replace("\"user_id\":\"" + user + "\",", "");
+      json = switch (random.nextInt(3)) {
+        case 0 -> json.substring(0, json.length() / 2);
+        case 1 -> json.replace("\"user_id\":\"" + user + "\",", "");
+        default -> json.replaceFirst("\"ts\":\"[^\"]*\"", "\"ts\":\"yesterday\"");
+      };
     }
     return new Event(user, json.getBytes(StandardCharsets.UTF_8), malformed);
   }

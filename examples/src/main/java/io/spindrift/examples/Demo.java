@@ -34,6 +34,10 @@ import picocli.CommandLine.Spec;
  * and prints what happened. Without options it runs the example {@link Clickstream} job on generated clicks over
  * both sources; {@code --job}/{@code --jar}/{@code --input} run a user's job on their own events.
  *
+ * <p>Run from {@link #main}, the terminal shows only the demo: a progress line per stage and the summary; the
+ * per-invocation JSON lines and the libraries' logs go to a log file whose path the summary prints
+ * ({@link DemoLog}; {@code --verbose} shows them live as well).
+ *
  * <p>Exits 0 when the run was exactly once ({@link RunReport}), 1 when something was lost or duplicated or the
  * job could not run (the message names the problem), 2 on bad options. Whatever it started is stopped before it
  * returns, unless {@code --keep} asked to leave the stack up until Ctrl-C.
@@ -49,7 +53,6 @@ import picocli.CommandLine.Spec;
         "  ./demo.sh --job io.spindrift.examples.PageViewCounts --events 20000"})
 public final class Demo implements Callable<Integer> {
   private static final String DEFAULT_JOB = Clickstream.class.getName();
-  private static final long PROGRESS_EVERY_MS = 2000;
 
   @Spec
   private CommandSpec spec;
@@ -121,7 +124,7 @@ public final class Demo implements Callable<Integer> {
       description = "Any Spindrift setting, as in production (repeatable); wins over the options above.")
   private Map<String, String> settings = new LinkedHashMap<>();
 
-  @Option(names = "--rows", paramLabel = "N", defaultValue = "10",
+  @Option(names = "--rows", paramLabel = "N", defaultValue = "5",
       description = "How many of the table's rows to show (default ${DEFAULT-VALUE}).")
   private int rows;
 
@@ -133,16 +136,24 @@ public final class Demo implements Callable<Integer> {
       description = "Keep the local stack running after the run, with how to query the table, until Ctrl-C.")
   private boolean keep;
 
+  @Option(names = "--verbose",
+      description = "Show the per-invocation JSON lines and the libraries' logs live (on stderr), not only in the"
+          + " log file.")
+  private boolean verbose;
+
   private final Supplier<LocalStack> stacks;
   private final boolean ownsStack;
+  private final boolean ownsTerminal;
+  private volatile DemoLog log;
 
-  private Demo(Supplier<LocalStack> stacks, boolean ownsStack) {
+  private Demo(Supplier<LocalStack> stacks, boolean ownsStack, boolean ownsTerminal) {
     this.stacks = stacks;
     this.ownsStack = ownsStack;
+    this.ownsTerminal = ownsTerminal;
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, null, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(run(args, null, new PrintWriter(System.out, true), new PrintWriter(System.err, true), true));
   }
 
   /**
@@ -150,13 +161,25 @@ public final class Demo implements Callable<Integer> {
    * without, starts the JVM's shared stack and closes it at the end (unless {@code --keep}).
    */
   public static int run(String[] args, LocalStack stack, PrintWriter out, PrintWriter err) {
-    Demo demo = stack == null ? new Demo(LocalStack::shared, true) : new Demo(() -> stack, false);
+    return run(args, stack, out, err, false);
+  }
+
+  /**
+   * As {@link #run(String[], LocalStack, PrintWriter, PrintWriter)}; {@code ownsTerminal} (the command-line demo)
+   * sends everything else the JVM prints to a log file ({@link DemoLog}) and shows progress bars on a terminal.
+   */
+  static int run(String[] args, LocalStack stack, PrintWriter out, PrintWriter err, boolean ownsTerminal) {
+    Demo demo = stack == null ? new Demo(LocalStack::shared, true, ownsTerminal)
+        : new Demo(() -> stack, false, ownsTerminal);
     CommandLine command = new CommandLine(demo)
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setOut(out)
         .setErr(err)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           cmd.getErr().println("Error: " + messages(e));
+          if (demo.log != null) {
+            cmd.getErr().println("Log: " + demo.log.file());
+          }
           cmd.getErr().flush();
           return 1;
         });
@@ -165,6 +188,18 @@ public final class Demo implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!ownsTerminal) {
+      return runJob();
+    }
+    log = DemoLog.route(DemoLog.newFile(), verbose);
+    try {
+      return runJob();
+    } finally {
+      log.close();
+    }
+  }
+
+  private Integer runJob() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     List<SourceKind> kinds = sourceKinds();
     checkOptions();
@@ -181,7 +216,10 @@ public final class Demo implements Callable<Integer> {
       LocalStack stack = stacks.get();
       boolean stackStays = false;
       try {
-        out.println("Local stack up: " + stack.startupTimes());
+        out.println("Local stack up: " + stack.startupTimes().entrySet().stream()
+            .map(service -> String.format(Locale.ROOT, "%s %.1f s", service.getKey(),
+                service.getValue().toMillis() / 1000.0))
+            .collect(Collectors.joining(", ")));
         int exit = run(stack, jobJars, jobName, input, kinds, started);
         stackStays = keep;
         return exit;
@@ -200,15 +238,10 @@ public final class Demo implements Callable<Integer> {
     try (SpindriftRuntime runtime = SpindriftRuntime.create(LocalPipeline.config(stack, settings(appName, jobName)))) {
       jobJars.shipTo(runtime.spark().sparkContext());
       preflight(runtime, kinds);
-      long produceStart = System.currentTimeMillis();
-      Map<SourceKind, Integer> produced = LocalSources.produce(stack, appName, lanes, kinds, input.events(),
-          n -> {
-            if (n % 20_000 == 0) {
-              out.printf(Locale.ROOT, "  produced %,d / %,d%n", n, input.size());
-            }
-          });
-      out.printf(Locale.ROOT, "Produced %,d events in %.1f s%n", input.size(),
-          (System.currentTimeMillis() - produceStart) / 1000.0);
+      Map<SourceKind, Integer> produced;
+      try (DemoProgress progress = progress("produced", input.size())) {
+        produced = LocalSources.produce(stack, appName, lanes, kinds, input.events(), n -> progress.update(n, ""));
+      }
       long runStart = System.currentTimeMillis();
       LocalMappings mappings = LocalMappings.start(runtime, stack, appName, kinds, batchSize);
       boolean complete;
@@ -217,7 +250,7 @@ public final class Demo implements Callable<Integer> {
         complete = awaitSettled(mappings, input.size(), runStart);
         settled = System.currentTimeMillis();
       }
-      RunReport report = new RunReport(out, runtime);
+      RunReport report = new RunReport(out, runtime, log == null ? null : log.file());
       boolean exact = report.print(new RunReport.Run(jobName + jobJars.origin(), input, produced, lanes, started,
           runStart, settled, complete), mappings, rows);
       if (keep) {
@@ -248,22 +281,26 @@ public final class Demo implements Callable<Integer> {
   private boolean awaitSettled(LocalMappings mappings, long expected, long runStart) throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     long deadline = runStart + timeoutSeconds * 1000L;
-    long nextProgress = 0;
-    while (System.currentTimeMillis() < deadline) {
-      long done = mappings.settled();
-      if (done >= expected || System.currentTimeMillis() >= nextProgress) {
-        double seconds = (System.currentTimeMillis() - runStart) / 1000.0;
-        out.printf(Locale.ROOT, "  [%5.1fs] %,d / %,d events committed, %d invocations, %,.0f events/s%n",
-            seconds, done, expected, mappings.invocations(), done / Math.max(seconds, 0.001));
-        nextProgress = System.currentTimeMillis() + PROGRESS_EVERY_MS;
+    try (DemoProgress progress = progress("committed", expected)) {
+      while (System.currentTimeMillis() < deadline) {
+        long done = mappings.settled();
+        progress.update(done, RunReport.plural(mappings.invocations(), "invocation"));
+        if (done >= expected) {
+          return true;
+        }
+        Thread.sleep(50);
       }
-      if (done >= expected) {
-        return true;
-      }
-      Thread.sleep(50);
     }
     out.println("Timed out after " + timeoutSeconds + " s waiting for the mappings to deliver every event");
     return false;
+  }
+
+  /** A progress bar when the demo owns a terminal, else plain lines on the demo's output. */
+  private DemoProgress progress(String task, long total) {
+    PrintWriter out = spec.commandLine().getOut();
+    out.flush();
+    boolean bar = log != null && DemoProgress.onTerminal();
+    return DemoProgress.start(task, "events", total, bar, bar ? log.terminal() : null, out);
   }
 
   private void checkOptions() {
@@ -277,7 +314,8 @@ public final class Demo implements Callable<Integer> {
     Set<String> known = Arrays.stream(Setting.values()).map(Setting::key).collect(Collectors.toSet());
     known.add("SPARK_MASTER");
     for (String key : settings.keySet()) {
-      check(known.contains(key), "--set", key, "a Spindrift setting: " + String.join(", ", new java.util.TreeSet<>(known)));
+      check(known.contains(key), "--set", key, "unknown setting" + io.spindrift.config.SpindriftConfig.closestSetting(key)
+          .map(closest -> "; did you mean " + closest + "?").orElse("; see README.md's Configuration table"));
     }
   }
 

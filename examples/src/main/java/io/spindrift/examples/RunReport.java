@@ -50,14 +50,20 @@ final class RunReport {
   record Run(String job, EventInput input, Map<SourceKind, Integer> produced, int lanes, long startedMs,
       long runStartMs, long settledMs, boolean complete) {}
 
+  private static final int LINE_WIDTH = 110;
+  private static final int ROW_WIDTH = 120;
+
   private final PrintWriter out;
   private final SpindriftRuntime runtime;
   private final SparkSession spark;
+  private final java.nio.file.Path logFile;
 
-  RunReport(PrintWriter out, SpindriftRuntime runtime) {
+  /** A report on {@code out}; {@code logFile}, when not null, is where the run's logs went (named in the summary). */
+  RunReport(PrintWriter out, SpindriftRuntime runtime, java.nio.file.Path logFile) {
     this.out = out;
     this.runtime = runtime;
     this.spark = runtime.spark();
+    this.logFile = logFile;
   }
 
   /** Prints the summary, the table's schema and its first {@code firstRows} rows; returns true if exactly once. */
@@ -100,6 +106,9 @@ final class RunReport {
       printTopPages(table);
     }
     line("wall time", String.format(Locale.ROOT, "%.1f s", (System.currentTimeMillis() - run.startedMs()) / 1000.0));
+    if (logFile != null) {
+      line("log", logFile + " (invocations' JSON lines, library warnings)");
+    }
     List<String> problems = problems(run, commits, rows, rejected, table, mappings);
     if (!published) {
       problems.add("a deferred publish failed: committed rows are not all in the table yet");
@@ -201,14 +210,15 @@ final class RunReport {
   }
 
   private void printTable(String name, Dataset<Row> table, int firstRows) {
-    out.println("Table " + name + ":");
-    out.print(table.schema().treeString());
+    List<String> columns = Arrays.stream(table.schema().fields())
+        .map(f -> f.name() + " " + f.dataType().simpleString()).toList();
+    wrapped("Table " + name + " (" + plural(columns.size(), "column") + "): ", columns);
     if (firstRows <= 0) {
       return;
     }
     List<Row> rows = table.limit(firstRows).collectAsList();
     out.println("First " + rows.size() + " rows:");
-    out.println("  " + String.join(" | ", Arrays.stream(table.columns()).map(RunReport::cell).toList()));
+    out.println(fitted("  " + String.join(" | ", Arrays.stream(table.columns()).map(RunReport::cell).toList())));
     for (Row row : rows) {
       List<String> cells = new ArrayList<>();
       for (int i = 0; i < row.size(); i++) {
@@ -216,8 +226,13 @@ final class RunReport {
         cells.add(cell(value instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
             : String.valueOf(value)));
       }
-      out.println("  " + String.join(" | ", cells));
+      out.println(fitted("  " + String.join(" | ", cells)));
     }
+  }
+
+  /** A row cut to one line of a wide terminal, so the summary fits on one screen. */
+  static String fitted(String line) {
+    return line.length() <= ROW_WIDTH ? line : line.substring(0, ROW_WIDTH - 3) + "...";
   }
 
   private static String cell(String value) {
@@ -232,6 +247,23 @@ final class RunReport {
         + " FROM spindrift_run_output WHERE action = 'view' GROUP BY page ORDER BY views DESC LIMIT 5").collectAsList()) {
       out.printf(Locale.ROOT, "  %-28s %,8d views %,6d users%n", row.getString(0), row.getLong(1), row.getLong(2));
     }
+  }
+
+  /** {@code items} joined with commas after {@code head}, wrapped at the line width and indented. */
+  private void wrapped(String head, List<String> items) {
+    StringBuilder line = new StringBuilder(head);
+    boolean lineHasItem = false;
+    for (int i = 0; i < items.size(); i++) {
+      String item = items.get(i) + (i < items.size() - 1 ? "," : "");
+      if (lineHasItem && line.length() + 1 + item.length() > LINE_WIDTH) {
+        out.println(line);
+        line = new StringBuilder("   ");
+        lineHasItem = false;
+      }
+      line.append(lineHasItem ? " " : "").append(item);
+      lineHasItem = true;
+    }
+    out.println(line);
   }
 
   private void line(String label, String value) {

@@ -35,7 +35,7 @@ record CliEnvironment(Map<String, String> variables, PrintStream out, PrintStrea
     if (app != null) {
       settings.put(Setting.APP.key(), app);
     }
-    return SpindriftConfig.of(settings);
+    return SpindriftConfig.of(settings, "the environment");
   }
 
   /** A Kinesis client (SDK v2) for the settings' region and keys; {@code endpoint} overrides AWS's (a local stack). */

@@ -13,7 +13,9 @@ import java.util.Properties;
  * Spindrift's configuration: {@link Setting}s read from environment variables, from an optional properties
  * file named by {@code SPINDRIFT_CONFIG_FILE} (the environment wins), or from a map (tests, local mode).
  * Every value is validated when the configuration is built, so a bad value fails the first invocation with
- * the setting's name rather than a batch later.
+ * the setting's name rather than a batch later; so does an unknown {@code SPINDRIFT_*} name (a typo would otherwise
+ * be ignored and the default used), naming the closest known setting. The tools' own variables
+ * ({@link ToolVariable}) are allowed.
  */
 public final class SpindriftConfig {
   private final Map<Setting, String> values;
@@ -25,15 +27,30 @@ public final class SpindriftConfig {
 
   /** The configuration of a Lambda container: its environment, plus the properties file if one is named. */
   public static SpindriftConfig fromEnvironment() {
-    return of(System.getenv());
+    return of(System.getenv(), "the environment");
   }
 
-  /** A configuration from {@code SPINDRIFT_*} keys; unknown keys are ignored, absent ones take defaults. */
+  /**
+   * A configuration from {@code SPINDRIFT_*} keys (other keys are ignored); absent ones take defaults.
+   *
+   * @throws ConfigException for an unknown {@code SPINDRIFT_*} key or an unknown key of the properties file
+   */
   public static SpindriftConfig of(Map<String, String> source) {
+    return of(source, "the settings given");
+  }
+
+  /**
+   * As {@link #of(Map)}; {@code origin} says where {@code source} was read (e.g. "the environment"), for the
+   * message of an unknown key.
+   */
+  public static SpindriftConfig of(Map<String, String> source, String origin) {
+    UnknownSettings.refuse(source.keySet(), origin, true);
     Map<String, String> merged = new HashMap<>();
     String file = source.get(Setting.CONFIG_FILE.key());
     if (file != null && !file.isBlank()) {
-      merged.putAll(readProperties(file));
+      Map<String, String> fromFile = readProperties(file);
+      UnknownSettings.refuse(fromFile.keySet(), file, false);
+      merged.putAll(fromFile);
     }
     merged.putAll(source);
     Map<Setting, String> values = new EnumMap<>(Setting.class);
@@ -42,6 +59,11 @@ public final class SpindriftConfig {
       values.put(setting, value == null ? setting.defaultValue() : value.trim());
     }
     return new SpindriftConfig(values);
+  }
+
+  /** The known name (a {@link Setting} or {@link ToolVariable}) closest to {@code name}, if one is close. */
+  public static java.util.Optional<String> closestSetting(String name) {
+    return UnknownSettings.closest(name);
   }
 
   private static Map<String, String> readProperties(String file) {

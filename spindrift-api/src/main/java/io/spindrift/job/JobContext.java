@@ -2,7 +2,6 @@ package io.spindrift.job;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.from_json;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.spark_partition_id;
 import static org.apache.spark.sql.functions.when;
 
@@ -42,7 +41,10 @@ public final class JobContext {
   /**
    * Parses the payload (Kinesis {@code data} or Kafka {@code value}) as JSON of {@code schema}. The result has the
    * schema's fields, then Spindrift's lane, position, payload and reject columns. A record that is not JSON, not an
-   * object, or lacks one of {@code required} fields gets a reject reason and goes to the rejects table.
+   * object, has a field of the wrong type or lacks one of {@code required} fields gets a reject reason that says
+   * which ({@code field 'ts': expected timestamp, got "yesterday"}, {@code missing required field 'user_id'},
+   * {@code not a JSON object}, {@code malformed JSON (not valid JSON text)}, {@code empty record}) and goes to the
+   * rejects table.
    */
   public Dataset<Row> parseJson(Dataset<Row> input, StructType schema, String... required) {
     StructType withCorrupt = schema.add(CORRUPT, DataTypes.StringType, true);
@@ -54,12 +56,7 @@ public final class JobContext {
     Column text = when(spark_partition_id().geq(0), payload.cast("string"));
     Column parsed = from_json(text, withCorrupt, Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
     Dataset<Row> withParsed = input.withColumn("_spindrift_parsed", parsed);
-    Column reason = when(payload.isNull(), lit("empty record"))
-        .when(col("_spindrift_parsed").isNull(), lit("not a JSON object"))
-        .when(col("_spindrift_parsed." + CORRUPT).isNotNull(), lit("malformed JSON or wrong field type"));
-    for (String field : required) {
-      reason = reason.when(col("_spindrift_parsed." + field).isNull(), lit("missing required field '" + field + "'"));
-    }
+    Column reason = JsonRejectReason.of(payload, col("_spindrift_parsed"), schema, CORRUPT, required);
     List<Column> columns = new ArrayList<>();
     for (StructField field : schema.fields()) {
       columns.add(col("_spindrift_parsed." + field.name()).as(field.name()));

@@ -16,4 +16,12 @@ class SettingDocsTest {
       assertThat(readme).as(setting.key()).contains("| `" + setting.key() + "` | " + expectedDefault + " |");
     }
   }
+
+  @Test
+  void readmeListsEveryToolVariableTheUnknownSettingCheckAllows() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    for (ToolVariable variable : ToolVariable.values()) {
+      assertThat(readme).as(variable.key()).contains("`" + variable.key() + "`");
+    }
+  }
 }
