@@ -9,7 +9,6 @@ import io.spindrift.sink.maintenance.MaintenancePolicy;
 import io.spindrift.sink.maintenance.MaintenanceReport;
 import io.spindrift.sink.maintenance.ProtectedObjects;
 import io.spindrift.sink.maintenance.TableMaintenance;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -20,7 +19,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.commands.VacuumCommand;
 import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.delta.Snapshot;
 import org.apache.spark.sql.delta.actions.Action;
@@ -31,9 +32,9 @@ import scala.Option;
  * Delta maintenance: OPTIMIZE (bin-packing small files into {@code targetFileBytes}), a checkpoint of the result,
  * then VACUUM. The app's {@code txnAppId}/{@code txnVersion} live in the log and in every checkpoint (Spindrift
  * never sets {@code delta.setTransactionRetentionDuration}), and OPTIMIZE carries them over, so a publish repeated
- * after maintenance is still skipped. VACUUM has no exclusion list, so its retention is raised until it cannot
- * reach what must stay: files of unpublished commits' append stages, written into the table's directory and
- * untracked until published, and anything younger than the {@link ProtectedObjects#cutoffMs cutoff}.
+ * after maintenance is still skipped. VACUUM runs as Delta computes it, with an exclusion list: files of unpublished
+ * commits' append stages (written into the table's directory, untracked until published) are never deleted, nor
+ * anything younger than the {@link ProtectedObjects#cutoffMs cutoff}.
  */
 public final class DeltaMaintenance implements TableMaintenance {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -114,37 +115,53 @@ public final class DeltaMaintenance implements TableMaintenance {
     Snapshot current = log.update(false, Option.empty(), Option.empty());
     log.checkpoint(current, Option.empty());
     actions.add("checkpoint: version " + current.version());
-    double hours = vacuumHours(policy, keep, session);
-    long deleted = io.delta.tables.DeltaTable.forPath(session, location.toString()).vacuum(hours).count();
-    actions.add(String.format("vacuum: retention %.2f h", hours));
+    double hours = vacuumHours(policy, keep);
+    int[] kept = {0};
+    long deleted = vacuum(session, log, hours, keep, kept);
+    actions.add(String.format("vacuum: retention %.2f h, %d deleted, %d kept (referenced by unpublished commits)",
+        hours, deleted, kept[0]));
     Snapshot after = log.update(false, Option.empty(), Option.empty());
     return new MaintenanceReport(spec.table(), "delta", before.numOfFiles(), after.numOfFiles(), storedBefore,
         storedDataFiles(session), before.version() + 1, after.version() + 1, actions);
   }
 
   /**
-   * VACUUM's retention in hours: the policy's, raised so that nothing written at or after the protection's cutoff,
-   * nor any file an unpublished commit references, is old enough to be deleted (an hour's margin for the clock
-   * between this call and VACUUM's own).
+   * VACUUM's retention in hours: the policy's, and at least the time since the cutoff, so nothing a batch in flight
+   * may still commit is old enough.
    */
-  private double vacuumHours(MaintenancePolicy policy, ProtectedObjects keep, SparkSession session) {
-    long bound = keep.cutoffMs();
+  private static double vacuumHours(MaintenancePolicy policy, ProtectedObjects keep) {
+    long sinceCutoff = Math.max(0, System.currentTimeMillis() - keep.cutoffMs());
+    return Math.max(policy.vacuumRetention().toMillis(), sinceCutoff) / (double) HOUR_MS;
+  }
+
+  /**
+   * VACUUM with an exclusion list: Delta's own garbage collection computes, in a dry run, the files it would delete
+   * (untracked files and files removed from the table longer than {@code hours} ago); those no unpublished commit
+   * references are deleted here. Delta's VACUUM has no exclusion list, and a time bound alone would keep every
+   * younger file whenever a commit waits.
+   *
+   * @return files deleted; {@code kept[0]} receives how many were kept as referenced
+   */
+  private long vacuum(SparkSession session, DeltaLog log, double hours, ProtectedObjects keep, int[] kept) {
+    List<Row> candidates = VacuumCommand.gc(session, log, true, Option.apply((Object) hours), Option.empty(),
+        Option.empty(), VacuumCommand.gc$default$7(), VacuumCommand.gc$default$8()).collectAsList();
     FileSystem fs = fileSystem(session);
-    String root = ProtectedObjects.normalize(location.toString()) + "/";
-    for (String object : keep.objects()) {
-      if (object.startsWith(root)) {
-        try {
-          bound = Math.min(bound, fs.getFileStatus(new Path(location, object.substring(root.length())))
-              .getModificationTime());
-        } catch (FileNotFoundException gone) {
-          // nothing to keep
-        } catch (IOException e) {
-          throw new UncheckedIOException("Cannot read the age of " + object, e);
+    long deleted = 0;
+    for (Row candidate : candidates) {
+      Path path = new Path(location, candidate.getString(0));
+      if (keep.isReferenced(path.toString())) {
+        kept[0]++;
+        continue;
+      }
+      try {
+        if (fs.delete(path, false)) {
+          deleted++;
         }
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot delete " + path + " of Delta table " + spec.table(), e);
       }
     }
-    long needed = Math.max(0, System.currentTimeMillis() - bound) + HOUR_MS;
-    return Math.max(policy.vacuumRetention().toMillis(), needed) / (double) HOUR_MS;
+    return deleted;
   }
 
   private FileSystem fileSystem(SparkSession session) {

@@ -24,6 +24,7 @@ import org.apache.hudi.common.fs.FSUtils;
 import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
 import org.apache.hudi.common.table.HoodieTableMetaClient;
 import org.apache.hudi.common.table.TableSchemaResolver;
+import org.apache.hudi.common.table.timeline.HoodieActiveTimeline;
 import org.apache.hudi.common.table.timeline.HoodieTimeline;
 import org.apache.hudi.common.table.view.HoodieTableFileSystemView;
 import org.apache.hudi.common.util.Option;
@@ -38,7 +39,7 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Hudi maintenance through Hudi's Spark write client, holding the table's publish lease (one writer per table, as
  * {@link HudiSink} publishes): clustering (schedule a size-based plan of small files, then execute it) and cleaning
- * (file versions older than the snapshot retention). Both are Hudi table services that write their own instants
+ * (file versions no commit within the snapshot retention needs). Both are Hudi table services that write their own instants
  * (replacecommit, clean) and never touch the metadata of the app's tagged commits, from which {@link CommitTimeline}
  * reads what the table holds (the archived timeline included). Stage files live outside the table, under the app's
  * stage prefix, where only the stage collector works; cleaning removes only file slices the timeline tracks.
@@ -129,9 +130,24 @@ public final class HudiMaintenance implements TableMaintenance {
     props.setProperty("hoodie.clustering.plan.strategy.max.bytes.per.group", Long.toString(policy.targetFileBytes() * 4));
     props.setProperty("hoodie.clustering.inline", "false");
     props.setProperty("hoodie.clustering.async.enabled", "false");
-    props.setProperty("hoodie.cleaner.policy", "KEEP_LATEST_BY_HOURS");
-    props.setProperty("hoodie.cleaner.hours.retained", Long.toString(policy.snapshotRetention().toHours()));
+    // one file group is already as compact as clustering makes it
+    props.setProperty("hoodie.clustering.plan.strategy.single.group.clustering.enabled", "false");
+    props.setProperty("hoodie.cleaner.policy", "KEEP_LATEST_COMMITS");
+    props.setProperty("hoodie.cleaner.commits.retained", Integer.toString(commitsWithin(meta, policy.snapshotRetention())));
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
+  }
+
+  /**
+   * The commits to retain for a history of {@code retention}: those completed within it, at least one. (Hudi's own
+   * KEEP_LATEST_BY_HOURS keeps every file slice when no commit is younger than the retention.)
+   */
+  private static int commitsWithin(HoodieTableMetaClient meta, Duration retention) {
+    long since = System.currentTimeMillis() - retention.toMillis();
+    long recent = meta.reloadActiveTimeline().getCommitsTimeline().filterCompletedInstants().getInstantsAsStream()
+        .filter(instant -> HoodieActiveTimeline.parseDateFromInstantTimeSafely(instant.getTimestamp())
+            .map(date -> date.getTime() >= since).orElse(true))
+        .count();
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, recent));
   }
 
   private static long completedInstants(HoodieTableMetaClient meta) {
