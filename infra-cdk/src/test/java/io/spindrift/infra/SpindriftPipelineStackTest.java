@@ -423,7 +423,7 @@ class SpindriftPipelineStackTest {
     String off = FULL.replace("\"maintenance\": {\"rateMinutes\": 30}", "\"maintenance\": {\"enabled\": false}");
     Template disabled = Template.fromStack(SynthesizedPipeline.stack(PipelineConfigReader.fromJson(off)));
     disabled.hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
-        "Name", "spindrift-clickstream-maintain", "ScheduleExpression", "rate(60 minutes)", "State", "DISABLED")));
+        "Name", "spindrift-clickstream-maintain", "ScheduleExpression", "rate(1 hour)", "State", "DISABLED")));
   }
 
   @Test

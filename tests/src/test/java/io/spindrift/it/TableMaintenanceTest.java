@@ -38,6 +38,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -52,7 +53,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 class TableMaintenanceTest {
   private static final String SHARD0 = "shardId-000000000000";
-  private static final int BATCHES = 6;
+  private static final int BATCHES = 4;
   private static final int PER_BATCH = 10;
   /** Everything is older than every retention: the collectors would take all they are allowed to. */
   private static final MaintenancePolicy ZERO = new MaintenancePolicy(128L * 1024 * 1024, 2, Duration.ZERO, 1,
@@ -138,24 +139,31 @@ class TableMaintenanceTest {
     assertThat(distinct(fresh, format)).isEqualTo(all);
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {"iceberg"})
-  void theHandlerEmitsFilesPerTableAndRefusesAnOrphanAgeBelowAnHour(String format) throws Exception {
-    String app = TestPipeline.uniqueApp("maint_handler");
-    SpindriftRuntime runtime = TestPipeline.runtime(app, Map.of("SPINDRIFT_SINK_FORMAT", format));
+  @Test
+  void theHandlerAndTheCliRunWithTheSettingsAndRefuseAnOrphanAgeBelowAnHour() throws Exception {
+    String app = TestPipeline.uniqueApp("maint_cli");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
     invoker(runtime).invoke(event(0));
     invoker(runtime).invoke(event(1));
 
     Map<String, Object> result = new MaintenanceHandler(runtime).handleRequest(Map.of(), null);
-
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> tables = (List<Map<String, Object>>) result.get("tables");
-    assertThat(tables.get(0)).containsEntry("table", "it." + app).containsEntry("liveFilesBefore", 2L);
-    // default thresholds: two small files are fewer than SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES, nothing is old
-    assertThat(tables.get(0)).containsEntry("liveFilesAfter", 2L);
-    assertThat(rows(runtime, format)).isEqualTo(2L * PER_BATCH);
-    assertThatThrownBy(() -> MaintenancePolicy.fromSettings(Map.of(Setting.MAINTENANCE_ORPHAN_MIN_AGE_HOURS.key(), "0")))
-        .hasMessageContaining("SPINDRIFT_MAINTENANCE_ORPHAN_MIN_AGE_HOURS");
+    // default thresholds: two small files are fewer than SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES (5)
+    assertThat(tables.get(0)).containsEntry("table", "it." + app).containsEntry("liveFilesBefore", 2L)
+        .containsEntry("liveFilesAfter", 2L);
+
+    ReplayFixture.CliRun cli = ReplayFixture.cliWith(Map.of("SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES", "2"), app,
+        "maintain", "--app", app, "--json");
+    assertThat(cli.exitCode()).as(cli.err()).isZero();
+    assertThat(cli.json().get("tables").get(0).get("liveFilesAfter").asLong()).isEqualTo(1);
+    assertThat(rows(runtime, "iceberg")).isEqualTo(2L * PER_BATCH);
+    assertThat(distinct(runtime, "iceberg")).isEqualTo(2L * PER_BATCH);
+
+    ReplayFixture.CliRun refused = ReplayFixture.cliWith(Map.of("SPINDRIFT_MAINTENANCE_ORPHAN_MIN_AGE_HOURS", "0"), app,
+        "maintain", "--app", app);
+    assertThat(refused.exitCode()).isEqualTo(2);
+    assertThat(refused.err()).contains("SPINDRIFT_MAINTENANCE_ORPHAN_MIN_AGE_HOURS");
   }
 
   /** The app's maintenance with its clock a month on, under {@link #ZERO}: every file is older than every age. */

@@ -88,6 +88,9 @@ public final class DeltaMaintenance implements TableMaintenance {
     session.conf().set("spark.databricks.delta.optimize.minFileSize", Long.toString(policy.targetFileBytes()));
     // the retention passed to VACUUM below is computed from what must stay; Delta's 7-day floor guards readers
     session.conf().set("spark.databricks.delta.retentionDurationCheck.enabled", "false");
+    // VACUUM lists the table with this many tasks (Spark's default, 10,000, is for clusters)
+    session.conf().set("spark.sql.sources.parallelPartitionDiscovery.parallelism",
+        Integer.toString(Math.max(1, spark.sparkContext().defaultParallelism())));
     Option<SparkSession> previous = SparkSession.getActiveSession();
     SparkSession.setActiveSession(session);
     try {
