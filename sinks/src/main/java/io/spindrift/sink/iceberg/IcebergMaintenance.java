@@ -13,14 +13,12 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.apache.iceberg.ContentFileParser;
 import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.actions.DeleteOrphanFiles;
 import org.apache.iceberg.actions.RewriteDataFiles;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -138,7 +136,7 @@ public final class IcebergMaintenance implements TableMaintenance {
     table.refresh();
     List<String> kept = new ArrayList<>();
     List<String> deleted = new ArrayList<>();
-    DeleteOrphanFiles.Result orphans = actionsOf.deleteOrphanFiles(table)
+    actionsOf.deleteOrphanFiles(table)
         .olderThan(keep.cutoffMs())
         .usePrefixListing(table.io() instanceof SupportsPrefixOperations)
         .deleteWith(location -> {
@@ -190,10 +188,5 @@ public final class IcebergMaintenance implements TableMaintenance {
       }
     }
     return n;
-  }
-
-  /** The table's properties (for tests and reports: the published seq of every app lives there). */
-  Map<String, String> properties() {
-    return catalog.loadTable(id).properties();
   }
 }
