@@ -37,7 +37,8 @@ final class SynthesizedPipeline {
                         "retryAttempts": 5, "maxRecordAgeSeconds": 3600, "startingPosition": "TRIM_HORIZON"},
         "runtime": {"shufflePartitions": 16, "maxCommitAttempts": 7, "fanOut": "auto", "fanOutMaxRecords": 20000,
           "archive": true},
-        "storage": {"stageExpiryDays": 3, "shuffleExpiryDays": 1},
+        "storage": {"shuffleExpiryDays": 1},
+        "maintenance": {"rateMinutes": 30},
         "alarms": {"iteratorAgeSeconds": 120, "commitConflictsPer5Min": 25,
                    "topicArn": "arn:aws:sns:eu-west-1:111122223333:oncall"}
       }

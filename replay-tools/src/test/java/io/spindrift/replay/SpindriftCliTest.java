@@ -42,7 +42,15 @@ class SpindriftCliTest {
     Run none = run();
 
     assertThat(none.code()).isEqualTo(2);
-    assertThat(none.err()).contains("replay or status");
+    assertThat(none.err()).contains("replay, status or maintain");
+  }
+
+  @Test
+  void maintainDescribesWhatItKeeps() {
+    Run help = run("maintain", "--help");
+
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("--app", "--json", "unpublished", "SPINDRIFT_MAINTENANCE_", "Examples:");
   }
 
   @Test

@@ -85,7 +85,23 @@ public enum Setting {
       "A stateful job's event-time watermark is the minimum over its lanes' newest events (less the job's delay);"
           + " a lane that delivered nothing for this many seconds stops holding it back until it delivers again."),
   SPARK_MASTER("SPARK_MASTER", "local[*]", "Spark master inside the function."),
-  CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings.");
+  CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings."),
+  MAINTENANCE_TARGET_FILE_MB("SPINDRIFT_MAINTENANCE_TARGET_FILE_MB", "128",
+      "Table maintenance (docs/MAINTENANCE.md): size of the files compaction writes (Iceberg bin-pack, Delta"
+          + " OPTIMIZE, Hudi clustering), in MiB."),
+  MAINTENANCE_MIN_INPUT_FILES("SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES", "5",
+      "Table maintenance: small Iceberg files a file group needs before it is rewritten (at least 2)."),
+  MAINTENANCE_SNAPSHOT_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_SNAPSHOT_RETENTION_HOURS", "6",
+      "Table maintenance: history kept, in hours: older Iceberg snapshots are expired and older Hudi file versions"
+          + " cleaned."),
+  MAINTENANCE_RETAIN_SNAPSHOTS("SPINDRIFT_MAINTENANCE_RETAIN_SNAPSHOTS", "10",
+      "Table maintenance: Iceberg snapshots always kept, however old."),
+  MAINTENANCE_ORPHAN_MIN_AGE_HOURS("SPINDRIFT_MAINTENANCE_ORPHAN_MIN_AGE_HOURS", "72",
+      "Table maintenance: untracked files (Iceberg orphans, stage objects of no unpublished commit) younger than"
+          + " this many hours are kept (at least 1: a batch in flight writes files before its commit exists)."),
+  MAINTENANCE_VACUUM_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_VACUUM_RETENTION_HOURS", "168",
+      "Table maintenance: Delta VACUUM retention in hours (at least 1); raised as needed so VACUUM never reaches"
+          + " files of unpublished commits.");
 
   private final String key;
   private final String defaultValue;

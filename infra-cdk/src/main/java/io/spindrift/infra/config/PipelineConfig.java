@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param runtime settings passed to the runtime as {@code SPINDRIFT_*} variables
  * @param storage expiry of temporary S3 prefixes
  * @param alarms alarm thresholds and the optional SNS topic they notify
+ * @param maintenance the scheduled table maintenance (docs/MAINTENANCE.md)
  */
 public record PipelineConfig(
     String app,
@@ -30,7 +31,8 @@ public record PipelineConfig(
     EventSourceSettings eventSource,
     RuntimeSettings runtime,
     StorageSettings storage,
-    AlarmSettings alarms) {
+    AlarmSettings alarms,
+    MaintenanceSettings maintenance) {
 
   /**
    * The Kinesis stream: either created by the stack with {@code shardCount} shards, or an existing
@@ -145,12 +147,18 @@ public record PipelineConfig(
   }
 
   /**
-   * Days after which objects under {@code <app>/stage/} and {@code <app>/shuffle/} expire; the archive's own
-   * lifecycle: to S3 Standard-IA after {@code archiveInfrequentAccessDays}, expired after {@code archiveExpiryDays}
-   * (0: kept, the archive is there to outlive the stream's retention).
+   * Days after which objects under {@code <app>/shuffle/} expire; the archive's own lifecycle: to S3 Standard-IA
+   * after {@code archiveInfrequentAccessDays}, expired after {@code archiveExpiryDays} (0: kept, the archive is there
+   * to outlive the stream's retention). {@code <app>/stage/} has no expiry: unpublished commits reference objects
+   * there, and the maintenance run deletes only those of published commits (DESIGN §5, I7; docs/MAINTENANCE.md).
    */
-  public record StorageSettings(int stageExpiryDays, int shuffleExpiryDays, int archiveInfrequentAccessDays,
-      int archiveExpiryDays) {}
+  public record StorageSettings(int shuffleExpiryDays, int archiveInfrequentAccessDays, int archiveExpiryDays) {}
+
+  /**
+   * The scheduled table maintenance function ({@code MaintenanceHandler}): whether its EventBridge rule is enabled,
+   * how often it runs, and the function's sizing (compaction is a Spark job: give it memory and time).
+   */
+  public record MaintenanceSettings(boolean enabled, int rateMinutes, FunctionSettings function) {}
 
   /**
    * Alarm thresholds: Kinesis iterator age, MSK offset lag (records), commit conflicts per five

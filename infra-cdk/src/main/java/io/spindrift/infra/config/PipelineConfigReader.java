@@ -8,6 +8,7 @@ import io.spindrift.infra.config.PipelineConfig.CatalogType;
 import io.spindrift.infra.config.PipelineConfig.EventSourceSettings;
 import io.spindrift.infra.config.PipelineConfig.FunctionSettings;
 import io.spindrift.infra.config.PipelineConfig.KinesisSource;
+import io.spindrift.infra.config.PipelineConfig.MaintenanceSettings;
 import io.spindrift.infra.config.PipelineConfig.MskAuth;
 import io.spindrift.infra.config.PipelineConfig.MskAuthType;
 import io.spindrift.infra.config.PipelineConfig.MskSource;
@@ -79,7 +80,7 @@ public final class PipelineConfigReader {
   public static PipelineConfig read(JsonNode root) {
     Node config = Node.root(root);
     config.allowOnly("app", "job", "kinesis", "msk", "sink", "handler", "childExecutor",
-        "eventSource", "runtime", "storage", "alarms");
+        "eventSource", "runtime", "storage", "alarms", "maintenance");
     Optional<KinesisSource> kinesis = config.optionalObject("kinesis").map(PipelineConfigReader::kinesis);
     Optional<MskSource> msk = config.optionalObject("msk").map(PipelineConfigReader::msk);
     if (kinesis.isEmpty() && msk.isEmpty()) {
@@ -96,7 +97,8 @@ public final class PipelineConfigReader {
         eventSource(config.object("eventSource")),
         runtime(config.object("runtime")),
         storage(config.object("storage")),
-        alarms(config.object("alarms")));
+        alarms(config.object("alarms")),
+        maintenance(config.object("maintenance")));
   }
 
   private static KinesisSource kinesis(Node node) {
@@ -190,8 +192,13 @@ public final class PipelineConfigReader {
   }
 
   private static StorageSettings storage(Node node) {
-    node.allowOnly("stageExpiryDays", "shuffleExpiryDays", "archiveInfrequentAccessDays", "archiveExpiryDays");
-    StorageSettings settings = new StorageSettings(node.intValue("stageExpiryDays", 7, 1, 3650),
+    if (node.json().has("stageExpiryDays")) {
+      throw new InvalidPipelineConfigException(node.path("stageExpiryDays"), "removed: a blind expiry of <app>/stage/"
+          + " would expire objects that unpublished commits reference; the scheduled maintenance deletes the stage"
+          + " objects of published commits instead (docs/MAINTENANCE.md). Remove the field.");
+    }
+    node.allowOnly("shuffleExpiryDays", "archiveInfrequentAccessDays", "archiveExpiryDays");
+    StorageSettings settings = new StorageSettings(
         node.intValue("shuffleExpiryDays", 1, 1, 3650), node.intValue("archiveInfrequentAccessDays", 30, 30, 3650),
         node.intValue("archiveExpiryDays", 0, 0, 36500));
     if (settings.archiveExpiryDays() != 0 && settings.archiveExpiryDays() <= settings.archiveInfrequentAccessDays()) {
@@ -200,6 +207,15 @@ public final class PipelineConfigReader {
           + ")");
     }
     return settings;
+  }
+
+  private static MaintenanceSettings maintenance(Node node) {
+    node.allowOnly("enabled", "rateMinutes", "memoryMb", "timeoutSeconds", "ephemeralStorageMb");
+    return new MaintenanceSettings(
+        node.booleanValue("enabled", true),
+        node.intValue("rateMinutes", 60, 5, 7 * 24 * 60),
+        new FunctionSettings(node.intValue("memoryMb", 4096, 128, 10240), node.intValue("timeoutSeconds", 900, 60, 900),
+            node.intValue("ephemeralStorageMb", 2048, 512, 10240), Optional.of(1)));
   }
 
   private static AlarmSettings alarms(Node node) {

@@ -43,6 +43,8 @@ public final class PipelineFunctions extends Construct {
   public static final String ROLL_FORWARD_HANDLER = "io.spindrift.handler.RollForwardHandler::handleRequest";
   /** How often the roll-forward runs: a deferred publish frozen with its container waits at most this long. */
   public static final int ROLL_FORWARD_MINUTES = 5;
+  /** Handler string of the scheduled table maintenance (compaction, expiry, collection of published stages). */
+  public static final String MAINTENANCE_HANDLER = "io.spindrift.handler.MaintenanceHandler::handleRequest";
   /**
    * Handler string of the fan-out child executor (DESIGN §8): the handlers invoke it through
    * {@code SPINDRIFT_FANOUT_FUNCTION} when a batch fans out ({@code SPINDRIFT_FANOUT=auto}).
@@ -56,6 +58,7 @@ public final class PipelineFunctions extends Construct {
   private final Optional<DockerImageFunction> kinesisHandler;
   private final Optional<DockerImageFunction> mskHandler;
   private final DockerImageFunction rollForward;
+  private final DockerImageFunction maintenance;
 
   public PipelineFunctions(Construct scope, String id, PipelineConfig config, PipelineStorage storage, Path imageDirectory) {
     super(scope, id);
@@ -74,6 +77,21 @@ public final class PipelineFunctions extends Construct {
         .schedule(Schedule.rate(Duration.minutes(ROLL_FORWARD_MINUTES)))
         .targets(List.of(LambdaFunction.Builder.create(rollForward).retryAttempts(0).build()))
         .build();
+    this.maintenance = function("Maintenance", "maintain", MAINTENANCE_HANDLER, config.maintenance().function(),
+        Map.of());
+    PipelineAccess.grantCommitter(maintenance, storage, config);
+    Rule.Builder.create(this, "MaintenanceSchedule")
+        .ruleName(functionName(config, "maintain"))
+        .description("Compacts and collects the tables of " + config.app() + " and its published stages (docs/MAINTENANCE.md)")
+        .schedule(Schedule.rate(Duration.minutes(config.maintenance().rateMinutes())))
+        .enabled(config.maintenance().enabled())
+        .targets(List.of(LambdaFunction.Builder.create(maintenance).retryAttempts(0).build()))
+        .build();
+  }
+
+  /** The scheduled table maintenance function (an EventBridge rule, {@code maintenance.rateMinutes}). */
+  public DockerImageFunction maintenance() {
+    return maintenance;
   }
 
   /** The scheduled roll-forward function (an EventBridge rule invokes it every {@value #ROLL_FORWARD_MINUTES} min). */

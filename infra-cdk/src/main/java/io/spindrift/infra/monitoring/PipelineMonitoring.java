@@ -34,6 +34,8 @@ public final class PipelineMonitoring extends Construct {
   public static final String COMMIT_CONFLICTS = "CommitConflicts";
   /** EMF metric the scheduled roll-forward emits: the age of the oldest committed, unpublished commit. */
   public static final String OLDEST_UNPUBLISHED = "OldestUnpublishedCommitAgeSeconds";
+  /** EMF metric of the maintenance run: data files in the current version of a table (dimensions App, Table). */
+  public static final String TABLE_DATA_FILES = "TableDataFiles";
   /** A commit waiting longer than this (three roll-forward ticks) means publication is stuck. */
   public static final int OLDEST_UNPUBLISHED_ALARM_SECONDS = 3 * PipelineFunctions.ROLL_FORWARD_MINUTES * 60;
 
@@ -54,6 +56,7 @@ public final class PipelineMonitoring extends Construct {
     List<DockerImageFunction> all = new ArrayList<>(functions.handlers());
     all.add(functions.childExecutor());
     all.add(functions.rollForward());
+    all.add(functions.maintenance());
     for (DockerImageFunction fn : all) {
       String id0 = fn.getNode().getId();
       alarm(id0 + "Errors", fn.metricErrors(sum5Min()), 1, 1, 1, "Invocation errors of " + id0);
@@ -96,6 +99,16 @@ public final class PipelineMonitoring extends Construct {
         .build();
   }
 
+  private Metric tableDataFiles(String table) {
+    return Metric.Builder.create()
+        .namespace(NAMESPACE)
+        .metricName(TABLE_DATA_FILES)
+        .dimensionsMap(Map.of("App", config.app(), "Table", table))
+        .statistic("Maximum")
+        .period(Duration.hours(1))
+        .build();
+  }
+
   private static MetricOptions sum5Min() {
     return MetricOptions.builder().statistic("Sum").period(Duration.minutes(5)).build();
   }
@@ -130,6 +143,8 @@ public final class PipelineMonitoring extends Construct {
     row.add(graph("Commit conflicts", commitConflicts()));
     row.add(graph("Oldest unpublished commit (s)", oldestUnpublished()));
     row.add(graph("On-failure destination depth", onFailure.metricApproximateNumberOfMessagesVisible()));
+    row.add(graph("Data files per table (maintenance)", tableDataFiles(config.sink().table()),
+        tableDataFiles(config.sink().table() + "_rejects")));
     List<IWidget> perFunction = new ArrayList<>();
     List<DockerImageFunction> all = new ArrayList<>(functions.handlers());
     all.add(functions.childExecutor());

@@ -26,8 +26,9 @@ import software.amazon.awscdk.services.s3.ObjectOwnership;
 import software.constructs.Construct;
 
 /**
- * The durable things one app owns: the S3 bucket (temporary {@code <app>/stage/} and {@code
- * <app>/shuffle/} prefixes that expire, a {@code warehouse/} prefix that never does), the
+ * The durable things one app owns: the S3 bucket (a temporary {@code <app>/shuffle/} prefix that
+ * expires; {@code <app>/stage/}, which holds what unpublished commits reference and is collected by the
+ * maintenance run, never blindly; a {@code warehouse/} prefix that never expires), the
  * single-table commit log, the state-store table, and the catalog, log-store, lock or lease tables the
  * sink format needs. The state table is created for every app, since whether a job keeps state is
  * only known when the runtime plans it; sink tables only for the configured format. Every table
@@ -136,7 +137,9 @@ public final class PipelineStorage extends Construct {
         .versioned(false)
         .removalPolicy(RemovalPolicy.RETAIN)
         .lifecycleRules(List.of(
-            expiry("ExpireStage", config.app() + "/stage/", config.storage().stageExpiryDays()),
+            // no expiry: unpublished commits reference objects here; the maintenance run collects the rest (I7)
+            LifecycleRule.builder().id("StageIncompleteUploads").prefix(config.app() + "/stage/")
+                .abortIncompleteMultipartUploadAfter(Duration.days(1)).build(),
             expiry("ExpireShuffle", config.app() + "/shuffle/", config.storage().shuffleExpiryDays()),
             archive(config.app() + "/archive/", config.storage())))
         .build());

@@ -1,0 +1,182 @@
+package io.spindrift.sink.hudi;
+
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSettings;
+import io.spindrift.sink.SinkSpec;
+import io.spindrift.sink.StagedOutput;
+import io.spindrift.sink.maintenance.MaintenancePolicy;
+import io.spindrift.sink.maintenance.MaintenanceReport;
+import io.spindrift.sink.maintenance.ProtectedObjects;
+import io.spindrift.sink.maintenance.TableMaintenance;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.hudi.avro.model.HoodieCleanMetadata;
+import org.apache.hudi.client.SparkRDDWriteClient;
+import org.apache.hudi.client.common.HoodieSparkEngineContext;
+import org.apache.hudi.common.fs.FSUtils;
+import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
+import org.apache.hudi.common.table.HoodieTableMetaClient;
+import org.apache.hudi.common.table.TableSchemaResolver;
+import org.apache.hudi.common.table.timeline.HoodieActiveTimeline;
+import org.apache.hudi.common.table.timeline.HoodieTimeline;
+import org.apache.hudi.common.table.view.HoodieTableFileSystemView;
+import org.apache.hudi.common.util.Option;
+import org.apache.hudi.config.HoodieWriteConfig;
+import org.apache.hudi.exception.TableNotFoundException;
+import org.apache.hudi.hadoop.fs.HadoopFSUtils;
+import org.apache.hudi.storage.StoragePath;
+import org.apache.hudi.storage.StoragePathInfo;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Hudi maintenance through Hudi's Spark write client, holding the table's publish lease (one writer per table, as
+ * {@link HudiSink} publishes): clustering (schedule a size-based plan of small files, then execute it) and cleaning
+ * (file versions no commit within the snapshot retention needs). Both are Hudi table services that write their own instants
+ * (replacecommit, clean) and never touch the metadata of the app's tagged commits, from which {@link CommitTimeline}
+ * reads what the table holds (the archived timeline included). Stage files live outside the table, under the app's
+ * stage prefix, where only the stage collector works; cleaning removes only file slices the timeline tracks.
+ */
+public final class HudiMaintenance implements TableMaintenance {
+  private static final Duration LEASE = Duration.ofSeconds(30);
+  /** How long the run waits for a publisher's lease. */
+  private static final Duration LEASE_WAIT = Duration.ofMinutes(5);
+
+  private final SinkSpec spec;
+  private final SparkSession spark;
+  private final String location;
+  private final AwsSettings aws;
+  private final String lockTable;
+  private final String leaseTable;
+  private final boolean metadataTable;
+
+  public HudiMaintenance(SinkSpec spec, SinkContext context) {
+    HudiSink sink = new HudiSink(spec, context);
+    this.spec = spec;
+    this.spark = context.spark();
+    this.location = sink.location();
+    this.aws = AwsSettings.from(context.settings());
+    this.lockTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LOCK_TABLE", HudiSink.LOCK_TABLE);
+    this.leaseTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LEASE_TABLE", HudiSink.LEASE_TABLE);
+    this.metadataTable = Boolean.parseBoolean(
+        SinkSettings.setting(context.settings(), HudiSink.METADATA_TABLE_SETTING, "false"));
+  }
+
+  @Override
+  public Set<String> referencedObjects(String ref) {
+    return new HashSet<>(StagedOutput.parts(ref));
+  }
+
+  @Override
+  public MaintenanceReport run(MaintenancePolicy policy, ProtectedObjects keep) {
+    HoodieTableMetaClient meta;
+    try {
+      meta = HoodieTableMetaClient.builder()
+          .setConf(HadoopFSUtils.getStorageConfWithCopy(spark.sparkContext().hadoopConfiguration()))
+          .setBasePath(location).build();
+    } catch (TableNotFoundException absent) {
+      return MaintenanceReport.absent(spec.table(), "hudi");
+    }
+    long liveBefore = liveFiles(meta);
+    long storedBefore = storedFiles(meta).size();
+    long instantsBefore = completedInstants(meta);
+    List<String> actions = new ArrayList<>();
+    var dynamo = aws.dynamoDb();
+    PublishLease.ensureTable(dynamo, lockTable, "key");
+    PublishLease lease = new PublishLease(dynamo, leaseTable, LEASE);
+    lease.ensureTable();
+    try (PublishLease.Held held = lease.acquire(location, System.nanoTime() + LEASE_WAIT.toNanos());
+        SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client = new SparkRDDWriteClient<>(
+            new HoodieSparkEngineContext(JavaSparkContext.fromSparkContext(spark.sparkContext())),
+            writeConfig(meta, policy))) {
+      Option<String> clustering = client.scheduleClustering(Option.empty());
+      if (clustering.isPresent()) {
+        held.confirm();
+        client.cluster(clustering.get(), true);
+        actions.add("clustering: " + clustering.get());
+      } else {
+        actions.add("clustering: nothing to cluster");
+      }
+      held.confirm();
+      HoodieCleanMetadata cleaned = client.clean();
+      actions.add("clean: " + (cleaned == null ? 0 : cleaned.getTotalFilesDeleted()) + " files deleted");
+    }
+    meta = HoodieTableMetaClient.reload(meta);
+    return new MaintenanceReport(spec.table(), "hudi", liveBefore, liveFiles(meta), storedBefore,
+        storedFiles(meta).size(), instantsBefore, completedInstants(meta), actions);
+  }
+
+  /** The sink's write settings, with clustering by size and cleaning by age. */
+  private HoodieWriteConfig writeConfig(HoodieTableMetaClient meta, MaintenancePolicy policy) {
+    Schema schema;
+    try {
+      schema = new TableSchemaResolver(meta).getTableAvroSchema(false);
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot read the schema of Hudi table " + spec.table() + " at " + location, e);
+    }
+    WriteOptions options = new WriteOptions(spec, meta.getTableType(), location, metadataTable, aws, lockTable);
+    Properties props = new Properties();
+    props.putAll(options.writeConfig(schema).getProps());
+    String target = Long.toString(policy.targetFileBytes());
+    props.setProperty("hoodie.clustering.plan.strategy.small.file.limit", target);
+    props.setProperty("hoodie.clustering.plan.strategy.target.file.max.bytes", target);
+    props.setProperty("hoodie.clustering.plan.strategy.max.bytes.per.group", Long.toString(policy.targetFileBytes() * 4));
+    props.setProperty("hoodie.clustering.inline", "false");
+    props.setProperty("hoodie.clustering.async.enabled", "false");
+    // one file group is already as compact as clustering makes it
+    props.setProperty("hoodie.clustering.plan.strategy.single.group.clustering.enabled", "false");
+    props.setProperty("hoodie.cleaner.policy", "KEEP_LATEST_COMMITS");
+    props.setProperty("hoodie.cleaner.commits.retained", Integer.toString(commitsWithin(meta, policy.snapshotRetention())));
+    return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
+  }
+
+  /**
+   * The commits to retain for a history of {@code retention}: those completed within it, at least one. (Hudi's own
+   * KEEP_LATEST_BY_HOURS keeps every file slice when no commit is younger than the retention.)
+   */
+  private static int commitsWithin(HoodieTableMetaClient meta, Duration retention) {
+    long since = System.currentTimeMillis() - retention.toMillis();
+    long recent = meta.reloadActiveTimeline().getCommitsTimeline().filterCompletedInstants().getInstantsAsStream()
+        .filter(instant -> HoodieActiveTimeline.parseDateFromInstantTimeSafely(instant.getTimestamp())
+            .map(date -> date.getTime() >= since).orElse(true))
+        .count();
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, recent));
+  }
+
+  private static long completedInstants(HoodieTableMetaClient meta) {
+    return meta.reloadActiveTimeline().filterCompletedInstants().countInstants();
+  }
+
+  /** Parquet base files under the table (every version), outside {@code .hoodie}. */
+  private List<StoragePathInfo> storedFiles(HoodieTableMetaClient meta) {
+    try {
+      return meta.getStorage().listFiles(new StoragePath(location)).stream()
+          .filter(f -> f.getPath().getName().endsWith(".parquet") && !f.getPath().toString().contains("/.hoodie/"))
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list Hudi table " + spec.table() + " at " + location, e);
+    }
+  }
+
+  /** The latest base file of every file group the completed timeline keeps: what a snapshot query reads. */
+  private long liveFiles(HoodieTableMetaClient meta) {
+    List<StoragePathInfo> files = storedFiles(meta);
+    HoodieTimeline completed = meta.reloadActiveTimeline().getCommitsTimeline().filterCompletedInstants();
+    StoragePath base = new StoragePath(location);
+    Set<String> partitions = new HashSet<>();
+    files.forEach(f -> partitions.add(FSUtils.getRelativePartitionPath(base, f.getPath().getParent())));
+    HoodieTableFileSystemView view = new HoodieTableFileSystemView(meta, completed, files);
+    try {
+      return partitions.stream().mapToLong(p -> view.getLatestBaseFiles(p).count()).sum();
+    } finally {
+      view.close();
+    }
+  }
+}
