@@ -9,7 +9,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
-/** Turns Lambda events into {@link Batch}es (DESIGN §2: lanes and positions). */
+/**
+ * Turns Lambda events into {@link Batch}es (DESIGN §2: lanes and positions). A Kinesis record that is a KPL aggregate
+ * becomes its user records ({@link KplAggregate}), or one {@link UndecodableRecord} when it is corrupt.
+ */
 public final class EventDecoder {
   private EventDecoder() {}
 
@@ -23,9 +26,10 @@ public final class EventDecoder {
         String shardId = colon < 0 ? eventId : eventId.substring(0, colon);
         String arn = require(record.getEventSourceARN(), "eventSourceARN");
         String stream = arn.substring(arn.indexOf("stream/") + "stream/".length());
-        records.add(new KinesisRecord(stream, shardId, kinesis.getPartitionKey(), kinesis.getSequenceNumber(),
+        records.addAll(KplAggregate.expand(new KinesisRecord(stream, shardId, kinesis.getPartitionKey(),
+            kinesis.getSequenceNumber(),
             kinesis.getApproximateArrivalTimestamp() == null ? 0 : kinesis.getApproximateArrivalTimestamp().getTime(),
-            bytes(kinesis.getData())));
+            bytes(kinesis.getData()))));
       }
     }
     return new Batch(SourceKind.KINESIS, records);

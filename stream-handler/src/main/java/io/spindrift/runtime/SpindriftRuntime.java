@@ -231,8 +231,8 @@ public final class SpindriftRuntime implements AutoCloseable {
         protocol.archive(batch -> archive.write(config.app(), batch));
       }
       if (!isStateful(context)) {
-        return protocol.microBatch(fanningOut(k, new MicroBatchQuery(this::newSession, job, context, table, rejects,
-            null))).build();
+        return protocol.microBatch(new UndecodableRecords(fanningOut(k, new MicroBatchQuery(this::newSession, job,
+            context, table, rejects, null)), rejects)).build();
       }
       if ("update".equals(job.outputMode()) && !sinkSpec.isUpsert()) {
         throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
@@ -243,7 +243,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       state.ensureTable();
       MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state);
       statefulQueries.put(k, stateful);
-      return protocol.microBatch(fanningOut(k, stateful)).state(state).build();
+      return protocol.microBatch(new UndecodableRecords(fanningOut(k, stateful), rejects)).state(state).build();
     });
   }
 
