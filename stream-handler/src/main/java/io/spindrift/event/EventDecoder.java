@@ -14,6 +14,11 @@ import java.util.Map;
  * becomes its user records ({@link KplAggregate}), or one {@link UndecodableRecord} when it is corrupt.
  */
 public final class EventDecoder {
+  /** The {@code eventSource} of an Amazon MSK event. */
+  public static final String MSK = "aws:kafka";
+  /** The {@code eventSource} of a self-managed Apache Kafka event. */
+  public static final String SELF_MANAGED_KAFKA = "SelfManagedKafka";
+
   private EventDecoder() {}
 
   public static Batch decode(KinesisEvent event) {
@@ -35,7 +40,19 @@ public final class EventDecoder {
     return new Batch(SourceKind.KINESIS, records);
   }
 
+  /**
+   * An MSK event ({@code "eventSource": "aws:kafka"}) or a self-managed Kafka event ({@code "SelfManagedKafka"},
+   * which names {@code bootstrapServers} instead of a cluster ARN): the same records keyed {@code
+   * <topic>-<partition>}, so the same lanes ({@code kafka:<topic>-<partition>}).
+   *
+   * @throws IllegalArgumentException for an event of another source (the function is wired to the wrong handler)
+   */
   public static Batch decode(KafkaEvent event) {
+    String source = event.getEventSource();
+    if (source != null && !MSK.equals(source) && !SELF_MANAGED_KAFKA.equals(source)) {
+      throw new IllegalArgumentException("A Kafka handler got an event from '" + source + "': it reads \""
+          + MSK + "\" (MSK) and \"" + SELF_MANAGED_KAFKA + "\" events; use KinesisHandler for Kinesis");
+    }
     List<SourceRecord> records = new ArrayList<>();
     if (event.getRecords() != null) {
       for (Map.Entry<String, List<KafkaEvent.KafkaEventRecord>> partition : event.getRecords().entrySet()) {
