@@ -37,13 +37,15 @@ class KplAggregatedRecordsTest {
   private static final int AGGREGATES = 40;
   private static final int PER_AGGREGATE = 25;
 
-  @Test
-  void everyUserRecordLandsOnceAndACorruptAggregateGoesToRejects() throws Exception {
-    String app = TestPipeline.uniqueApp("kpl");
-    SpindriftRuntime runtime = TestPipeline.runtime(app);
-    AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
-    streams.create(kinesis, app, 2);
-    ClickstreamGenerator generator = new ClickstreamGenerator(31, 0.02, System.currentTimeMillis());
+  /** What {@link #produce} put into a stream. */
+  record Produced(int userRecords, int malformed, int kinesisRecords, byte[] corrupt) {}
+
+  /**
+   * Puts {@value #AGGREGATES} aggregates of {@value #PER_AGGREGATE} clickstream events (2% malformed), one corrupt
+   * aggregate among them (its MD5 trailer altered) and one plain record into {@code stream}.
+   */
+  static Produced produce(AmazonKinesis kinesis, String stream, long seed) {
+    ClickstreamGenerator generator = new ClickstreamGenerator(seed, 0.02, System.currentTimeMillis());
     List<String> outerKeys = new ArrayList<>();
     List<byte[]> outer = new ArrayList<>();
     int malformed = 0;
@@ -65,18 +67,30 @@ class KplAggregatedRecordsTest {
     outer.add(AGGREGATES / 2, corrupt);
     outerKeys.add("plain");
     outer.add(generator.next().json());
-    LocalSources.putRecords(kinesis, app, outerKeys, outer);
+    LocalSources.putRecords(kinesis, stream, outerKeys, outer);
+    return new Produced(AGGREGATES * PER_AGGREGATE + 1, malformed, outer.size(), corrupt);
+  }
+
+  @Test
+  void everyUserRecordLandsOnceAndACorruptAggregateGoesToRejects() throws Exception {
+    String app = TestPipeline.uniqueApp("kpl");
+    SpindriftRuntime runtime = TestPipeline.runtime(app);
+    AmazonKinesis kinesis = LocalPipeline.kinesis(TestPipeline.stack());
+    streams.create(kinesis, app, 2);
+    Produced produced = produce(kinesis, app, 31);
+    int malformed = produced.malformed();
+    byte[] corrupt = produced.corrupt();
     RuntimeHooks.faults(runtime).arm(FaultPoint.AFTER_COMMIT, 1);
     List<FailedBatch> failures = new CopyOnWriteArrayList<>();
 
     try (LocalEventSourceMapping mapping = EventSources.kinesis(kinesis, app, "us-east-1",
         new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 2),
         MappingOptions.defaults().withBatchSize(8).withBatchingWindow(Duration.ofMillis(50)), failures::add)) {
-      assertThat(mapping.awaitRecords(outer.size(), TIMEOUT_MS)).as("every Kinesis record delivered").isTrue();
+      assertThat(mapping.awaitRecords(produced.kinesisRecords(), TIMEOUT_MS)).as("every Kinesis record delivered").isTrue();
       assertThat(mapping.functionErrors()).as("the batch that crashed after its commit").isEqualTo(1);
     }
 
-    int users = AGGREGATES * PER_AGGREGATE + 1;
+    int users = produced.userRecords();
     assertThat(failures).isEmpty();
     assertThat(malformed).isPositive();
     assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(users - malformed);
