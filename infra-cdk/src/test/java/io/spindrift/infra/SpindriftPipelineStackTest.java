@@ -2,6 +2,7 @@ package io.spindrift.infra;
 
 import static io.spindrift.infra.SynthesizedPipeline.EXISTING_STREAM_SCRAM_DELTA;
 import static io.spindrift.infra.SynthesizedPipeline.FULL;
+import static io.spindrift.infra.SynthesizedPipeline.KINESIS_ENHANCED_FAN_OUT;
 import static io.spindrift.infra.SynthesizedPipeline.KINESIS_GLUE;
 import static io.spindrift.infra.SynthesizedPipeline.template;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -231,7 +232,7 @@ class SpindriftPipelineStackTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE})
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE, KINESIS_ENHANCED_FAN_OUT})
   void noIamStatementGrantsStarWhereAScopedArnIsPossible(String config) {
     Template t = template(config);
     assertThat(resources(t, "AWS::IAM::Role").values())
@@ -329,6 +330,39 @@ class SpindriftPipelineStackTest {
         .contains("\"Action\":\"secretsmanager:GetSecretValue\",\"Effect\":\"Allow\",\"Resource\":\"arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf\"")
         .contains("\"Action\":\"kms:Decrypt\",\"Effect\":\"Allow\",\"Resource\":\"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"")
         .doesNotContain("kafka-cluster:");
+  }
+
+  @Test
+  void enhancedFanOutRegistersAConsumerAndTheMappingReadsThroughIt() {
+    Template t = template(KINESIS_ENHANCED_FAN_OUT);
+    String stream = logicalId(t, "AWS::Kinesis::Stream");
+    String consumer = logicalId(t, "AWS::Kinesis::StreamConsumer");
+
+    t.resourceCountIs("AWS::Kinesis::StreamConsumer", 1);
+    t.hasResourceProperties("AWS::Kinesis::StreamConsumer", Map.of(
+        "ConsumerName", "spindrift-fanout",
+        "StreamARN", Map.of("Fn::GetAtt", List.of(stream, "Arn"))));
+    t.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    Map<String, Object> mapping = props(resources(t, "AWS::Lambda::EventSourceMapping").values().iterator().next());
+    assertThat(json(mapping.get("EventSourceArn"))).contains(consumer).doesNotContain(stream);
+    assertThat(mapping).containsEntry("FunctionResponseTypes", List.of("ReportBatchItemFailures"))
+        .containsEntry("BisectBatchOnFunctionError", true)
+        .containsEntry("ParallelizationFactor", 1)
+        .containsKeys("DestinationConfig", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds");
+    List<Map<String, Object>> onConsumer = allowStatements(t, "KinesisHandlerRole").stream()
+        .filter(s -> json(s.get("Resource")).contains(consumer)).toList();
+    assertThat(onConsumer.stream().flatMap(s -> strings(s.get("Action")).stream()))
+        .contains("kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer");
+    assertThat(json(allowStatements(t, "KinesisHandlerRole"))).contains("kinesis:DescribeStreamSummary")
+        .contains(stream);
+  }
+
+  @Test
+  void withoutEnhancedFanOutTheMappingReadsTheStreamAndNoConsumerIsRegistered() {
+    Template t = template(KINESIS_GLUE);
+    t.resourceCountIs("AWS::Kinesis::StreamConsumer", 0);
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Map.of(
+        "EventSourceArn", Map.of("Fn::GetAtt", List.of(logicalId(t, "AWS::Kinesis::Stream"), "Arn")))));
   }
 
   @Test

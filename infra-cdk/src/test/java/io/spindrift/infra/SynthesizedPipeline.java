@@ -72,6 +72,16 @@ final class SynthesizedPipeline {
       }
       """;
 
+  /** Kinesis only, read through an enhanced fan-out consumer the stack registers; Iceberg on DynamoDB. */
+  static final String KINESIS_ENHANCED_FAN_OUT = """
+      {
+        "app": "fanout",
+        "job": "io.spindrift.examples.Clickstream",
+        "kinesis": {"shardCount": 2, "enhancedFanOut": true},
+        "sink": {"format": "iceberg", "table": "analytics.fanout"}
+      }
+      """;
+
   private static final Map<String, Template> TEMPLATES = new HashMap<>();
 
   private SynthesizedPipeline() {}

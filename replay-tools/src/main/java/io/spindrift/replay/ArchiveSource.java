@@ -104,10 +104,19 @@ final class ArchiveSource implements ReplaySource {
       this.records = records;
     }
 
+    /**
+     * Up to {@code max} records, or more to finish a position: the user records of one KPL aggregate share its
+     * position and must reach one batch (a batch commits the position; a later batch's records at it are dropped).
+     */
     @Override
     public List<SourceRecord> next(int max) {
-      List<SourceRecord> out = records.subList(next, Math.min(records.size(), next + max));
-      next += out.size();
+      int to = Math.min(records.size(), next + max);
+      while (to > next && to < records.size()
+          && records.get(to).position().equals(records.get(to - 1).position())) {
+        to++;
+      }
+      List<SourceRecord> out = records.subList(next, to);
+      next = to;
       return List.copyOf(out);
     }
 

@@ -2,6 +2,7 @@ package io.spindrift.replay;
 
 import io.spindrift.config.SpindriftConfig;
 import io.spindrift.event.Batch;
+import io.spindrift.event.KplAggregate;
 import io.spindrift.protocol.BatchOutcome;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.util.ArrayList;
@@ -10,7 +11,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * The in-process target: the handler's own code path, {@code SpindriftRuntime.process(Batch)}, in this JVM. Each
+ * The in-process target: the handler's own code path (KPL aggregates de-aggregated as {@code EventDecoder} does,
+ * then {@code SpindriftRuntime.process(Batch)}), in this JVM. Each
  * of up to {@code containers} concurrent batches runs in its own runtime, as concurrent invocations run in their
  * own Lambda containers (one SparkSession for the JVM).
  */
@@ -30,7 +32,8 @@ final class LocalTarget implements ReplayTarget {
   public BatchOutcome process(Batch batch) {
     SpindriftRuntime runtime = take();
     try {
-      return runtime.process(batch);
+      // as the handler's decoder does: a source delivers Kinesis records as stored, KPL aggregates included
+      return runtime.process(KplAggregate.expand(batch));
     } finally {
       idle.add(runtime);
     }

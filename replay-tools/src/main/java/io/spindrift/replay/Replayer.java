@@ -166,13 +166,17 @@ final class Replayer {
     return plan.lane();
   }
 
-  /** Splits {@code records} so that no part exceeds the byte cap (a record larger than the cap goes alone). */
+  /**
+   * Splits {@code records} so that no part exceeds the byte cap (a record larger than the cap goes alone), never
+   * between records of one position (a KPL aggregate's user records, from the archive): one batch commits it.
+   */
   private List<List<SourceRecord>> bySize(List<SourceRecord> records) {
     List<List<SourceRecord>> parts = new ArrayList<>();
     List<SourceRecord> part = new ArrayList<>();
     long bytes = 0;
     for (SourceRecord record : records) {
-      if (!part.isEmpty() && bytes + record.size() > options.maxBatchBytes()) {
+      boolean samePosition = !part.isEmpty() && part.get(part.size() - 1).position().equals(record.position());
+      if (!part.isEmpty() && !samePosition && bytes + record.size() > options.maxBatchBytes()) {
         parts.add(part);
         part = new ArrayList<>();
         bytes = 0;

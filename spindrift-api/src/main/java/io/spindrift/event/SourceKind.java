@@ -13,16 +13,19 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Where a batch came from, and the input schema a job sees for it (DESIGN §4): the schema Spark's own
  * connector gives on a cluster, followed by Spindrift's two columns {@code spindrift_lane} and
- * {@code spindrift_position}, which identify each record's lane and position (used for rejects).
+ * {@code spindrift_position}, which identify each record's lane and position (used for rejects). Kinesis adds
+ * {@code subSequenceNumber} after the connector's columns: a KPL-aggregated user record's index in its aggregate
+ * (null for a record that was not aggregated); its {@code spindrift_position} is then {@code <sequenceNumber>/<sub>}.
  */
 public enum SourceKind {
-  /** Kinesis: the awslabs Spark Kinesis connector's schema. */
+  /** Kinesis: the awslabs Spark Kinesis connector's schema, then {@code subSequenceNumber}. */
   KINESIS(new StructType()
       .add("data", BinaryType)
       .add("streamName", StringType)
       .add("partitionKey", StringType)
       .add("sequenceNumber", StringType)
-      .add("approximateArrivalTimestamp", TimestampType)),
+      .add("approximateArrivalTimestamp", TimestampType)
+      .add("subSequenceNumber", LongType, true)),
   /** MSK / Kafka: Spark's Kafka source schema, with headers. */
   KAFKA(new StructType()
       .add("key", BinaryType)

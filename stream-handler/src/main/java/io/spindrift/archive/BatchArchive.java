@@ -9,6 +9,7 @@ import io.spindrift.event.KafkaRecord;
 import io.spindrift.event.KinesisRecord;
 import io.spindrift.event.SourceKind;
 import io.spindrift.event.SourceRecord;
+import io.spindrift.event.UndecodableRecord;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,7 +41,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * s3://<bucket>/<app>/archive/<lane, URL-encoded>/<first>-<last>.jsonl.gz}, where {@code first} and {@code last} are the
  * batch's lowest and highest positions in the lane, zero-padded to 64 digits so that keys sort by position. The
  * object is gzip-compressed JSON lines, one record per line in position order, with the job's input columns:
- * Kinesis {@code {"v":1,"kind":"KINESIS","stream","shardId","partitionKey","sequenceNumber","arrivalMs","data"}},
+ * Kinesis {@code {"v":1,"kind":"KINESIS","stream","shardId","partitionKey","sequenceNumber","arrivalMs","data"}}
+ * (a KPL user record adds {@code "subSequenceNumber"} and {@code "explicitHashKey"}; a corrupt aggregate is
+ * archived as delivered),
  * Kafka {@code {"v":1,"kind":"KAFKA","topic","partition","offset","timestampMs","timestampType","key","value",
  * "headers":[{"key","value"}]}}; byte fields are base64.
  *
@@ -99,6 +102,7 @@ public final class BatchArchive {
   public List<SourceRecord> read(String app, String lane, String after, String last) {
     List<SourceRecord> out = new ArrayList<>();
     String emitted = after;
+    long emittedSub = Long.MAX_VALUE;
     for (S3Object object : objects(app, lane)) {
       String name = object.key().substring(object.key().lastIndexOf('/') + 1);
       String objectLast = name.substring(POSITION_DIGITS + 1, 2 * POSITION_DIGITS + 1);
@@ -110,14 +114,22 @@ public final class BatchArchive {
         break;
       }
       for (SourceRecord record : gunzip(s3.getObjectAsBytes(b -> b.bucket(bucket).key(object.key())).asByteArray())) {
-        boolean fresh = emitted == null || LaneRange.compare(record.position(), emitted) > 0;
+        int order = emitted == null ? 1 : LaneRange.compare(record.position(), emitted);
+        // the user records of one KPL aggregate share its position: they follow each other by sub-sequence number
+        boolean fresh = order > 0 || order == 0 && subSequence(record) > emittedSub;
         if (fresh && (last == null || LaneRange.compare(record.position(), last) <= 0)) {
           out.add(record);
           emitted = record.position();
+          emittedSub = subSequence(record);
         }
       }
     }
     return out;
+  }
+
+  /** A KPL user record's sub-sequence number; -1 for a record that was not aggregated. */
+  private static long subSequence(SourceRecord record) {
+    return record instanceof KinesisRecord kinesis && kinesis.isSubRecord() ? kinesis.subSequenceNumber() : -1;
   }
 
   private List<S3Object> objects(String app, String lane) {
@@ -170,7 +182,9 @@ public final class BatchArchive {
     return records;
   }
 
-  private static ObjectNode encode(SourceRecord source) {
+  private static ObjectNode encode(SourceRecord delivered) {
+    // a record the decoder could not read is archived as delivered: a replay decodes it (and rejects it) again
+    SourceRecord source = delivered instanceof UndecodableRecord undecodable ? undecodable.raw() : delivered;
     ObjectNode node = JSON.createObjectNode();
     node.put("v", 1);
     Base64.Encoder base64 = Base64.getEncoder();
@@ -180,6 +194,10 @@ public final class BatchArchive {
       node.put("shardId", record.shardId());
       node.put("partitionKey", record.partitionKey());
       node.put("sequenceNumber", record.sequenceNumber());
+      if (record.isSubRecord()) {
+        node.put("subSequenceNumber", record.subSequenceNumber());
+        node.put("explicitHashKey", record.explicitHashKey());
+      }
       node.put("arrivalMs", record.arrivalMs());
       node.put("data", base64.encodeToString(record.data()));
     } else if (source instanceof KafkaRecord record) {
@@ -203,9 +221,12 @@ public final class BatchArchive {
   private static SourceRecord decode(JsonNode node) {
     Base64.Decoder base64 = Base64.getDecoder();
     if (SourceKind.KINESIS.name().equals(node.path("kind").asText())) {
+      JsonNode sub = node.path("subSequenceNumber");
+      JsonNode hashKey = node.path("explicitHashKey");
       return new KinesisRecord(node.get("stream").asText(), node.get("shardId").asText(),
-          node.get("partitionKey").asText(), node.get("sequenceNumber").asText(), node.get("arrivalMs").asLong(),
-          base64.decode(node.get("data").asText()));
+          node.get("partitionKey").asText(), node.get("sequenceNumber").asText(),
+          sub.isNumber() ? sub.asLong() : null, hashKey.isTextual() ? hashKey.asText() : null,
+          node.get("arrivalMs").asLong(), base64.decode(node.get("data").asText()));
     }
     List<Map.Entry<String, byte[]>> headers = new ArrayList<>();
     node.path("headers").forEach(h -> headers.add(new AbstractMap.SimpleImmutableEntry<>(h.get("key").asText(),

@@ -12,13 +12,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The bytes of source records as fan-out exchanges them through S3 (format {@code SREC} version 1): a count, then
- * per record a kind byte and its fields, byte strings length-prefixed (-1 for null). Written by hand: it is a few
+ * The bytes of source records as fan-out exchanges them through S3 (format {@code SREC} version 2): a count, then
+ * per record a kind byte and its fields, byte strings length-prefixed (-1 for null); a Kinesis record's
+ * sub-sequence number (-1 for none) and explicit hash key (empty for none) follow its sequence number. Written by hand: it is a few
  * fixed fields, and a general serializer (Kryo, Avro) would add a schema step for no gain here.
  */
 public final class RecordCodec {
   private static final int MAGIC = 0x53524543;
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
   private static final byte KINESIS = 1;
   private static final byte KAFKA = 2;
 
@@ -66,6 +67,8 @@ public final class RecordCodec {
       out.writeUTF(record.shardId());
       out.writeUTF(record.partitionKey());
       out.writeUTF(record.sequenceNumber());
+      out.writeLong(record.isSubRecord() ? record.subSequenceNumber() : -1);
+      out.writeUTF(record.explicitHashKey() == null ? "" : record.explicitHashKey());
       out.writeLong(record.arrivalMs());
       writeBytes(out, record.data());
     } else if (source instanceof KafkaRecord record) {
@@ -90,8 +93,14 @@ public final class RecordCodec {
   private static SourceRecord read(DataInputStream in) throws IOException {
     byte kind = in.readByte();
     if (kind == KINESIS) {
-      return new KinesisRecord(in.readUTF(), in.readUTF(), in.readUTF(), in.readUTF(), in.readLong(),
-          readBytes(in));
+      String stream = in.readUTF();
+      String shardId = in.readUTF();
+      String partitionKey = in.readUTF();
+      String sequenceNumber = in.readUTF();
+      long sub = in.readLong();
+      String explicitHashKey = in.readUTF();
+      return new KinesisRecord(stream, shardId, partitionKey, sequenceNumber, sub < 0 ? null : sub,
+          explicitHashKey.isEmpty() ? null : explicitHashKey, in.readLong(), readBytes(in));
     }
     if (kind != KAFKA) {
       throw new IllegalArgumentException("Unknown record kind " + kind);

@@ -9,9 +9,11 @@ import io.spindrift.runtime.SpindriftRuntime;
 import java.util.function.Supplier;
 
 /**
- * Lambda entry point for an MSK (Kafka) event-source mapping. A batch may mix partitions; each partition is a
- * lane. Same failure contract as {@link KinesisHandler}. Handler string:
- * {@code io.spindrift.handler.MskHandler::handleRequest}.
+ * Lambda entry point for a Kafka event-source mapping: Amazon MSK ({@code "eventSource": "aws:kafka"}) or a
+ * self-managed Apache Kafka cluster ({@code "SelfManagedKafka"}, whose events name {@code bootstrapServers} instead
+ * of a cluster ARN). A batch may mix partitions; each partition is a lane, {@code kafka:<topic>-<partition>} for
+ * either source. Same failure contract as {@link KinesisHandler}; an event of another source is refused. Handler
+ * string: {@code io.spindrift.handler.MskHandler::handleRequest}.
  */
 public final class MskHandler implements RequestHandler<KafkaEvent, KafkaBatchResponse> {
   private final Supplier<SpindriftRuntime> runtime;

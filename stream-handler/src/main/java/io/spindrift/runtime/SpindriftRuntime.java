@@ -231,8 +231,8 @@ public final class SpindriftRuntime implements AutoCloseable {
         protocol.archive(batch -> archive.write(config.app(), batch));
       }
       if (!isStateful(context)) {
-        return protocol.microBatch(fanningOut(k, new MicroBatchQuery(this::newSession, job, context, table, rejects,
-            null, idleLaneMs()))).build();
+        return protocol.microBatch(new UndecodableRecords(fanningOut(k, new MicroBatchQuery(this::newSession, job,
+            context, table, rejects, null, idleLaneMs())), rejects)).build();
       }
       if ("update".equals(job.outputMode()) && !sinkSpec.isUpsert()) {
         throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
@@ -244,7 +244,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state,
           idleLaneMs());
       statefulQueries.put(k, stateful);
-      return protocol.microBatch(fanningOut(k, stateful)).state(state).build();
+      return protocol.microBatch(new UndecodableRecords(fanningOut(k, stateful), rejects)).state(state).build();
     });
   }
 

@@ -49,6 +49,39 @@ class EventDecoderTest {
   }
 
   @Test
+  void selfManagedKafkaSampleDecodesToTheSameLanesAsMsk() throws IOException {
+    KafkaEvent event = sample("self-managed-kafka-event.json", KafkaEvent.class);
+
+    Batch batch = EventDecoder.decode(event);
+
+    assertThat(event.getEventSource()).isEqualTo(EventDecoder.SELF_MANAGED_KAFKA);
+    assertThat(event.getEventSourceArn()).isNull();
+    assertThat(batch.kind()).isEqualTo(SourceKind.KAFKA);
+    assertThat(batch.lanes()).containsExactlyInAnyOrder("kafka:orders-0", "kafka:orders-3");
+    assertThat(batch.records()).extracting(r -> r.lane() + "@" + r.position())
+        .containsExactlyInAnyOrder("kafka:orders-0@15", "kafka:orders-0@16", "kafka:orders-3@7");
+    KafkaRecord first = (KafkaRecord) batch.records().stream().filter(r -> r.position().equals("15")).findFirst()
+        .orElseThrow();
+    assertThat(new String(first.key(), StandardCharsets.UTF_8)).isEqualTo("order-1");
+    assertThat(first.headers()).hasSize(1);
+    KafkaRecord appended = (KafkaRecord) batch.records().stream().filter(r -> r.position().equals("16"))
+        .findFirst().orElseThrow();
+    assertThat(appended.key()).isNull();
+    assertThat(appended.timestampType()).isEqualTo(1);
+  }
+
+  @Test
+  void kafkaEventOfAnotherSourceIsRefusedNamingIt() throws IOException {
+    KafkaEvent event = sample("msk-event.json", KafkaEvent.class);
+    event.setEventSource("aws:kinesis");
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> EventDecoder.decode(event))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'aws:kinesis'")
+        .hasMessageContaining("SelfManagedKafka");
+  }
+
+  @Test
   void recordsAtOrBelowACommittedPositionAreDroppedComparedAsNumbers() {
     List<SourceRecord> records = List.of(
         new KinesisRecord("s", "shard-1", "k", "9", 0, new byte[0]),

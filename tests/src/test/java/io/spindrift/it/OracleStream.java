@@ -44,7 +44,7 @@ final class OracleStream {
     List<Row> rows = new ArrayList<>();
     for (byte[] payload : payloads) {
       String position = BigInteger.valueOf(sequence++).toString();
-      rows.add(RowFactory.create(payload, "clicks", "k", position, new Timestamp(arrivalMs),
+      rows.add(RowFactory.create(payload, "clicks", "k", position, new Timestamp(arrivalMs), null,
           "kinesis:clicks/shardId-000000000000", position));
     }
     stream.addData(JavaConverters.asScalaBuffer(rows).toSeq());

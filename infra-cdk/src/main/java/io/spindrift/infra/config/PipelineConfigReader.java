@@ -36,6 +36,7 @@ public final class PipelineConfigReader {
   private static final Pattern APP = Pattern.compile("[a-z][a-z0-9-]{0,39}");
   private static final Pattern KINESIS_STREAM_ARN =
       Pattern.compile("arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\\d{12}:stream/[a-zA-Z0-9_.-]{1,128}");
+  private static final Pattern CONSUMER_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
   private static final Pattern MSK_CLUSTER_ARN =
       Pattern.compile("arn:aws[a-z-]*:kafka:[a-z0-9-]+:\\d{12}:cluster/[a-zA-Z0-9-]{1,64}/[a-zA-Z0-9-]+");
   private static final Pattern MSK_SECRET_ARN =
@@ -102,14 +103,21 @@ public final class PipelineConfigReader {
   }
 
   private static KinesisSource kinesis(Node node) {
-    node.allowOnly("shardCount", "streamArn");
+    node.allowOnly("shardCount", "streamArn", "enhancedFanOut", "consumerName");
     Optional<Integer> shards = node.optionalInt("shardCount", 1, 500);
     Optional<String> arn = node.optionalString("streamArn", KINESIS_STREAM_ARN, "arn:aws:kinesis:<region>:<account>:stream/<name>");
     if (shards.isPresent() == arn.isPresent()) {
       throw new InvalidPipelineConfigException(node.path("shardCount"),
           "give exactly one of 'shardCount' (the stack creates the stream) or 'streamArn' (an existing stream)");
     }
-    return new KinesisSource(shards, arn);
+    boolean enhancedFanOut = node.booleanValue("enhancedFanOut", false);
+    Optional<String> consumer = node.optionalString("consumerName", CONSUMER_NAME,
+        "1-128 characters of [a-zA-Z0-9_.-]");
+    if (consumer.isPresent() && !enhancedFanOut) {
+      throw new InvalidPipelineConfigException(node.path("consumerName"),
+          "names the enhanced fan-out consumer: set 'enhancedFanOut': true, or remove it");
+    }
+    return new KinesisSource(shards, arn, enhancedFanOut, consumer);
   }
 
   private static MskSource msk(Node node) {

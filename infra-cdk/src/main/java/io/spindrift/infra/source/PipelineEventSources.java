@@ -13,15 +13,18 @@ import software.amazon.awscdk.services.iam.PolicyStatement;
 import software.amazon.awscdk.services.kinesis.IStream;
 import software.amazon.awscdk.services.kinesis.Stream;
 import software.amazon.awscdk.services.kinesis.StreamEncryption;
+import software.amazon.awscdk.services.kinesis.StreamConsumer;
 import software.amazon.awscdk.services.kinesis.StreamMode;
 import software.amazon.awscdk.services.lambda.DockerImageFunction;
 import software.amazon.awscdk.services.lambda.EventSourceMapping;
+import software.amazon.awscdk.services.lambda.IEventSource;
 import software.amazon.awscdk.services.lambda.MetricType;
 import software.amazon.awscdk.services.lambda.MetricsConfig;
 import software.amazon.awscdk.services.lambda.ProvisionedPollerConfig;
 import software.amazon.awscdk.services.lambda.SourceAccessConfiguration;
 import software.amazon.awscdk.services.lambda.SourceAccessConfigurationType;
 import software.amazon.awscdk.services.lambda.StartingPosition;
+import software.amazon.awscdk.services.lambda.eventsources.KinesisConsumerEventSource;
 import software.amazon.awscdk.services.lambda.eventsources.KinesisEventSource;
 import software.amazon.awscdk.services.lambda.eventsources.SqsDlq;
 import software.amazon.awscdk.services.sqs.Queue;
@@ -32,11 +35,13 @@ import software.constructs.Construct;
  * Kinesis and MSK event-source mappings with every delivery option Spindrift relies on: partial
  * batch responses (the handler reports the first uncommitted record), bisect on error, bounded
  * retries and record age, and an SQS on-failure destination so that nothing is dropped silently.
- * ParallelizationFactor is always 1 (DESIGN §5).
+ * ParallelizationFactor is always 1 (DESIGN §5). A Kinesis mapping may read through an enhanced
+ * fan-out consumer ({@code kinesis.enhancedFanOut}) the stack registers on the stream.
  */
 public final class PipelineEventSources extends Construct {
   private final Queue onFailure;
   private final Optional<IStream> stream;
+  private final Optional<StreamConsumer> consumer;
   private final Optional<EventSourceMapping> mskMapping;
 
   public PipelineEventSources(
@@ -52,7 +57,11 @@ public final class PipelineEventSources extends Construct {
         .retentionPeriod(Duration.days(14))
         .build();
     this.stream = config.kinesis().map(this::stream);
-    stream.ifPresent(s -> kinesisHandler.orElseThrow().addEventSource(kinesis(s, config.eventSource())));
+    this.consumer = config.kinesis().filter(KinesisSource::enhancedFanOut)
+        .map(source -> consumer(stream.orElseThrow(), source.consumerName(config.app())));
+    stream.ifPresent(s -> kinesisHandler.orElseThrow().addEventSource(consumer
+        .<IEventSource>map(c -> kinesis(c, config.eventSource()))
+        .orElseGet(() -> kinesis(s, config.eventSource()))));
     this.mskMapping = config.msk().map(msk -> msk(msk, config.eventSource(), mskHandler.orElseThrow()));
   }
 
@@ -64,6 +73,11 @@ public final class PipelineEventSources extends Construct {
   /** The Kinesis stream (created or imported), if a Kinesis source is configured. */
   public Optional<IStream> stream() {
     return stream;
+  }
+
+  /** The enhanced fan-out consumer the Kinesis mapping reads through, if {@code kinesis.enhancedFanOut}. */
+  public Optional<StreamConsumer> consumer() {
+    return consumer;
   }
 
   public Optional<EventSourceMapping> mskMapping() {
@@ -80,6 +94,30 @@ public final class PipelineEventSources extends Construct {
           .build();
     }
     return Stream.fromStreamArn(this, "ImportedStream", source.streamArn().orElseThrow());
+  }
+
+  private StreamConsumer consumer(IStream stream, String name) {
+    return StreamConsumer.Builder.create(this, "Consumer").stream(stream).streamConsumerName(name).build();
+  }
+
+  /**
+   * The mapping on an enhanced fan-out consumer: the same delivery options; the event source grants
+   * the function {@code kinesis:DescribeStreamConsumer} and {@code kinesis:SubscribeToShard} on the
+   * consumer, and read access to its stream.
+   */
+  private KinesisConsumerEventSource kinesis(StreamConsumer consumer, EventSourceSettings settings) {
+    return KinesisConsumerEventSource.Builder.create(consumer)
+        .startingPosition(startingPosition(settings))
+        .batchSize(settings.batchSize())
+        .maxBatchingWindow(Duration.seconds(settings.batchingWindowSeconds()))
+        .parallelizationFactor(settings.parallelizationFactor())
+        .retryAttempts(settings.retryAttempts())
+        .maxRecordAge(Duration.seconds(settings.maxRecordAgeSeconds()))
+        .bisectBatchOnError(true)
+        .reportBatchItemFailures(true)
+        .onFailure(new SqsDlq(onFailure))
+        .metricsConfig(MetricsConfig.builder().metrics(List.of(MetricType.EVENT_COUNT)).build())
+        .build();
   }
 
   private KinesisEventSource kinesis(IStream stream, EventSourceSettings settings) {

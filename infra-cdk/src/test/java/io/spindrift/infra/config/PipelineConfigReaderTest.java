@@ -97,6 +97,38 @@ class PipelineConfigReaderTest {
   }
 
   @Test
+  void kinesisReadsThroughAnEnhancedFanOutConsumerOnlyWhenAskedNamedAfterTheAppByDefault() {
+    PipelineConfig plain = PipelineConfigReader.fromJson(MINIMAL);
+    PipelineConfig efo = PipelineConfigReader.fromJson(
+        MINIMAL.replace("{\"shardCount\": 2}", "{\"shardCount\": 2, \"enhancedFanOut\": true}"));
+    PipelineConfig named = PipelineConfigReader.fromJson(MINIMAL.replace("{\"shardCount\": 2}",
+        "{\"streamArn\": \"arn:aws:kinesis:eu-west-1:111122223333:stream/s\", \"enhancedFanOut\": true,"
+            + " \"consumerName\": \"clicks-efo.v2\"}"));
+
+    assertThat(plain.kinesis().orElseThrow().enhancedFanOut()).isFalse();
+    assertThat(efo.kinesis().orElseThrow().enhancedFanOut()).isTrue();
+    assertThat(efo.kinesis().orElseThrow().consumerName("clicks")).isEqualTo("spindrift-clicks");
+    assertThat(named.kinesis().orElseThrow().consumerName("clicks")).isEqualTo("clicks-efo.v2");
+  }
+
+  @Test
+  void enhancedFanOutFieldsAreChecked() {
+    String notBoolean = MINIMAL.replace("{\"shardCount\": 2}", "{\"shardCount\": 2, \"enhancedFanOut\": \"yes\"}");
+    String nameWithoutFanOut = MINIMAL.replace("{\"shardCount\": 2}",
+        "{\"shardCount\": 2, \"consumerName\": \"c\"}");
+    String badName = MINIMAL.replace("{\"shardCount\": 2}",
+        "{\"shardCount\": 2, \"enhancedFanOut\": true, \"consumerName\": \"has space\"}");
+    String typo = MINIMAL.replace("{\"shardCount\": 2}", "{\"shardCount\": 2, \"enhancedFanout\": true}");
+
+    assertThatThrownBy(() -> PipelineConfigReader.fromJson(notBoolean))
+        .hasMessageContaining("kinesis.enhancedFanOut").hasMessageContaining("true or false");
+    assertThatThrownBy(() -> PipelineConfigReader.fromJson(nameWithoutFanOut))
+        .hasMessageContaining("kinesis.consumerName").hasMessageContaining("enhancedFanOut");
+    assertThatThrownBy(() -> PipelineConfigReader.fromJson(badName)).hasMessageContaining("kinesis.consumerName");
+    assertThatThrownBy(() -> PipelineConfigReader.fromJson(typo)).hasMessageContaining("enhancedFanout");
+  }
+
+  @Test
   void mskScramNeedsAnAmazonMskSecretAndItsKey() {
     String msk = """
         "msk": {"clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/c/abc-1", "topic": "t",
