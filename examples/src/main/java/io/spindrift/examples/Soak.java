@@ -240,15 +240,24 @@ public final class Soak implements Callable<Integer> {
 
   private void printMinute(SpindriftRuntime runtime, SoakMemory.Sample sample, List<SoakProducer> producers,
       List<LocalEventSourceMapping> mappings, List<FrozenContainers> pools) {
-    RunReport tables = new RunReport(out, runtime);
-    out.printf(Locale.ROOT, "[%s] produced kinesis %,d kafka %,d | table %,d + rejects %,d | batches %,d, errors %d"
+    out.printf(Locale.ROOT, "[%s] produced kinesis %,d kafka %,d | %s | batches %,d, errors %d"
             + " | kills %d, freezes %,d | driver heap %,d MB | %d containers RSS sum %,d MB max %,d MB%n",
-        elapsed(), producers.get(0).produced(), producers.get(1).produced(),
-        count(tables.read(runtime.sink().table())), count(tables.read(runtime.rejectsTable())),
+        elapsed(), producers.get(0).produced(), producers.get(1).produced(), tableCounts(runtime),
         mappings.stream().mapToLong(LocalEventSourceMapping::invocations).sum(),
         mappings.stream().mapToLong(LocalEventSourceMapping::functionErrors).sum(), kills.get(),
         pools.stream().mapToLong(FrozenContainers::freezes).sum(), sample.heapMb(), sample.containers(),
         sample.rssSumMb(), sample.rssMaxMb());
+  }
+
+  /** Rows in the table and the rejects, or why they could not be read (the final count decides the run). */
+  private String tableCounts(SpindriftRuntime runtime) {
+    RunReport tables = new RunReport(out, runtime);
+    try {
+      return String.format(Locale.ROOT, "table %,d + rejects %,d", count(tables.read(runtime.sink().table())),
+          count(tables.read(runtime.rejectsTable())));
+    } catch (RuntimeException e) {
+      return "TABLE UNREADABLE (" + firstLine(Demo.messages(e)) + ")";
+    }
   }
 
   /** Waits until each mapping delivered every record its source got, then until both are idle. */
@@ -277,7 +286,14 @@ public final class Soak implements Callable<Integer> {
 
   private boolean summarize(SpindriftRuntime runtime, List<SoakProducer> producers, SoakMemory memory,
       List<FailedBatch> failures, boolean drained, long invocations, long errors, long freezes) {
-    SoakCount count = countTables(runtime, producers);
+    SoakCount count;
+    String unreadable = null;
+    try {
+      count = countTables(runtime, producers);
+    } catch (RuntimeException e) {
+      unreadable = firstLine(Demo.messages(e));
+      count = new SoakCount(producers.stream().mapToLong(SoakProducer::produced).sum(), 0, 0, 0, 0);
+    }
     CommitTotals commits = CommitTotals.read(runtime.config());
     long givenUp = failures.stream().mapToLong(FailedBatch::records).sum();
     double growth = SoakMemory.rssGrowth(memory.samples());
@@ -290,6 +306,9 @@ public final class Soak implements Callable<Integer> {
         producers.stream().mapToLong(SoakProducer::malformed).sum()));
     line("records in", String.format(Locale.ROOT, "%,d committed in %,d commits (%,d redelivered records dropped)",
         commits.records(), commits.commits(), commits.duplicates()));
+    if (unreadable != null) {
+      line("table", "UNREADABLE: " + unreadable);
+    }
     line("table rows", String.format(Locale.ROOT, "%,d (%,d distinct event ids)", count.rows(), count.distinctIds()));
     line("rejects", String.format(Locale.ROOT, "%,d (%,d distinct lane positions)", count.rejects(),
         count.distinctRejects()));
@@ -306,7 +325,9 @@ public final class Soak implements Callable<Integer> {
     if (!drained) {
       problems.add("the mappings did not deliver every record within " + drainTimeoutSeconds + " s");
     }
-    if (!count.exactlyOnce()) {
+    if (unreadable != null) {
+      problems.add("the table could not be read, lost and duplicated are unknown: " + unreadable);
+    } else if (!count.exactlyOnce()) {
       problems.add(count.lost() + " lost, " + count.duplicated() + " duplicated");
     }
     if (growth >= MAX_RSS_GROWTH) {
