@@ -357,7 +357,7 @@ public final class Soak implements Callable<Integer> {
     out.println("memory samples:");
     out.println("  minute  driver heap MB  containers  RSS sum MB  RSS max MB");
     for (SoakMemory.Sample s : samples) {
-      out.printf(Locale.ROOT, "  %6d  %14,d  %10d  %10,d  %10,d%n", s.minute(), s.heapMb(), s.containers(),
+      out.printf(Locale.ROOT, "  %6d  %,14d  %10d  %,10d  %,10d%n", s.minute(), s.heapMb(), s.containers(),
           s.rssSumMb(), s.rssMaxMb());
     }
   }
