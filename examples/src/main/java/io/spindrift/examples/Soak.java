@@ -187,10 +187,26 @@ public final class Soak implements Callable<Integer> {
       } finally {
         kinesis.shutdown();
       }
+      String rollForwardFailure = rollForward(runtime);
+      return summarize(runtime, producers, memory, failures, drained, invocations, errors, freezes)
+          && rollForwardFailure == null;
+    }
+  }
+
+  /**
+   * Publishes what is committed and not yet published, as the scheduled roll-forward does; returns why it failed
+   * (a commit that cannot be published), or null.
+   */
+  private String rollForward(SpindriftRuntime runtime) {
+    try {
       RollForward rolled = runtime.rollForward();
       out.printf(Locale.ROOT, "Roll-forward after the drain: head seq %d, %d commits were unpublished%n",
           rolled.headSeq(), rolled.unpublished());
-      return summarize(runtime, producers, memory, failures, drained, invocations, errors, freezes);
+      return null;
+    } catch (RuntimeException e) {
+      String why = firstLine(Demo.messages(e));
+      out.println("SOAK FAILED: the roll-forward after the drain could not publish every commit: " + why);
+      return why;
     }
   }
 
