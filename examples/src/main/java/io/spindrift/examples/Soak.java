@@ -332,8 +332,8 @@ public final class Soak implements Callable<Integer> {
         + " failure destination", invocations, errors, givenUp));
     functionErrors.forEach(e -> out.println("    " + firstLine(e)));
     line("chaos", String.format(Locale.ROOT, "%d containers killed, %,d freezes", kills.get(), freezes));
-    line("lost", String.format(Locale.ROOT, "%,d", count.lost()));
-    line("duplicated", String.format(Locale.ROOT, "%,d", count.duplicated()));
+    line("lost", unreadable != null ? "unknown" : String.format(Locale.ROOT, "%,d", count.lost()));
+    line("duplicated", unreadable != null ? "unknown" : String.format(Locale.ROOT, "%,d", count.duplicated()));
     printMemory(memory.samples());
     line("RSS growth", SoakMemory.describe(growth) + " (max over the last third vs the second third; limit +"
         + Math.round(MAX_RSS_GROWTH * 100) + " %)");
