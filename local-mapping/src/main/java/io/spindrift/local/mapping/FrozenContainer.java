@@ -123,6 +123,15 @@ final class FrozenContainer implements AutoCloseable {
     return process.isAlive();
   }
 
+  long pid() {
+    return process.pid();
+  }
+
+  /** SIGKILL, as {@code kill -9}: works on a stopped JVM too; the next invocation or take notices it is gone. */
+  void kill() {
+    process.destroyForcibly();
+  }
+
   private void signal(String signal) throws IOException {
     try {
       Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))

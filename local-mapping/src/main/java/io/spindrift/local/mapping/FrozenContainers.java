@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -17,7 +18,9 @@ import java.util.concurrent.Semaphore;
  * as the container is idle. Up to {@code concurrency} containers run, started on demand (a cold start); idle ones
  * are reused oldest-idle first. A container whose JVM dies is dropped and its invocation fails as a function error,
  * as Lambda replaces a crashed environment. {@link #close()} kills every container, frozen or not, as Lambda
- * reclaims idle environments; a watchdog kills them too if this JVM dies first.
+ * reclaims idle environments; a watchdog kills them too if this JVM dies first. {@link #killOne} kills one
+ * container with SIGKILL, frozen or running, for chaos runs: a running one fails its invocation, an idle one is
+ * dropped when it would next be taken, as Lambda routes no invocation to an environment that is gone.
  */
 public final class FrozenContainers implements LambdaInvoker, AutoCloseable {
   private final ContainerSpec spec;
@@ -64,6 +67,28 @@ public final class FrozenContainers implements LambdaInvoker, AutoCloseable {
     return all.size();
   }
 
+  /** Process ids of the containers whose JVM is alive, frozen or running, oldest first. */
+  public synchronized List<Long> pids() {
+    return all.stream().filter(FrozenContainer::alive).map(FrozenContainer::pid).toList();
+  }
+
+  /**
+   * Kills a live container chosen with {@code random}, frozen or running, with SIGKILL; returns its process id, or
+   * -1 when no container is alive.
+   */
+  public long killOne(Random random) {
+    FrozenContainer victim;
+    synchronized (this) {
+      List<FrozenContainer> live = all.stream().filter(FrozenContainer::alive).toList();
+      if (live.isEmpty()) {
+        return -1;
+      }
+      victim = live.get(random.nextInt(live.size()));
+    }
+    victim.kill();
+    return victim.pid();
+  }
+
   /** Where each container's stdout and stderr go ({@code container-<n>.log}). */
   public Path logDirectory() {
     return workDir;
@@ -74,9 +99,11 @@ public final class FrozenContainers implements LambdaInvoker, AutoCloseable {
     int number;
     synchronized (this) {
       checkOpen();
-      FrozenContainer container = idle.pollFirst();
-      if (container != null) {
-        return container;
+      for (FrozenContainer container = idle.pollFirst(); container != null; container = idle.pollFirst()) {
+        if (container.alive()) {
+          return container;
+        }
+        container.close();
       }
       number = ++starting;
     }
