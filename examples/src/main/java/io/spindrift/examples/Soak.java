@@ -267,7 +267,7 @@ public final class Soak implements Callable<Integer> {
 
   /** Rows in the table and the rejects, or why they could not be read (the final count decides the run). */
   private String tableCounts(SpindriftRuntime runtime) {
-    RunReport tables = new RunReport(out, runtime);
+    RunReport tables = new RunReport(out, runtime, null);
     try {
       return String.format(Locale.ROOT, "table %,d + rejects %,d", count(tables.read(runtime.sink().table())),
           count(tables.read(runtime.rejectsTable())));
@@ -361,7 +361,7 @@ public final class Soak implements Callable<Integer> {
   }
 
   private SoakCount countTables(SpindriftRuntime runtime, List<SoakProducer> producers) {
-    RunReport tables = new RunReport(out, runtime);
+    RunReport tables = new RunReport(out, runtime, null);
     Dataset<Row> table = tables.read(runtime.sink().table());
     Dataset<Row> rejects = tables.read(runtime.rejectsTable());
     long produced = producers.stream().mapToLong(SoakProducer::produced).sum();

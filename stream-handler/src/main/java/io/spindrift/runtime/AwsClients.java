@@ -29,23 +29,17 @@ public final class AwsClients {
     return builder.build();
   }
 
+  /**
+   * S3 on Apache's HTTP client, which checks a pooled connection before it reuses it and drops idle ones after 5 s:
+   * URLConnection's keep-alive cache hands out connections the server already closed (S3 closes idle ones too), and
+   * a PUT on one fails with "Error writing request body to server" on every retry once several went stale (seen in
+   * CI on a stage PUT of a container that had been idle, and before on fan-out's exchange).
+   */
   public static S3Client s3(SpindriftConfig config) {
-    var builder = S3Client.builder()
-        .region(Region.of(config.region()))
-        .credentialsProvider(credentials(config))
-        .httpClient(UrlConnectionHttpClient.create());
-    String endpoint = config.get(Setting.S3_ENDPOINT);
-    if (!endpoint.isBlank()) {
-      builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
-    }
-    return builder.build();
+    return exchangeS3(config);
   }
 
-  /**
-   * The S3 client of fan-out's exchange: Apache's HTTP client, which checks a pooled connection before it reuses it
-   * (URLConnection's keep-alive cache hands out connections the server already closed, and a PUT on one fails with
-   * "Error writing request body to server" on every retry once several went stale).
-   */
+  /** The S3 client of fan-out's exchange (its own instance: the exchange closes it): as {@link #s3}. */
   public static S3Client exchangeS3(SpindriftConfig config) {
     var builder = S3Client.builder()
         .region(Region.of(config.region()))

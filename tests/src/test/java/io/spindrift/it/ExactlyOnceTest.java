@@ -10,6 +10,7 @@ import io.spindrift.handler.KinesisHandler;
 import io.spindrift.local.mapping.InProcessInvoker;
 import io.spindrift.local.mapping.LambdaInvoker;
 import io.spindrift.protocol.FaultPoint;
+import io.spindrift.runtime.AwsClients;
 import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.CommitTag;
 import java.util.ArrayList;
@@ -189,5 +190,11 @@ class ExactlyOnceTest {
     assertThat(operations).containsExactly("0", "0", "2", "0", "2", "0", "2");
     assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(70);
     assertThat(TestPipeline.distinctEvents(runtime, "it." + app)).isEqualTo(70);
+    // every commit's staged manifest outlives the merges: a retry or another container's roll-forward of a commit
+    // reads it again (a merging append deletes the manifests it is handed once it merged them)
+    String metadata = "warehouse/it.db/" + app + "/metadata/";
+    long staged = AwsClients.s3(runtime.config()).listObjectsV2Paginator(b -> b.bucket(runtime.config().bucket())
+        .prefix(metadata + "spindrift-")).contents().stream().filter(o -> o.key().endsWith(".avro")).count();
+    assertThat(staged).as("staged manifests under " + metadata).isEqualTo(7);
   }
 }

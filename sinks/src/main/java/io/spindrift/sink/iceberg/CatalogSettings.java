@@ -51,7 +51,10 @@ public record CatalogSettings(
     props.put("warehouse", warehouse);
     props.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
     props.put("client.region", region);
-    props.put("http-client.type", "urlconnection");
+    // Apache's client checks a pooled connection before reusing it; URLConnection's keep-alive cache hands out ones
+    // the server closed, and a PUT on one fails "Error writing request body to server" on every retry (seen in CI)
+    props.put("http-client.type", "apache");
+    props.put("http-client.apache.connection-max-idle-time-ms", "5000");
     if (s3Endpoint != null && !s3Endpoint.isBlank()) {
       props.put("s3.endpoint", s3Endpoint);
       props.put("s3.path-style-access", "true");

@@ -45,6 +45,7 @@ import org.apache.iceberg.GenericManifestFile;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.ManifestReader;
 import org.apache.iceberg.ManifestWriter;
 import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.DataFile;
@@ -467,10 +468,17 @@ public final class IcebergSink implements Sink {
       // Iceberg's merge threshold, a fast append (no merge, no re-read of the manifest list after it) until then;
       // the app's published seq is a table property set in the same table commit (see held)
       Transaction txn = current.newTransaction();
-      AppendFiles append = timeToMerge(current) ? txn.newAppend() : txn.newFastAppend();
+      boolean merge = timeToMerge(current);
+      AppendFiles append = merge ? txn.newAppend() : txn.newFastAppend();
       for (PendingPublish p : todo) {
         Stage stage = readStage(current, p.ref());
-        stage.manifests().forEach(append::appendManifest);
+        for (ManifestFile manifest : stage.manifests()) {
+          if (merge) {
+            appendFilesOf(manifest, current, append);
+          } else {
+            append.appendManifest(manifest);
+          }
+        }
         stage.files().forEach(file -> append.appendFile((DataFile) file));
       }
       tag(append, todo);
@@ -489,6 +497,45 @@ public final class IcebergSink implements Sink {
         }
       }
     }
+  }
+
+  /**
+   * Hands a merging append the data files of a staged manifest rather than the manifest: once a merging append has
+   * merged a manifest it was handed, it deletes it (Iceberg's {@code MergingSnapshotProducer.cleanUncommittedAppends}),
+   * before the transaction around it commits. The staged manifest belongs to the commit record: a transaction that
+   * loses its race and is re-applied (then perhaps without merging) would reference the deleted file, and a retry or
+   * another container's roll-forward of the same commit would not find it (found by the soak: a table whose snapshot
+   * named a missing {@code -m0.avro}). A fast append never deletes what it was handed.
+   */
+  private static void appendFilesOf(ManifestFile manifest, Table table, AppendFiles append) {
+    try (ManifestReader<DataFile> files = ManifestFiles.read(withSnapshotId(manifest), table.io(), table.specs())) {
+      for (DataFile file : files) {
+        append.appendFile(file.copy());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the staged manifest " + manifest.path(), e);
+    }
+  }
+
+  /**
+   * A staged manifest as a reader accepts it: written for snapshot-id inheritance, it has no snapshot id, which
+   * {@link ManifestFiles#read} refuses; its entries' snapshot id is not kept (only the data files are appended).
+   */
+  private static ManifestFile withSnapshotId(ManifestFile manifest) {
+    if (manifest.snapshotId() != null) {
+      return manifest;
+    }
+    return (ManifestFile) java.lang.reflect.Proxy.newProxyInstance(ManifestFile.class.getClassLoader(),
+        new Class<?>[] {ManifestFile.class}, (proxy, method, args) -> {
+          if (method.getName().equals("snapshotId") && method.getParameterCount() == 0) {
+            return 0L;
+          }
+          try {
+            return method.invoke(manifest, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 
   /**
