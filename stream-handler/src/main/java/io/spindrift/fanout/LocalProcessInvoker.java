@@ -127,9 +127,12 @@ public final class LocalProcessInvoker implements ChildInvoker {
         idle.add(child);
         return response;
       } catch (RuntimeException e) {
-        if (child.process.isAlive()) {
+        // a child whose output ended is gone even while the OS has not reaped it yet (isAlive still true just after
+        // a kill -9): handing it out again would fail every retry of the task at once
+        if (child.process.isAlive() && !child.broken) {
           idle.add(child);
         } else {
+          child.process.destroyForcibly();
           replace(child);
         }
         throw e;
@@ -199,6 +202,8 @@ public final class LocalProcessInvoker implements ChildInvoker {
     private final BufferedWriter in;
     private final BufferedReader out;
     private volatile boolean busy;
+    /** Its output ended or its pipe broke mid-task: never handed out again. */
+    private volatile boolean broken;
 
     Child(Process process, Path log) {
       this.process = process;
@@ -222,8 +227,10 @@ public final class LocalProcessInvoker implements ChildInvoker {
                 + line.substring(ERROR.length()));
           }
         }
+        broken = true;
         throw new IllegalStateException("Local child " + process.pid() + " died mid-task" + tail());
       } catch (IOException e) {
+        broken = true;
         throw new IllegalStateException("Local child " + process.pid() + " died mid-task: " + e.getMessage()
             + tail(), e);
       } finally {
