@@ -473,7 +473,8 @@ class SpindriftPipelineStackTest {
     Map<String, Object> dashboard = resources(template(FULL), "AWS::CloudWatch::Dashboard").values().iterator().next();
     assertThat(props(dashboard)).containsEntry("DashboardName", "spindrift-clickstream");
     assertThat(json(props(dashboard).get("DashboardBody")))
-        .contains("IteratorAge", "OffsetLag", "CommitConflicts", "OldestUnpublishedCommitAgeSeconds", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible");
+        .contains("IteratorAge", "OffsetLag", "CommitConflicts", "OldestUnpublishedCommitAgeSeconds", "Errors", "Throttles", "ApproximateNumberOfMessagesVisible")
+        .contains("SEARCH('{Spindrift,App,Lane} MetricName=", "CommitLatencyMs", "TableDataFiles");
   }
 
   @Test

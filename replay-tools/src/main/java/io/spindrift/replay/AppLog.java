@@ -36,7 +36,16 @@ final class AppLog {
 
   /** True when the app has committed at least once. */
   boolean exists() {
-    return snapshot(List.of()).headSeq() > 0;
+    return snapshot(List.of()).headSeq() > 0 || pending() > 0;
+  }
+
+  /** Lane commits made and not yet sequenced for publication (normally none for more than a moment). */
+  int pending() {
+    try {
+      return log.pending(app).size();
+    } catch (ResourceNotFoundException noTable) {
+      return 0;
+    }
   }
 
   /** What {@code status} shows beyond positions: the last commit's time and the rejects counted in commits. */

@@ -67,19 +67,20 @@ final class StatusCommand implements Callable<Integer> {
       Map<String, ReplaySource.Lag> lag = stream.lag(snapshot.lanePositions());
       AppLog.Summary summary = log.summary(snapshot.headSeq());
       StateSize state = StateSize.of(dynamo, config.get(Setting.STATE_TABLE), config.app());
-      print(config, snapshot, lag, summary, state);
+      print(config, snapshot, log.pending(), lag, summary, state);
       return 0;
     }
   }
 
-  private void print(SpindriftConfig config, LogSnapshot snapshot, Map<String, ReplaySource.Lag> lag,
+  private void print(SpindriftConfig config, LogSnapshot snapshot, int pending, Map<String, ReplaySource.Lag> lag,
       AppLog.Summary summary, StateSize state) throws Exception {
     if (json) {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("app", config.app());
       out.put("headSeq", snapshot.headSeq());
       out.put("publishedSeq", snapshot.publishedSeq());
-      out.put("unpublishedCommits", snapshot.headSeq() - snapshot.publishedSeq());
+      out.put("unpublishedCommits", snapshot.headSeq() - snapshot.publishedSeq() + pending);
+      out.put("unsequencedCommits", pending);
       out.put("lastCommitAt", summary.lastCommitMs() == null ? null : Instant.ofEpochMilli(summary.lastCommitMs()).toString());
       out.put("rejects", summary.rejected());
       out.put("outputRows", summary.outputRows());
@@ -102,8 +103,9 @@ final class StatusCommand implements Callable<Integer> {
     StringBuilder text = new StringBuilder();
     text.append(String.format("App '%s' (commit table %s)%n", config.app(), config.get(Setting.COMMIT_TABLE)));
     text.append(String.format("  head seq            %d%n", snapshot.headSeq()));
-    text.append(String.format("  unpublished         %d (published to seq %d)%n",
-        snapshot.headSeq() - snapshot.publishedSeq(), snapshot.publishedSeq()));
+    text.append(String.format("  unpublished         %d (published to seq %d%s)%n",
+        snapshot.headSeq() - snapshot.publishedSeq() + pending, snapshot.publishedSeq(),
+        pending == 0 ? "" : "; " + pending + " lane commits not yet sequenced"));
     text.append(String.format("  last commit         %s%n",
         summary.lastCommitMs() == null ? "-" : Instant.ofEpochMilli(summary.lastCommitMs())));
     text.append(String.format("  rejects             %,d (output rows %,d)%n", summary.rejected(), summary.outputRows()));

@@ -28,6 +28,52 @@ public interface CommitLog {
    */
   CommitResult tryCommit(String app, CommitRecord commit, String checkpoint);
 
+  /**
+   * A lane commit (DESIGN §5, lane-independent commits): makes {@code commit} durable as a pending commit, conditioned
+   * only on every lane still being at the position the commit started from, so commits of different lanes never
+   * contend. It takes no seq ({@code commit.seq()} is ignored) until {@link #sequence} gives it one; until then it is
+   * committed (its lanes have moved) but not yet in the app's publication order.
+   *
+   * @return {@link CommitResult#COMMITTED}, or {@link CommitResult#CONFLICT} with nothing written
+   */
+  CommitResult tryCommitLanes(String app, CommitRecord commit);
+
+  /** The app's pending lane commits (committed, not yet sequenced), in no particular order. */
+  List<CommitRecord> pending(String app);
+
+  /**
+   * Gives the pending commits {@code inOrder} the seqs {@code headSeq + 1, headSeq + 2, …}, in one write
+   * conditioned on the head being at {@code headSeq} and on each still being pending: afterwards each is an ordinary
+   * commit of {@link #commits} and none is pending. At most {@link #MAX_SEQUENCED} at a time.
+   *
+   * @return {@link CommitResult#COMMITTED}, or {@link CommitResult#CONFLICT} (another invocation moved the head or
+   *     sequenced one of them) with nothing written
+   */
+  CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder);
+
+  /** Pending commits one {@link #sequence} call may order (a DynamoDB transaction holds 100 items). */
+  int MAX_SEQUENCED = 49;
+
+  /**
+   * How many of {@code inOrder}, from the first, one {@link #sequence} call takes: at most {@link #MAX_SEQUENCED},
+   * and no more than fit DynamoDB's 4 MB per transaction (inline stages count; spilled ones are a reference).
+   */
+  static int sequenceable(List<CommitRecord> inOrder) {
+    long maxBytes = 3L * 1024 * 1024;
+    long bytes = 0;
+    int n = 0;
+    for (CommitRecord commit : inOrder) {
+      long inline = CommitCodec.inlineSize(commit.stages());
+      long size = (inline > DynamoDbCommitLog.MAX_INLINE_STAGES ? 0 : inline) + 2048;
+      if (n == MAX_SEQUENCED || (n > 0 && bytes + size > maxBytes)) {
+        break;
+      }
+      bytes += size;
+      n++;
+    }
+    return n;
+  }
+
   /** Raises the publication watermark to {@code seq}; a lower or equal value leaves it as it is. */
   void markPublished(String app, long seq);
 }

@@ -7,9 +7,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Delete;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
@@ -19,10 +21,13 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
  * The {@link CommitLog} on one DynamoDB table keyed {@code pk}/{@code sk}:
- * {@code APP#<app>/HEAD} {seq}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq}
- * and {@code APP#<app>/COMMIT#<seq>} (one {@link CommitRecord}). A commit is one {@code TransactWriteItems}
- * conditioned on the head and on every lane position as read; a failed condition is a {@link
- * CommitResult#CONFLICT}, never a partial write. Publication is tracked by one watermark, {@code PUBLISHED},
+ * {@code APP#<app>/HEAD} {seq}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq
+ * or txnId}, {@code APP#<app>/COMMIT#<seq>} (one {@link CommitRecord}) and {@code APP#<app>/PENDING#<txnId>} (a
+ * lane commit not yet sequenced). A head commit is one {@code TransactWriteItems} conditioned on the head and on
+ * every lane position as read; a lane commit ({@link #tryCommitLanes}) is conditioned on its lanes only and writes
+ * a PENDING item; {@link #sequence} moves pending items to COMMIT items under the head. A failed condition is a
+ * {@link CommitResult#CONFLICT}, never a partial write. Logs written before lane commits existed have no PENDING
+ * items and read as they always did. Publication is tracked by one watermark, {@code PUBLISHED},
  * which only rises: commits at or below it are published, the ones above it are rolled forward in seq order.
  *
  * <p>A commit item must stay under DynamoDB's 400 KB: stages (stage documents, composite refs of a fan-out's
@@ -39,6 +44,8 @@ public final class DynamoDbCommitLog implements CommitLog {
   private final CommitSpill spill;
   /** The last transaction's spilled stages: a rebased commit of the same transaction does not write them again. */
   private volatile Spilled lastSpilled;
+  /** The items of the last {@link #pending} read, by txn id: {@link #sequence} moves them as they are. */
+  private final Map<String, Map<String, AttributeValue>> pendingItems = new ConcurrentHashMap<>();
 
   private record Spilled(String app, String txnId, String ref) {}
 
@@ -144,11 +151,99 @@ public final class DynamoDbCommitLog implements CommitLog {
     List<TransactWriteItem> items = new ArrayList<>();
     items.add(TransactWriteItem.builder().update(headUpdate(app, commit.seq(), checkpoint)).build());
     for (LaneRange range : commit.lanes()) {
-      items.add(TransactWriteItem.builder().put(lanePut(app, range, commit.seq())).build());
+      items.add(TransactWriteItem.builder().put(lanePut(app, range, n(commit.seq()), "seq")).build());
     }
     items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
         .item(CommitCodec.encode(pk(app), commitSk(commit.seq()), commit, stagesObject))
         .conditionExpression("attribute_not_exists(pk)").build()).build());
+    return transact(commit, items);
+  }
+
+  @Override
+  public CommitResult tryCommitLanes(String app, CommitRecord commit) {
+    if (commit.lanes().size() + 1 > MAX_TRANSACTION_ITEMS) {
+      throw new IllegalArgumentException("A batch may span at most " + (MAX_TRANSACTION_ITEMS - 2)
+          + " lanes; this one spans " + commit.lanes().size() + ". Lower the event-source batch size.");
+    }
+    String stagesObject = spillIfLarge(app, commit);
+    List<TransactWriteItem> items = new ArrayList<>();
+    for (LaneRange range : commit.lanes()) {
+      items.add(TransactWriteItem.builder().put(lanePut(app, range, s(commit.txnId()), "txnId")).build());
+    }
+    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
+        .item(CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject))
+        .conditionExpression("attribute_not_exists(pk)").build()).build());
+    return transact(commit, items);
+  }
+
+  @Override
+  public List<CommitRecord> pending(String app) {
+    QueryRequest query = QueryRequest.builder().tableName(table)
+        .keyConditionExpression("pk = :pk AND begins_with(sk, :p)")
+        .expressionAttributeValues(Map.of(":pk", s(pk(app)), ":p", s(PENDING)))
+        .build();
+    List<CommitRecord> out = new ArrayList<>();
+    ItemReads.queryAll(dynamo, query, page -> page.items().forEach(item -> {
+      CommitRecord commit = CommitCodec.decode(item, this::readSpilled);
+      pendingItems.put(commit.txnId(), item);
+      out.add(commit);
+    }));
+    return out;
+  }
+
+  @Override
+  public CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder) {
+    if (inOrder.isEmpty()) {
+      return CommitResult.COMMITTED;
+    }
+    if (inOrder.size() > MAX_SEQUENCED) {
+      throw new IllegalArgumentException("At most " + MAX_SEQUENCED + " commits are sequenced at a time, not "
+          + inOrder.size());
+    }
+    List<TransactWriteItem> items = new ArrayList<>();
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":new", n(headSeq + inOrder.size()));
+    String condition = "attribute_not_exists(pk)";
+    if (headSeq > 0) {
+      condition = "seq = :old";
+      values.put(":old", n(headSeq));
+    }
+    items.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(key(app, "HEAD"))
+        .updateExpression("SET seq = :new").conditionExpression(condition).expressionAttributeValues(values)
+        .build()).build());
+    long seq = headSeq;
+    for (CommitRecord commit : inOrder) {
+      seq++;
+      Map<String, AttributeValue> item = new HashMap<>(pendingItem(app, commit.txnId()));
+      item.put("sk", s(commitSk(seq)));
+      item.put("seq", n(seq));
+      items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(table)
+          .key(key(app, pendingSk(commit.txnId()))).conditionExpression("attribute_exists(pk)").build()).build());
+      items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(item)
+          .conditionExpression("attribute_not_exists(pk)").build()).build());
+    }
+    CommitResult result = transact(inOrder.get(0), items);
+    if (result == CommitResult.COMMITTED) {
+      inOrder.forEach(commit -> pendingItems.remove(commit.txnId()));
+    }
+    return result;
+  }
+
+  private Map<String, AttributeValue> pendingItem(String app, String txnId) {
+    Map<String, AttributeValue> item = pendingItems.get(txnId);
+    if (item != null) {
+      return item;
+    }
+    Map<String, AttributeValue> read = dynamo.getItem(b -> b.tableName(table).key(key(app, pendingSk(txnId)))
+        .consistentRead(true)).item();
+    if (read == null || read.isEmpty()) {
+      // sequenced by another invocation since it was read: this transaction would fail its condition anyway
+      return Map.of("pk", s(pk(app)), "sk", s(pendingSk(txnId)), "txnId", s(txnId));
+    }
+    return read;
+  }
+
+  private CommitResult transact(CommitRecord commit, List<TransactWriteItem> items) {
     try {
       dynamo.transactWriteItems(b -> b.transactItems(items));
       return CommitResult.COMMITTED;
@@ -183,10 +278,10 @@ public final class DynamoDbCommitLog implements CommitLog {
         .expressionAttributeValues(values).build();
   }
 
-  private Put lanePut(String app, LaneRange range, long seq) {
+  private Put lanePut(String app, LaneRange range, AttributeValue by, String byName) {
     Map<String, AttributeValue> item = new LinkedHashMap<>(key(app, "LANE#" + range.lane()));
     item.put("position", s(range.last()));
-    item.put("seq", n(seq));
+    item.put(byName, by);
     Put.Builder put = Put.builder().tableName(table).item(item);
     if (range.previous() == null) {
       put.conditionExpression("attribute_not_exists(pk)");
@@ -212,6 +307,12 @@ public final class DynamoDbCommitLog implements CommitLog {
 
   static String pk(String app) {
     return "APP#" + app;
+  }
+
+  private static final String PENDING = "PENDING#";
+
+  static String pendingSk(String txnId) {
+    return PENDING + txnId;
   }
 
   static String commitSk(long seq) {

@@ -3,6 +3,7 @@ package io.spindrift.commit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,6 +23,7 @@ public final class InMemoryCommitLog implements CommitLog {
     String checkpoint;
     final Map<String, String> lanes = new HashMap<>();
     final TreeMap<Long, CommitRecord> commits = new TreeMap<>();
+    final Map<String, CommitRecord> pending = new LinkedHashMap<>();
   }
 
   private App app(String app) {
@@ -73,6 +75,50 @@ public final class InMemoryCommitLog implements CommitLog {
     commit.lanes().forEach(range -> state.lanes.put(range.lane(), range.last()));
     state.commits.put(commit.seq(), commit);
     return CommitResult.COMMITTED;
+  }
+
+  @Override
+  public synchronized CommitResult tryCommitLanes(String app, CommitRecord commit) {
+    if (commit.lanes().size() > MAX_LANES) {
+      throw new IllegalArgumentException("A batch may span at most " + MAX_LANES + " lanes; this one spans "
+          + commit.lanes().size() + ". Lower the event-source batch size.");
+    }
+    App state = app(app);
+    if (state.pending.containsKey(commit.txnId()) || !lanesAsRead(state, commit)) {
+      return CommitResult.CONFLICT;
+    }
+    commit.lanes().forEach(range -> state.lanes.put(range.lane(), range.last()));
+    state.pending.put(commit.txnId(), commit.withSeq(0));
+    return CommitResult.COMMITTED;
+  }
+
+  @Override
+  public synchronized List<CommitRecord> pending(String app) {
+    return new ArrayList<>(app(app).pending.values());
+  }
+
+  @Override
+  public synchronized CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder) {
+    App state = app(app);
+    if (state.head != headSeq || inOrder.stream().anyMatch(c -> !state.pending.containsKey(c.txnId()))) {
+      return CommitResult.CONFLICT;
+    }
+    for (CommitRecord commit : inOrder) {
+      state.head++;
+      state.commits.put(state.head, state.pending.remove(commit.txnId()).withSeq(state.head));
+    }
+    return CommitResult.COMMITTED;
+  }
+
+  private static boolean lanesAsRead(App state, CommitRecord commit) {
+    for (LaneRange range : commit.lanes()) {
+      String now = state.lanes.get(range.lane());
+      boolean asRead = range.previous() == null ? now == null : range.previous().equals(now);
+      if (!asRead) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

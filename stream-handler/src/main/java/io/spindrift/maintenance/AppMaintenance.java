@@ -129,11 +129,17 @@ public final class AppMaintenance implements AutoCloseable {
 
   /**
    * The commits after the publication watermark: every unpublished commit is among them (the watermark only
-   * rises after a publish), and a few already published ones may be, which only keeps their objects a run longer.
+   * rises after a publish), and a few already published ones may be, which only keeps their objects a run longer;
+   * plus the lane commits not yet sequenced. Pending commits are read first: one sequenced in between is then
+   * among the commits under the head read after.
    */
   private List<CommitRecord> unpublished() {
+    List<CommitRecord> waiting = new java.util.ArrayList<>(log.pending(app));
     LogSnapshot head = log.read(app, List.of());
-    return head.headSeq() > head.publishedSeq() ? log.commits(app, head.publishedSeq(), head.headSeq()) : List.of();
+    if (head.headSeq() > head.publishedSeq()) {
+      waiting.addAll(log.commits(app, head.publishedSeq(), head.headSeq()));
+    }
+    return waiting;
   }
 
   private ProtectedObjects protect(List<CommitRecord> waiting, long cutoff) {

@@ -30,6 +30,10 @@ import java.util.function.Consumer;
  * that the next invocation on any lane publishes, and the retried batch finds its records at or below the lanes'
  * positions. A conflict on the head alone is rebased (stateless batches of other lanes do not conflict); a conflict
  * on a lane, or any conflict of a stateful batch, re-runs the batch, at most {@code maxAttempts} times.
+ *
+ * <p>With lane commits ({@link Builder#laneCommits}, the runtime's default for stateless jobs) step 4 writes only
+ * the batch's lanes and a pending record, and {@link Sequencing} then gives it, with every other pending commit,
+ * its seq in one write on the head: batches of different lanes never conflict (docs/PROTOCOL.md).
  */
 public final class CommitProtocol implements AutoCloseable {
   private final String app;
@@ -43,9 +47,15 @@ public final class CommitProtocol implements AutoCloseable {
   /** Writes a batch's raw input to the S3 archive before its commit (SPINDRIFT_ARCHIVE); null when off. */
   private final Consumer<Batch> archive;
   private final AtomicLong conflicts = new AtomicLong();
+  /** Orders lane commits for publication; used for stateless batches when lane commits are on. */
+  private final Sequencing sequencing;
+  private final boolean laneCommits;
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
-      Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive) {
+      Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive,
+      boolean laneCommits) {
+    this.sequencing = new Sequencing(app, log, maxAttempts);
+    this.laneCommits = laneCommits && state == null;
     this.publication = publication;
     this.archive = archive;
     this.app = app;
@@ -91,6 +101,10 @@ public final class CommitProtocol implements AutoCloseable {
           snapshot.headSeq() + 1, null);
       int published = 0;
       boolean rolledForward = publishing.rollsForwardBeforeRun() || fresh.isEmpty();
+      if (fresh.isEmpty()) {
+        // a retry or a duplicate: its batch may have crashed between its lane commit and its sequencing
+        snapshot = sequenced(snapshot, sequencing.sequence(null, snapshot.headSeq(), timings));
+      }
       if (rolledForward) {
         published += rollForward(snapshot, timings);
       }
@@ -109,9 +123,16 @@ public final class CommitProtocol implements AutoCloseable {
         backoff(attempt);
         continue;
       }
-      attempting.seq = made.committed().seq();
-      published += publish(snapshot, made.committed(), timings);
-      return respond(batch, fresh, made.committed(), result, attemptConflicts, published, timings);
+      faults.hit(FaultPoint.AFTER_COMMIT);
+      CommitRecord committed = made.committed();
+      if (laneCommits) {
+        Sequencing.Sequenced sequenced = sequencing.sequence(txnId, snapshot.headSeq(), timings);
+        committed = committed.withSeq(sequenced.seq());
+        microBatch.committed(result, committed.seq());
+      }
+      attempting.seq = committed.seq();
+      published += publish(snapshot, committed, timings);
+      return respond(batch, fresh, committed, result, attemptConflicts, published, timings);
     }
     throw new IllegalStateException("The batch could not commit after " + maxAttempts
         + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
@@ -159,6 +180,14 @@ public final class CommitProtocol implements AutoCloseable {
     long start = System.nanoTime();
     CommitRecord attempt = commitRecord(read, fresh, batch, txnId, result);
     try {
+      if (laneCommits) {
+        // on its lanes alone: only another commit of the same lanes (a duplicate delivery) can conflict
+        if (log.tryCommitLanes(app, attempt) == CommitResult.COMMITTED) {
+          return new Attempt(attempt, 0);
+        }
+        conflicts.incrementAndGet();
+        return new Attempt(null, 1);
+      }
       for (int rebase = 0; rebase < maxAttempts; rebase++) {
         if (log.tryCommit(app, attempt, result.checkpoint()) == CommitResult.COMMITTED) {
           microBatch.committed(result, attempt.seq());
@@ -195,7 +224,6 @@ public final class CommitProtocol implements AutoCloseable {
 
   /** Step 5: the committed output reaches the table, now or after the response (the strategy decides). */
   private int publish(LogSnapshot snapshot, CommitRecord committed, Map<String, Long> timings) {
-    faults.hit(FaultPoint.AFTER_COMMIT);
     return publishing.publish(snapshot.publishedSeq(), committed, timings);
   }
 
@@ -219,6 +247,7 @@ public final class CommitProtocol implements AutoCloseable {
   public RollForward rollForwardAll() {
     Map<String, Long> timings = new LinkedHashMap<>();
     publishing.await();
+    sequencing.sequence(null, 0, timings);
     LogSnapshot snapshot = log.read(app, List.of());
     List<CommitRecord> waiting = log.commits(app, snapshot.publishedSeq(), snapshot.headSeq());
     long oldestAgeMs = waiting.isEmpty() ? 0 : Math.max(0, System.currentTimeMillis() - waiting.get(0).committedAtMs());
@@ -253,6 +282,12 @@ public final class CommitProtocol implements AutoCloseable {
     } finally {
       microBatch.close();
     }
+  }
+
+  /** {@code snapshot} with the head sequencing left. */
+  private static LogSnapshot sequenced(LogSnapshot snapshot, Sequencing.Sequenced sequenced) {
+    return sequenced.headSeq() == snapshot.headSeq() ? snapshot : new LogSnapshot(sequenced.headSeq(),
+        snapshot.publishedSeq(), snapshot.lanePositions(), snapshot.checkpoint());
   }
 
   private static void backoff(int attempt) {
@@ -300,6 +335,7 @@ public final class CommitProtocol implements AutoCloseable {
     private Faults faults = new Faults();
     private int maxAttempts = 10;
     private boolean deferred;
+    private boolean laneCommits;
     private Consumer<Batch> archive;
 
     private Builder(String app, CommitLog log) {
@@ -347,6 +383,16 @@ public final class CommitProtocol implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Stateless batches commit on their lanes alone and are sequenced for publication afterwards, so batches of
+     * different lanes never contend (SPINDRIFT_COMMIT_MODE=lanes); off, every commit moves the app's head
+     * (SPINDRIFT_COMMIT_MODE=head). Stateful batches always commit on the head.
+     */
+    public Builder laneCommits(boolean laneCommits) {
+      this.laneCommits = laneCommits;
+      return this;
+    }
+
     /** Publish after the response instead of before it (SPINDRIFT_PUBLISH=deferred). */
     public Builder deferredPublishing(boolean deferred) {
       this.deferred = deferred;
@@ -388,7 +434,7 @@ public final class CommitProtocol implements AutoCloseable {
       Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
           : new Publishing.Inline(publication);
       return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts,
-          archive);
+          archive, laneCommits);
     }
   }
 }

@@ -225,7 +225,8 @@ public final class SpindriftRuntime implements AutoCloseable {
           .sinks(table, rejects)
           .faults(faults)
           .maxAttempts(config.getInt(Setting.MAX_COMMIT_ATTEMPTS))
-          .deferredPublishing(config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"));
+          .deferredPublishing(config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"))
+          .laneCommits(laneCommits());
       if (Boolean.parseBoolean(config.get(Setting.ARCHIVE))) {
         BatchArchive archive = new BatchArchive(AwsClients.s3(config), config.bucket());
         protocol.archive(batch -> archive.write(config.app(), batch));
@@ -401,6 +402,14 @@ public final class SpindriftRuntime implements AutoCloseable {
             "s3://" + config.bucket() + "/" + config.app() + "/state", config.stageLocation()));
   }
 
+  private boolean laneCommits() {
+    String mode = config.get(Setting.COMMIT_MODE).toLowerCase(java.util.Locale.ROOT);
+    if (!mode.equals("lanes") && !mode.equals("head")) {
+      throw new IllegalArgumentException("SPINDRIFT_COMMIT_MODE must be lanes or head, not '" + mode + "'");
+    }
+    return mode.equals("lanes");
+  }
+
   private SinkSpec rejectsSpec() {
     return new SinkSpec(sinkSpec.format(), rejectsTable(), SinkSpec.Mode.APPEND, List.of(), null);
   }
@@ -426,13 +435,34 @@ public final class SpindriftRuntime implements AutoCloseable {
     line.put("CommitConflicts", outcome.conflicts());
     line.put("durationMs", totalMs);
     line.put("timingsMs", outcome.timingsMs());
+    long commitMs = outcome.timingsMs().getOrDefault("commit", 0L) + outcome.timingsMs().getOrDefault("sequence", 0L);
+    line.put("CommitLatencyMs", commitMs);
+    List<String> lanes = List.copyOf(batch.lanes());
+    boolean oneLane = lanes.size() == 1;
+    List<List<String>> dimensions = oneLane ? List.of(List.of("App"), List.of("App", "Lane")) : List.of(List.of("App"));
     line.put("_aws", Map.of("Timestamp", System.currentTimeMillis(), "CloudWatchMetrics", List.of(Map.of(
-        "Namespace", "Spindrift", "Dimensions", List.of(List.of("App")),
+        "Namespace", "Spindrift", "Dimensions", dimensions,
         "Metrics", List.of(Map.of("Name", "CommitConflicts", "Unit", "Count"),
+            Map.of("Name", "CommitLatencyMs", "Unit", "Milliseconds"),
             Map.of("Name", "durationMs", "Unit", "Milliseconds"), Map.of("Name", "records", "Unit", "Count"))))));
+    if (oneLane) {
+      line.put("Lane", lanes.get(0));
+    }
     line.put("App", config.app());
     try {
       LOG.info(JSON.writeValueAsString(line));
+      if (!oneLane) {
+        // a batch of several lanes (an MSK batch of several partitions): each lane's commit figures on a line of
+        // its own, since an EMF line holds one value per dimension
+        for (String lane : lanes) {
+          LOG.info(JSON.writeValueAsString(Map.of("app", config.app(), "App", config.app(), "Lane", lane,
+              "CommitLatencyMs", commitMs, "CommitConflicts", outcome.conflicts(), "_aws", Map.of(
+                  "Timestamp", System.currentTimeMillis(), "CloudWatchMetrics", List.of(Map.of(
+                      "Namespace", "Spindrift", "Dimensions", List.of(List.of("App", "Lane")),
+                      "Metrics", List.of(Map.of("Name", "CommitConflicts", "Unit", "Count"),
+                          Map.of("Name", "CommitLatencyMs", "Unit", "Milliseconds"))))))));
+        }
+      }
     } catch (Exception e) {
       LOG.info("{}", line);
     }

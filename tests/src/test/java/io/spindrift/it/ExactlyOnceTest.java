@@ -84,17 +84,18 @@ class ExactlyOnceTest {
     assertThat(TestPipeline.distinctEvents(runtime, "it." + app)).isEqualTo(120);
   }
 
+  /** With every commit on the head (SPINDRIFT_COMMIT_MODE=head) the roll-forward is its own table commit. */
   @Test
   void crashAfterCommitIsRolledForwardByAFreshRuntimeOnAnotherLane() throws Exception {
     String app = TestPipeline.uniqueApp("rollfwd");
-    SpindriftRuntime crashing = TestPipeline.runtime(app);
+    SpindriftRuntime crashing = TestPipeline.runtime(app, java.util.Map.of("SPINDRIFT_COMMIT_MODE", "head"));
     RuntimeHooks.faults(crashing).arm(FaultPoint.AFTER_COMMIT, 1);
     assertThatThrownBy(() -> invoker(crashing).invoke(
         KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(80, 5))))
         .hasMessageContaining("AFTER_COMMIT");
     assertThat(TestPipeline.count(crashing, "it." + app)).isZero();
 
-    SpindriftRuntime fresh = TestPipeline.runtime(app);
+    SpindriftRuntime fresh = TestPipeline.runtime(app, java.util.Map.of("SPINDRIFT_COMMIT_MODE", "head"));
     invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000001", 0, KinesisEvents.clicks(30, 6)));
 
     assertThat(TestPipeline.count(fresh, "it." + app)).isEqualTo(110);
@@ -103,6 +104,41 @@ class ExactlyOnceTest {
     assertThat(snapshots.get(0).summary().get(CommitTag.LANES))
         .isEqualTo("kinesis:clicks/shardId-000000000000=(," + KinesisEvents.sequence(79) + "]#80");
     assertThat(snapshots.get(1).summary().get(CommitTag.LANES)).startsWith("kinesis:clicks/shardId-000000000001=");
+  }
+
+  /**
+   * With lane commits (the default) a crash after the lane commit leaves it pending: the next batch of another lane,
+   * in a fresh runtime, sequences it before its own and publishes both in one table commit, in seq order.
+   */
+  @Test
+  void aLaneCommitLeftPendingByACrashIsSequencedAndPublishedByAFreshRuntimeOnAnotherLane() throws Exception {
+    String app = TestPipeline.uniqueApp("lanefwd");
+    SpindriftRuntime crashing = TestPipeline.runtime(app);
+    RuntimeHooks.faults(crashing).arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> invoker(crashing).invoke(
+        KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(80, 5))))
+        .hasMessageContaining("AFTER_COMMIT");
+    io.spindrift.commit.DynamoDbCommitLog log = new io.spindrift.commit.DynamoDbCommitLog(
+        io.spindrift.runtime.AwsClients.dynamoDb(crashing.config()),
+        crashing.config().get(io.spindrift.config.Setting.COMMIT_TABLE));
+    assertThat(log.pending(app)).as("committed on its lane, not yet sequenced").hasSize(1);
+    assertThat(log.read(app, List.of()).headSeq()).isZero();
+
+    SpindriftRuntime fresh = TestPipeline.runtime(app);
+    invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000001", 0, KinesisEvents.clicks(30, 6)));
+
+    assertThat(TestPipeline.count(fresh, "it." + app)).isEqualTo(110);
+    assertThat(TestPipeline.distinctEvents(fresh, "it." + app)).isEqualTo(110);
+    assertThat(log.pending(app)).isEmpty();
+    List<io.spindrift.commit.CommitRecord> commits = log.commits(app, 0, 2);
+    assertThat(commits).extracting(c -> c.lanes().get(0).lane())
+        .containsExactly("kinesis:clicks/shardId-000000000000", "kinesis:clicks/shardId-000000000001");
+    List<Snapshot> snapshots = TestPipeline.snapshots(fresh, "it." + app);
+    assertThat(snapshots.get(snapshots.size() - 1).summary().get(CommitTag.SEQ)).isEqualTo("2");
+
+    // Lambda's retry of the crashed batch finds every record committed
+    invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000000", 0, KinesisEvents.clicks(80, 5)));
+    assertThat(TestPipeline.count(fresh, "it." + app)).isEqualTo(110);
   }
 
   @Test

@@ -195,10 +195,14 @@ class TableMaintenanceTest {
     return AwsClients.s3(runtime.config());
   }
 
+  /** The app's commits in seq order, then its lane commits not yet sequenced (a crash after the lane commit). */
   private static List<CommitRecord> commits(SpindriftRuntime runtime) {
     DynamoDbCommitLog log = log(runtime);
+    List<CommitRecord> pending = log.pending(runtime.config().app());
     long head = log.read(runtime.config().app(), List.of()).headSeq();
-    return log.commits(runtime.config().app(), 0, head);
+    List<CommitRecord> all = new java.util.ArrayList<>(log.commits(runtime.config().app(), 0, head));
+    pending.stream().filter(p -> all.stream().noneMatch(c -> c.txnId().equals(p.txnId()))).forEach(all::add);
+    return all;
   }
 
   private static Set<String> referenced(SpindriftRuntime runtime, CommitRecord commit) {

@@ -10,6 +10,7 @@ import software.amazon.awscdk.services.cloudwatch.Alarm;
 import software.amazon.awscdk.services.cloudwatch.ComparisonOperator;
 import software.amazon.awscdk.services.cloudwatch.Dashboard;
 import software.amazon.awscdk.services.cloudwatch.GraphWidget;
+import software.amazon.awscdk.services.cloudwatch.MathExpression;
 import software.amazon.awscdk.services.cloudwatch.IMetric;
 import software.amazon.awscdk.services.cloudwatch.IWidget;
 import software.amazon.awscdk.services.cloudwatch.Metric;
@@ -33,6 +34,8 @@ public final class PipelineMonitoring extends Construct {
   /** EMF metric the runtime emits on every commit conflict. */
   public static final String COMMIT_CONFLICTS = "CommitConflicts";
   /** EMF metric the scheduled roll-forward emits: the age of the oldest committed, unpublished commit. */
+  /** Milliseconds a batch spent committing (the commit write and its sequencing), dimensions App and App+Lane. */
+  public static final String COMMIT_LATENCY = "CommitLatencyMs";
   public static final String OLDEST_UNPUBLISHED = "OldestUnpublishedCommitAgeSeconds";
   /** EMF metric of the maintenance run: data files in the current version of a table (dimensions App, Table). */
   public static final String TABLE_DATA_FILES = "TableDataFiles";
@@ -99,6 +102,17 @@ public final class PipelineMonitoring extends Construct {
         .build();
   }
 
+  /** One line per lane: a SEARCH over the App+Lane dimension the invocation log line emits. */
+  private MathExpression perLane(String metric, String statistic) {
+    return MathExpression.Builder.create()
+        .expression("SEARCH('{" + NAMESPACE + ",App,Lane} MetricName=\"" + metric + "\" App=\"" + config.app()
+            + "\"', '" + statistic + "', 300)")
+        .usingMetrics(Map.of())
+        .label(metric)
+        .period(Duration.minutes(5))
+        .build();
+  }
+
   private Metric tableDataFiles(String table) {
     return Metric.Builder.create()
         .namespace(NAMESPACE)
@@ -142,6 +156,8 @@ public final class PipelineMonitoring extends Construct {
         fn.metric("OffsetLag", MetricOptions.builder().statistic("Maximum").build()))));
     row.add(graph("Commit conflicts", commitConflicts()));
     row.add(graph("Oldest unpublished commit (s)", oldestUnpublished()));
+    row.add(graph("Commit latency p95 per lane (ms)", perLane(COMMIT_LATENCY, "p95")));
+    row.add(graph("Commit conflicts per lane", perLane(COMMIT_CONFLICTS, "Sum")));
     row.add(graph("On-failure destination depth", onFailure.metricApproximateNumberOfMessagesVisible()));
     row.add(graph("Data files per table (maintenance)", tableDataFiles(config.sink().table()),
         tableDataFiles(config.sink().table() + "_rejects")));

@@ -1,0 +1,136 @@
+package io.spindrift.protocol;
+
+import io.spindrift.commit.CommitLog;
+import io.spindrift.commit.CommitRecord;
+import io.spindrift.commit.CommitResult;
+import io.spindrift.commit.LaneRange;
+import io.spindrift.commit.LogSnapshot;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Gives lane commits their place in the app's publication order (DESIGN §5, lane-independent commits). A stateless
+ * batch commits on its lanes alone ({@link CommitLog#tryCommitLanes}), so batches of different lanes never
+ * contend; the order the sinks publish in (one seq per commit) is assigned afterwards, for every pending commit at
+ * once: whoever sequences takes all of them in one conditional write on the head, and the others find theirs
+ * sequenced and go on. The head is then written once per group, not once per commit, and a lost race costs a
+ * re-read, never a re-run of the batch.
+ *
+ * <p>Order: per lane, commits are sequenced in position order (a commit whose lane range starts where another
+ * pending commit's ends comes after it), which keeps I5 for upserts; commits of different lanes have no order to
+ * keep and are taken by commit time. A crash between the lane commit and its sequencing leaves a pending commit
+ * that the next sequencing of any lane, the batch's retry, or the scheduled roll-forward sequences and publishes.
+ */
+final class Sequencing {
+  private final String app;
+  private final CommitLog log;
+  private final int maxAttempts;
+
+  Sequencing(String app, CommitLog log, int maxAttempts) {
+    this.app = app;
+    this.log = log;
+    this.maxAttempts = Math.max(maxAttempts, 10);
+  }
+
+  /** Where sequencing left the app: the head, and the seq the asked-for commit took (0 when none was asked). */
+  record Sequenced(long headSeq, long seq) {}
+
+  /**
+   * Sequences every pending commit of the app, at least until {@code txnId} (null: all of them) has a seq, and
+   * returns it. {@code sequencedAfter} is a head read before that commit was made: it cannot have a lower seq.
+   */
+  Sequenced sequence(String txnId, long sequencedAfter, Map<String, Long> timings) {
+    long start = System.nanoTime();
+    try {
+      int lost = 0;
+      for (int round = 0; lost < maxAttempts && round < maxAttempts + 1_000; round++) {
+        LogSnapshot head = log.read(app, List.of());
+        List<CommitRecord> pending = log.pending(app);
+        boolean oursPending = txnId != null && pending.stream().anyMatch(c -> c.txnId().equals(txnId));
+        if (txnId != null && !oursPending) {
+          long seq = seqOf(txnId, sequencedAfter, head.headSeq());
+          if (seq > 0) {
+            return new Sequenced(head.headSeq(), seq);
+          }
+          lost++;
+          continue; // sequenced between the two reads: the next read of the head sees it
+        }
+        if (pending.isEmpty()) {
+          return new Sequenced(head.headSeq(), 0);
+        }
+        List<CommitRecord> ordered = inLaneOrder(pending);
+        List<CommitRecord> group = ordered.subList(0, CommitLog.sequenceable(ordered));
+        if (log.sequence(app, head.headSeq(), group) == CommitResult.COMMITTED) {
+          for (int i = 0; i < group.size(); i++) {
+            if (group.get(i).txnId().equals(txnId)) {
+              return new Sequenced(head.headSeq() + group.size(), head.headSeq() + i + 1);
+            }
+          }
+          if (txnId == null && group.size() == ordered.size()) {
+            return new Sequenced(head.headSeq() + group.size(), 0);
+          }
+          continue; // progress, not a lost race: go on with the rest
+        }
+        backoff(++lost);
+      }
+      throw new IllegalStateException("The lane commit " + (txnId == null ? "backlog" : txnId) + " of app '" + app
+          + "' could not be sequenced after " + maxAttempts + " attempts; it stays committed and the next"
+          + " invocation or the scheduled roll-forward sequences it");
+    } finally {
+      timings.merge("sequence", Publication.ms(start), Long::sum);
+    }
+  }
+
+  private long seqOf(String txnId, long after, long head) {
+    for (CommitRecord commit : log.commits(app, after, head)) {
+      if (commit.txnId().equals(txnId)) {
+        return commit.seq();
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * {@code pending} in an order that keeps each lane's positions ascending: a commit comes after any pending commit
+   * whose range on a shared lane ends where its own starts. Otherwise by commit time, then transaction id.
+   */
+  static List<CommitRecord> inLaneOrder(List<CommitRecord> pending) {
+    List<CommitRecord> remaining = new ArrayList<>(pending);
+    remaining.sort(Comparator.comparingLong(CommitRecord::committedAtMs).thenComparing(CommitRecord::txnId));
+    List<CommitRecord> ordered = new ArrayList<>(remaining.size());
+    while (!remaining.isEmpty()) {
+      CommitRecord next = remaining.stream().filter(c -> !waitsFor(c, remaining)).findFirst()
+          .orElse(remaining.get(0)); // no cycle can exist: each lane's ranges chain
+      remaining.remove(next);
+      ordered.add(next);
+    }
+    return ordered;
+  }
+
+  private static boolean waitsFor(CommitRecord commit, List<CommitRecord> others) {
+    for (LaneRange range : commit.lanes()) {
+      if (range.previous() == null) {
+        continue;
+      }
+      for (CommitRecord other : others) {
+        if (other != commit && other.lanes().stream().anyMatch(o -> o.lane().equals(range.lane())
+            && o.last().equals(range.previous()))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static void backoff(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while sequencing lane commits", e);
+    }
+  }
+}

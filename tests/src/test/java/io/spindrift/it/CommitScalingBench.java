@@ -1,0 +1,242 @@
+package io.spindrift.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spindrift.commit.DynamoDbCommitLog;
+import io.spindrift.commit.LogSnapshot;
+import io.spindrift.config.Setting;
+import io.spindrift.config.SpindriftConfig;
+import io.spindrift.event.Batch;
+import io.spindrift.event.KinesisRecord;
+import io.spindrift.event.SourceKind;
+import io.spindrift.examples.LocalPipeline;
+import io.spindrift.protocol.BatchOutcome;
+import io.spindrift.protocol.CommitProtocol;
+import io.spindrift.protocol.MicroBatch;
+import io.spindrift.runtime.AwsClients;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
+import io.spindrift.state.KeyBytes;
+import io.spindrift.state.StateBucket;
+import io.spindrift.state.StateChanges;
+import io.spindrift.state.StateDelta;
+import io.spindrift.state.StateTable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+/**
+ * The commit path alone, as lanes are added (issue 15; a measurement, not a test): N lanes (1, 4, 16, 64), one
+ * container thread each, commit one-record batches through the real protocol against DynamoDB Local, with a
+ * micro-batch that does no work and a table that publishes nothing, so the commit log is all there is. Stateless
+ * with every commit on the app's head (SPINDRIFT_COMMIT_MODE=head, the layout before lane commits) and with lane
+ * commits, side by side in one run; stateful (always on the head) with every lane's state in one partition
+ * (overlapping) and in a partition of its own (disjoint). Prints commits/s, conflicts per commit and p50/p95
+ * commit latency (the commit and, for lane commits, its sequencing). Run with
+ * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=CommitScalingBench -Dsurefire.failIfNoSpecifiedTests=false}
+ * ({@code -Dcommits.perLane=20}, {@code -Dcommits.lanes=1,4,16,64}).
+ */
+@EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
+class CommitScalingBench {
+  private static final byte[] PAYLOAD = "{}".getBytes(StandardCharsets.UTF_8);
+
+  private enum Variant {
+    STATELESS_HEAD("stateless, head commits (before)"),
+    STATELESS_LANES("stateless, lane commits (after)"),
+    STATEFUL_OVERLAPPING("stateful, overlapping keys"),
+    STATEFUL_DISJOINT("stateful, disjoint keys");
+
+    final String label;
+
+    Variant(String label) {
+      this.label = label;
+    }
+
+    boolean stateful() {
+      return this == STATEFUL_OVERLAPPING || this == STATEFUL_DISJOINT;
+    }
+  }
+
+  private record Figures(Variant variant, int lanes, long commits, double seconds, long conflicts, long p50,
+      long p95) {
+    String line() {
+      return String.format(Locale.ROOT, "%-34s %5d %8d %10.1f %12.2f %8d %8d", variant.label, lanes, commits,
+          commits / seconds, conflicts / (double) commits, p50, p95);
+    }
+  }
+
+  @Test
+  void commitsPerSecondAndConflictsAsLanesGrow() throws Exception {
+    int perLane = Integer.getInteger("commits.perLane", 20);
+    List<Integer> laneCounts = new ArrayList<>();
+    for (String n : System.getProperty("commits.lanes", "1,4,16,64").split(",")) {
+      laneCounts.add(Integer.parseInt(n.trim()));
+    }
+    SpindriftConfig config = LocalPipeline.config(TestPipeline.stack(), Map.of("SPINDRIFT_APP", "commitbench"));
+    DynamoDbClient dynamo = AwsClients.dynamoDb(config);
+    new DynamoDbCommitLog(dynamo, config.get(Setting.COMMIT_TABLE)).ensureTable();
+    new StateTable(dynamo, config.get(Setting.STATE_TABLE), "commitbench").ensureTable();
+
+    List<Figures> figures = new ArrayList<>();
+    for (int lanes : laneCounts) {
+      for (Variant variant : Variant.values()) {
+        // fewer batches per lane when many lanes share two cores: the run stays minutes long
+        int batches = Math.max(5, perLane * 4 / Math.max(4, lanes));
+        figures.add(run(dynamo, config, variant, lanes, batches));
+        System.out.println(figures.get(figures.size() - 1).line());
+      }
+    }
+
+    StringBuilder report = new StringBuilder();
+    report.append(String.format(Locale.ROOT, "%-34s %5s %8s %10s %12s %8s %8s%n", "variant", "lanes", "commits",
+        "commits/s", "conflicts/c", "p50 ms", "p95 ms"));
+    figures.forEach(f -> report.append(f.line()).append('\n'));
+    for (int lanes : laneCounts) {
+      Figures head = find(figures, Variant.STATELESS_HEAD, lanes);
+      Figures lane = find(figures, Variant.STATELESS_LANES, lanes);
+      report.append(String.format(Locale.ROOT, "lanes %d: lane commits / head commits, commits/s %.2fx, conflicts"
+          + " per commit %.2f -> %.2f%n", lanes, (lane.commits() / lane.seconds()) / (head.commits() / head.seconds()),
+          head.conflicts() / (double) head.commits(), lane.conflicts() / (double) lane.commits()));
+    }
+    System.out.println(report);
+    Path out = Path.of("target", "commit-scaling.txt");
+    Files.writeString(out, report.toString());
+    System.out.println("written to " + out.toAbsolutePath());
+    assertThat(figures).allSatisfy(f -> assertThat(f.commits()).isPositive());
+  }
+
+  private static Figures find(List<Figures> figures, Variant variant, int lanes) {
+    return figures.stream().filter(f -> f.variant() == variant && f.lanes() == lanes).findFirst().orElseThrow();
+  }
+
+  private static Figures run(DynamoDbClient dynamo, SpindriftConfig config, Variant variant, int lanes,
+      int batchesPerLane) throws Exception {
+    String app = TestPipeline.uniqueApp("cb" + variant.ordinal() + "n" + lanes);
+    String commitTable = config.get(Setting.COMMIT_TABLE);
+    String stateTable = config.get(Setting.STATE_TABLE);
+    ExecutorService pool = Executors.newFixedThreadPool(lanes);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+    List<Future<Long>> futures = new ArrayList<>();
+    NoTable table = new NoTable();
+    for (int lane = 0; lane < lanes; lane++) {
+      int partition = variant == Variant.STATEFUL_DISJOINT ? lane : 0;
+      String shard = String.format("shardId-%012d", lane);
+      futures.add(pool.submit(() -> {
+        CommitProtocol.Builder builder = CommitProtocol.builder(app, new DynamoDbCommitLog(dynamo, commitTable))
+            .sinks(table, table).maxAttempts(1_000).laneCommits(variant == Variant.STATELESS_LANES)
+            .microBatch(new NoWork(variant.stateful(), partition));
+        if (variant.stateful()) {
+          builder.state(new StateTable(dynamo, stateTable, app));
+        }
+        long conflicts = 0;
+        try (CommitProtocol protocol = builder.build()) {
+          start.await();
+          for (int b = 1; b <= batchesPerLane; b++) {
+            BatchOutcome outcome = protocol.process(new Batch(SourceKind.KINESIS, List.of(
+                new KinesisRecord("bench", shard, "k" + b, Integer.toString(b), 0L, PAYLOAD))));
+            conflicts += outcome.conflicts();
+            Map<String, Long> timings = outcome.timingsMs();
+            latencies.add(timings.getOrDefault("commit", 0L) + timings.getOrDefault("sequence", 0L));
+          }
+        }
+        return conflicts;
+      }));
+    }
+    long begin = System.nanoTime();
+    start.countDown();
+    long conflicts = 0;
+    for (Future<Long> future : futures) {
+      conflicts += future.get(30, TimeUnit.MINUTES);
+    }
+    double seconds = (System.nanoTime() - begin) / 1e9;
+    pool.shutdown();
+    LogSnapshot head = new DynamoDbCommitLog(dynamo, commitTable).read(app, List.of());
+    long commits = (long) lanes * batchesPerLane;
+    assertThat(head.headSeq()).as(variant + " at " + lanes + " lanes: every batch committed once").isEqualTo(commits);
+    List<Long> sorted = new ArrayList<>(latencies);
+    Collections.sort(sorted);
+    return new Figures(variant, lanes, commits, seconds, conflicts, percentile(sorted, 0.50),
+        percentile(sorted, 0.95));
+  }
+
+  private static long percentile(List<Long> sorted, double p) {
+    return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) Math.floor(p * sorted.size())));
+  }
+
+  /** A job that does nothing: one staged row per batch by name, and for a stateful job one state row. */
+  private static final class NoWork implements MicroBatch {
+    private final boolean stateful;
+    private final StateBucket bucket;
+    private long runs;
+
+    NoWork(boolean stateful, int partition) {
+      this.stateful = stateful;
+      this.bucket = new StateBucket(0, "default", partition);
+    }
+
+    @Override
+    public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+      runs++;
+      StateChanges changes = StateChanges.NONE;
+      if (stateful) {
+        changes = new StateChanges(List.of(new StateDelta(bucket,
+            Map.of(KeyBytes.wrap(fresh.records().get(0).position().getBytes(StandardCharsets.UTF_8)), PAYLOAD),
+            Set.of())), Set.of(bucket));
+      }
+      return new Result(new StagedOutput("noop/" + txnId, fresh.size()), StagedOutput.EMPTY, changes,
+          stateful ? "{}" : null, runs);
+    }
+
+    @Override
+    public boolean isStateful() {
+      return stateful;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** A table that holds nothing: every publish is instant, so the commit path is what is measured. */
+  private static final class NoTable implements Sink {
+    private final Set<Long> published = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public StagedOutput stage(String txnId, StageRows rows) {
+      throw new IllegalStateException("the benchmark's micro-batch stages nothing");
+    }
+
+    @Override
+    public List<Long> publish(List<PendingPublish> pending) {
+      List<Long> now = new ArrayList<>();
+      for (PendingPublish stage : pending) {
+        if (published.add(stage.tag().seq())) {
+          now.add(stage.tag().seq());
+        }
+      }
+      return now;
+    }
+
+    @Override
+    public boolean isPublished(String app, long seq) {
+      return published.contains(seq);
+    }
+  }
+}
