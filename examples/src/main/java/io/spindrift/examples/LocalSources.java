@@ -9,19 +9,24 @@ import io.spindrift.event.SourceKind;
 import io.spindrift.local.LocalStack;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -78,18 +83,85 @@ public final class LocalSources {
     }
   }
 
+  /**
+   * A producer (acks=all) whose failed sends are not lost: the first failure, however it arrives (thrown, or in a
+   * send's future a while later), is thrown by that or the next {@code send}, by {@code flush} and by
+   * {@code close}, naming the topic and partition. Plain Kafka producers report a send that timed out only in
+   * its future, which a fire-and-forget caller never reads, so a test would silently produce fewer records.
+   */
   public static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+    return producer(bootstrap, Map.of());
+  }
+
+  static KafkaProducer<byte[], byte[]> producer(String bootstrap, Map<String, String> overrides) {
     Properties props = new Properties();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    return new KafkaProducer<>(props);
+    props.putAll(overrides);
+    return new CheckedProducer(props);
   }
 
+  /**
+   * Sends one record; throws {@link IllegalStateException} naming the topic and partition if this send or an
+   * earlier one through {@code producer} failed (with a producer from {@link #producer}).
+   */
   public static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
     producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+  }
+
+  /** See {@link #producer(String)}. */
+  private static final class CheckedProducer extends KafkaProducer<byte[], byte[]> {
+    private final AtomicReference<IllegalStateException> failure = new AtomicReference<>();
+
+    CheckedProducer(Properties props) {
+      super(props);
+    }
+
+    @Override
+    public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+      throwIfFailed();
+      Future<RecordMetadata> sent = super.send(record, (metadata, error) -> {
+        if (error != null) {
+          failure.compareAndSet(null, failure(record, metadata, error));
+        }
+        if (callback != null) {
+          callback.onCompletion(metadata, error);
+        }
+      });
+      throwIfFailed(); // a send that failed before it was queued (no metadata in max.block.ms) has called back
+      return sent;
+    }
+
+    @Override
+    public void flush() {
+      super.flush();
+      throwIfFailed();
+    }
+
+    @Override
+    public void close(Duration timeout) {
+      super.close(timeout);
+      throwIfFailed();
+    }
+
+    private void throwIfFailed() {
+      IllegalStateException failed = failure.get();
+      if (failed != null) {
+        throw failed;
+      }
+    }
+
+    private static IllegalStateException failure(ProducerRecord<byte[], byte[]> record, RecordMetadata metadata,
+        Exception error) {
+      int partition = record.partition() != null ? record.partition()
+          : metadata != null ? metadata.partition() : RecordMetadata.UNKNOWN_PARTITION;
+      return new IllegalStateException("Kafka send to topic " + record.topic() + ", partition "
+          + (partition == RecordMetadata.UNKNOWN_PARTITION ? "unknown (no metadata for the topic)" : partition)
+          + " failed: " + error, error);
+    }
   }
 
   /**

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Command lines for emulator JVMs: the same {@code java} as this JVM, a small heap, quick start-up flags, and
- * {@link Supervised} as the entry point so the child halts when this JVM is gone.
+ * {@link Supervised} as the entry point so the child halts when this JVM is gone. A child that runs out of heap
+ * exits, its log saying so, rather than answering requests half-served by threads that died.
  */
 final class ChildJvm {
   private static final String SUPERVISOR_CLASS_FILE = Supervised.class.getSimpleName() + ".class";
@@ -37,8 +38,8 @@ final class ChildJvm {
   List<String> command(String classpath, String maxHeap, List<String> jvmOptions, String mainClass,
       List<String> args) {
     List<String> command = new ArrayList<>(List.of(
-        javaBinary.toString(), "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Djava.awt.headless=true"));
+        javaBinary.toString(), "-Xmx" + maxHeap, "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"));
     command.addAll(jvmOptions);
     command.addAll(List.of(
         "-cp", classpath + File.pathSeparator + supervisorClasses,

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
 /**
  * The local AWS and Kafka services Spindrift runs against on one machine: DynamoDB Local, s3proxy (S3), a KRaft
  * Kafka broker and kinesalite (Kinesis), each a supervised child process on 127.0.0.1 with a free ephemeral
- * port, started in parallel and in memory.
+ * port, started in parallel. s3proxy keeps objects on disk in the stack's work directory, which closing the stack
+ * deletes.
  *
  * <p>Children run outside this JVM so that their dependencies never meet the caller's (Spark's) classpath, and
  * they halt on their own when this JVM dies, even after {@code kill -9}. Java emulators run on classpaths that
