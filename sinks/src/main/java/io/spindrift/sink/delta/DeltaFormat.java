@@ -5,7 +5,6 @@ import io.spindrift.sink.SinkContext;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.maintenance.TableMaintenance;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
 
 /**
  * Delta Lake tables on S3: the format's sink, its table maintenance, and the Spark settings its commits need when the
@@ -19,15 +18,16 @@ public final class DeltaFormat {
     return new DeltaSink(spec, context);
   }
 
-  /** The maintenance of {@code spec}'s table ({@link DeltaMaintenance}). */
-  public static TableMaintenance maintenance(SinkSpec spec, SinkContext context) {
-    // the sink configures the session for the table: S3A, Delta, and the DynamoDB log store every commit needs
-    DeltaSink sink = new DeltaSink(spec, context);
-    return new DeltaMaintenance(spec, context.spark(), new Path(sink.location()));
-  }
-
   /** The SparkConf entries (set when the JVM's SparkContext is built) that route Delta's S3 log writes. */
   public static Map<String, String> sparkConf() {
     return DeltaSink.logStoreSparkConf();
+  }
+
+  /**
+   * The maintenance of {@code spec}'s table ({@link DeltaMaintenance}), through its sink, which configures the
+   * session for the table: S3A, Delta, and the DynamoDB log store every commit needs.
+   */
+  public static TableMaintenance maintenance(SinkSpec spec, SinkContext context) {
+    return new DeltaSink(spec, context).maintenance();
   }
 }

@@ -114,9 +114,9 @@ final class DeltaSink extends TableSink<Snapshot> {
     session.conf().set(DynamoDbLogStore.SECRET_KEY, context.setting(Setting.SECRET_KEY));
   }
 
-  /** Where the table lives, as S3A sees it. */
-  String location() {
-    return location.toString();
+  /** The table's maintenance, on this sink's session and location. */
+  DeltaMaintenance maintenance() {
+    return new DeltaMaintenance(spec, spark, location);
   }
 
   private DeltaLog deltaLog() {

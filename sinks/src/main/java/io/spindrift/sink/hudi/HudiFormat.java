@@ -16,7 +16,6 @@ public final class HudiFormat {
 
   /** The maintenance of {@code spec}'s table ({@link HudiMaintenance}), with the sink's settings and location. */
   public static TableMaintenance maintenance(SinkSpec spec, SinkContext context) {
-    HudiSink sink = new HudiSink(spec, context);
-    return new HudiMaintenance(spec, context.spark(), sink.location(), sink.settings());
+    return new HudiSink(spec, context).maintenance();
   }
 }

@@ -100,14 +100,9 @@ final class HudiSink extends TableSink<StructType> {
         settings.lockTable());
   }
 
-  /** What the sink read from the runtime's settings (its maintenance works with the same). */
-  HudiSettings settings() {
-    return settings;
-  }
-
-  /** Where the table lives, as S3A sees it. */
-  String location() {
-    return location;
+  /** The table's maintenance, with this sink's settings and location. */
+  HudiMaintenance maintenance() {
+    return new HudiMaintenance(spec, spark, location, settings);
   }
 
   @Override
