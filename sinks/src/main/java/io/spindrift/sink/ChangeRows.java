@@ -1,5 +1,6 @@
 package io.spindrift.sink;
 
+import io.spindrift.sink.internal.TableColumns;
 import io.spindrift.job.ChangeEvents;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,8 +1,9 @@
 package io.spindrift.sink;
 
-import io.spindrift.sink.delta.DeltaSink;
-import io.spindrift.sink.hudi.HudiSink;
-import io.spindrift.sink.iceberg.IcebergSink;
+import io.spindrift.sink.delta.DeltaFormat;
+import io.spindrift.sink.hudi.HudiFormat;
+import io.spindrift.sink.iceberg.IcebergFormat;
+import java.util.Map;
 
 /** Builds the sink for a {@link SinkSpec}: the one place that maps a table format to its implementation. */
 public final class Sinks {
@@ -10,9 +11,14 @@ public final class Sinks {
 
   public static Sink create(SinkSpec spec, SinkContext context) {
     return switch (spec.format()) {
-      case ICEBERG -> new IcebergSink(context.icebergCatalog(), spec, context.stageLocation());
-      case DELTA -> new DeltaSink(spec, context);
-      case HUDI -> new HudiSink(spec, context);
+      case ICEBERG -> IcebergFormat.sink(spec, context);
+      case DELTA -> DeltaFormat.sink(spec, context);
+      case HUDI -> HudiFormat.sink(spec, context);
     };
+  }
+
+  /** The SparkConf entries the formats need set when the JVM's SparkContext is built (Delta's S3 log store). */
+  public static Map<String, String> sparkConf() {
+    return DeltaFormat.sparkConf();
   }
 }

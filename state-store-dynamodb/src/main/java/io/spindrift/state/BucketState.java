@@ -8,7 +8,7 @@ import java.util.Map;
  * The rows of one bucket as read from DynamoDB (or kept warm since), immutable: applying a delta makes a new
  * one. {@code appliedSeq} is the bucket's marker when it was read: the last commit whose delta had reached it.
  */
-public final class BucketState {
+final class BucketState {
   /** No rows, never applied to (a store of a partition this process does not own). */
   static final BucketState EMPTY = new BucketState(Map.of(), -1);
 

@@ -125,12 +125,12 @@ public final class StateTable implements DurableState, AutoCloseable {
   }
 
   /** The bucket's rows: from the cache when warm, otherwise read from DynamoDB (one Query) and cached. */
-  public BucketState read(StateBucket bucket) {
+  BucketState read(StateBucket bucket) {
     return cache.read(bucket, reads::bucket);
   }
 
   /** The bucket's rows as DynamoDB holds them now (consistent read), bypassing and not filling the cache. */
-  public BucketState readDurable(StateBucket bucket) {
+  BucketState readDurable(StateBucket bucket) {
     return reads.bucket(bucket);
   }
 
@@ -200,7 +200,7 @@ public final class StateTable implements DurableState, AutoCloseable {
    * The schema kept for {@code proposed}'s operator and store: the one recorded earlier, or {@code proposed}, which
    * is recorded now when none was. Cached, so each operator's store costs one read per container.
    */
-  public StoreSchema registerSchema(StoreSchema proposed) {
+  StoreSchema registerSchema(StoreSchema proposed) {
     return schemas.register(proposed);
   }
 

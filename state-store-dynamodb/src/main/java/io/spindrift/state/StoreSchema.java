@@ -7,7 +7,7 @@ import java.util.Objects;
  * disposable and so lose Spark's own schema check: key and value schemas as Spark's JSON, and how many leading
  * key columns form the prefix that {@code prefixScan} matches.
  */
-public record StoreSchema(long operatorId, String storeName, String keySchemaJson, String valueSchemaJson,
+record StoreSchema(long operatorId, String storeName, String keySchemaJson, String valueSchemaJson,
     int numColsPrefixKey) {
   public StoreSchema {
     Objects.requireNonNull(storeName, "storeName");

@@ -175,7 +175,7 @@ public final class SpindriftRuntime implements AutoCloseable {
           .config("spark.sql.adaptive.enabled", "false")
           .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
       // Delta commits on S3 go through the DynamoDB log store: many Lambdas write one table (read from SparkConf)
-      io.spindrift.sink.delta.DeltaSink.logStoreSparkConf().forEach(builder::config);
+      io.spindrift.sink.Sinks.sparkConf().forEach(builder::config);
       spark = builder.getOrCreate();
     }
     return spark;

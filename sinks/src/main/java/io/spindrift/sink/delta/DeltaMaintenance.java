@@ -1,8 +1,6 @@
 package io.spindrift.sink.delta;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.spindrift.sink.SinkContext;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StagedOutput;
 import io.spindrift.sink.maintenance.MaintenancePolicy;
@@ -36,27 +34,14 @@ import scala.Option;
  * commits' append stages (written into the table's directory, untracked until published) are never deleted, nor
  * anything younger than the {@link ProtectedObjects#cutoffMs cutoff}.
  */
-public final class DeltaMaintenance implements TableMaintenance {
-  private static final ObjectMapper JSON = new ObjectMapper();
+record DeltaMaintenance(SinkSpec spec, SparkSession spark, Path location) implements TableMaintenance {
   private static final long HOUR_MS = 3_600_000L;
-
-  private final SinkSpec spec;
-  private final SparkSession spark;
-  private final Path location;
-
-  public DeltaMaintenance(SinkSpec spec, SinkContext context) {
-    // the sink configures the session for the table: S3A, Delta, and the DynamoDB log store every commit needs
-    DeltaSink sink = new DeltaSink(spec, context);
-    this.spec = spec;
-    this.spark = context.spark();
-    this.location = new Path(sink.location());
-  }
 
   @Override
   public Set<String> referencedObjects(String ref) {
     Set<String> out = new HashSet<>();
     for (String part : StagedOutput.parts(ref)) {
-      JsonNode document = document(part);
+      JsonNode document = DeltaSink.stageDocument(part);
       if (document.has("upsert")) {
         out.add(document.get("upsert").asText());
       }
@@ -71,14 +56,6 @@ public final class DeltaMaintenance implements TableMaintenance {
       }
     }
     return out;
-  }
-
-  private static JsonNode document(String ref) {
-    try {
-      return JSON.readTree(ref);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read Delta stage " + ref, e);
-    }
   }
 
   @Override

@@ -5,15 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.CommitTag;
+import io.spindrift.config.Setting;
 import io.spindrift.sink.PendingPublish;
-import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkContext;
-import io.spindrift.sink.SinkSettings;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
-import io.spindrift.sink.TableColumns;
-import io.spindrift.sink.UpsertKeys;
+import io.spindrift.sink.internal.Publication;
+import io.spindrift.sink.internal.SinkSettings;
+import io.spindrift.sink.internal.TableColumns;
+import io.spindrift.sink.internal.TableSink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -70,58 +71,52 @@ import scala.Option;
  * {@code STREAMING UPDATE} (queryId = app, epochId = seq) carrying the {@link CommitTag} in its commit info's
  * tags and userMetadata. Staged files of commits that never land are removed by Delta's {@code VACUUM}.
  */
-public final class DeltaSink implements Sink {
-  /**
-   * Commits between Delta checkpoints. A checkpoint is written synchronously by the commit that reaches it, and
-   * a container that loads the table replays every JSON commit since the last one: see DESIGN §13 for the
-   * latency each choice gave here.
-   */
-  public static final String CHECKPOINT_INTERVAL_SETTING = "SPINDRIFT_DELTA_CHECKPOINT_INTERVAL";
-  static final String DEFAULT_CHECKPOINT_INTERVAL = "100";
-  /** DynamoDB table of the multi-writer log store ({@link DynamoDbLogStore}). */
-  public static final String LOG_TABLE_SETTING = "SPINDRIFT_DELTA_LOG_TABLE";
+final class DeltaSink extends TableSink<Snapshot> {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_PUBLISH_ATTEMPTS = 10;
   private static final String SEQ_COLUMN = "__spindrift_seq";
   private static final String RANK_COLUMN = "__spindrift_rank";
   private static final String PART_COLUMN = "__spindrift_part";
 
-  private final SinkSpec spec;
   private final SparkSession spark;
   private final Path location;
+  /**
+   * Commits between Delta checkpoints ({@code SPINDRIFT_DELTA_CHECKPOINT_INTERVAL}). A checkpoint is written
+   * synchronously by the commit that reaches it, and a container that loads the table replays every JSON commit
+   * since the last one: see DESIGN §13 for the latency each choice gave here.
+   */
   private final String checkpointInterval;
   /** Where upsert stages go: {@code s3a://<bucket>/<app>/stage}. */
   private final Path stageDirectory;
 
-  public DeltaSink(SinkSpec spec, SinkContext context) {
-    this.spec = spec;
+  DeltaSink(SinkSpec spec, SinkContext context) {
+    super(spec);
     this.spark = context.spark();
-    S3aSettings.from(context.settings()).applyTo(spark);
+    S3aSettings.from(context).applyTo(spark);
     S3aSettings.configureDelta(spark);
-    configureLogStore(spark, context.settings());
-    this.location = new Path(SinkSettings.tableLocation(context.settings(), spec));
-    this.checkpointInterval = SinkSettings.setting(context.settings(), CHECKPOINT_INTERVAL_SETTING, DEFAULT_CHECKPOINT_INTERVAL);
+    configureLogStore(spark, context);
+    this.location = new Path(SinkSettings.tableLocation(context, spec));
+    this.checkpointInterval = context.setting(Setting.DELTA_CHECKPOINT_INTERVAL);
     this.stageDirectory = new Path(context.stageLocation().replaceFirst("^s3n?://", "s3a://"));
   }
 
   /** The SparkConf entries (set when the JVM's SparkContext is built) that route Delta's S3 log writes. */
-  public static Map<String, String> logStoreSparkConf() {
+  static Map<String, String> logStoreSparkConf() {
     return Map.of("spark.delta.logStore.s3a.impl", DynamoDbLogStore.class.getName(),
         "spark.delta.logStore.s3.impl", DynamoDbLogStore.class.getName());
   }
 
   /** Where the {@link DynamoDbLogStore} of this sink's writes keeps its entries (session settings). */
-  private static void configureLogStore(SparkSession session, Map<String, String> settings) {
-    session.conf().set(DynamoDbLogStore.TABLE, SinkSettings.setting(settings, LOG_TABLE_SETTING, "spindrift_delta_log"));
-    session.conf().set(DynamoDbLogStore.ENDPOINT, settings.getOrDefault("SPINDRIFT_DYNAMODB_ENDPOINT", ""));
-    session.conf().set(DynamoDbLogStore.REGION, settings.getOrDefault("SPINDRIFT_REGION", "us-east-1"));
-    session.conf().set(DynamoDbLogStore.ACCESS_KEY, settings.getOrDefault("SPINDRIFT_ACCESS_KEY", ""));
-    session.conf().set(DynamoDbLogStore.SECRET_KEY, settings.getOrDefault("SPINDRIFT_SECRET_KEY", ""));
+  private static void configureLogStore(SparkSession session, SinkContext context) {
+    session.conf().set(DynamoDbLogStore.TABLE, context.setting(Setting.DELTA_LOG_TABLE));
+    session.conf().set(DynamoDbLogStore.ENDPOINT, context.setting(Setting.DYNAMODB_ENDPOINT));
+    session.conf().set(DynamoDbLogStore.REGION, context.setting(Setting.REGION));
+    session.conf().set(DynamoDbLogStore.ACCESS_KEY, context.setting(Setting.ACCESS_KEY));
+    session.conf().set(DynamoDbLogStore.SECRET_KEY, context.setting(Setting.SECRET_KEY));
   }
 
-  /** Where the table lives, as S3A sees it. */
-  public String location() {
-    return location.toString();
+  /** The table's maintenance, on this sink's session and location. */
+  DeltaMaintenance maintenance() {
+    return new DeltaMaintenance(spec, spark, location);
   }
 
   private DeltaLog deltaLog() {
@@ -132,7 +127,8 @@ public final class DeltaSink implements Sink {
    * Runs {@code work} with this sink's session active: Delta works on {@code SparkSession.active}, which inside a
    * query's {@code foreachBatch} is the query's session, not the one configured for Delta.
    */
-  private <T> T inSession(Supplier<T> work) {
+  @Override
+  protected <T> T inContext(Supplier<T> work) {
     Option<SparkSession> previous = SparkSession.getActiveSession();
     SparkSession.setActiveSession(spark);
     try {
@@ -147,25 +143,18 @@ public final class DeltaSink implements Sink {
   }
 
   @Override
-  public UpsertKeys upsertKeys() {
-    return UpsertKeys.of(spec);
+  protected Snapshot tableFor(StructType output) {
+    return evolved(tableSnapshot(output), output);
   }
 
   @Override
-  public StagedOutput stage(String txnId, StageRows rows) {
-    return inSession(() -> stageRows(txnId, rows));
+  protected StructType columns(Snapshot snapshot) {
+    return snapshot.schema();
   }
 
-  private StagedOutput stageRows(String txnId, StageRows rows) {
-    if (rows.isEmpty()) {
-      return StagedOutput.EMPTY;
-    }
-    upsertKeys().requireValues(rows);
-    ChangeRows changes = ChangeRows.of(rows);
-    StructType output = changes.rows().schema();
-    Snapshot snapshot = evolved(tableSnapshot(output), output);
+  @Override
+  protected StagedOutput write(Snapshot snapshot, String txnId, ChangeRows changes) {
     StructType tableType = snapshot.schema();
-    changes = changes.aligned(tableType, spec.table());
     List<InternalRow> aligned = changes.rows().rows();
     if (spec.isUpsert()) {
       // an upsert is a MERGE at publish time: stage the batch's last change per key as a Parquet file of its own,
@@ -195,7 +184,7 @@ public final class DeltaSink implements Sink {
     if (TableColumns.added(output, known.schema(), spec.table()).isEmpty()) {
       return known;
     }
-    for (int attempt = 1; ; attempt++) {
+    return evolving(ConcurrentModificationException.class, () -> {
       OptimisticTransaction txn = deltaLog().startTransaction();
       Metadata current = txn.metadata();
       List<StructField> added = TableColumns.added(output, current.schema(), spec.table());
@@ -208,36 +197,27 @@ public final class DeltaSink implements Sink {
       }
       txn.updateMetadata(new Metadata(current.id(), current.name(), current.description(), current.format(),
           merged.json(), current.partitionColumns(), current.configuration(), current.createdTime()), false);
-      try {
-        txn.commit(ScalaValues.seq(List.of()), new DeltaOperations.UpdateSchema(current.schema(), merged));
-        return deltaLog().update(false, ScalaValues.none(), ScalaValues.none());
-      } catch (ConcurrentModificationException raced) {
-        if (attempt >= MAX_PUBLISH_ATTEMPTS) {
-          throw raced;
-        }
-      }
-    }
+      txn.commit(ScalaValues.seq(List.of()), new DeltaOperations.UpdateSchema(current.schema(), merged));
+      return deltaLog().update(false, ScalaValues.none(), ScalaValues.none());
+    });
   }
 
   /** Rows by their partition values (one entry with no values for an unpartitioned table), first-seen order. */
   private static Map<Map<String, String>, List<InternalRow>> partitions(StructType type, List<String> columns,
       List<InternalRow> rows) {
-    Map<Map<String, String>, List<InternalRow>> out = new LinkedHashMap<>();
     if (columns.isEmpty()) {
-      out.put(Map.of(), rows);
-      return out;
+      return TableColumns.grouped(rows, null, Map.of());
     }
     int[] at = columns.stream().mapToInt(type::fieldIndex).toArray();
-    for (InternalRow row : rows) {
+    return TableColumns.grouped(rows, row -> {
       Map<String, String> values = new LinkedHashMap<>();
       for (int i = 0; i < at.length; i++) {
         // Delta keeps partition values as strings (null for a null value)
-        values.put(columns.get(i), row.isNullAt(at[i]) ? null
-            : String.valueOf(row.get(at[i], type.fields()[at[i]].dataType())));
+        Object value = TableColumns.value(row, type, at[i]);
+        values.put(columns.get(i), value == null ? null : String.valueOf(value));
       }
-      out.computeIfAbsent(values, k -> new ArrayList<>()).add(row);
-    }
-    return out;
+      return values;
+    }, Map.of());
   }
 
   /** The table's latest known snapshot, creating the table from {@code schema} when it does not exist. */
@@ -260,14 +240,8 @@ public final class DeltaSink implements Sink {
       return;
     }
     Map<String, String> properties = Map.of("delta.checkpointInterval", checkpointInterval);
-    if (spec.isUpsert()) {
-      TableColumns.keyIndexes(schema, spec.keys(), spec.table());
-    }
+    requireColumns(schema);
     List<String> partitionColumns = spec.partitionBy() == null ? List.of() : List.of(spec.partitionBy());
-    if (spec.partitionBy() != null && !List.of(schema.fieldNames()).contains(spec.partitionBy())) {
-      throw new IllegalStateException("Sink " + spec.table() + ": partition column '" + spec.partitionBy()
-          + "' is not in the job's output (columns: " + String.join(", ", schema.fieldNames()) + ")");
-    }
     Metadata metadata = new Metadata(UUID.randomUUID().toString(), spec.table(), null,
         new Format("parquet", ScalaValues.map(Map.of())), schema.asNullable().json(), ScalaValues.seq(partitionColumns),
         ScalaValues.map(properties), ScalaValues.some(System.currentTimeMillis()));
@@ -301,7 +275,7 @@ public final class DeltaSink implements Sink {
       for (InternalRow row : rows) {
         Object[] values = new Object[keep.length];
         for (int i = 0; i < keep.length; i++) {
-          values[i] = row.isNullAt(keep[i]) ? null : row.get(keep[i], schema.fields()[keep[i]].dataType());
+          values[i] = TableColumns.value(row, schema, keep[i]);
         }
         data.add(new GenericInternalRow(values));
       }
@@ -367,7 +341,8 @@ public final class DeltaSink implements Sink {
     return StagedOutput.parts(ref).stream().map(part -> stageDocument(part).get("upsert").asText()).toList();
   }
 
-  private static JsonNode stageDocument(String ref) {
+  /** One (non-composite) stage document. */
+  static JsonNode stageDocument(String ref) {
     try {
       return JSON.readTree(ref);
     } catch (IOException e) {
@@ -377,35 +352,42 @@ public final class DeltaSink implements Sink {
 
   @Override
   public List<Long> publish(List<PendingPublish> pending) {
-    return inSession(() -> publishPending(pending));
+    return inContext(() -> new DeltaPublication().publish(pending));
   }
 
-  private List<Long> publishPending(List<PendingPublish> pending) {
-    List<PendingPublish> withRows = pending.stream().filter(p -> p.ref() != null).toList();
-    if (withRows.isEmpty()) {
-      return List.of();
+  /**
+   * The publish loop's Delta parts: each attempt is an optimistic transaction, whose {@code txnVersion} of the app
+   * is what the table holds; a concurrent commit of the app (or a change of the table's metadata) makes the commit
+   * fail with Delta's {@link ConcurrentModificationException}s: a lost race.
+   */
+  private final class DeltaPublication extends Publication<OptimisticTransaction> {
+    DeltaPublication() {
+      super(spec.table());
     }
-    String app = withRows.get(0).tag().app();
-    for (int attempt = 1; ; attempt++) {
-      OptimisticTransaction txn = deltaLog().startTransaction();
-      long held = txn.txnVersion(app);
-      List<PendingPublish> todo = withRows.stream().filter(p -> p.tag().seq() > held).toList();
-      if (todo.isEmpty()) {
-        return List.of();
+
+    @Override
+    protected OptimisticTransaction read(int attempt, List<PendingPublish> pending) {
+      return deltaLog().startTransaction();
+    }
+
+    @Override
+    protected long held(OptimisticTransaction txn, String app) {
+      return txn.txnVersion(app);
+    }
+
+    @Override
+    protected List<Long> commit(OptimisticTransaction txn, String app, List<PendingPublish> todo) {
+      if (spec.isUpsert()) {
+        merge(app, todo);
+      } else {
+        DeltaSink.this.commit(txn, app, todo);
       }
-      try {
-        if (spec.isUpsert()) {
-          merge(app, todo);
-        } else {
-          commit(txn, app, todo);
-        }
-        return todo.stream().map(p -> p.tag().seq()).toList();
-      } catch (ConcurrentModificationException raced) {
-        // another container published commits of this app (or changed the table's metadata) meanwhile
-        if (attempt >= MAX_PUBLISH_ATTEMPTS) {
-          throw raced;
-        }
-      }
+      return seqs(todo);
+    }
+
+    @Override
+    protected boolean lostRace(RuntimeException failure) {
+      return failure instanceof ConcurrentModificationException;
     }
   }
 
@@ -482,7 +464,7 @@ public final class DeltaSink implements Sink {
 
   @Override
   public boolean isPublished(String app, long seq) {
-    return inSession(() -> holds(app, seq));
+    return inContext(() -> holds(app, seq));
   }
 
   private boolean holds(String app, long seq) {

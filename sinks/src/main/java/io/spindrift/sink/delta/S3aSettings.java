@@ -1,6 +1,8 @@
 package io.spindrift.sink.delta;
 
-import io.spindrift.sink.SinkSettings;
+import io.spindrift.config.Setting;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.internal.SinkSettings;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
@@ -12,9 +14,8 @@ import org.apache.spark.sql.SparkSession;
 record S3aSettings(String bucket, Map<String, String> properties) {
   private static final String SESSION_CATALOG = "spark.sql.catalog.spark_catalog";
 
-  static S3aSettings from(Map<String, String> settings) {
-    return new S3aSettings(settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift"),
-        Map.copyOf(SinkSettings.s3aProperties(settings)));
+  static S3aSettings from(SinkContext context) {
+    return new S3aSettings(context.setting(Setting.BUCKET), Map.copyOf(SinkSettings.s3aProperties(context)));
   }
 
   void applyTo(SparkSession session) {

@@ -1,7 +1,9 @@
 package io.spindrift.sink.hudi;
 
+import io.spindrift.config.Setting;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.internal.SinkSettings;
 import java.net.URI;
-import io.spindrift.sink.SinkSettings;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -17,19 +19,13 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * in (scoped to it, {@code fs.s3a.bucket.<bucket>.*}, as the Delta sink sets them) and DynamoDB clients for the
  * publish lease and Hudi's lock provider. Endpoints and static keys are set only for a local stack.
  */
-record AwsSettings(String bucket, String region, String s3Endpoint, String dynamoDbEndpoint, String accessKey,
+record AwsSettings(Map<String, String> s3aProperties, String region, String dynamoDbEndpoint, String accessKey,
                    String secretKey) {
 
-  static AwsSettings from(Map<String, String> settings) {
-    return new AwsSettings(settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift"),
-        settings.getOrDefault("SPINDRIFT_REGION", "us-east-1"), settings.getOrDefault("SPINDRIFT_S3_ENDPOINT", ""),
-        settings.getOrDefault("SPINDRIFT_DYNAMODB_ENDPOINT", ""), settings.getOrDefault("SPINDRIFT_ACCESS_KEY", ""),
-        settings.getOrDefault("SPINDRIFT_SECRET_KEY", ""));
-  }
-
-  Map<String, String> s3aProperties() {
-    return SinkSettings.s3aProperties(Map.of("SPINDRIFT_BUCKET", bucket, "SPINDRIFT_REGION", region,
-        "SPINDRIFT_S3_ENDPOINT", s3Endpoint, "SPINDRIFT_ACCESS_KEY", accessKey, "SPINDRIFT_SECRET_KEY", secretKey));
+  static AwsSettings from(SinkContext context) {
+    return new AwsSettings(SinkSettings.s3aProperties(context), context.setting(Setting.REGION),
+        context.setting(Setting.DYNAMODB_ENDPOINT), context.setting(Setting.ACCESS_KEY),
+        context.setting(Setting.SECRET_KEY));
   }
 
   /**

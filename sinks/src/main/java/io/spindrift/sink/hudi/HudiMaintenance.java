@@ -1,7 +1,5 @@
 package io.spindrift.sink.hudi;
 
-import io.spindrift.sink.SinkContext;
-import io.spindrift.sink.SinkSettings;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StagedOutput;
 import io.spindrift.sink.maintenance.MaintenancePolicy;
@@ -44,30 +42,11 @@ import org.apache.spark.sql.SparkSession;
  * reads what the table holds (the archived timeline included). Stage files live outside the table, under the app's
  * stage prefix, where only the stage collector works; cleaning removes only file slices the timeline tracks.
  */
-public final class HudiMaintenance implements TableMaintenance {
+record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiSettings settings)
+    implements TableMaintenance {
   private static final Duration LEASE = Duration.ofSeconds(30);
   /** How long the run waits for a publisher's lease. */
   private static final Duration LEASE_WAIT = Duration.ofMinutes(5);
-
-  private final SinkSpec spec;
-  private final SparkSession spark;
-  private final String location;
-  private final AwsSettings aws;
-  private final String lockTable;
-  private final String leaseTable;
-  private final boolean metadataTable;
-
-  public HudiMaintenance(SinkSpec spec, SinkContext context) {
-    HudiSink sink = new HudiSink(spec, context);
-    this.spec = spec;
-    this.spark = context.spark();
-    this.location = sink.location();
-    this.aws = AwsSettings.from(context.settings());
-    this.lockTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LOCK_TABLE", HudiSink.LOCK_TABLE);
-    this.leaseTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LEASE_TABLE", HudiSink.LEASE_TABLE);
-    this.metadataTable = Boolean.parseBoolean(
-        SinkSettings.setting(context.settings(), HudiSink.METADATA_TABLE_SETTING, "false"));
-  }
 
   @Override
   public Set<String> referencedObjects(String ref) {
@@ -88,9 +67,9 @@ public final class HudiMaintenance implements TableMaintenance {
     long storedBefore = storedFiles(meta).size();
     long instantsBefore = completedInstants(meta);
     List<String> actions = new ArrayList<>();
-    var dynamo = aws.dynamoDb();
-    PublishLease.ensureTable(dynamo, lockTable, "key");
-    PublishLease lease = new PublishLease(dynamo, leaseTable, LEASE);
+    var dynamo = settings.aws().dynamoDb();
+    PublishLease.ensureTable(dynamo, settings.lockTable(), "key");
+    PublishLease lease = new PublishLease(dynamo, settings.leaseTable(), LEASE);
     lease.ensureTable();
     try (PublishLease.Held held = lease.acquire(location, System.nanoTime() + LEASE_WAIT.toNanos());
         SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client = new SparkRDDWriteClient<>(
@@ -121,7 +100,8 @@ public final class HudiMaintenance implements TableMaintenance {
     } catch (Exception e) {
       throw new IllegalStateException("Cannot read the schema of Hudi table " + spec.table() + " at " + location, e);
     }
-    WriteOptions options = new WriteOptions(spec, meta.getTableType(), location, metadataTable, aws, lockTable);
+    WriteOptions options = new WriteOptions(spec, meta.getTableType(), location, settings.metadataTable(),
+        settings.aws(), settings.lockTable());
     Properties props = new Properties();
     props.putAll(options.writeConfig(schema).getProps());
     String target = Long.toString(policy.targetFileBytes());

@@ -3,21 +3,20 @@ package io.spindrift.sink.hudi;
 import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
-import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkContext;
-import io.spindrift.sink.SinkSettings;
 import io.spindrift.sink.SinkSpec;
 import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
-import io.spindrift.sink.TableColumns;
-import io.spindrift.sink.UpsertKeys;
+import io.spindrift.sink.internal.Publication;
+import io.spindrift.sink.internal.SinkSettings;
+import io.spindrift.sink.internal.TableColumns;
+import io.spindrift.sink.internal.TableSink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -52,7 +51,7 @@ import scala.Function1;
 
 /**
  * An Apache Hudi table on S3 (through S3A) at {@code <warehouse>/<namespace>/<table>}, copy-on-write unless
- * {@value #TABLE_TYPE_SETTING} says {@code MERGE_ON_READ}. Hudi cannot write data files without committing them,
+ * {@code SPINDRIFT_HUDI_TABLE_TYPE} says {@code MERGE_ON_READ}. Hudi cannot write data files without committing them,
  * so a batch is staged as one Parquet file under the app's stage location (its path is the stage ref; a composite
  * stage's parts are several such files), and publish writes the pending stages as one Hudi commit ({@code insert}
  * for append, {@code upsert} for upsert, the last change of a key winning in commit order, a delete written as an
@@ -72,13 +71,7 @@ import scala.Function1;
  * line (a lapsed lease), and under that lock the commit re-checks that the table still lacks its seqs, so a
  * publish is idempotent even if a lease lapsed. A commit Hudi refuses is written again.
  */
-public final class HudiSink implements Sink {
-  /** {@code COPY_ON_WRITE} (default) or {@code MERGE_ON_READ}; fixed when Spindrift creates the table. */
-  public static final String TABLE_TYPE_SETTING = "SPINDRIFT_HUDI_TABLE_TYPE";
-  /** {@code true} turns Hudi's metadata table on (default {@code false}: see {@link WriteOptions}). */
-  public static final String METADATA_TABLE_SETTING = "SPINDRIFT_HUDI_METADATA_TABLE";
-  static final String LEASE_TABLE = "spindrift_hudi_publish";
-  static final String LOCK_TABLE = "spindrift_hudi_locks";
+final class HudiSink extends TableSink<StructType> {
   private static final String LOCK_TABLE_KEY = "key";
   /** The publish lease's duration; its holder renews it every third of that while it publishes. */
   private static final Duration LEASE = Duration.ofSeconds(30);
@@ -87,66 +80,46 @@ public final class HudiSink implements Sink {
    * default 300 s function timeout with room for the publish itself.
    */
   static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(120);
-  private static final int MAX_PUBLISH_ATTEMPTS = 10;
   private static final int ROWS_PER_WRITE_TASK = 50_000;
 
-  private final SinkSpec spec;
   private final SparkSession spark;
   private final String location;
   private final String stageLocation;
+  private final HudiSettings settings;
   private final WriteOptions options;
-  private final AwsSettings aws;
-  /** DynamoDB tables of Hudi's lock provider and of the per-table publish lease (names set by the CDK app). */
-  private final String lockTable;
-  private final String leaseTable;
   private PublishLease lease;
 
-  public HudiSink(SinkSpec spec, SinkContext context) {
-    this.spec = spec;
+  HudiSink(SinkSpec spec, SinkContext context) {
+    super(spec);
     this.spark = context.spark();
-    this.aws = AwsSettings.from(context.settings());
-    aws.applyTo(spark);
-    this.location = SinkSettings.tableLocation(context.settings(), spec);
+    this.settings = HudiSettings.from(context);
+    settings.aws().applyTo(spark);
+    this.location = SinkSettings.tableLocation(context, spec);
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
-    this.lockTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LOCK_TABLE", LOCK_TABLE);
-    this.leaseTable = SinkSettings.setting(context.settings(), "SPINDRIFT_HUDI_LEASE_TABLE", LEASE_TABLE);
-    this.options = new WriteOptions(spec, tableType(context.settings()), location,
-        Boolean.parseBoolean(SinkSettings.setting(context.settings(), METADATA_TABLE_SETTING, "false")), aws, lockTable);
+    this.options = new WriteOptions(spec, settings.tableType(), location, settings.metadataTable(), settings.aws(),
+        settings.lockTable());
   }
 
-  private static HoodieTableType tableType(Map<String, String> settings) {
-    String value = SinkSettings.setting(settings, TABLE_TYPE_SETTING, HoodieTableType.COPY_ON_WRITE.name());
-    try {
-      return HoodieTableType.valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("Invalid " + TABLE_TYPE_SETTING + ": '" + value
-          + "' (expected COPY_ON_WRITE or MERGE_ON_READ)", e);
-    }
-  }
-
-  /** Where the table lives, as S3A sees it. */
-  public String location() {
-    return location;
+  /** The table's maintenance, with this sink's settings and location. */
+  HudiMaintenance maintenance() {
+    return new HudiMaintenance(spec, spark, location, settings);
   }
 
   @Override
-  public UpsertKeys upsertKeys() {
-    return UpsertKeys.of(spec);
-  }
-
-  @Override
-  public StagedOutput stage(String txnId, StageRows rows) {
-    if (rows.isEmpty()) {
-      return StagedOutput.EMPTY;
-    }
-    upsertKeys().requireValues(rows);
-    ChangeRows changes = ChangeRows.of(rows);
-    StructType target = targetSchema(changes.rows().schema());
+  protected StructType tableFor(StructType output) {
+    StructType target = targetSchema(output);
     TableColumns.keyIndexes(target, spec.keys(), spec.table());
-    if (spec.partitionBy() != null) {
-      TableColumns.keyIndexes(target, List.of(spec.partitionBy()), spec.table());
-    }
-    changes = changes.aligned(target, spec.table());
+    requireColumns(target);
+    return target;
+  }
+
+  @Override
+  protected StructType columns(StructType target) {
+    return target;
+  }
+
+  @Override
+  protected StagedOutput write(StructType target, String txnId, ChangeRows changes) {
     // an upsert's stage keeps the delete marker (ChangeRows) as its last column, for publish
     StageRows staged = spec.isUpsert() ? changes.withMarker() : changes.rows();
     String ref = stageLocation + "/" + txnId + "/" + spec.table() + ".parquet";
@@ -216,41 +189,64 @@ public final class HudiSink implements Sink {
 
   @Override
   public List<Long> publish(List<PendingPublish> pending, long deadlineNanos) {
-    List<PendingPublish> withRows = pending.stream().filter(p -> p.ref() != null).toList();
-    if (withRows.isEmpty()) {
-      return List.of();
+    return new HudiPublication(deadlineNanos).publish(pending);
+  }
+
+  /**
+   * The publish loop's Hudi parts, run holding the table's publish lease: what the table holds of the app is the
+   * newest commit tagged with it ({@link CommitTimeline}); a commit Hudi refuses for a conflict with another writer,
+   * or whose check under Hudi's lock finds the app's seqs landed ({@link AlreadyPublished}), both possible only after
+   * a lapsed lease, lost the race.
+   */
+  private final class HudiPublication extends Publication<HoodieTableMetaClient> {
+    private final long deadlineNanos;
+    private PublishLease.Held leaseHeld;
+
+    HudiPublication(long deadlineNanos) {
+      super(spec.table());
+      this.deadlineNanos = deadlineNanos;
     }
-    String app = withRows.get(0).tag().app();
-    if (unpublished(withRows, heldSeq(metaClient(), app)).isEmpty()) {
-      return List.of();
-    }
-    // one writer per table: Hudi's writers never overlap (see the class comment)
-    try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
-      for (int attempt = 1; ; attempt++) {
-        HoodieTableMetaClient meta = metaClient().orElseGet(() -> createTable(ChangeRows.of(StageFile.read(spark,
-            StagedOutput.parts(withRows.get(0).ref()).get(0))).rows().schema().asNullable()));
-        List<PendingPublish> todo = unpublished(withRows, heldSeq(Optional.of(meta), app));
-        if (todo.isEmpty()) {
-          return List.of();
-        }
-        try {
-          write(meta, app, todo, held);
-          return todo.stream().map(p -> p.tag().seq()).toList();
-        } catch (HoodieWriteConflictException | AlreadyPublished raced) {
-          // (after a lapsed lease) another writer's commit touched the same files, or this app's seqs landed
-          if (attempt >= MAX_PUBLISH_ATTEMPTS) {
-            throw raced;
-          }
-        }
+
+    @Override
+    protected List<Long> publish(String app, List<PendingPublish> withRows) {
+      if (unpublished(withRows, heldSeq(metaClient(), app)).isEmpty()) {
+        return List.of();
       }
+      // one writer per table: Hudi's writers never overlap (see the class comment)
+      try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
+        leaseHeld = held;
+        return attempts(app, withRows);
+      }
+    }
+
+    @Override
+    protected HoodieTableMetaClient read(int attempt, List<PendingPublish> pending) {
+      return metaClient().orElseGet(() -> createTable(ChangeRows.of(StageFile.read(spark,
+          StagedOutput.parts(pending.get(0).ref()).get(0))).rows().schema().asNullable()));
+    }
+
+    @Override
+    protected long held(HoodieTableMetaClient meta, String app) {
+      return heldSeq(Optional.of(meta), app);
+    }
+
+    @Override
+    protected List<Long> commit(HoodieTableMetaClient meta, String app, List<PendingPublish> todo) {
+      write(meta, app, todo, leaseHeld);
+      return seqs(todo);
+    }
+
+    @Override
+    protected boolean lostRace(RuntimeException failure) {
+      return failure instanceof HoodieWriteConflictException || failure instanceof AlreadyPublished;
     }
   }
 
   private synchronized PublishLease lease() {
     if (lease == null) {
-      var dynamo = aws.dynamoDb();
-      PublishLease.ensureTable(dynamo, lockTable, LOCK_TABLE_KEY);
-      PublishLease created = new PublishLease(dynamo, leaseTable, LEASE);
+      var dynamo = settings.aws().dynamoDb();
+      PublishLease.ensureTable(dynamo, settings.lockTable(), LOCK_TABLE_KEY);
+      PublishLease created = new PublishLease(dynamo, settings.leaseTable(), LEASE);
       created.ensureTable();
       lease = created;
     }
@@ -259,10 +255,6 @@ public final class HudiSink implements Sink {
 
   private static long heldSeq(Optional<HoodieTableMetaClient> meta, String app) {
     return meta.map(m -> CommitTimeline.latestSeq(m, app)).orElse(OptionalLong.empty()).orElse(Long.MIN_VALUE);
-  }
-
-  private static List<PendingPublish> unpublished(List<PendingPublish> pending, long held) {
-    return pending.stream().filter(p -> p.tag().seq() > held).toList();
   }
 
   /**

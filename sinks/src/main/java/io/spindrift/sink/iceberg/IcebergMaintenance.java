@@ -38,7 +38,7 @@ import org.apache.spark.sql.SparkSession;
  * {@link ProtectedObjects#cutoffMs cutoff}, and never one an unpublished commit references (its staged data,
  * delete and manifest files live in the table's location, untracked until published).
  */
-public final class IcebergMaintenance implements TableMaintenance {
+final class IcebergMaintenance implements TableMaintenance {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Catalog catalog;
@@ -46,7 +46,7 @@ public final class IcebergMaintenance implements TableMaintenance {
   private final SparkSession spark;
   private final TableIdentifier id;
 
-  public IcebergMaintenance(Catalog catalog, SinkSpec spec, SparkSession spark) {
+  IcebergMaintenance(Catalog catalog, SinkSpec spec, SparkSession spark) {
     this.catalog = catalog;
     this.spec = spec;
     this.spark = spark;

@@ -3,12 +3,11 @@ package io.spindrift.sink.iceberg;
 import io.spindrift.sink.ChangeRows;
 import io.spindrift.sink.CommitTag;
 import io.spindrift.sink.PendingPublish;
-import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkSpec;
-import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
-import io.spindrift.sink.TableColumns;
-import io.spindrift.sink.UpsertKeys;
+import io.spindrift.sink.internal.Publication;
+import io.spindrift.sink.internal.TableColumns;
+import io.spindrift.sink.internal.TableSink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +34,6 @@ import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.io.DataWriter;
-import java.util.LinkedHashMap;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.unsafe.types.UTF8String;
@@ -97,7 +95,7 @@ import org.apache.spark.sql.types.StructType;
  * equality deletes and not in the data file. Tables are partitioned by the identity of one declared column; an
  * output column the table lacks is added to its schema.
  */
-public final class IcebergSink implements Sink {
+final class IcebergSink extends TableSink<Table> {
   /** Stage documents up to this size travel inside the commit item; larger ones are written to S3. */
   private static final int INLINE_STAGE_LIMIT = 48 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -109,7 +107,6 @@ public final class IcebergSink implements Sink {
 
   private final Catalog catalog;
   private final TableIdentifier id;
-  private final SinkSpec spec;
   private final String stageLocation;
   private volatile Table table;
   /** Reads the manifest list of this sink's last snapshot after its commit returned, for the next append. */
@@ -119,35 +116,28 @@ public final class IcebergSink implements Sink {
   /**
    * @param stageLocation where stage documents too large for the commit log go ({@code s3://bucket/app/stage})
    */
-  public IcebergSink(Catalog catalog, SinkSpec spec, String stageLocation) {
+  IcebergSink(Catalog catalog, SinkSpec spec, String stageLocation) {
+    super(spec);
     this.catalog = catalog;
-    this.spec = spec;
     this.id = TableIdentifier.of(spec.namespace(), spec.name());
     this.stageLocation = stageLocation;
   }
 
-  public TableIdentifier tableId() {
-    return id;
+  @Override
+  protected Table tableFor(StructType output) {
+    return evolved(loadOrCreate(output), output);
   }
 
   @Override
-  public UpsertKeys upsertKeys() {
-    return UpsertKeys.of(spec);
+  protected StructType columns(Table table) {
+    return SparkSchemaUtil.convert(table.schema());
   }
 
   @Override
-  public StagedOutput stage(String txnId, StageRows rows) {
-    if (rows.isEmpty()) {
-      return StagedOutput.EMPTY;
-    }
-    upsertKeys().requireValues(rows);
-    ChangeRows changes = ChangeRows.of(rows);
-    StructType output = changes.rows().schema();
-    Table table = evolved(tableFor(output), output);
-    StructType tableType = SparkSchemaUtil.convert(table.schema());
-    changes = changes.aligned(tableType, id.toString());
+  protected StagedOutput write(Table table, String txnId, ChangeRows changes) {
+    StructType tableType = changes.rows().schema();
     if (spec.isUpsert()) {
-      changes = changes.lastPerKey(spec.keys(), id.toString());
+      changes = changes.lastPerKey(spec.keys(), spec.table());
     }
     List<ContentFile<?>> files = new ArrayList<>();
     int part = 0;
@@ -185,34 +175,26 @@ public final class IcebergSink implements Sink {
    * whose type differs from the table's fails, naming it. Another container may have evolved the table first.
    */
   private Table evolved(Table known, StructType output) {
-    List<StructField> added = TableColumns.added(output, SparkSchemaUtil.convert(known.schema()), id.toString());
-    for (int attempt = 1; !added.isEmpty(); attempt++) {
+    if (TableColumns.added(output, columns(known), spec.table()).isEmpty()) {
+      return known;
+    }
+    return evolving(CommitFailedException.class, () -> {
       refreshFromCatalog(known);
-      added = TableColumns.added(output, SparkSchemaUtil.convert(known.schema()), id.toString());
-      if (added.isEmpty()) {
-        break;
-      }
-      UpdateSchema update = known.updateSchema();
-      added.forEach(column -> update.addColumn(column.name(), SparkSchemaUtil.convert(column.dataType())));
-      try {
+      List<StructField> added = TableColumns.added(output, columns(known), spec.table());
+      if (!added.isEmpty()) {
+        UpdateSchema update = known.updateSchema();
+        added.forEach(column -> update.addColumn(column.name(), SparkSchemaUtil.convert(column.dataType())));
         update.commit();
         refreshFromCatalog(known);
-        break;
-      } catch (CommitFailedException raced) {
-        if (attempt >= 5) {
-          throw raced;
-        }
       }
-    }
-    return known;
+      return known;
+    });
   }
 
   /** The rows by partition (one entry with a null key for an unpartitioned table), in first-seen order. */
   private Map<PartitionData, List<InternalRow>> partitions(Table table, StructType type, List<InternalRow> rows) {
-    Map<PartitionData, List<InternalRow>> out = new LinkedHashMap<>();
     if (table.spec().isUnpartitioned()) {
-      out.put(null, rows);
-      return out;
+      return TableColumns.grouped(rows, null, null);
     }
     List<PartitionField> fields = table.spec().fields();
     int[] source = new int[fields.size()];
@@ -224,18 +206,17 @@ public final class IcebergSink implements Sink {
       }
       source[i] = type.fieldIndex(table.schema().findColumnName(field.sourceId()));
     }
-    for (InternalRow row : rows) {
+    return TableColumns.grouped(rows, row -> {
       PartitionData key = new PartitionData(table.spec().partitionType());
       for (int i = 0; i < source.length; i++) {
-        Object value = row.isNullAt(source[i]) ? null : row.get(source[i], type.fields()[source[i]].dataType());
+        Object value = TableColumns.value(row, type, source[i]);
         key.set(i, value instanceof UTF8String text ? text.toString() : value);
       }
-      out.computeIfAbsent(key, k -> new ArrayList<>()).add(row);
-    }
-    return out;
+      return key;
+    }, null);
   }
 
-  private Table tableFor(StructType outputSchema) {
+  private Table loadOrCreate(StructType outputSchema) {
     Table known = table;
     if (known == null) {
       try {
@@ -257,17 +238,11 @@ public final class IcebergSink implements Sink {
       }
     }
     Schema schema = SparkSchemaUtil.convert(outputSchema);
-    if (spec.isUpsert()) {
-      TableColumns.keyIndexes(outputSchema, spec.keys(), id.toString());
-      if (spec.partitionBy() != null && !spec.keys().contains(spec.partitionBy())) {
-        throw new IllegalStateException("Sink " + id + ": an upsert table partitioned by '" + spec.partitionBy()
-            + "' needs that column among its keys " + spec.keys() + " (a key must stay in one partition)");
-      }
+    if (spec.isUpsert() && spec.partitionBy() != null && !spec.keys().contains(spec.partitionBy())) {
+      throw new IllegalStateException("Sink " + id + ": an upsert table partitioned by '" + spec.partitionBy()
+          + "' needs that column among its keys " + spec.keys() + " (a key must stay in one partition)");
     }
-    if (spec.partitionBy() != null && schema.findField(spec.partitionBy()) == null) {
-      throw new IllegalStateException("Sink " + id + ": partition column '" + spec.partitionBy()
-          + "' is not in the job's output (columns: " + String.join(", ", outputSchema.fieldNames()) + ")");
-    }
+    requireColumns(outputSchema);
     PartitionSpec partitioning = spec.partitionBy() == null
         ? PartitionSpec.unpartitioned()
         : PartitionSpec.builderFor(schema).identity(spec.partitionBy()).build();
@@ -446,57 +421,76 @@ public final class IcebergSink implements Sink {
 
   @Override
   public List<Long> publish(List<PendingPublish> pending) {
-    if (pending.stream().allMatch(p -> p.ref() == null)) {
-      return List.of();
+    return new IcebergPublication().publish(pending);
+  }
+
+  /**
+   * The publish loop's Iceberg parts: the first attempt trusts the table as this container last saw it (usually its
+   * own last commit): the catalog update is conditional on that version, and Iceberg's retry after a lost race
+   * refreshes and checks the ancestry again (validateWith); a stale view only costs a second attempt. An append
+   * that finds the app's seqs published meanwhile fails its validation: a lost race. An upsert settles its races
+   * itself, seq by seq ({@link #upsert}).
+   */
+  private final class IcebergPublication extends Publication<Table> {
+    IcebergPublication() {
+      super(spec.table());
     }
-    String app = pending.get(0).tag().app();
-    awaitPrefetch();
-    for (int attempt = 1; ; attempt++) {
-      // the first attempt trusts the table as this container last saw it (usually its own last commit): the
-      // catalog update is conditional on that version, and Iceberg's retry after a lost race refreshes and checks
-      // the ancestry again (validateWith); a stale view only costs a second attempt
-      Table current = attempt == 1 && table != null ? table : refreshedTable();
-      long held = held(current, app);
-      List<PendingPublish> todo = pending.stream().filter(p -> p.tag().seq() > held && p.ref() != null).toList();
-      if (todo.isEmpty()) {
-        return List.of();
-      }
-      if (spec.isUpsert()) {
-        return upsert(current, app, todo);
-      }
-      // a commit every few seconds must not grow the manifest list without bound: a merging append once it reaches
-      // Iceberg's merge threshold, a fast append (no merge, no re-read of the manifest list after it) until then;
-      // the app's published seq is a table property set in the same table commit (see held)
-      Transaction txn = current.newTransaction();
-      boolean merge = timeToMerge(current);
-      AppendFiles append = merge ? txn.newAppend() : txn.newFastAppend();
-      for (PendingPublish p : todo) {
-        Stage stage = readStage(current, p.ref());
-        for (ManifestFile manifest : stage.manifests()) {
-          if (merge) {
-            appendFilesOf(manifest, current, append);
-          } else {
-            append.appendManifest(manifest);
-          }
-        }
-        stage.files().forEach(file -> append.appendFile((DataFile) file));
-      }
-      tag(append, todo);
-      long first = todo.get(0).tag().seq();
-      append.validateWith(new NotYetPublished(app, first, properties(current)));
-      try {
-        append.commit();
-        recordPublished(txn, app, todo.get(todo.size() - 1).tag().seq());
-        txn.commitTransaction();
-        prefetchManifestList(current);
-        return todo.stream().map(p -> p.tag().seq()).toList();
-      } catch (ValidationException published) {
-        // another container published some of these meanwhile: publish what is left
-        if (attempt >= 10) {
-          throw published;
-        }
-      }
+
+    @Override
+    protected List<Long> publish(String app, List<PendingPublish> withRows) {
+      awaitPrefetch();
+      return attempts(app, withRows);
     }
+
+    @Override
+    protected Table read(int attempt, List<PendingPublish> pending) {
+      return attempt == 1 && table != null ? table : refreshedTable();
+    }
+
+    @Override
+    protected long held(Table current, String app) {
+      return IcebergSink.held(current, app);
+    }
+
+    @Override
+    protected List<Long> commit(Table current, String app, List<PendingPublish> todo) {
+      return spec.isUpsert() ? upsert(current, app, todo) : append(current, app, todo);
+    }
+
+    @Override
+    protected boolean lostRace(RuntimeException failure) {
+      return !spec.isUpsert() && failure instanceof ValidationException;
+    }
+  }
+
+  /**
+   * Publishes append stages in one table commit. A commit every few seconds must not grow the manifest list without
+   * bound: a merging append once it reaches Iceberg's merge threshold, a fast append (no merge, no re-read of the
+   * manifest list after it) until then; the app's published seq is a table property set in the same table commit
+   * (see {@link #held}).
+   */
+  private List<Long> append(Table current, String app, List<PendingPublish> todo) {
+    Transaction txn = current.newTransaction();
+    boolean merge = timeToMerge(current);
+    AppendFiles append = merge ? txn.newAppend() : txn.newFastAppend();
+    for (PendingPublish p : todo) {
+      Stage stage = readStage(current, p.ref());
+      for (ManifestFile manifest : stage.manifests()) {
+        if (merge) {
+          appendFilesOf(manifest, current, append);
+        } else {
+          append.appendManifest(manifest);
+        }
+      }
+      stage.files().forEach(file -> append.appendFile((DataFile) file));
+    }
+    tag(append, todo);
+    append.validateWith(new NotYetPublished(app, todo.get(0).tag().seq(), properties(current)));
+    append.commit();
+    recordPublished(txn, app, todo.get(todo.size() - 1).tag().seq());
+    txn.commitTransaction();
+    prefetchManifestList(current);
+    return todo.stream().map(p -> p.tag().seq()).toList();
   }
 
   /**

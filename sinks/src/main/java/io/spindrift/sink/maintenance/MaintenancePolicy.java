@@ -1,7 +1,6 @@
 package io.spindrift.sink.maintenance;
 
 import io.spindrift.config.Setting;
-import io.spindrift.sink.SinkSettings;
 import java.time.Duration;
 import java.util.Map;
 
@@ -45,7 +44,8 @@ public record MaintenancePolicy(long targetFileBytes, int minInputFiles, Duratio
   }
 
   private static long positive(Map<String, String> settings, Setting setting, long minimum) {
-    String value = SinkSettings.setting(settings, setting.key(), setting.defaultValue()).trim();
+    String value = settings.getOrDefault(setting.key(), "");
+    value = value.isBlank() ? setting.defaultValue() : value.trim();
     long parsed;
     try {
       parsed = Long.parseLong(value);

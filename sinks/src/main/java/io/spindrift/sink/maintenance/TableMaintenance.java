@@ -2,9 +2,9 @@ package io.spindrift.sink.maintenance;
 
 import io.spindrift.sink.SinkContext;
 import io.spindrift.sink.SinkSpec;
-import io.spindrift.sink.delta.DeltaMaintenance;
-import io.spindrift.sink.hudi.HudiMaintenance;
-import io.spindrift.sink.iceberg.IcebergMaintenance;
+import io.spindrift.sink.delta.DeltaFormat;
+import io.spindrift.sink.hudi.HudiFormat;
+import io.spindrift.sink.iceberg.IcebergFormat;
 import java.util.Set;
 
 /**
@@ -33,9 +33,9 @@ public interface TableMaintenance {
   /** The maintenance of {@code spec}'s table: the one place that maps a format to its implementation. */
   static TableMaintenance create(SinkSpec spec, SinkContext context) {
     return switch (spec.format()) {
-      case ICEBERG -> new IcebergMaintenance(context.icebergCatalog(), spec, context.spark());
-      case DELTA -> new DeltaMaintenance(spec, context);
-      case HUDI -> new HudiMaintenance(spec, context);
+      case ICEBERG -> IcebergFormat.maintenance(spec, context);
+      case DELTA -> DeltaFormat.maintenance(spec, context);
+      case HUDI -> HudiFormat.maintenance(spec, context);
     };
   }
 }

@@ -1,30 +1,23 @@
-package io.spindrift.sink;
+package io.spindrift.sink.internal;
 
+import io.spindrift.config.Setting;
+import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.SinkSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What the sinks read from the runtime's {@code SPINDRIFT_*} settings, in one place: settings with an environment
- * fallback, where a table lives on S3 (Delta and Hudi address tables by path), and the Hadoop S3A settings for
- * the bucket.
+ * What the sinks read from the runtime's settings ({@link SinkContext#setting}), in one place: where a table lives
+ * on S3 (Delta and Hudi address tables by path), and the Hadoop S3A settings for the bucket.
  */
 public final class SinkSettings {
   private SinkSettings() {}
 
-  /** A setting from the runtime's settings, else the environment, else {@code fallback}. */
-  public static String setting(Map<String, String> settings, String key, String fallback) {
-    String value = settings.get(key);
-    if (value == null || value.isBlank()) {
-      value = System.getenv(key);
-    }
-    return value == null || value.isBlank() ? fallback : value;
-  }
-
   /** {@code s3a://<bucket>/warehouse/<namespace>/<table>}, or under {@code SPINDRIFT_WAREHOUSE} when set. */
-  public static String tableLocation(Map<String, String> settings, SinkSpec spec) {
-    String warehouse = settings.getOrDefault("SPINDRIFT_WAREHOUSE", "");
+  public static String tableLocation(SinkContext context, SinkSpec spec) {
+    String warehouse = context.setting(Setting.WAREHOUSE);
     if (warehouse.isBlank()) {
-      warehouse = "s3a://" + settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift") + "/warehouse";
+      warehouse = "s3a://" + context.setting(Setting.BUCKET) + "/warehouse";
     }
     return s3a(warehouse) + "/" + spec.namespace() + "/" + spec.name();
   }
@@ -38,13 +31,13 @@ public final class SinkSettings {
    * Hadoop S3A settings scoped to the bucket ({@code fs.s3a.bucket.<bucket>.*}): region, the endpoint of a local
    * stack, static keys when given, and uploads buffered in memory (a Lambda's {@code /tmp} is small).
    */
-  public static Map<String, String> s3aProperties(Map<String, String> settings) {
-    String bucket = settings.getOrDefault("SPINDRIFT_BUCKET", "spindrift");
-    String endpoint = settings.getOrDefault("SPINDRIFT_S3_ENDPOINT", "");
-    String accessKey = settings.getOrDefault("SPINDRIFT_ACCESS_KEY", "");
+  public static Map<String, String> s3aProperties(SinkContext context) {
+    String bucket = context.setting(Setting.BUCKET);
+    String endpoint = context.setting(Setting.S3_ENDPOINT);
+    String accessKey = context.setting(Setting.ACCESS_KEY);
     Map<String, String> properties = new LinkedHashMap<>();
     String prefix = "fs.s3a.bucket." + bucket + ".";
-    properties.put(prefix + "endpoint.region", settings.getOrDefault("SPINDRIFT_REGION", "us-east-1"));
+    properties.put(prefix + "endpoint.region", context.setting(Setting.REGION));
     if (!endpoint.isBlank()) {
       properties.put(prefix + "endpoint", endpoint);
       properties.put(prefix + "path.style.access", "true");
@@ -53,7 +46,7 @@ public final class SinkSettings {
     if (!accessKey.isBlank()) {
       properties.put(prefix + "aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
       properties.put(prefix + "access.key", accessKey);
-      properties.put(prefix + "secret.key", settings.getOrDefault("SPINDRIFT_SECRET_KEY", ""));
+      properties.put(prefix + "secret.key", context.setting(Setting.SECRET_KEY));
     }
     properties.put(prefix + "fast.upload.buffer", "bytebuffer");
     return properties;

@@ -1,8 +1,12 @@
-package io.spindrift.sink;
+package io.spindrift.sink.internal;
 
+import io.spindrift.sink.StageRows;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
@@ -13,7 +17,7 @@ import org.apache.spark.sql.types.StructType;
  * Fits a batch's output rows to a table's columns, for every format: values are reordered as the table's columns,
  * with nulls for table columns the output lacks. Schema evolution is the same for every format: an output column
  * the table lacks is added to the table as a nullable column ({@link #added}); an output column whose type differs
- * from the table's is an error naming it.
+ * from the table's is an error naming it. Rows are grouped by partition the same way too ({@link #grouped}).
  */
 public final class TableColumns {
   private TableColumns() {}
@@ -106,5 +110,26 @@ public final class TableColumns {
       }
     }
     return at;
+  }
+
+  /** The value of column {@code at} of {@code row} ({@code null} for a null value), as {@code type} lays it out. */
+  public static Object value(InternalRow row, StructType type, int at) {
+    return row.isNullAt(at) ? null : row.get(at, type.fields()[at].dataType());
+  }
+
+  /**
+   * {@code rows} grouped by {@code keyOf} (a partition), in first-seen order; all under {@code whole} when
+   * {@code keyOf} is null (an unpartitioned table).
+   */
+  public static <K> Map<K, List<InternalRow>> grouped(List<InternalRow> rows, Function<InternalRow, K> keyOf, K whole) {
+    Map<K, List<InternalRow>> out = new LinkedHashMap<>();
+    if (keyOf == null) {
+      out.put(whole, rows);
+      return out;
+    }
+    for (InternalRow row : rows) {
+      out.computeIfAbsent(keyOf.apply(row), k -> new ArrayList<>()).add(row);
+    }
+    return out;
   }
 }
