@@ -11,26 +11,34 @@ import java.util.List;
  * (unique per attempt, so a duplicate or retried child never overwrites files another attempt's manifest lists),
  * then writes its {@link ChildResult} at the deterministic key of ({@code exchange}, {@code role}, {@code index}).
  *
- * @param role {@link Role#MAP}: a stateless job over one split; {@link Role#REDUCE}: a stateful job over the
- *     batch, keeping only rows of its own state {@code partitions} before the stateful operator
+ * @param role {@link Role#MAP}: a stateless job over one split; {@link Role#PARTITION}: a stateful job's map side,
+ *     routing one split's records by the state partitions their rows feed (of {@code partitionCount}, owned by
+ *     {@code reducers} reducers); {@link Role#REDUCE}: a stateful job over the records routed to it ({@code reads},
+ *     or the whole input when empty), keeping only rows of its own state {@code partitions} before the stateful
+ *     operator
+ * @param reads the ranges of the partition maps' objects a reducer reads (empty: the input's range)
+ * @param newestPerLane the whole batch's newest event time per lane, combined from the partition maps (a reducer
+ *     sees only its records; null: computed from the records it has)
  * @param headSeq the commit the batch runs after (its state and watermark); -1 for none
  * @param checkpoint the head's query checkpoint (stateful; null for none)
  */
 public record ChildTask(String app, SourceKind kind, String exchange, Role role, int index, String stageId,
     String inputKey, long inputOffset, long inputLength, List<Integer> partitions, int partitionCount,
-    long headSeq, String checkpoint) {
+    long headSeq, String checkpoint, int reducers, List<Exchange.Range> reads,
+    java.util.Map<String, Long> newestPerLane) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  public enum Role { MAP, REDUCE }
+  public enum Role { MAP, PARTITION, REDUCE }
 
   public ChildTask {
     partitions = List.copyOf(partitions);
+    reads = reads == null ? List.of() : List.copyOf(reads);
   }
 
   /** The same task under a new attempt's stage id. */
   ChildTask withStageId(String stageId) {
     return new ChildTask(app, kind, exchange, role, index, stageId, inputKey, inputOffset, inputLength, partitions,
-        partitionCount, headSeq, checkpoint);
+        partitionCount, headSeq, checkpoint, reducers, reads, newestPerLane);
   }
 
   /** A short name for logs and errors: {@code map 3 of exchange ab12…}. */

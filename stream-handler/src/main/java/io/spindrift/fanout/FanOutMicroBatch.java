@@ -92,9 +92,13 @@ public final class FanOutMicroBatch implements MicroBatch {
     return new FanOutTotals(batches.get(), fannedRecords.get(), childInvocations.get());
   }
 
-  /** One fanned-out batch: its plan, exchange, and per child how many invocations it took. */
+  /**
+   * One fanned-out batch: its plan, exchange, child invocations (both stages of a stateful plan), re-issued
+   * stragglers, results reused from an earlier attempt, records, the ranged GETs its reducers were given and the
+   * records they read together (each record once per reducer whose partitions its rows feed).
+   */
   public record FanOutReport(FanOutPlan plan, String exchange, int invocations, int reissued, int reused,
-      long records) {}
+      long records, int rangedReads, long reducedRecords) {}
 
   @Override
   public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
@@ -119,34 +123,60 @@ public final class FanOutMicroBatch implements MicroBatch {
     long stateHead = plan.stateful() ? snapshot.headSeq() : -1;
     String id = Exchange.id(app, fresh.kind(), fresh.ranges(snapshot.lanePositions()), stateHead,
         plan.fingerprint());
-    List<ChildTask> tasks;
-    int reused = 0;
-    ChildResult[] results = new ChildResult[plan.children()];
     boolean earlier = exchange.hasPlan(app, id);
-    List<List<SourceRecord>> splits = plan.stateful() ? List.of(fresh.records())
-        : Exchange.split(fresh.records(), plan.splits());
+    List<List<SourceRecord>> splits = Exchange.split(fresh.records(), plan.splits());
     Exchange.Input input = earlier ? layout(id, splits) : exchange.writeInput(app, id, splits);
-    tasks = tasks(fresh, snapshot, plan, id, input);
+    if (!earlier) {
+      exchange.putPlan(app, id, plan.describe());
+    }
+    LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"records\":{},\"plan\":\"{}\",\"retried\":{}}}",
+        app, id, fresh.size(), plan.describe(), earlier);
+    Stage maps = stage(earlier, id, mapTasks(fresh, snapshot, plan, id, input));
+    Stage stage = maps;
+    int rangedReads = 0;
+    if (plan.stateful()) {
+      List<ChildTask> reduceTasks = reduceTasks(fresh, snapshot, plan, id, maps.results);
+      rangedReads = reduceTasks.stream().mapToInt(task -> task.reads().size()).sum();
+      Stage reduces = stage(earlier, id, reduceTasks);
+      stage = reduces;
+      maps.invocations += reduces.invocations;
+      maps.reissued += reduces.reissued;
+      maps.reused += reduces.reused;
+    }
+    long reduced = plan.stateful() ? Arrays.stream(stage.results).mapToLong(ChildResult::records).sum() : 0;
+    last = new FanOutReport(plan, id, maps.invocations, maps.reissued, maps.reused, fresh.size(), rangedReads,
+        reduced);
+    batches.incrementAndGet();
+    fannedRecords.addAndGet(fresh.size());
+    childInvocations.addAndGet(maps.invocations);
+    return combine(plan, Arrays.asList(stage.results));
+  }
+
+  /** One stage of children: their results (found by key from an earlier attempt, or run now). */
+  private static final class Stage {
+    private ChildResult[] results;
+    private int invocations;
+    private int reissued;
+    private int reused;
+  }
+
+  private Stage stage(boolean earlier, String id, List<ChildTask> tasks) {
+    Stage stage = new Stage();
+    stage.results = new ChildResult[tasks.size()];
     if (earlier) {
       for (ChildTask task : tasks) {
         Optional<ChildResult> found = exchange.result(app, id, task.role(), task.index());
         if (found.isPresent()) {
-          results[task.index()] = found.get();
-          reused++;
+          stage.results[task.index()] = found.get();
+          stage.reused++;
         }
       }
-    } else {
-      exchange.putPlan(app, id, plan.describe());
     }
-    LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"records\":{},\"plan\":\"{}\",\"reused\":{}}}",
-        app, id, fresh.size(), plan.describe(), reused);
-    Children children = new Children(tasks, results);
+    Children children = new Children(tasks, stage.results);
     children.run();
-    last = new FanOutReport(plan, id, children.invocations, children.reissued, reused, fresh.size());
-    batches.incrementAndGet();
-    fannedRecords.addAndGet(fresh.size());
-    childInvocations.addAndGet(children.invocations);
-    return combine(plan, Arrays.asList(results));
+    stage.invocations = children.invocations;
+    stage.reissued = children.reissued;
+    return stage;
   }
 
   /** Where each split is in the input object an earlier attempt wrote (the encoding is deterministic). */
@@ -162,20 +192,60 @@ public final class FanOutMicroBatch implements MicroBatch {
     return new Exchange.Input(exchange.inputKey(app, id), offsets, lengths);
   }
 
-  private List<ChildTask> tasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+  /** The first stage: map children (stateless) or partition maps (stateful), one per split. */
+  private List<ChildTask> mapTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
       Exchange.Input input) {
     List<ChildTask> tasks = new ArrayList<>();
-    for (int i = 0; i < plan.children(); i++) {
-      if (plan.stateful()) {
-        tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.REDUCE, i, null, input.key(),
-            input.offsets()[0], input.lengths()[0], plan.owned(i), plan.partitions(), snapshot.headSeq(),
-            snapshot.checkpoint()));
-      } else {
-        tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.MAP, i, null, input.key(),
-            input.offsets()[i], input.lengths()[i], List.of(), plan.partitions(), snapshot.headSeq(), null));
-      }
+    ChildTask.Role role = plan.stateful() ? ChildTask.Role.PARTITION : ChildTask.Role.MAP;
+    for (int i = 0; i < plan.splits(); i++) {
+      tasks.add(new ChildTask(app, fresh.kind(), id, role, i, null, input.key(), input.offsets()[i],
+          input.lengths()[i], List.of(), plan.partitions(), snapshot.headSeq(), null, plan.reducers(), List.of(),
+          null));
     }
     return tasks;
+  }
+
+  /**
+   * The reduce stage of a stateful plan: reducer r reads its block (and any block for every reducer) of each
+   * partition map's object, and is handed the whole batch's newest event times, combined from the maps'.
+   */
+  private List<ChildTask> reduceTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+      ChildResult[] maps) {
+    Map<String, Long> newest = newestPerLane(fresh, maps);
+    List<ChildTask> tasks = new ArrayList<>();
+    for (int r = 0; r < plan.reducers(); r++) {
+      List<Exchange.Range> reads = new ArrayList<>();
+      for (ChildResult map : maps) {
+        reads.addAll(Exchange.ranges(exchange.mapKey(app, id, map.index()), map.mapIndex(), r));
+      }
+      tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.REDUCE, r, null, null, 0, 0, plan.owned(r),
+          plan.partitions(), snapshot.headSeq(), snapshot.checkpoint(), plan.reducers(), reads, newest));
+    }
+    return tasks;
+  }
+
+  /**
+   * The batch's newest event time per lane at the job's watermark, from the partition maps' splits: the maximum per
+   * lane; when the lane column does not reach the watermark, the batch's newest event for every lane (what one
+   * query over the whole batch reports); empty without a watermark.
+   */
+  static Map<String, Long> newestPerLane(Batch fresh, ChildResult[] maps) {
+    Map<String, Long> perLane = new java.util.TreeMap<>();
+    Long newest = null;
+    for (ChildResult map : maps) {
+      if (map.newestPerLane() != null) {
+        map.newestPerLane().forEach((lane, ms) -> perLane.merge(lane, ms, Math::max));
+      }
+      if (map.newestMs() != null) {
+        newest = newest == null ? map.newestMs() : Math.max(newest, map.newestMs());
+      }
+    }
+    if (perLane.isEmpty() && newest != null) {
+      for (SourceRecord record : fresh.records()) {
+        perLane.put(record.lane(), newest);
+      }
+    }
+    return perLane;
   }
 
   /** The children's manifests as one result: composite stages, the union of state changes, one checkpoint. */

@@ -81,7 +81,7 @@ public final class FanOutPlanner {
     int wanted = (int) Math.min(maxChildren, Math.max(2, (batch.size() + recordsPerChild - 1L) / recordsPerChild));
     wanted = Math.min(wanted, batch.size());
     if (stateful) {
-      return new FanOutPlan(true, 1, Math.max(1, Math.min(wanted, partitions)), partitions, reason);
+      return new FanOutPlan(true, wanted, Math.max(1, Math.min(wanted, partitions)), partitions, reason);
     }
     return new FanOutPlan(false, wanted, 0, partitions, reason);
   }

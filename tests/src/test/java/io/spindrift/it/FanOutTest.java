@@ -117,6 +117,23 @@ class FanOutTest {
     }
   }
 
+  /**
+   * One-level stateful exchange, M partition maps and R reducers: PUT input + plan + M map objects + M map results
+   * + R reduce results; GET plan (absent) + M ranged input reads + one ranged read per (map, reducer) with records
+   * for it: at most M x R.
+   */
+  private static void assertOneLevelStatefulRequests(List<AwsRequestLog.Request> requests,
+      FanOutMicroBatch.FanOutReport report, boolean everyRangeRead) {
+    int m = report.plan().splits();
+    int r = report.plan().reducers();
+    assertThat(count(requests, "PutObject")).isEqualTo(2 + 2 * m + r);
+    assertThat(count(requests, "GetObject")).isEqualTo(1 + m + report.rangedReads());
+    assertThat(report.rangedReads()).isBetween(1, m * r);
+    if (everyRangeRead) {
+      assertThat(report.rangedReads()).isEqualTo(m * r);
+    }
+  }
+
   private static long count(List<AwsRequestLog.Request> requests, String operation) {
     return requests.stream().filter(r -> r.service().equals("S3") && r.operation().equals(operation)
         && r.target().contains("/shuffle/")).count();
@@ -129,7 +146,8 @@ class FanOutTest {
 
   @Test
   void dropDuplicatesFansOutToReducersAndMatchesSingleInvocations() {
-    equalStatefulTables(FirstSeen.class.getName(), "dedup");
+    // every split's distinct event ids reach every reducer: each reducer reads one range of each map object
+    equalStatefulTables(FirstSeen.class.getName(), "dedup", true);
   }
 
   @Test
@@ -147,6 +165,10 @@ class FanOutTest {
    * fan-out app of the same stateful job: equal tables and equal state rows, one commit per batch.
    */
   private void equalStatefulTables(String job, String prefix) {
+    equalStatefulTables(job, prefix, false);
+  }
+
+  private void equalStatefulTables(String job, String prefix, boolean everyRangeRead) {
     String single = TestPipeline.uniqueApp(prefix + "_single");
     String fanned = TestPipeline.uniqueApp(prefix + "_reduce");
     try (SpindriftRuntime one = runtime(single, job, Map.of());
@@ -162,13 +184,18 @@ class FanOutTest {
       int fannedOut = 0;
       for (List<SourceRecord> records : batches) {
         BatchOutcome a = one.process(new Batch(SourceKind.KINESIS, records));
+        AwsRequestLog.start();
         BatchOutcome b = many.process(new Batch(SourceKind.KINESIS, records));
+        List<AwsRequestLog.Request> requests = AwsRequestLog.stop();
         assertThat(b.outputRows()).as("rows of batch at seq %d", b.seq()).isEqualTo(a.outputRows());
         FanOutMicroBatch.FanOutReport report = many.lastFanOut(SourceKind.KINESIS);
         if (report != null && report.records() == records.size()) {
           fannedOut++;
           assertThat(report.plan().stateful()).isTrue();
           assertThat(report.plan().reducers()).isGreaterThan(1);
+          assertOneLevelStatefulRequests(requests, report, everyRangeRead);
+          // each record makes one row at the stateful operator: the maps route it to that row's reducer alone
+          assertThat(report.reducedRecords()).isEqualTo(records.size());
         }
       }
       assertThat(fannedOut).isGreaterThan(0);
