@@ -30,7 +30,9 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * complete: its presence tells a retried parent the input need not be written again) and {@code result-<role>-<i>}
  * (each child's manifest). A stateful exchange adds {@code map-<i>}: partition map {@code i}'s records routed by
  * state partition, one block per reducer (the partitions it owns, contiguous) so that a reducer reads its share of
- * every map object with one ranged GET; the block index travels in the map's manifest, not in S3. Expired by the
+ * every map object with one ranged GET; the block index travels in the map's manifest, not in S3. A two-level
+ * exchange adds {@code combine-<g>}: combiner g's concatenation, per reducer, of its group's map blocks (the same
+ * layout, so a reducer reads one range of each combiner instead of one of each map). Expired by the
  * bucket's lifecycle rule for {@code <app>/shuffle/} (CDK): a commit never references them.
  */
 public final class Exchange {
@@ -67,6 +69,10 @@ public final class Exchange {
 
   public String mapKey(String app, String exchange, int index) {
     return key(app, exchange, "map-" + index);
+  }
+
+  public String combineKey(String app, String exchange, int index) {
+    return key(app, exchange, "combine-" + index);
   }
 
   public String planKey(String app, String exchange) {
@@ -155,6 +161,62 @@ public final class Exchange {
     return out;
   }
 
+  /** The whole of a map object with index {@code mapIndex} as one range (empty when it holds no records). */
+  public static List<Range> whole(String key, List<Long> mapIndex) {
+    long end = 0;
+    for (int i = 0; i < mapIndex.size(); i += 2) {
+      end = Math.max(end, mapIndex.get(i) + mapIndex.get(i + 1));
+    }
+    return end == 0 ? List.of() : List.of(new Range(key, 0, end, false));
+  }
+
+  /**
+   * Combiner {@code index} of a two-level exchange: GETs its group's map objects ({@code objects}, whole, with their
+   * block indexes {@code indexes}, in map order) and writes one object (one PUT) holding, per reducer, the group's
+   * blocks for it in map order, then the group's blocks for every reducer. Blocks are copied as bytes: nothing is
+   * decoded. Returns the new object's index, laid out as {@link #writeRouted}'s.
+   */
+  public List<Long> combine(String app, String exchange, int index, List<Range> objects, List<List<Long>> indexes,
+      int reducers) {
+    List<byte[]> bodies = new ArrayList<>();
+    for (int m = 0; m < indexes.size(); m++) {
+      bodies.add(null);
+    }
+    int at = 0;
+    for (int m = 0; m < indexes.size(); m++) {
+      if (!whole("", indexes.get(m)).isEmpty()) {
+        Range range = objects.get(at++);
+        String header = "bytes=" + range.offset() + "-" + (range.offset() + range.length() - 1);
+        bodies.set(m, s3.getObjectAsBytes(b -> b.bucket(bucket).key(range.key()).range(header)).asByteArray());
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    List<Long> perReducer = new ArrayList<>();
+    for (int r = 0; r < reducers; r++) {
+      long start = out.size();
+      for (int m = 0; m < indexes.size(); m++) {
+        copy(out, bodies.get(m), indexes.get(m).get(2 + 2 * r), indexes.get(m).get(3 + 2 * r));
+      }
+      perReducer.add(start);
+      perReducer.add(out.size() - start);
+    }
+    long allStart = out.size();
+    for (int m = 0; m < indexes.size(); m++) {
+      copy(out, bodies.get(m), indexes.get(m).get(0), indexes.get(m).get(1));
+    }
+    List<Long> combined = new ArrayList<>(List.of(allStart, out.size() - allStart));
+    combined.addAll(perReducer);
+    byte[] body = out.toByteArray();
+    put(combineKey(app, exchange, index), () -> RequestBody.fromBytes(body));
+    return combined;
+  }
+
+  private static void copy(ByteArrayOutputStream out, byte[] body, long offset, long length) {
+    if (length > 0) {
+      out.write(body, (int) offset, (int) length);
+    }
+  }
+
   /**
    * The records in {@code ranges}, in order: one ranged GET each, run in parallel. Blocks of one map come in the
    * map's order, so a reducer sees its records in batch order. {@code ownsFirst}: whether the reader owns partition
@@ -194,12 +256,17 @@ public final class Exchange {
     String header = "bytes=" + range.offset() + "-" + (range.offset() + range.length() - 1);
     byte[] bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(range.key()).range(header)).asByteArray();
     java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
-    int codecLength = buffer.getInt();
-    List<SourceRecord> records = RecordCodec.decode(Arrays.copyOfRange(bytes, 4, 4 + codecLength));
-    List<Routed> out = new ArrayList<>(records.size());
-    for (int i = 0; i < records.size(); i++) {
-      boolean primary = range.all() ? ownsFirst : (bytes[4 + codecLength + i / 8] & (1 << (i % 8))) != 0;
-      out.add(new Routed(records.get(i), primary));
+    List<Routed> out = new ArrayList<>();
+    int at = 0;
+    while (at < bytes.length) { // one block, or a combiner's blocks back to back
+      int codecLength = buffer.getInt(at);
+      List<SourceRecord> records = RecordCodec.decode(Arrays.copyOfRange(bytes, at + 4, at + 4 + codecLength));
+      int flags = at + 4 + codecLength;
+      for (int i = 0; i < records.size(); i++) {
+        boolean primary = range.all() ? ownsFirst : (bytes[flags + i / 8] & (1 << (i % 8))) != 0;
+        out.add(new Routed(records.get(i), primary));
+      }
+      at = flags + (records.size() + 7) / 8;
     }
     return out;
   }

@@ -95,10 +95,11 @@ public final class FanOutMicroBatch implements MicroBatch {
   /**
    * One fanned-out batch: its plan, exchange, child invocations (both stages of a stateful plan), re-issued
    * stragglers, results reused from an earlier attempt, records, the ranged GETs its reducers were given and the
-   * records they read together (each record once per reducer whose partitions its rows feed).
+   * records they read together (each record once per reducer whose partitions its rows feed), and the launchers
+   * of its trees of invokes (0: the parent invoked every child).
    */
   public record FanOutReport(FanOutPlan plan, String exchange, int invocations, int reissued, int reused,
-      long records, int rangedReads, long reducedRecords) {}
+      long records, int rangedReads, long reducedRecords, int launchers) {}
 
   @Override
   public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
@@ -135,17 +136,30 @@ public final class FanOutMicroBatch implements MicroBatch {
     Stage stage = maps;
     int rangedReads = 0;
     if (plan.stateful()) {
-      List<ChildTask> reduceTasks = reduceTasks(fresh, snapshot, plan, id, maps.results);
-      rangedReads = reduceTasks.stream().mapToInt(task -> task.reads().size()).sum();
+      Map<String, Long> newest = newestPerLane(fresh, maps.results);
+      ChildResult[] sources = maps.results;
+      if (plan.combiners() > 0) {
+        List<ChildTask> combineTasks = combineTasks(fresh, snapshot, plan, id, maps.results);
+        rangedReads += combineTasks.stream().mapToInt(task -> task.reads().size()).sum();
+        Stage combiners = stage(earlier, id, combineTasks);
+        maps.invocations += combiners.invocations;
+        maps.launchers += combiners.launchers;
+        maps.reissued += combiners.reissued;
+        maps.reused += combiners.reused;
+        sources = combiners.results;
+      }
+      List<ChildTask> reduceTasks = reduceTasks(fresh, snapshot, plan, id, sources, newest);
+      rangedReads += reduceTasks.stream().mapToInt(task -> task.reads().size()).sum();
       Stage reduces = stage(earlier, id, reduceTasks);
       stage = reduces;
       maps.invocations += reduces.invocations;
+      maps.launchers += reduces.launchers;
       maps.reissued += reduces.reissued;
       maps.reused += reduces.reused;
     }
     long reduced = plan.stateful() ? Arrays.stream(stage.results).mapToLong(ChildResult::records).sum() : 0;
     last = new FanOutReport(plan, id, maps.invocations, maps.reissued, maps.reused, fresh.size(), rangedReads,
-        reduced);
+        reduced, maps.launchers);
     batches.incrementAndGet();
     fannedRecords.addAndGet(fresh.size());
     childInvocations.addAndGet(maps.invocations);
@@ -158,6 +172,7 @@ public final class FanOutMicroBatch implements MicroBatch {
     private int invocations;
     private int reissued;
     private int reused;
+    private int launchers;
   }
 
   private Stage stage(boolean earlier, String id, List<ChildTask> tasks) {
@@ -174,6 +189,7 @@ public final class FanOutMicroBatch implements MicroBatch {
     }
     Children children = new Children(tasks, stage.results);
     children.run();
+    stage.launchers = children.launchers;
     stage.invocations = children.invocations;
     stage.reissued = children.reissued;
     return stage;
@@ -200,26 +216,45 @@ public final class FanOutMicroBatch implements MicroBatch {
     for (int i = 0; i < plan.splits(); i++) {
       tasks.add(new ChildTask(app, fresh.kind(), id, role, i, null, input.key(), input.offsets()[i],
           input.lengths()[i], List.of(), plan.partitions(), snapshot.headSeq(), null, plan.reducers(), List.of(),
-          null));
+          null, null));
+    }
+    return tasks;
+  }
+
+  /** The middle stage of a two-level plan: combiner g gathers its group of map objects (one GET each). */
+  private List<ChildTask> combineTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+      ChildResult[] maps) {
+    List<ChildTask> tasks = new ArrayList<>();
+    for (int g = 0; g < plan.combiners(); g++) {
+      List<Exchange.Range> reads = new ArrayList<>();
+      List<List<Long>> indexes = new ArrayList<>();
+      for (int m : plan.group(g)) {
+        reads.addAll(Exchange.whole(exchange.mapKey(app, id, m), maps[m].mapIndex()));
+        indexes.add(maps[m].mapIndex());
+      }
+      tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.COMBINE, g, null, null, 0, 0, List.of(),
+          plan.partitions(), snapshot.headSeq(), null, plan.reducers(), reads, null, indexes));
     }
     return tasks;
   }
 
   /**
    * The reduce stage of a stateful plan: reducer r reads its block (and any block for every reducer) of each
-   * partition map's object, and is handed the whole batch's newest event times, combined from the maps'.
+   * partition map's object, or of each combiner's in a two-level plan, and is handed the whole batch's newest event
+   * times, combined from the maps'.
    */
   private List<ChildTask> reduceTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
-      ChildResult[] maps) {
-    Map<String, Long> newest = newestPerLane(fresh, maps);
+      ChildResult[] sources, Map<String, Long> newest) {
     List<ChildTask> tasks = new ArrayList<>();
     for (int r = 0; r < plan.reducers(); r++) {
       List<Exchange.Range> reads = new ArrayList<>();
-      for (ChildResult map : maps) {
-        reads.addAll(Exchange.ranges(exchange.mapKey(app, id, map.index()), map.mapIndex(), r));
+      for (ChildResult source : sources) {
+        String key = source.role() == ChildTask.Role.COMBINE ? exchange.combineKey(app, id, source.index())
+            : exchange.mapKey(app, id, source.index());
+        reads.addAll(Exchange.ranges(key, source.mapIndex(), r));
       }
       tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.REDUCE, r, null, null, 0, 0, plan.owned(r),
-          plan.partitions(), snapshot.headSeq(), snapshot.checkpoint(), plan.reducers(), reads, newest));
+          plan.partitions(), snapshot.headSeq(), snapshot.checkpoint(), plan.reducers(), reads, newest, null));
     }
     return tasks;
   }
@@ -347,6 +382,7 @@ public final class FanOutMicroBatch implements MicroBatch {
     private int inFlight;
     private int invocations;
     private int reissued;
+    private int launchers;
 
     Children(List<ChildTask> tasks, ChildResult[] results) {
       this.tasks = tasks;
@@ -366,6 +402,9 @@ public final class FanOutMicroBatch implements MicroBatch {
         }
       }
       int open = waiting.size();
+      if (waiting.size() > planner.treeChildren()) {
+        launchTree();
+      }
       while (open > 0) {
         launchWaiting();
         Done done;
@@ -415,8 +454,7 @@ public final class FanOutMicroBatch implements MicroBatch {
     }
 
     private void launch(int index) {
-      String stageId = tasks.get(index).exchange() + "-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
-      ChildTask task = tasks.get(index).withStageId(stageId);
+      ChildTask task = tasks.get(index).withStageId(stageId(index));
       long started = System.nanoTime();
       if (running[index] == 0) {
         startedNanos[index] = started;
@@ -425,6 +463,51 @@ public final class FanOutMicroBatch implements MicroBatch {
       inFlight++;
       invocations++;
       invoker.invoke(task).whenComplete((response, error) -> answers.add(new Done(index, response, error, started)));
+    }
+
+    /**
+     * Starts every waiting task through launchers of at most {@code SPINDRIFT_FANOUT_TREE_CHILDREN} tasks each
+     * ({@link InvokeTree}); each task's answer arrives as if the parent had invoked it.
+     */
+    private void launchTree() {
+      List<Integer> indexes = new ArrayList<>(waiting);
+      waiting.clear();
+      List<List<Integer>> groups = InvokeTree.groups(indexes, planner.treeChildren());
+      for (int g = 0; g < groups.size(); g++) {
+        List<Integer> group = groups.get(g);
+        List<ChildTask> launched = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int index : group) {
+          launched.add(tasks.get(index).withStageId(stageId(index)));
+          startedNanos[index] = started;
+          running[index]++;
+          inFlight++;
+          invocations++;
+        }
+        launchers++;
+        ChildTask launcher = ChildTask.launcher(app, launched.get(0).kind(), launched.get(0).exchange(), g, launched);
+        invoker.invoke(launcher).whenComplete((answer, error) -> {
+          List<InvokeTree.Outcome> outcomes = null;
+          Throwable failed = error;
+          if (failed == null) {
+            try {
+              outcomes = InvokeTree.outcomes(answer, group.size());
+            } catch (RuntimeException e) {
+              failed = e;
+            }
+          }
+          for (int i = 0; i < group.size(); i++) {
+            InvokeTree.Outcome outcome = outcomes == null ? null : outcomes.get(i);
+            Throwable cause = failed != null ? failed : outcome.error() == null ? null
+                : new IllegalStateException(outcome.error());
+            answers.add(new Done(group.get(i), outcome == null ? null : outcome.response(), cause, started));
+          }
+        });
+      }
+    }
+
+    private String stageId(int index) {
+      return tasks.get(index).exchange() + "-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     /** Re-issues, once, a child running longer than the straggler factor times its finished peers' median. */

@@ -5,7 +5,9 @@ import io.spindrift.commit.LogSnapshot;
 import io.spindrift.event.Batch;
 import io.spindrift.event.SourceKind;
 import io.spindrift.event.SourceRecord;
+import io.spindrift.fanout.ChildInvoker;
 import io.spindrift.fanout.ChildResult;
+import io.spindrift.fanout.InvokeTree;
 import io.spindrift.fanout.ChildTask;
 import io.spindrift.fanout.Exchange;
 import io.spindrift.job.JobContext;
@@ -59,10 +61,15 @@ final class ChildRuns {
   private final Map<SourceKind, PartitionRouting> routings = new EnumMap<>(SourceKind.class);
   private StateTable state;
   private StateCommits stateCommits;
+  private final Supplier<ChildInvoker> invokers;
+  /** This container's invoker, for the launchers of a tree of invokes (made on first use). */
+  private ChildInvoker launcher;
 
   ChildRuns(String app, Supplier<SparkSession> sessions, StreamJob job, Sink table, Sink rejects,
-      Supplier<StateTable> stateTable, CommitLog log, Exchange exchange, long idleLaneMs) {
+      Supplier<StateTable> stateTable, CommitLog log, Exchange exchange, long idleLaneMs,
+      Supplier<ChildInvoker> invokers) {
     this.idleLaneMs = idleLaneMs;
+    this.invokers = invokers;
     this.app = app;
     this.sessions = sessions;
     this.job = job;
@@ -73,15 +80,27 @@ final class ChildRuns {
     this.exchange = exchange;
   }
 
-  synchronized String run(String taskJson) {
+  String run(String taskJson) {
     ChildTask task = ChildTask.fromJson(taskJson);
     if (!task.app().equals(app)) {
       throw new IllegalArgumentException("Task of app '" + task.app() + "' sent to a child of app '" + app + "'");
     }
+    if (task.role() == ChildTask.Role.LAUNCH) {
+      return launch(task);
+    }
+    synchronized (this) {
+      return runTask(task);
+    }
+  }
+
+  private String runTask(ChildTask task) {
     long start = System.nanoTime();
     Map<String, Long> timings = new LinkedHashMap<>();
-    ChildResult manifest = task.role() == ChildTask.Role.PARTITION ? partition(task, start, timings)
-        : runJob(task, start, timings);
+    ChildResult manifest = switch (task.role()) {
+      case PARTITION -> partition(task, start, timings);
+      case COMBINE -> combine(task, start);
+      default -> runJob(task, start, timings);
+    };
     exchange.putResult(app, manifest);
     LOG.info("{{\"app\":\"{}\",\"child\":\"{}\",\"records\":{},\"output\":{},\"durationMs\":{},\"timingsMs\":{}}}",
         app, task.describe(), manifest.records(), manifest.tableRows(), manifest.durationMs(), timings);
@@ -129,6 +148,31 @@ final class ChildRuns {
     return new ChildResult(task.exchange(), task.role(), task.index(), task.stageId(), null, 0, null, 0,
         records.size(), null, List.of(), null, (System.nanoTime() - start) / 1_000_000, index,
         routes.newestPerLane(), routes.newestMs());
+  }
+
+  /**
+   * A launcher of a tree of invokes: starts its tasks through this container's invoker and answers with their
+   * outcomes ({@link InvokeTree}). It is not synchronized with other tasks: it waits on children, not on Spark.
+   */
+  private String launch(ChildTask task) {
+    ChildInvoker invoker;
+    synchronized (this) {
+      if (launcher == null) {
+        launcher = invokers.get();
+      }
+      invoker = launcher;
+    }
+    LOG.info("{{\"app\":\"{}\",\"child\":\"{}\",\"launches\":{}}}", app, task.describe(), task.launch().size());
+    return InvokeTree.launch(task, invoker,
+        sub -> exchange.resultKey(app, sub.exchange(), sub.role(), sub.index()));
+  }
+
+  /** A combiner of a two-level exchange: its group's map objects gathered into one ({@link Exchange#combine}). */
+  private ChildResult combine(ChildTask task, long start) {
+    List<Long> index = exchange.combine(app, task.exchange(), task.index(), task.reads(), task.indexes(),
+        task.reducers());
+    return new ChildResult(task.exchange(), task.role(), task.index(), task.stageId(), null, 0, null, 0, 0, null,
+        List.of(), null, (System.nanoTime() - start) / 1_000_000, index, null, null);
   }
 
   /** A map task (the stateless job over its split) or a reduce task (the stateful job over its records). */
@@ -198,5 +242,9 @@ final class ChildRuns {
     reduces.values().forEach(MicroBatchQuery::close);
     maps.clear();
     reduces.clear();
+    if (launcher != null) {
+      launcher.close();
+      launcher = null;
+    }
   }
 }
