@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * Step 3 of the protocol for a batch too big for one invocation (DESIGN §8): the parent becomes a coordinator.
  * Below the planner's thresholds (or for a plan that cannot be split, with the reason logged) it runs the batch
  * itself ({@code single}); above them it writes the batch's records to the {@link Exchange} (one object), starts
- * child executors through a {@link ChildInvoker}, and combines their manifests into one {@link MicroBatch.Result}:
+ * child executors through a {@link ChildInvoker} in stages (stateless: map children; stateful: partition maps, in a
+ * two-level plan combiners, then reducers, each stage's tasks built from the previous stage's manifests; many
+ * children through a tree of invokes, {@link InvokeTree}), and combines the last stage's manifests into one
+ * {@link MicroBatch.Result}:
  * one composite stage per table ({@link StagedOutput#combine}), the union of the reducers' state deltas (each owns
  * whole partitions), and the query checkpoint with the batch's next watermark combined over all reducers. The
  * protocol then commits once, as for any batch; nothing a child does is visible before that commit.
@@ -133,7 +136,8 @@ public final class FanOutMicroBatch implements MicroBatch {
     LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"records\":{},\"plan\":\"{}\",\"retried\":{}}}",
         app, id, fresh.size(), plan.describe(), earlier);
     Stage maps = stage(earlier, id, mapTasks(fresh, snapshot, plan, id, input));
-    Stage stage = maps;
+    Stage total = new Stage().add(maps);
+    Stage outputs = maps; // the stage whose children staged the batch's output
     int rangedReads = 0;
     if (plan.stateful()) {
       Map<String, Long> newest = newestPerLane(fresh, maps.results);
@@ -142,37 +146,38 @@ public final class FanOutMicroBatch implements MicroBatch {
         List<ChildTask> combineTasks = combineTasks(fresh, snapshot, plan, id, maps.results);
         rangedReads += combineTasks.stream().mapToInt(task -> task.reads().size()).sum();
         Stage combiners = stage(earlier, id, combineTasks);
-        maps.invocations += combiners.invocations;
-        maps.launchers += combiners.launchers;
-        maps.reissued += combiners.reissued;
-        maps.reused += combiners.reused;
+        total.add(combiners);
         sources = combiners.results;
       }
       List<ChildTask> reduceTasks = reduceTasks(fresh, snapshot, plan, id, sources, newest);
       rangedReads += reduceTasks.stream().mapToInt(task -> task.reads().size()).sum();
-      Stage reduces = stage(earlier, id, reduceTasks);
-      stage = reduces;
-      maps.invocations += reduces.invocations;
-      maps.launchers += reduces.launchers;
-      maps.reissued += reduces.reissued;
-      maps.reused += reduces.reused;
+      outputs = stage(earlier, id, reduceTasks);
+      total.add(outputs);
     }
-    long reduced = plan.stateful() ? Arrays.stream(stage.results).mapToLong(ChildResult::records).sum() : 0;
-    last = new FanOutReport(plan, id, maps.invocations, maps.reissued, maps.reused, fresh.size(), rangedReads,
-        reduced, maps.launchers);
+    long reduced = plan.stateful() ? Arrays.stream(outputs.results).mapToLong(ChildResult::records).sum() : 0;
+    last = new FanOutReport(plan, id, total.invocations, total.reissued, total.reused, fresh.size(),
+        rangedReads, reduced, total.launchers);
     batches.incrementAndGet();
     fannedRecords.addAndGet(fresh.size());
-    childInvocations.addAndGet(maps.invocations);
-    return combine(plan, Arrays.asList(stage.results));
+    childInvocations.addAndGet(total.invocations);
+    return combine(plan, Arrays.asList(outputs.results));
   }
 
-  /** One stage of children: their results (found by key from an earlier attempt, or run now). */
+  /** One stage of children: their results (found by key from an earlier attempt, or run now), or stages' totals. */
   private static final class Stage {
     private ChildResult[] results;
     private int invocations;
     private int reissued;
     private int reused;
     private int launchers;
+
+    Stage add(Stage other) {
+      invocations += other.invocations;
+      reissued += other.reissued;
+      reused += other.reused;
+      launchers += other.launchers;
+      return this;
+    }
   }
 
   private Stage stage(boolean earlier, String id, List<ChildTask> tasks) {
