@@ -105,7 +105,13 @@ public enum Setting {
           + " this many hours are kept (at least 1: a batch in flight writes files before its commit exists)."),
   MAINTENANCE_VACUUM_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_VACUUM_RETENTION_HOURS", "168",
       "Table maintenance: Delta VACUUM retention in hours (at least 1); raised as needed so VACUUM never reaches"
-          + " files of unpublished commits.");
+          + " files of unpublished commits."),
+  FANOUT_TWO_LEVEL_CHILDREN("SPINDRIFT_FANOUT_TWO_LEVEL_CHILDREN", "128",
+      "A stateful fan-out with at least this many partition maps and reducers together exchanges in two levels:"
+          + " sqrt(maps) combiners each gather a group of map objects, reducers read one range of each combiner."),
+  FANOUT_TREE_CHILDREN("SPINDRIFT_FANOUT_TREE_CHILDREN", "100",
+      "A fan-out stage with more children than this starts them through a tree of invokes: the parent invokes"
+          + " launchers that each invoke at most this many children.");
 
   private final String key;
   private final String defaultValue;

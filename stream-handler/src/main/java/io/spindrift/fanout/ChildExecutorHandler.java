@@ -15,9 +15,25 @@ import java.nio.charset.StandardCharsets;
  * {@code io.spindrift.fanout.ChildExecutorHandler::handleRequest}.
  */
 public final class ChildExecutorHandler implements RequestStreamHandler {
+  private final java.util.function.Supplier<SpindriftRuntime> runtime;
+
+  /** The Lambda entry point: the container's runtime, built from the environment. */
+  public ChildExecutorHandler() {
+    this(SpindriftRuntime::container);
+  }
+
+  /** A handler over another runtime than the container's (a stand-in for Lambda's Invoke API in tests). */
+  public ChildExecutorHandler(SpindriftRuntime runtime) {
+    this(() -> runtime);
+  }
+
+  private ChildExecutorHandler(java.util.function.Supplier<SpindriftRuntime> runtime) {
+    this.runtime = runtime;
+  }
+
   @Override
   public void handleRequest(InputStream input, OutputStream output, Context context) throws IOException {
     String task = new String(input.readAllBytes(), StandardCharsets.UTF_8);
-    output.write(SpindriftRuntime.container().runChild(task).getBytes(StandardCharsets.UTF_8));
+    output.write(runtime.get().runChild(task).getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -9,11 +9,14 @@ import java.util.List;
  * A child's manifest: what it staged (table rows and rejects, as stage refs the parent combines into its one
  * commit), how many records it ran and, for a reduce child, its state changes (the {@code StateDeltaCodec} bytes,
  * base64; only buckets of the partitions it owns), the buckets it read and the query checkpoint its batch left
- * (whose next-batch watermark the parent combines over all reducers).
+ * (whose next-batch watermark the parent combines over all reducers). A partition map's manifest carries its
+ * object's block index ({@link Exchange#writeRouted}) and its split's newest event times (per lane, and over all
+ * lanes; null when the job has no watermark).
  */
 public record ChildResult(String exchange, ChildTask.Role role, int index, String stageId, String tableRef,
     long tableRows, String rejectsRef, long rejectsRows, long records, String stateDeltas,
-    List<List<String>> bucketsRead, String checkpoint, long durationMs) {
+    List<List<String>> bucketsRead, String checkpoint, long durationMs, List<Long> mapIndex,
+    java.util.Map<String, Long> newestPerLane, Long newestMs) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public ChildResult {

@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * Step 3 of the protocol for a batch too big for one invocation (DESIGN §8): the parent becomes a coordinator.
  * Below the planner's thresholds (or for a plan that cannot be split, with the reason logged) it runs the batch
  * itself ({@code single}); above them it writes the batch's records to the {@link Exchange} (one object), starts
- * child executors through a {@link ChildInvoker}, and combines their manifests into one {@link MicroBatch.Result}:
+ * child executors through a {@link ChildInvoker} in stages (stateless: map children; stateful: partition maps, in a
+ * two-level plan combiners, then reducers, each stage's tasks built from the previous stage's manifests; many
+ * children through a tree of invokes, {@link InvokeTree}), and combines the last stage's manifests into one
+ * {@link MicroBatch.Result}:
  * one composite stage per table ({@link StagedOutput#combine}), the union of the reducers' state deltas (each owns
  * whole partitions), and the query checkpoint with the batch's next watermark combined over all reducers. The
  * protocol then commits once, as for any batch; nothing a child does is visible before that commit.
@@ -92,9 +95,14 @@ public final class FanOutMicroBatch implements MicroBatch {
     return new FanOutTotals(batches.get(), fannedRecords.get(), childInvocations.get());
   }
 
-  /** One fanned-out batch: its plan, exchange, and per child how many invocations it took. */
+  /**
+   * One fanned-out batch: its plan, exchange, child invocations (both stages of a stateful plan), re-issued
+   * stragglers, results reused from an earlier attempt, records, the ranged GETs its reducers were given and the
+   * records they read together (each record once per reducer whose partitions its rows feed), and the launchers
+   * of its trees of invokes (0: the parent invoked every child).
+   */
   public record FanOutReport(FanOutPlan plan, String exchange, int invocations, int reissued, int reused,
-      long records) {}
+      long records, int rangedReads, long reducedRecords, int launchers) {}
 
   @Override
   public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
@@ -119,34 +127,77 @@ public final class FanOutMicroBatch implements MicroBatch {
     long stateHead = plan.stateful() ? snapshot.headSeq() : -1;
     String id = Exchange.id(app, fresh.kind(), fresh.ranges(snapshot.lanePositions()), stateHead,
         plan.fingerprint());
-    List<ChildTask> tasks;
-    int reused = 0;
-    ChildResult[] results = new ChildResult[plan.children()];
     boolean earlier = exchange.hasPlan(app, id);
-    List<List<SourceRecord>> splits = plan.stateful() ? List.of(fresh.records())
-        : Exchange.split(fresh.records(), plan.splits());
+    List<List<SourceRecord>> splits = Exchange.split(fresh.records(), plan.splits());
     Exchange.Input input = earlier ? layout(id, splits) : exchange.writeInput(app, id, splits);
-    tasks = tasks(fresh, snapshot, plan, id, input);
+    if (!earlier) {
+      exchange.putPlan(app, id, plan.describe());
+    }
+    LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"records\":{},\"plan\":\"{}\",\"retried\":{}}}",
+        app, id, fresh.size(), plan.describe(), earlier);
+    Stage maps = stage(earlier, id, mapTasks(fresh, snapshot, plan, id, input));
+    Stage total = new Stage().add(maps);
+    Stage outputs = maps; // the stage whose children staged the batch's output
+    int rangedReads = 0;
+    if (plan.stateful()) {
+      Map<String, Long> newest = newestPerLane(fresh, maps.results);
+      ChildResult[] sources = maps.results;
+      if (plan.combiners() > 0) {
+        List<ChildTask> combineTasks = combineTasks(fresh, snapshot, plan, id, maps.results);
+        rangedReads += combineTasks.stream().mapToInt(task -> task.reads().size()).sum();
+        Stage combiners = stage(earlier, id, combineTasks);
+        total.add(combiners);
+        sources = combiners.results;
+      }
+      List<ChildTask> reduceTasks = reduceTasks(fresh, snapshot, plan, id, sources, newest);
+      rangedReads += reduceTasks.stream().mapToInt(task -> task.reads().size()).sum();
+      outputs = stage(earlier, id, reduceTasks);
+      total.add(outputs);
+    }
+    long reduced = plan.stateful() ? Arrays.stream(outputs.results).mapToLong(ChildResult::records).sum() : 0;
+    last = new FanOutReport(plan, id, total.invocations, total.reissued, total.reused, fresh.size(),
+        rangedReads, reduced, total.launchers);
+    batches.incrementAndGet();
+    fannedRecords.addAndGet(fresh.size());
+    childInvocations.addAndGet(total.invocations);
+    return combine(plan, Arrays.asList(outputs.results));
+  }
+
+  /** One stage of children: their results (found by key from an earlier attempt, or run now), or stages' totals. */
+  private static final class Stage {
+    private ChildResult[] results;
+    private int invocations;
+    private int reissued;
+    private int reused;
+    private int launchers;
+
+    Stage add(Stage other) {
+      invocations += other.invocations;
+      reissued += other.reissued;
+      reused += other.reused;
+      launchers += other.launchers;
+      return this;
+    }
+  }
+
+  private Stage stage(boolean earlier, String id, List<ChildTask> tasks) {
+    Stage stage = new Stage();
+    stage.results = new ChildResult[tasks.size()];
     if (earlier) {
       for (ChildTask task : tasks) {
         Optional<ChildResult> found = exchange.result(app, id, task.role(), task.index());
         if (found.isPresent()) {
-          results[task.index()] = found.get();
-          reused++;
+          stage.results[task.index()] = found.get();
+          stage.reused++;
         }
       }
-    } else {
-      exchange.putPlan(app, id, plan.describe());
     }
-    LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"records\":{},\"plan\":\"{}\",\"reused\":{}}}",
-        app, id, fresh.size(), plan.describe(), reused);
-    Children children = new Children(tasks, results);
+    Children children = new Children(tasks, stage.results);
     children.run();
-    last = new FanOutReport(plan, id, children.invocations, children.reissued, reused, fresh.size());
-    batches.incrementAndGet();
-    fannedRecords.addAndGet(fresh.size());
-    childInvocations.addAndGet(children.invocations);
-    return combine(plan, Arrays.asList(results));
+    stage.launchers = children.launchers;
+    stage.invocations = children.invocations;
+    stage.reissued = children.reissued;
+    return stage;
   }
 
   /** Where each split is in the input object an earlier attempt wrote (the encoding is deterministic). */
@@ -162,20 +213,79 @@ public final class FanOutMicroBatch implements MicroBatch {
     return new Exchange.Input(exchange.inputKey(app, id), offsets, lengths);
   }
 
-  private List<ChildTask> tasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+  /** The first stage: map children (stateless) or partition maps (stateful), one per split. */
+  private List<ChildTask> mapTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
       Exchange.Input input) {
     List<ChildTask> tasks = new ArrayList<>();
-    for (int i = 0; i < plan.children(); i++) {
-      if (plan.stateful()) {
-        tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.REDUCE, i, null, input.key(),
-            input.offsets()[0], input.lengths()[0], plan.owned(i), plan.partitions(), snapshot.headSeq(),
-            snapshot.checkpoint()));
-      } else {
-        tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.MAP, i, null, input.key(),
-            input.offsets()[i], input.lengths()[i], List.of(), plan.partitions(), snapshot.headSeq(), null));
-      }
+    ChildTask.Role role = plan.stateful() ? ChildTask.Role.PARTITION : ChildTask.Role.MAP;
+    for (int i = 0; i < plan.splits(); i++) {
+      tasks.add(new ChildTask(app, fresh.kind(), id, role, i, null, input.key(), input.offsets()[i],
+          input.lengths()[i], List.of(), plan.partitions(), snapshot.headSeq(), null, plan.reducers(), List.of(),
+          null, null));
     }
     return tasks;
+  }
+
+  /** The middle stage of a two-level plan: combiner g gathers its group of map objects (one GET each). */
+  private List<ChildTask> combineTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+      ChildResult[] maps) {
+    List<ChildTask> tasks = new ArrayList<>();
+    for (int g = 0; g < plan.combiners(); g++) {
+      List<Exchange.Range> reads = new ArrayList<>();
+      List<List<Long>> indexes = new ArrayList<>();
+      for (int m : plan.group(g)) {
+        reads.addAll(Exchange.whole(exchange.mapKey(app, id, m), maps[m].mapIndex()));
+        indexes.add(maps[m].mapIndex());
+      }
+      tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.COMBINE, g, null, null, 0, 0, List.of(),
+          plan.partitions(), snapshot.headSeq(), null, plan.reducers(), reads, null, indexes));
+    }
+    return tasks;
+  }
+
+  /**
+   * The reduce stage of a stateful plan: reducer r reads its block (and any block for every reducer) of each
+   * partition map's object, or of each combiner's in a two-level plan, and is handed the whole batch's newest event
+   * times, combined from the maps'.
+   */
+  private List<ChildTask> reduceTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+      ChildResult[] sources, Map<String, Long> newest) {
+    List<ChildTask> tasks = new ArrayList<>();
+    for (int r = 0; r < plan.reducers(); r++) {
+      List<Exchange.Range> reads = new ArrayList<>();
+      for (ChildResult source : sources) {
+        String key = source.role() == ChildTask.Role.COMBINE ? exchange.combineKey(app, id, source.index())
+            : exchange.mapKey(app, id, source.index());
+        reads.addAll(Exchange.ranges(key, source.mapIndex(), r));
+      }
+      tasks.add(new ChildTask(app, fresh.kind(), id, ChildTask.Role.REDUCE, r, null, null, 0, 0, plan.owned(r),
+          plan.partitions(), snapshot.headSeq(), snapshot.checkpoint(), plan.reducers(), reads, newest, null));
+    }
+    return tasks;
+  }
+
+  /**
+   * The batch's newest event time per lane at the job's watermark, from the partition maps' splits: the maximum per
+   * lane; when the lane column does not reach the watermark, the batch's newest event for every lane (what one
+   * query over the whole batch reports); empty without a watermark.
+   */
+  static Map<String, Long> newestPerLane(Batch fresh, ChildResult[] maps) {
+    Map<String, Long> perLane = new java.util.TreeMap<>();
+    Long newest = null;
+    for (ChildResult map : maps) {
+      if (map.newestPerLane() != null) {
+        map.newestPerLane().forEach((lane, ms) -> perLane.merge(lane, ms, Math::max));
+      }
+      if (map.newestMs() != null) {
+        newest = newest == null ? map.newestMs() : Math.max(newest, map.newestMs());
+      }
+    }
+    if (perLane.isEmpty() && newest != null) {
+      for (SourceRecord record : fresh.records()) {
+        perLane.put(record.lane(), newest);
+      }
+    }
+    return perLane;
   }
 
   /** The children's manifests as one result: composite stages, the union of state changes, one checkpoint. */
@@ -277,6 +387,7 @@ public final class FanOutMicroBatch implements MicroBatch {
     private int inFlight;
     private int invocations;
     private int reissued;
+    private int launchers;
 
     Children(List<ChildTask> tasks, ChildResult[] results) {
       this.tasks = tasks;
@@ -296,6 +407,9 @@ public final class FanOutMicroBatch implements MicroBatch {
         }
       }
       int open = waiting.size();
+      if (waiting.size() > planner.treeChildren()) {
+        launchTree();
+      }
       while (open > 0) {
         launchWaiting();
         Done done;
@@ -345,8 +459,7 @@ public final class FanOutMicroBatch implements MicroBatch {
     }
 
     private void launch(int index) {
-      String stageId = tasks.get(index).exchange() + "-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
-      ChildTask task = tasks.get(index).withStageId(stageId);
+      ChildTask task = tasks.get(index).withStageId(stageId(index));
       long started = System.nanoTime();
       if (running[index] == 0) {
         startedNanos[index] = started;
@@ -355,6 +468,51 @@ public final class FanOutMicroBatch implements MicroBatch {
       inFlight++;
       invocations++;
       invoker.invoke(task).whenComplete((response, error) -> answers.add(new Done(index, response, error, started)));
+    }
+
+    /**
+     * Starts every waiting task through launchers of at most {@code SPINDRIFT_FANOUT_TREE_CHILDREN} tasks each
+     * ({@link InvokeTree}); each task's answer arrives as if the parent had invoked it.
+     */
+    private void launchTree() {
+      List<Integer> indexes = new ArrayList<>(waiting);
+      waiting.clear();
+      List<List<Integer>> groups = InvokeTree.groups(indexes, planner.treeChildren());
+      for (int g = 0; g < groups.size(); g++) {
+        List<Integer> group = groups.get(g);
+        List<ChildTask> launched = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int index : group) {
+          launched.add(tasks.get(index).withStageId(stageId(index)));
+          startedNanos[index] = started;
+          running[index]++;
+          inFlight++;
+          invocations++;
+        }
+        launchers++;
+        ChildTask launcher = ChildTask.launcher(app, launched.get(0).kind(), launched.get(0).exchange(), g, launched);
+        invoker.invoke(launcher).whenComplete((answer, error) -> {
+          List<InvokeTree.Outcome> outcomes = null;
+          Throwable failed = error;
+          if (failed == null) {
+            try {
+              outcomes = InvokeTree.outcomes(answer, group.size());
+            } catch (RuntimeException e) {
+              failed = e;
+            }
+          }
+          for (int i = 0; i < group.size(); i++) {
+            InvokeTree.Outcome outcome = outcomes == null ? null : outcomes.get(i);
+            Throwable cause = failed != null ? failed : outcome.error() == null ? null
+                : new IllegalStateException(outcome.error());
+            answers.add(new Done(group.get(i), outcome == null ? null : outcome.response(), cause, started));
+          }
+        });
+      }
+    }
+
+    private String stageId(int index) {
+      return tasks.get(index).exchange() + "-" + index + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     /** Re-issues, once, a child running longer than the straggler factor times its finished peers' median. */

@@ -23,6 +23,8 @@ public final class FanOutPlanner {
   private final int recordsPerChild;
   private final int maxChildren;
   private final int partitions;
+  private final int twoLevelChildren;
+  private final int treeChildren;
 
   public FanOutPlanner(SpindriftConfig config) {
     String mode = config.get(Setting.FANOUT).trim().toUpperCase(Locale.ROOT);
@@ -37,6 +39,8 @@ public final class FanOutPlanner {
     this.recordsPerChild = positive(config, Setting.FANOUT_RECORDS_PER_CHILD);
     this.maxChildren = positive(config, Setting.FANOUT_MAX_CHILDREN);
     this.partitions = positive(config, Setting.SHUFFLE_PARTITIONS);
+    this.twoLevelChildren = positive(config, Setting.FANOUT_TWO_LEVEL_CHILDREN);
+    this.treeChildren = positive(config, Setting.FANOUT_TREE_CHILDREN);
   }
 
   private static int positive(SpindriftConfig config, Setting setting) {
@@ -45,6 +49,11 @@ public final class FanOutPlanner {
       throw new ConfigException(setting, config.get(setting), "a whole number of at least 1");
     }
     return value;
+  }
+
+  /** Children one invoke starts at most: a stage with more starts them through a tree of launchers. */
+  public int treeChildren() {
+    return treeChildren;
   }
 
   public boolean enabled() {
@@ -81,7 +90,8 @@ public final class FanOutPlanner {
     int wanted = (int) Math.min(maxChildren, Math.max(2, (batch.size() + recordsPerChild - 1L) / recordsPerChild));
     wanted = Math.min(wanted, batch.size());
     if (stateful) {
-      return new FanOutPlan(true, 1, Math.max(1, Math.min(wanted, partitions)), partitions, reason);
+      FanOutPlan plan = new FanOutPlan(true, wanted, Math.max(1, Math.min(wanted, partitions)), partitions, reason);
+      return plan.splits() + plan.reducers() >= twoLevelChildren ? plan.twoLevel() : plan;
     }
     return new FanOutPlan(false, wanted, 0, partitions, reason);
   }

@@ -135,6 +135,26 @@ final class EventTimes {
       this.analyzed = job.transform(Dataset.ofRows(session, relation), context).queryExecution().analyzed();
     }
 
+    /** The job's plan over the rows, analyzed. */
+    LogicalPlan analyzed() {
+      return analyzed;
+    }
+
+    SparkSession session() {
+      return session;
+    }
+
+    /** The newest event time of any row at the job's watermark (milliseconds); empty without a watermark or rows. */
+    Optional<Long> newest() {
+      EventTimeWatermark watermark = find(analyzed, EventTimeWatermark.class);
+      if (watermark == null) {
+        return Optional.empty();
+      }
+      Row row = Dataset.ofRows(session, withoutWatermarks(watermark.child()))
+          .agg(functions.max(functions.unix_micros(new Column(watermark.eventTime())))).first();
+      return row.isNullAt(0) ? Optional.empty() : Optional.of(row.getLong(0) / 1000);
+    }
+
     /** Newest event time per lane (milliseconds); empty when the lane column does not reach the watermark. */
     Map<String, Long> newestPerLane() {
       EventTimeWatermark watermark = find(analyzed, EventTimeWatermark.class);
@@ -213,7 +233,7 @@ final class EventTimes {
   }
 
   /** {@code plan} without its watermark nodes: only a streaming query can plan them (its attributes stay). */
-  private static LogicalPlan withoutWatermarks(LogicalPlan plan) {
+  static LogicalPlan withoutWatermarks(LogicalPlan plan) {
     if (plan instanceof EventTimeWatermark watermark) {
       return withoutWatermarks(watermark.child());
     }

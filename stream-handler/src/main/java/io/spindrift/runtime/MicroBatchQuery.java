@@ -76,6 +76,8 @@ final class MicroBatchQuery implements MicroBatch {
   private OwnedPartitions ownership;
   /** The state partitions the next query keeps (a reduce child's task); null for all. */
   private java.util.Set<Integer> owned;
+  /** The reduce child's task while it runs (null for every other query). */
+  private Owned ownedRun;
   /** How long a lane that delivers nothing holds the event-time watermark back ({@link LaneWatermarks}). */
   private final long idleLaneMs;
   /** A session of its own for re-planning a batch's event times ({@link EventTimes.BatchPlan}); made once. */
@@ -173,12 +175,22 @@ final class MicroBatchQuery implements MicroBatch {
   }
 
   /**
-   * Runs {@code batch} as a fan-out reduce child that owns {@code partitions} of the app's {@code count} state
-   * partitions (DESIGN §8): a fresh query, seeded from the snapshot's checkpoint, whose stateful operator is fed only
-   * rows of those partitions and whose state stores serve and change only them.
+   * What a fan-out reduce child owns: {@code partitions} of the app's {@code count} state partitions; the records
+   * it reports as late ({@code primary}, "lane\nposition"; null: every record if it owns partition 0, as when each
+   * reducer reads the whole batch); the whole batch's newest event time per lane ({@code newestPerLane}; null:
+   * computed from the records it has, which must then be the whole batch).
+   */
+  record Owned(List<Integer> partitions, int count, java.util.Set<String> primary, Map<String, Long> newestPerLane) {}
+
+  /**
+   * Runs {@code batch} as a fan-out reduce child that owns {@code owned}'s partitions (DESIGN §8): a fresh query,
+   * seeded from the snapshot's checkpoint, whose stateful operator is fed only rows of those partitions and whose
+   * state stores serve and change only them.
    */
   synchronized Result runOwned(Batch batch, String stageId, LogSnapshot snapshot, Map<String, Long> timings,
-      List<Integer> partitions, int count) {
+      Owned owned) {
+    List<Integer> partitions = owned.partitions();
+    int count = owned.count();
     if (state == null) {
       throw new IllegalStateException("Only a stateful job's batches run on reduce children");
     }
@@ -193,13 +205,15 @@ final class MicroBatchQuery implements MicroBatch {
               org.apache.spark.sql.catalyst.plans.logical.LogicalPlan>>of(ownership)).toSeq());
     }
     ownership.own(partitions, count);
-    owned = java.util.Set.copyOf(partitions);
+    this.owned = java.util.Set.copyOf(partitions);
+    this.ownedRun = owned;
     try {
       return run(batch, stageId, snapshot, timings);
     } finally {
       stopQuietly();
       ownership.own(null, count);
-      owned = null;
+      this.owned = null;
+      this.ownedRun = null;
     }
   }
 
@@ -353,8 +367,8 @@ final class MicroBatchQuery implements MicroBatch {
 
   /**
    * Records the batch's event-time progress per lane on {@code pending} and returns, as rejects rows, the records
-   * the stateful operator dropped as late. A fan-out reducer sees the whole batch: only the one that owns
-   * partition 0 reports late records, so each is rejected once.
+   * the stateful operator dropped as late. A fan-out reducer reports only its primary records (or, reading the whole
+   * batch, every record if it owns partition 0), so each is rejected once.
    */
   private List<InternalRow> eventProgress(Pending pending, StreamingQuery query, long nowMicros) {
     EventTimes.Observed observed = EventTimes.observed(query).orElse(null);
@@ -363,12 +377,16 @@ final class MicroBatchQuery implements MicroBatch {
     }
     java.util.Set<String> lanes = new java.util.TreeSet<>();
     pending.batch().records().forEach(record -> lanes.add(record.lane()));
-    boolean lateRows = observed.mayHaveLateRows() && (owned == null || owned.contains(0));
-    // a reducer's own watermark operator may see only its partitions' rows: it reads the whole batch's event times,
-    // so every reducer hands the parent the same lanes' progress and the same next watermark
-    EventTimes.BatchPlan plan = lanes.size() > 1 || owned != null || lateRows ? batchPlan(pending) : null;
-    Map<String, Long> newest = plan == null ? Map.of() : plan.newestPerLane();
-    if (newest.isEmpty() && observed.rows() > 0) {
+    java.util.Set<String> primary = ownedRun == null ? null : ownedRun.primary();
+    Map<String, Long> batchNewest = ownedRun == null ? null : ownedRun.newestPerLane();
+    boolean lateRows = observed.mayHaveLateRows()
+        && (primary != null ? !primary.isEmpty() : owned == null || owned.contains(0));
+    // a reducer's own watermark operator sees only its records' rows: it is handed (or, reading the whole batch,
+    // reads) the whole batch's event times, so every reducer hands the parent the same lanes' progress
+    EventTimes.BatchPlan plan = (batchNewest == null && (lanes.size() > 1 || owned != null)) || lateRows
+        ? batchPlan(pending) : null;
+    Map<String, Long> newest = batchNewest != null ? batchNewest : plan == null ? Map.of() : plan.newestPerLane();
+    if (batchNewest == null && newest.isEmpty() && observed.rows() > 0) {
       // one lane, or a plan that drops the lane column before its watermark: the batch's newest event for each
       Map<String, Long> all = new java.util.HashMap<>();
       lanes.forEach(lane -> all.put(lane, observed.maxMs()));
@@ -383,6 +401,9 @@ final class MicroBatchQuery implements MicroBatch {
     int payload = context.source().schema().fieldIndex(context.source().payloadColumn());
     List<InternalRow> rejected = new ArrayList<>();
     for (EventTimes.Late late : plan.late(observed.lateWatermarkMs())) {
+      if (primary != null && !primary.contains(late.lane() + "\n" + late.position())) {
+        continue; // another reducer has the record too, and reports it
+      }
       SourceRecord record = byPosition.get(late.lane() + "\n" + late.position());
       InternalRow source = record == null ? null : record.toRow();
       rejected.add(new GenericInternalRow(new Object[] {UTF8String.fromString(late.lane()),

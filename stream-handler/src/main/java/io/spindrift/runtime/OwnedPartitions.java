@@ -64,7 +64,7 @@ final class OwnedPartitions extends Rule<LogicalPlan> {
 
   /** The keys Spark's exchange hashes before {@code plan}, if it is a streaming stateful operator; else null. */
   @SuppressWarnings("unchecked")
-  private static Seq<? extends Expression> statefulKeys(LogicalPlan plan) {
+  static Seq<? extends Expression> statefulKeys(LogicalPlan plan) {
     if (plan instanceof Aggregate aggregate && aggregate.child().isStreaming()) {
       return aggregate.groupingExpressions();
     }
@@ -80,9 +80,14 @@ final class OwnedPartitions extends Rule<LogicalPlan> {
     return null;
   }
 
+  /** The state partition (of {@code count}) Spark's exchange sends a row with these keys to. */
+  @SuppressWarnings("unchecked")
+  static Expression partitionId(Seq<? extends Expression> keys, int count) {
+    return new HashPartitioning((Seq<Expression>) keys, count).partitionIdExpression();
+  }
+
   private static Expression condition(Seq<? extends Expression> keys, int[] keep, int count) {
-    @SuppressWarnings("unchecked")
-    Expression partition = new HashPartitioning((Seq<Expression>) keys, count).partitionIdExpression();
+    Expression partition = partitionId(keys, count);
     List<Expression> values = new ArrayList<>();
     for (int p : keep) {
       values.add(Literal.create(p, DataTypes.IntegerType));

@@ -326,7 +326,7 @@ public final class SpindriftRuntime implements AutoCloseable {
         SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
         childRuns = new ChildRuns(config.app(), this::newSession, job, Sinks.create(sinkSpec, sinks),
             Sinks.create(rejectsSpec(), sinks), this::stateTable, log,
-            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs());
+            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs(), this::invoker);
       }
       runs = childRuns;
     }

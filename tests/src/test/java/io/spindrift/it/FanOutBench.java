@@ -143,7 +143,37 @@ class FanOutBench {
     }
     out.add(String.format(Locale.ROOT, "S3 requests per GB moved through the exchange at N=1000 over 1 TB: %.1f",
         (2 + 1000 + 2 * 1000 + 1 + 1000) / 1000.0));
+    out.addAll(statefulExchangeModel());
     out.add("Qubole (published): 100 GB sort, 400 executors, 579.7 s, ~$7.50; 1 TB scan, 1,000 Lambdas, 47 s, $1.18");
+    return out;
+  }
+
+  /**
+   * The stateful exchange's requests at N partition maps and N reducers, by the formulas FanOutTest pins (every
+   * (map, reducer) range non-empty): one level 2 + 3N PUT, 1 + N + N² GET; two levels (G = ⌈√N⌉ combiners)
+   * 2 + 3N + 2G PUT, 1 + 2N + G·N GET. A reducer's ranged GETs (N, or G) at 16 in parallel and an assumed 25 ms each;
+   * the combiners' extra pass moves 1/G of the data each at 75 MB/s.
+   */
+  private static List<String> statefulExchangeModel() {
+    List<String> out = new ArrayList<>();
+    out.add("FANOUT-BENCH stateful exchange model (N maps, N reducers; 100 GB shuffled; 25 ms per ranged GET, 16"
+        + " at once):");
+    out.add("| N | levels | S3 PUT | S3 GET | S3 $ | GETs per reducer | reducer GET time s | KB per range |"
+        + " combiner pass s |");
+    out.add("|---|---|---|---|---|---|---|---|---|");
+    double bytes = 100e9;
+    for (int n : new int[] {64, 256, 1000}) {
+      int g = (int) Math.ceil(Math.sqrt(n));
+      long[][] requests = {{2 + 3L * n, 1 + n + (long) n * n}, {2 + 3L * n + 2L * g, 1 + 2L * n + (long) g * n}};
+      int[] perReducer = {n, g};
+      for (int level = 0; level < 2; level++) {
+        double dollars = requests[level][0] * S3_PUT + requests[level][1] * S3_GET;
+        out.add(String.format(Locale.ROOT, "| %d | %d | %d | %d | %.3f | %d | %.2f | %.0f | %s |", n, level + 1,
+            requests[level][0], requests[level][1], dollars, perReducer[level],
+            Math.ceil(perReducer[level] / 16.0) * 0.025, bytes / n / perReducer[level] / 1e3,
+            level == 0 ? "-" : String.format(Locale.ROOT, "%.0f", bytes / g / NETWORK_BYTES_PER_SECOND)));
+      }
+    }
     return out;
   }
 

@@ -184,7 +184,7 @@ class FanOutChildProcessTest {
         if (batch == 2) {
           processWhile(runtime, records, "KILL");
           assertThat(runtime.lastFanOut(SourceKind.KINESIS).invocations())
-              .isGreaterThan(runtime.lastFanOut(SourceKind.KINESIS).plan().reducers());
+              .isGreaterThan(runtime.lastFanOut(SourceKind.KINESIS).plan().children());
         } else {
           runtime.process(new Batch(SourceKind.KINESIS, records));
         }

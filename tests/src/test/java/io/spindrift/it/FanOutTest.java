@@ -117,6 +117,53 @@ class FanOutTest {
     }
   }
 
+  /**
+   * Stateful exchange, M partition maps, R reducers and G combiners (0: one level). One level: PUT input + plan + M
+   * map objects + M map results + R reduce results; GET plan (absent) + M ranged input reads + one ranged read per
+   * (map, reducer) with records for it: at most M x R. Two levels add PUT G combiner objects + G results, and the
+   * ranged reads become one GET per non-empty map object (at most M) + one per (combiner, reducer): at most G x R.
+   */
+  private static void assertStatefulRequests(List<AwsRequestLog.Request> requests,
+      FanOutMicroBatch.FanOutReport report, boolean everyRangeRead, int combiners) {
+    int m = report.plan().splits();
+    int r = report.plan().reducers();
+    int g = report.plan().combiners();
+    assertThat(g).isEqualTo(combiners);
+    assertThat(count(requests, "PutObject")).isEqualTo(2 + 2 * m + 2 * g + r);
+    assertThat(count(requests, "GetObject")).isEqualTo(1 + m + report.rangedReads());
+    int most = g == 0 ? m * r : m + g * r;
+    assertThat(report.rangedReads()).isBetween(1, most);
+    if (everyRangeRead) {
+      assertThat(report.rangedReads()).isEqualTo(most);
+    }
+  }
+
+  @Test
+  void aTreeOfInvokesStartsTheChildrenAndGivesTheSingleInvocationTable() {
+    String single = TestPipeline.uniqueApp("tree_single");
+    String fanned = TestPipeline.uniqueApp("tree_map");
+    Map<String, String> settings = new HashMap<>(fanOut(100));
+    // forced at this small size: 5 map children started by 3 launchers of at most 2
+    settings.put(Setting.FANOUT_TREE_CHILDREN.key(), "2");
+    try (SpindriftRuntime one = runtime(single, Clickstream.class.getName(), Map.of());
+        SpindriftRuntime many = runtime(fanned, Clickstream.class.getName(), settings)) {
+      List<SourceRecord> records = events("clicks", 0, 500, true);
+      one.process(new Batch(SourceKind.KINESIS, records));
+      AwsRequestLog.start();
+      BatchOutcome outcome = many.process(new Batch(SourceKind.KINESIS, records));
+      List<AwsRequestLog.Request> requests = AwsRequestLog.stop();
+      FanOutMicroBatch.FanOutReport report = many.lastFanOut(SourceKind.KINESIS);
+      assertThat(report.plan().splits()).isEqualTo(5);
+      assertThat(report.launchers()).isEqualTo(3);
+      assertThat(report.invocations()).isEqualTo(5);
+      assertThat(outcome.records()).isEqualTo(500);
+      // the tree adds invokes, not S3 requests: the stateless formula holds
+      assertThat(count(requests, "PutObject")).isEqualTo(2 + 5);
+      assertThat(count(requests, "GetObject")).isEqualTo(1 + 5);
+      assertThat(table(many, "it." + fanned)).isEqualTo(table(one, "it." + single));
+    }
+  }
+
   private static long count(List<AwsRequestLog.Request> requests, String operation) {
     return requests.stream().filter(r -> r.service().equals("S3") && r.operation().equals(operation)
         && r.target().contains("/shuffle/")).count();
@@ -129,7 +176,8 @@ class FanOutTest {
 
   @Test
   void dropDuplicatesFansOutToReducersAndMatchesSingleInvocations() {
-    equalStatefulTables(FirstSeen.class.getName(), "dedup");
+    // every split's distinct event ids reach every reducer: each reducer reads one range of each map object
+    equalStatefulTables(FirstSeen.class.getName(), "dedup", true);
   }
 
   @Test
@@ -147,10 +195,27 @@ class FanOutTest {
    * fan-out app of the same stateful job: equal tables and equal state rows, one commit per batch.
    */
   private void equalStatefulTables(String job, String prefix) {
+    equalStatefulTables(job, prefix, false, Map.of());
+  }
+
+  private void equalStatefulTables(String job, String prefix, boolean everyRangeRead) {
+    equalStatefulTables(job, prefix, everyRangeRead, Map.of());
+  }
+
+  @Test
+  void aTwoLevelExchangeAboveItsThresholdMatchesSingleInvocationsWithItsRequestFormula() {
+    // forced at this small size: 2-3 partition maps, 2 combiners, 2 reducers
+    equalStatefulTables(FirstSeen.class.getName(), "twolevel", true,
+        Map.of(Setting.FANOUT_TWO_LEVEL_CHILDREN.key(), "2"));
+  }
+
+  private void equalStatefulTables(String job, String prefix, boolean everyRangeRead, Map<String, String> extra) {
     String single = TestPipeline.uniqueApp(prefix + "_single");
     String fanned = TestPipeline.uniqueApp(prefix + "_reduce");
+    Map<String, String> settings = new HashMap<>(fanOut(100));
+    settings.putAll(extra);
     try (SpindriftRuntime one = runtime(single, job, Map.of());
-        SpindriftRuntime many = runtime(fanned, job, fanOut(100))) {
+        SpindriftRuntime many = runtime(fanned, job, settings)) {
       List<List<SourceRecord>> batches = new ArrayList<>();
       batches.add(events("views", 0, 300, false));
       batches.add(events("views", 300, 300, false));
@@ -162,13 +227,18 @@ class FanOutTest {
       int fannedOut = 0;
       for (List<SourceRecord> records : batches) {
         BatchOutcome a = one.process(new Batch(SourceKind.KINESIS, records));
+        AwsRequestLog.start();
         BatchOutcome b = many.process(new Batch(SourceKind.KINESIS, records));
+        List<AwsRequestLog.Request> requests = AwsRequestLog.stop();
         assertThat(b.outputRows()).as("rows of batch at seq %d", b.seq()).isEqualTo(a.outputRows());
         FanOutMicroBatch.FanOutReport report = many.lastFanOut(SourceKind.KINESIS);
         if (report != null && report.records() == records.size()) {
           fannedOut++;
           assertThat(report.plan().stateful()).isTrue();
           assertThat(report.plan().reducers()).isGreaterThan(1);
+          assertStatefulRequests(requests, report, everyRangeRead, extra.isEmpty() ? 0 : 2);
+          // each record makes one row at the stateful operator: the maps route it to that row's reducer alone
+          assertThat(report.reducedRecords()).isEqualTo(records.size());
         }
       }
       assertThat(fannedOut).isGreaterThan(0);
