@@ -101,7 +101,24 @@ public enum Setting {
           + " this many hours are kept (at least 1: a batch in flight writes files before its commit exists)."),
   MAINTENANCE_VACUUM_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_VACUUM_RETENTION_HOURS", "168",
       "Table maintenance: Delta VACUUM retention in hours (at least 1); raised as needed so VACUUM never reaches"
-          + " files of unpublished commits.");
+          + " files of unpublished commits."),
+  READ_AHEAD("SPINDRIFT_READ_AHEAD", "off",
+      "Catch-up read-ahead (docs/FANOUT.md): on makes a lane far behind the tip read ahead of its event directly"
+          + " from the stream and commit event and read-ahead as one batch; off (the default) never."),
+  READ_AHEAD_MAX_RECORDS("SPINDRIFT_READ_AHEAD_MAX_RECORDS", "10000",
+      "Catch-up read-ahead: stream records one invocation reads ahead of its event at most, over all its lanes."),
+  READ_AHEAD_MAX_BYTES("SPINDRIFT_READ_AHEAD_MAX_BYTES", "33554432",
+      "Catch-up read-ahead: payload bytes one invocation reads ahead of its event at most."),
+  READ_AHEAD_MIN_BEHIND_MS("SPINDRIFT_READ_AHEAD_MIN_BEHIND_MS", "60000",
+      "Catch-up read-ahead, Kinesis: a shard reads ahead when GetRecords after its position reports at least this"
+          + " MillisBehindLatest."),
+  READ_AHEAD_MIN_LAG_RECORDS("SPINDRIFT_READ_AHEAD_MIN_LAG_RECORDS", "10000",
+      "Catch-up read-ahead, Kafka: a partition reads ahead when its end offset is at least this many records past"
+          + " its position."),
+  KINESIS_ENDPOINT("SPINDRIFT_KINESIS_ENDPOINT", "",
+      "Kinesis endpoint override for catch-up read-ahead (local stack); empty means AWS."),
+  KAFKA_BOOTSTRAP_SERVERS("SPINDRIFT_KAFKA_BOOTSTRAP_SERVERS", "",
+      "Kafka bootstrap servers (PLAINTEXT) catch-up read-ahead reads from; empty: Kafka lanes never read ahead.");
 
   private final String key;
   private final String defaultValue;
