@@ -116,9 +116,10 @@ public enum Setting {
       "Catch-up read-ahead, Kafka: a partition reads ahead when its end offset is at least this many records past"
           + " its position."),
   KINESIS_ENDPOINT("SPINDRIFT_KINESIS_ENDPOINT", "",
-      "Kinesis endpoint override for catch-up read-ahead (local stack); empty means AWS."),
-  KAFKA_BOOTSTRAP_SERVERS("SPINDRIFT_KAFKA_BOOTSTRAP_SERVERS", "",
-      "Kafka bootstrap servers (PLAINTEXT) catch-up read-ahead reads from; empty: Kafka lanes never read ahead.");
+      "Kinesis endpoint override (local stack) of catch-up read-ahead and the spindrift CLI; empty means AWS."),
+  KAFKA_BOOTSTRAP("SPINDRIFT_KAFKA_BOOTSTRAP", "",
+      "Kafka bootstrap servers (PLAINTEXT) of catch-up read-ahead and the spindrift CLI; empty: Kafka lanes never"
+          + " read ahead.");
 
   private final String key;
   private final String defaultValue;

@@ -77,7 +77,7 @@ public final class ReadAhead implements AutoCloseable {
     }
     long minBehindMs = Long.parseLong(config.get(Setting.READ_AHEAD_MIN_BEHIND_MS).trim());
     long minLag = Long.parseLong(config.get(Setting.READ_AHEAD_MIN_LAG_RECORDS).trim());
-    String bootstrap = config.get(Setting.KAFKA_BOOTSTRAP_SERVERS).trim();
+    String bootstrap = config.get(Setting.KAFKA_BOOTSTRAP).trim();
     Map<SourceKind, Supplier<LaneTail>> factories = new java.util.EnumMap<>(SourceKind.class);
     factories.put(SourceKind.KINESIS,
         () -> new KinesisTail(io.spindrift.runtime.AwsClients.kinesis(config), minBehindMs));
@@ -150,7 +150,7 @@ public final class ReadAhead implements AutoCloseable {
     long stored = 0;
     long bytes = 0;
     if (tail == null) {
-      reasons.add("no stream to read " + event.kind() + " lanes from (SPINDRIFT_KAFKA_BOOTSTRAP_SERVERS is empty)");
+      reasons.add("no stream to read " + event.kind() + " lanes from (SPINDRIFT_KAFKA_BOOTSTRAP is empty)");
     } else {
       for (Map.Entry<String, String> lane : last.entrySet()) {
         if (stored >= maxRecords || bytes >= maxBytes) {

@@ -54,7 +54,7 @@ class CatchUpReadAheadTest {
         "SPINDRIFT_READ_AHEAD_MIN_BEHIND_MS", "0",
         "SPINDRIFT_READ_AHEAD_MIN_LAG_RECORDS", "1",
         "SPINDRIFT_KINESIS_ENDPOINT", TestPipeline.stack().kinesisEndpoint(),
-        "SPINDRIFT_KAFKA_BOOTSTRAP_SERVERS", TestPipeline.stack().kafkaBootstrap()));
+        "SPINDRIFT_KAFKA_BOOTSTRAP", TestPipeline.stack().kafkaBootstrap()));
   }
 
   /** Every event the function was sent, in order, and its response. */
