@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Catch-up read-ahead (docs/FANOUT.md) through the local event-source mapping: a lane with a backlog of 600 records,
  * delivered in events of at most 100, commits past all of it in its first invocation (without read-ahead, at least
  * six commits); the mapping's five later deliveries, and the first event sent again, change nothing. Every record
- * lands exactly once, KPL aggregates read ahead included.
+ * lands exactly once, KPL aggregates read ahead included; the Kafka batch with its read-ahead fans out.
  */
 class CatchUpReadAheadTest {
   @RegisterExtension
@@ -47,7 +47,12 @@ class CatchUpReadAheadTest {
   private static final int BATCH = 100;
 
   private static SpindriftRuntime runtime(String app) {
-    return TestPipeline.runtime(app, Map.of(
+    return runtime(app, Map.of());
+  }
+
+  private static SpindriftRuntime runtime(String app, Map<String, String> extra) {
+    Map<String, String> settings = new java.util.HashMap<>(extra);
+    settings.putAll(Map.of(
         "SPINDRIFT_READ_AHEAD", "on",
         "SPINDRIFT_READ_AHEAD_MAX_RECORDS", "1000",
         // kinesalite reports MillisBehindLatest 0 for an open shard: any backlog is "far behind" here
@@ -55,6 +60,7 @@ class CatchUpReadAheadTest {
         "SPINDRIFT_READ_AHEAD_MIN_LAG_RECORDS", "1",
         "SPINDRIFT_KINESIS_ENDPOINT", TestPipeline.stack().kinesisEndpoint(),
         "SPINDRIFT_KAFKA_BOOTSTRAP", TestPipeline.stack().kafkaBootstrap()));
+    return TestPipeline.runtime(app, settings);
   }
 
   /** Every event the function was sent, in order, and its response. */
@@ -129,7 +135,12 @@ class CatchUpReadAheadTest {
   @Test
   void kafkaBacklogCommitsInOneInvocationAndLaterDeliveriesChangeNothing() throws Exception {
     String app = TestPipeline.uniqueApp("readahead_kafka");
-    SpindriftRuntime runtime = runtime(app);
+    // a batch with its read-ahead over 300 records fans out (to two in-process children) like any batch
+    SpindriftRuntime runtime = runtime(app, Map.of(
+        Setting.FANOUT.key(), "auto",
+        Setting.FANOUT_MAX_RECORDS.key(), "300",
+        Setting.FANOUT_RECORDS_PER_CHILD.key(), "300",
+        Setting.FANOUT_INVOKER.key(), "in-process"));
     String bootstrap = TestPipeline.stack().kafkaBootstrap();
     LocalSources.createTopic(bootstrap, app, 1);
     ClickstreamGenerator generator = new ClickstreamGenerator(42, 0.02, System.currentTimeMillis());
@@ -158,6 +169,8 @@ class CatchUpReadAheadTest {
     assertCommittedOnceAndTotals(runtime, app, BACKLOG - malformed, malformed);
     int firstEvent = recording.events().get(0).split("\"offset\"").length - 1;
     assertThat(runtime.readAheadRecords()).isEqualTo(BACKLOG - firstEvent);
+    assertThat(runtime.fanOutTotals().batches()).isEqualTo(1);
+    assertThat(runtime.lastFanOut(io.spindrift.event.SourceKind.KAFKA).records()).isEqualTo(BACKLOG);
 
     String response = handler.invoke(recording.events().get(0));
     assertThat(response).doesNotContain("itemIdentifier");
