@@ -98,7 +98,8 @@ final class BatchCommand implements Callable<Integer> {
 
   private SpindriftConfig config() {
     try {
-      SpindriftConfig config = env.config(app);
+      // the input is its own archive: SPINDRIFT_ARCHIVE keeps stream records, which a batch run has none of
+      SpindriftConfig config = env.config(app).with(Map.of(Setting.ARCHIVE.key(), "false"));
       if (!fanOut) {
         return config;
       }

@@ -14,7 +14,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * protocol and committed once, with one lane {@code s3:<bucket>/<prefix>} whose range covers every split. A batch
  * over the fan-out thresholds goes to child executors as any batch does (SPINDRIFT_FANOUT); a rerun over the same
  * input finds every record at or below the lane's position and changes nothing (I2). A failure leaves nothing
- * committed: run it again.
+ * committed: run it again. Run it with {@code SPINDRIFT_ARCHIVE} off (the CLI does): the input is its own archive.
  */
 public final class S3BatchRun {
   private static final Logger LOG = LoggerFactory.getLogger("io.spindrift.fanout");
