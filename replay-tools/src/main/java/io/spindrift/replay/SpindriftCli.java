@@ -7,11 +7,13 @@ import picocli.CommandLine.IFactory;
 
 /**
  * The {@code spindrift} command: {@code replay} (backfill a range of a stream through an app's exactly-once
- * runtime), {@code status} (an app's lanes, positions and lag) and {@code maintain} (table maintenance, once). Exit status: 0 success, 1 a failure while
+ * runtime), {@code batch} (the app's job over S3 objects, committed once), {@code status} (an app's lanes,
+ * positions and lag) and {@code maintain} (table maintenance, once). Exit status: 0 success, 1 a failure while
  * running, 2 a bad argument (the message names it).
  */
 @Command(name = "spindrift", mixinStandardHelpOptions = true, version = "spindrift 0.1.0",
-    subcommands = {ReplayCommand.class, StatusCommand.class, MaintainCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {ReplayCommand.class, BatchCommand.class, StatusCommand.class, MaintainCommand.class,
+        CommandLine.HelpCommand.class},
     synopsisSubcommandLabel = "COMMAND",
     description = {"Operate Spindrift apps: Spark Structured Streaming micro-batches on AWS Lambda, exactly once "
         + "into Iceberg, Delta or Hudi tables.", ""},
@@ -31,7 +33,8 @@ public final class SpindriftCli implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: replay, status or maintain");
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "a command is needed: replay, batch, status or maintain");
   }
 
   public static void main(String[] args) {

@@ -42,7 +42,23 @@ class SpindriftCliTest {
     Run none = run();
 
     assertThat(none.code()).isEqualTo(2);
-    assertThat(none.err()).contains("replay, status or maintain");
+    assertThat(none.err()).contains("replay, batch, status or maintain");
+  }
+
+  @Test
+  void batchHelpDescribesItsInputAndSplits() {
+    Run help = run("batch", "--help");
+
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("--input", "--as", "--split-mb", "--fanout", "s3:<bucket>/<prefix>", "Examples:");
+  }
+
+  @Test
+  void aBatchOverAnUnknownSchemaFailsNamingAs() {
+    Run unknown = run("batch", "--input", "s3://bucket/prefix", "--as", "csv");
+
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("--as");
   }
 
   @Test

@@ -111,7 +111,25 @@ public enum Setting {
           + " sqrt(maps) combiners each gather a group of map objects, reducers read one range of each combiner."),
   FANOUT_TREE_CHILDREN("SPINDRIFT_FANOUT_TREE_CHILDREN", "100",
       "A fan-out stage with more children than this starts them through a tree of invokes: the parent invokes"
-          + " launchers that each invoke at most this many children.");
+          + " launchers that each invoke at most this many children."),
+  READ_AHEAD("SPINDRIFT_READ_AHEAD", "off",
+      "Catch-up read-ahead (docs/FANOUT.md): on makes a lane far behind the tip read ahead of its event directly"
+          + " from the stream and commit event and read-ahead as one batch; off (the default) never."),
+  READ_AHEAD_MAX_RECORDS("SPINDRIFT_READ_AHEAD_MAX_RECORDS", "10000",
+      "Catch-up read-ahead: stream records one invocation reads ahead of its event at most, over all its lanes."),
+  READ_AHEAD_MAX_BYTES("SPINDRIFT_READ_AHEAD_MAX_BYTES", "33554432",
+      "Catch-up read-ahead: payload bytes one invocation reads ahead of its event at most."),
+  READ_AHEAD_MIN_BEHIND_MS("SPINDRIFT_READ_AHEAD_MIN_BEHIND_MS", "60000",
+      "Catch-up read-ahead, Kinesis: a shard reads ahead when GetRecords after its position reports at least this"
+          + " MillisBehindLatest."),
+  READ_AHEAD_MIN_LAG_RECORDS("SPINDRIFT_READ_AHEAD_MIN_LAG_RECORDS", "10000",
+      "Catch-up read-ahead, Kafka: a partition reads ahead when its end offset is at least this many records past"
+          + " its position."),
+  KINESIS_ENDPOINT("SPINDRIFT_KINESIS_ENDPOINT", "",
+      "Kinesis endpoint override (local stack) of catch-up read-ahead and the spindrift CLI; empty means AWS."),
+  KAFKA_BOOTSTRAP("SPINDRIFT_KAFKA_BOOTSTRAP", "",
+      "Kafka bootstrap servers (PLAINTEXT) of catch-up read-ahead and the spindrift CLI; empty: Kafka lanes never"
+          + " read ahead.");
 
   private final String key;
   private final String defaultValue;

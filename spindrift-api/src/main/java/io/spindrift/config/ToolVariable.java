@@ -7,8 +7,6 @@ package io.spindrift.config;
  * {@link SpindriftConfig}; any other {@code SPINDRIFT_*} name is refused at start.
  */
 public enum ToolVariable {
-  KINESIS_ENDPOINT("SPINDRIFT_KINESIS_ENDPOINT", "`spindrift` CLI: Kinesis endpoint override (a local emulator)."),
-  KAFKA_BOOTSTRAP("SPINDRIFT_KAFKA_BOOTSTRAP", "`spindrift` CLI: Kafka/MSK bootstrap servers."),
   LAMBDA_ENDPOINT("SPINDRIFT_LAMBDA_ENDPOINT", "`spindrift replay --function`: Lambda endpoint override."),
   JOB_CLASSPATH("SPINDRIFT_JOB_CLASSPATH", "`./spindrift`: your job's jar(s), added to the CLI's classpath."),
   REPO_ROOT("SPINDRIFT_REPO_ROOT", "Local stack: the repository checkout (where the Kinesis emulator is installed)."),

@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * The bytes of source records as fan-out exchanges them through S3 (format {@code SREC} version 2): a count, then
  * per record a kind byte and its fields, byte strings length-prefixed (-1 for null); a Kinesis record's
- * sub-sequence number (-1 for none) and explicit hash key (empty for none) follow its sequence number. Written by hand: it is a few
+ * sub-sequence number (-1 for none) and explicit hash key (empty for none) follow its sequence number; kind 3 is a
+ * line of an S3 object (a batch run over S3). Written by hand: it is a few
  * fixed fields, and a general serializer (Kryo, Avro) would add a schema step for no gain here.
  */
 public final class RecordCodec {
@@ -22,6 +23,7 @@ public final class RecordCodec {
   private static final int VERSION = 2;
   private static final byte KINESIS = 1;
   private static final byte KAFKA = 2;
+  private static final byte S3_LINE = 3;
 
   private RecordCodec() {}
 
@@ -85,6 +87,16 @@ public final class RecordCodec {
         out.writeUTF(header.getKey());
         writeBytes(out, header.getValue());
       }
+    } else if (source instanceof S3LineRecord record) {
+      out.writeByte(S3_LINE);
+      out.writeUTF(record.kind().name());
+      out.writeUTF(record.bucket());
+      out.writeUTF(record.prefix());
+      out.writeUTF(record.key());
+      out.writeInt(record.objectIndex());
+      out.writeLong(record.offset());
+      out.writeLong(record.lastModifiedMs());
+      writeBytes(out, record.data());
     } else {
       throw new IllegalArgumentException("Cannot encode a " + source.getClass().getName());
     }
@@ -101,6 +113,10 @@ public final class RecordCodec {
       String explicitHashKey = in.readUTF();
       return new KinesisRecord(stream, shardId, partitionKey, sequenceNumber, sub < 0 ? null : sub,
           explicitHashKey.isEmpty() ? null : explicitHashKey, in.readLong(), readBytes(in));
+    }
+    if (kind == S3_LINE) {
+      return new S3LineRecord(SourceKind.valueOf(in.readUTF()), in.readUTF(), in.readUTF(), in.readUTF(),
+          in.readInt(), in.readLong(), in.readLong(), readBytes(in));
     }
     if (kind != KAFKA) {
       throw new IllegalArgumentException("Unknown record kind " + kind);

@@ -69,6 +69,19 @@ public final class AwsClients {
         .build();
   }
 
+  /** Kinesis (catch-up read-ahead's GetRecords), with SPINDRIFT_KINESIS_ENDPOINT's override on a local stack. */
+  public static software.amazon.awssdk.services.kinesis.KinesisClient kinesis(SpindriftConfig config) {
+    var builder = software.amazon.awssdk.services.kinesis.KinesisClient.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.create());
+    String endpoint = config.get(Setting.KINESIS_ENDPOINT);
+    if (!endpoint.isBlank()) {
+      builder.endpointOverride(URI.create(endpoint));
+    }
+    return builder.build();
+  }
+
   static AwsCredentialsProvider credentials(SpindriftConfig config) {
     String key = config.get(Setting.ACCESS_KEY);
     if (key.isBlank()) {

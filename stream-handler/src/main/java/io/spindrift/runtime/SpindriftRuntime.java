@@ -64,6 +64,7 @@ public final class SpindriftRuntime implements AutoCloseable {
   /** Why the job's stateful batches cannot fan out (null: they can, or the job is stateless). */
   private String unsplittable;
   private final Map<SourceKind, io.spindrift.fanout.FanOutMicroBatch> fanOuts = new EnumMap<>(SourceKind.class);
+  private io.spindrift.fanout.ReadAhead readAhead;
 
   private SpindriftRuntime(SpindriftConfig config) {
     this(config, null);
@@ -210,9 +211,18 @@ public final class SpindriftRuntime implements AutoCloseable {
   public BatchOutcome process(Batch batch, long remainingMs) {
     long start = System.nanoTime();
     io.spindrift.fanout.FanOutMicroBatch.remainingTime(remainingMs);
-    BatchOutcome outcome = processor(batch.kind()).process(batch);
+    CommitProtocol protocol = processor(batch.kind());
+    BatchOutcome outcome = readAhead().process(batch, protocol::process);
     logInvocation(batch, outcome, (System.nanoTime() - start) / 1_000_000);
     return outcome;
+  }
+
+  /** Catch-up read-ahead (built on first use; a no-op unless SPINDRIFT_READ_AHEAD=on). */
+  private synchronized io.spindrift.fanout.ReadAhead readAhead() {
+    if (readAhead == null) {
+      readAhead = io.spindrift.fanout.ReadAhead.from(config, lanes -> log.read(config.app(), lanes).lanePositions());
+    }
+    return readAhead;
   }
 
   private synchronized CommitProtocol processor(SourceKind kind) {
@@ -345,6 +355,11 @@ public final class SpindriftRuntime implements AutoCloseable {
       invocations += totals.childInvocations();
     }
     return new io.spindrift.fanout.FanOutMicroBatch.FanOutTotals(batches, records, invocations);
+  }
+
+  /** Records this runtime read ahead of its events so far (0 when SPINDRIFT_READ_AHEAD is off). */
+  public synchronized long readAheadRecords() {
+    return readAhead == null ? 0 : readAhead.readAheadRecords();
   }
 
   /** What the last fanned-out batch of {@code kind} did (null: none, or fan-out is off). */
@@ -531,6 +546,10 @@ public final class SpindriftRuntime implements AutoCloseable {
     if (inProcessChild != null) {
       inProcessChild.close();
       inProcessChild = null;
+    }
+    if (readAhead != null) {
+      readAhead.close();
+      readAhead = null;
     }
     if (exchangeS3 != null) {
       exchangeS3.close();
