@@ -101,7 +101,16 @@ public enum Setting {
           + " this many hours are kept (at least 1: a batch in flight writes files before its commit exists)."),
   MAINTENANCE_VACUUM_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_VACUUM_RETENTION_HOURS", "168",
       "Table maintenance: Delta VACUUM retention in hours (at least 1); raised as needed so VACUUM never reaches"
-          + " files of unpublished commits.");
+          + " files of unpublished commits."),
+  SCHEMA_REGISTRY_URL("SPINDRIFT_SCHEMA_REGISTRY_URL", "",
+      "Avro/Protobuf payloads (JobContext.parseAvro, parseProtobuf): base URL of the Confluent-compatible schema"
+          + " registry whose ids Confluent-framed payloads carry; empty means such payloads are rejects."),
+  GLUE_ENDPOINT("SPINDRIFT_GLUE_ENDPOINT", "",
+      "Avro/Protobuf payloads: AWS Glue endpoint override for the Glue Schema Registry (local stack); empty means"
+          + " AWS."),
+  SCHEMA_REGISTRY_RETRY_SECONDS("SPINDRIFT_SCHEMA_REGISTRY_RETRY_SECONDS", "10",
+      "Avro/Protobuf payloads: a schema id the registry did not serve (unknown, or the registry unreachable) is"
+          + " not asked for again for this many seconds; its payloads are rejects meanwhile.");
 
   private final String key;
   private final String defaultValue;

@@ -50,14 +50,17 @@ final class ChildRuns {
   private final CommitLog log;
   private final Exchange exchange;
   private final long idleLaneMs;
+  private final io.spindrift.job.PayloadDecoders decoders;
   private final Map<SourceKind, MicroBatchQuery> maps = new EnumMap<>(SourceKind.class);
   private final Map<SourceKind, MicroBatchQuery> reduces = new EnumMap<>(SourceKind.class);
   private StateTable state;
   private StateCommits stateCommits;
 
   ChildRuns(String app, Supplier<SparkSession> sessions, StreamJob job, Sink table, Sink rejects,
-      Supplier<StateTable> stateTable, CommitLog log, Exchange exchange, long idleLaneMs) {
+      Supplier<StateTable> stateTable, CommitLog log, Exchange exchange, long idleLaneMs,
+      io.spindrift.job.PayloadDecoders decoders) {
     this.idleLaneMs = idleLaneMs;
+    this.decoders = decoders;
     this.app = app;
     this.sessions = sessions;
     this.job = job;
@@ -117,7 +120,7 @@ final class ChildRuns {
   }
 
   private MicroBatchQuery query(SourceKind kind, StateTable durable) {
-    return new MicroBatchQuery(sessions, job, new JobContext(app, kind), table, rejects, durable, idleLaneMs);
+    return new MicroBatchQuery(sessions, job, new JobContext(app, kind, decoders), table, rejects, durable, idleLaneMs);
   }
 
   synchronized void close() {

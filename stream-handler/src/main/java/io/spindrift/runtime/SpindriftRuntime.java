@@ -220,7 +220,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
       Sink table = Sinks.create(sinkSpec, sinks);
       Sink rejects = Sinks.create(rejectsSpec(), sinks);
-      JobContext context = new JobContext(config.app(), k);
+      JobContext context = new JobContext(config.app(), k, new io.spindrift.registry.RegistryPayloads(config));
       CommitProtocol.Builder protocol = CommitProtocol.builder(config.app(), log)
           .sinks(table, rejects)
           .faults(faults)
@@ -325,7 +325,8 @@ public final class SpindriftRuntime implements AutoCloseable {
         SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
         childRuns = new ChildRuns(config.app(), this::newSession, job, Sinks.create(sinkSpec, sinks),
             Sinks.create(rejectsSpec(), sinks), this::stateTable, log,
-            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs());
+            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs(),
+            new io.spindrift.registry.RegistryPayloads(config));
       }
       runs = childRuns;
     }
