@@ -17,7 +17,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Decodes Protobuf payloads behind a registry framing into rows ({@link ProtobufRows}): unwraps the framing (and
- * Confluent's message indexes), checks that the registry serves the writer schema the id names (a Protobuf schema;
+ * the message indexes Confluent's and Glue's serializers put before the message), checks that the registry serves the writer schema the id names (a Protobuf schema;
  * fetched once per container by {@link WriterSchemas}), and parses the message with the job's descriptor, whose
  * own rules skip fields the reader does not know. A payload that cannot be read has a null value and the reason,
  * naming the schema id.
@@ -60,7 +60,8 @@ final class ProtobufPayloadDecoder implements UDF1<byte[], Row> {
         return RowFactory.create(null, ref.toString(), ref + ": registered as " + writer.format() + ", not Protobuf");
       }
       int offset = ref instanceof SchemaRef.ConfluentId
-          ? RegistryFraming.messageIndexes(ref, framed.body()).messageOffset() : 0;
+          ? RegistryFraming.messageIndexes(ref, framed.body()).messageOffset()
+          : RegistryFraming.glueMessageIndex(ref, framed.body()).messageOffset();
       byte[] body = framed.body();
       DynamicMessage parsed = DynamicMessage.parseFrom(message(),
           com.google.protobuf.ByteString.copyFrom(body, offset, body.length - offset));

@@ -14,7 +14,8 @@ import java.util.zip.Inflater;
  *       (for Protobuf, first the message indexes: a zigzag varint count, then that many zigzag varint indexes; a
  *       count of 0 means the first message, [0]);
  *   <li>the AWS Glue Schema Registry's: header version byte {@code 3}, a compression byte ({@code 0} none, {@code
- *       5} zlib), the 16-byte schema version UUID, then the record (deflated when compressed).
+ *       5} zlib), the 16-byte schema version UUID, then the record (deflated when compressed; for Protobuf, first
+ *       the message's index in its schema file as one unsigned varint).
  * </ul>
  * Anything else is not framed by a registry; {@link FramingException} says which of these a payload breaks.
  */
@@ -117,7 +118,28 @@ final class RegistryFraming {
     return new MessageIndexes(indexes, offset[0]);
   }
 
-  /** Confluent's Protobuf message indexes and where the message itself starts. */
+  /**
+   * Reads the AWS Glue serializer's Protobuf message index at the start of {@code body}: one unsigned varint (the
+   * message's index in its schema file), not Confluent's zigzag list.
+   *
+   * @return the index and the offset where the message starts
+   * @throws FramingException if the varint is truncated or longer than 5 bytes
+   */
+  static MessageIndexes glueMessageIndex(SchemaRef ref, byte[] body) {
+    int value = 0;
+    for (int i = 0, shift = 0; shift < 35; i++, shift += 7) {
+      if (i >= body.length) {
+        throw new FramingException(ref + ": truncated Protobuf message index");
+      }
+      value |= (body[i] & 0x7f) << shift;
+      if ((body[i] & 0x80) == 0) {
+        return new MessageIndexes(new int[] {value}, i + 1);
+      }
+    }
+    throw new FramingException(ref + ": malformed varint in the Protobuf message index");
+  }
+
+  /** Protobuf message indexes and where the message itself starts. */
   record MessageIndexes(int[] indexes, int messageOffset) {}
 
   private static int zigzagVarint(SchemaRef ref, byte[] bytes, int[] offset) {

@@ -80,4 +80,18 @@ class RegistryFramingTest {
     assertThatThrownBy(() -> RegistryFraming.messageIndexes(ref, new byte[] {4, 2}))
         .hasMessageContaining("Confluent schema id 7: truncated Protobuf message indexes");
   }
+
+  @Test
+  void glueProtobufMessageIndexIsOneUnsignedVarint() {
+    SchemaRef ref = new SchemaRef.GlueVersion(VERSION);
+    RegistryFraming.MessageIndexes first = RegistryFraming.glueMessageIndex(ref, new byte[] {0, 8, 1});
+    assertThat(first.indexes()).containsExactly(0);
+    assertThat(first.messageOffset()).isEqualTo(1);
+    // 300 = 0xac 0x02, unsigned (Confluent's zigzag would read 150)
+    RegistryFraming.MessageIndexes later = RegistryFraming.glueMessageIndex(ref, new byte[] {(byte) 0xac, 2, 8});
+    assertThat(later.indexes()).containsExactly(300);
+    assertThat(later.messageOffset()).isEqualTo(2);
+    assertThatThrownBy(() -> RegistryFraming.glueMessageIndex(ref, new byte[] {(byte) 0x80}))
+        .hasMessageContaining("Glue schema version " + VERSION + ": truncated Protobuf message index");
+  }
 }

@@ -64,6 +64,8 @@ class SchemaRegistryPayloadsTest {
   private static final Schema V1 = readerSchema();
   private static final Schema V2 = new Schema.Parser().parse(V1.toString().replace("]}",
       ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}]}"));
+  private static final String PROTO = "syntax = \"proto3\"; package shop; message Order {"
+      + " int64 order_id = 1; string customer = 2; double amount = 3; repeated string tags = 4; }";
   private static SchemaRegistryStandIn registry;
 
   @BeforeAll
@@ -165,7 +167,7 @@ class SchemaRegistryPayloadsTest {
   }
 
   @Test
-  void protobufOnKafkaThroughASqlJobLandsAndUnreadablePayloadsAreRejects(@TempDir Path dir) throws Exception {
+  void protobufOfBothRegistriesOnKafkaThroughASqlJobLandsAndUnreadablePayloadsAreRejects(@TempDir Path dir) throws Exception {
     FileDescriptorProto file = FileDescriptorProto.newBuilder().setName("shop/order.proto").setPackage("shop")
         .setSyntax("proto3").addMessageType(DescriptorProto.newBuilder().setName("Order")
             .addField(field("order_id", 1, FieldDescriptorProto.Type.TYPE_INT64))
@@ -182,21 +184,23 @@ class SchemaRegistryPayloadsTest {
         + " spindrift_payload, spindrift_reject FROM payloads\n");
     String app = TestPipeline.uniqueApp("proto_registry");
     SpindriftRuntime runtime = TestPipeline.runtime(app, settings("file:" + sql));
-    int id = registerConfluent("orders-proto-value", "syntax = \"proto3\"; package shop; message Order {"
-        + " int64 order_id = 1; string customer = 2; double amount = 3; repeated string tags = 4; }", "PROTOBUF");
+    int id = registerConfluent("orders-proto-value", PROTO, "PROTOBUF");
     int avroId = registerConfluent("orders-value", V1.toString(), "AVRO");
     try {
       List<byte[]> values = new ArrayList<>();
       for (long i = 1; i <= 6; i++) {
-        DynamicMessage message = DynamicMessage.newBuilder(order)
-            .setField(order.findFieldByName("order_id"), i)
-            .setField(order.findFieldByName("customer"), "customer-" + i)
-            .setField(order.findFieldByName("amount"), amount(i))
-            .addRepeatedField(order.findFieldByName("tags"), "t" + i)
-            .addRepeatedField(order.findFieldByName("tags"), "all")
-            .build();
+        DynamicMessage message = protobuf(order, i);
         // Confluent's Protobuf framing: magic byte, id, the message indexes ([0]: a count of 0), the message
         values.add(confluent(id, concat(new byte[] {0}, message.toByteArray())));
+      }
+      // the AWS Glue serializer's Protobuf framing: header, version UUID, the message index (unsigned varint)
+      UUID glueId;
+      try (GlueClient glue = AwsClients.glue(runtime.config())) {
+        glueId = UUID.fromString(glue.createSchema(r -> r.registryId(g -> g.registryName("shop"))
+            .schemaName("orders-proto").dataFormat("PROTOBUF").schemaDefinition(PROTO)).schemaVersionId());
+      }
+      for (long i = 7; i <= 8; i++) {
+        values.add(glue(glueId, concat(new byte[] {0}, protobuf(order, i).toByteArray()), i == 8));
       }
       values.add(confluent(998, new byte[] {0, 8, 1}));
       values.add(confluent(avroId, new byte[] {0, 8, 1}));
@@ -208,14 +212,15 @@ class SchemaRegistryPayloadsTest {
       String table = TestPipeline.qualified(runtime, "it." + app);
       List<Row> rows = TestPipeline.rows(runtime, "SELECT order_id, customer, amount, tags FROM " + table
           + " ORDER BY order_id");
-      assertThat(rows).extracting(r -> r.getLong(0)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+      assertThat(rows).extracting(r -> r.getLong(0)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
       assertThat(rows.get(1).getString(1)).isEqualTo("customer-2");
       assertThat(rows.get(1).getList(3)).containsExactly("t2", "all");
-      assertThat(rows.stream().mapToDouble(r -> r.getDouble(2)).sum()).isEqualTo(amountsOf(1, 6));
+      assertThat(rows.get(7).getList(3)).containsExactly("t8", "all");
+      assertThat(rows.stream().mapToDouble(r -> r.getDouble(2)).sum()).isEqualTo(amountsOf(1, 8));
       List<Row> rejects = TestPipeline.rows(runtime, "SELECT lane, position, error FROM "
           + TestPipeline.qualified(runtime, "it." + app + "_rejects") + " ORDER BY CAST(position AS BIGINT)");
       assertThat(rejects).extracting(r -> r.getString(0)).containsOnly("kafka:" + topic + "-0");
-      assertThat(rejects).extracting(r -> r.getString(1)).containsExactly("6", "7", "8");
+      assertThat(rejects).extracting(r -> r.getString(1)).containsExactly("8", "9", "10");
       assertThat(rejects.get(0).getString(2)).isEqualTo("Confluent schema id 998: unknown to the registry at "
           + registry.url());
       assertThat(rejects.get(1).getString(2)).isEqualTo("Confluent schema id " + avroId
@@ -225,6 +230,16 @@ class SchemaRegistryPayloadsTest {
     } finally {
       runtime.close();
     }
+  }
+
+  private static DynamicMessage protobuf(Descriptor order, long id) {
+    return DynamicMessage.newBuilder(order)
+        .setField(order.findFieldByName("order_id"), id)
+        .setField(order.findFieldByName("customer"), "customer-" + id)
+        .setField(order.findFieldByName("amount"), amount(id))
+        .addRepeatedField(order.findFieldByName("tags"), "t" + id)
+        .addRepeatedField(order.findFieldByName("tags"), "all")
+        .build();
   }
 
   private static Map<String, String> settings(String job) {

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       text keeps its id), {@code GET /schemas/ids/{id}} ({@code schemaType} omitted for Avro, 404 with error code
  *       40403 for an unknown id), {@code GET /subjects/{subject}/versions/latest};
  *   <li>AWS Glue's JSON 1.1 API ({@code POST /}, header {@code X-Amz-Target: AWSGlue.<Action>}): {@code
- *       RegisterSchemaVersion} and {@code GetSchemaVersion} (by {@code SchemaVersionId}, or a schema's latest
+ *       CreateSchema}, {@code RegisterSchemaVersion} and {@code GetSchemaVersion} (by {@code SchemaVersionId}, or a schema's latest
  *       version), {@code EntityNotFoundException} for an unknown one.
  * </ul>
  * It counts the schema reads it served, so a test can check that a container fetches each id once.
@@ -120,6 +120,15 @@ final class SchemaRegistryStandIn implements AutoCloseable {
 
   private void glue(HttpExchange exchange, String action, JsonNode body) throws IOException {
     switch (action) {
+      case "CreateSchema" -> {
+        String subject = body.path("RegistryId").path("RegistryName").asText() + "/" + body.path("SchemaName").asText();
+        UUID id = UUID.randomUUID();
+        String format = body.path("DataFormat").asText("AVRO");
+        glue.put(id, new Stored(body.path("SchemaDefinition").asText(), format, subject, 1));
+        send(exchange, 200, JSON.createObjectNode().put("SchemaVersionId", id.toString())
+            .put("SchemaName", body.path("SchemaName").asText()).put("DataFormat", format)
+            .put("LatestSchemaVersion", 1).put("SchemaVersionStatus", "AVAILABLE"));
+      }
       case "RegisterSchemaVersion" -> {
         String subject = body.path("SchemaId").path("RegistryName").asText() + "/"
             + body.path("SchemaId").path("SchemaName").asText();
@@ -129,7 +138,9 @@ final class SchemaRegistryStandIn implements AutoCloseable {
         if (id == null) {
           id = UUID.randomUUID();
           int version = (int) glue.values().stream().filter(s -> s.subject().equals(subject)).count() + 1;
-          glue.put(id, new Stored(text, body.path("DataFormat").asText("AVRO"), subject, version));
+          String format = glue.values().stream().filter(s -> s.subject().equals(subject)).map(Stored::format)
+              .findFirst().orElse("AVRO");
+          glue.put(id, new Stored(text, format, subject, version));
         }
         send(exchange, 200, JSON.createObjectNode().put("SchemaVersionId", id.toString())
             .put("VersionNumber", glue.get(id).version()).put("Status", "AVAILABLE"));
