@@ -129,7 +129,16 @@ public enum Setting {
       "Kinesis endpoint override (local stack) of catch-up read-ahead and the spindrift CLI; empty means AWS."),
   KAFKA_BOOTSTRAP("SPINDRIFT_KAFKA_BOOTSTRAP", "",
       "Kafka bootstrap servers (PLAINTEXT) of catch-up read-ahead and the spindrift CLI; empty: Kafka lanes never"
-          + " read ahead.");
+          + " read ahead."),
+  SCHEMA_REGISTRY_URL("SPINDRIFT_SCHEMA_REGISTRY_URL", "",
+      "Avro/Protobuf payloads (JobContext.parseAvro, parseProtobuf): base URL of the Confluent-compatible schema"
+          + " registry whose ids Confluent-framed payloads carry; empty means such payloads are rejects."),
+  GLUE_ENDPOINT("SPINDRIFT_GLUE_ENDPOINT", "",
+      "Avro/Protobuf payloads: AWS Glue endpoint override for the Glue Schema Registry (local stack); empty means"
+          + " AWS."),
+  SCHEMA_REGISTRY_RETRY_SECONDS("SPINDRIFT_SCHEMA_REGISTRY_RETRY_SECONDS", "10",
+      "Avro/Protobuf payloads: a schema id the registry did not serve (unknown, or the registry unreachable) is"
+          + " not asked for again for this many seconds; its payloads are rejects meanwhile.");
 
   private final String key;
   private final String defaultValue;

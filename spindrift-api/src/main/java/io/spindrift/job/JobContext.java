@@ -2,6 +2,7 @@ package io.spindrift.job;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.from_json;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.spark_partition_id;
 import static org.apache.spark.sql.functions.when;
 
@@ -12,6 +13,7 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -22,12 +24,21 @@ public final class JobContext {
   public static final String PAYLOAD_COLUMN = "spindrift_payload";
   private static final String CORRUPT = "_spindrift_corrupt";
 
+  private static final String DECODED = "_spindrift_decoded";
+
   private final String app;
   private final SourceKind source;
+  private final PayloadDecoders decoders;
 
   public JobContext(String app, SourceKind source) {
+    this(app, source, null);
+  }
+
+  /** A context whose {@link #parseAvro} and {@link #parseProtobuf} decode with {@code decoders} (the runtime's). */
+  public JobContext(String app, SourceKind source, PayloadDecoders decoders) {
     this.app = app;
     this.source = source;
+    this.decoders = decoders;
   }
 
   public String app() {
@@ -66,6 +77,68 @@ public final class JobContext {
     columns.add(payload.as(PAYLOAD_COLUMN));
     columns.add(reason.as(REJECT_COLUMN));
     return withParsed.select(columns.toArray(Column[]::new));
+  }
+
+  /**
+   * Parses Avro payloads framed by a schema registry: the Confluent wire format (magic byte 0, a 4-byte schema id)
+   * or the AWS Glue Schema Registry's (header version 3, compression none or zlib, a schema version UUID). Each
+   * payload is read with the writer schema its id names (fetched from the registry once per container) and
+   * resolved against {@code readerSchema}, so a producer that adds an optional field under a new id needs no
+   * redeploy. The result has the reader schema's fields, then Spindrift's lane, position, payload and reject
+   * columns. A payload that cannot be read is a reject naming why and the schema id ({@code Confluent schema id
+   * 42: unknown to the registry at …}, {@code not framed by a schema registry: …}), as is a record lacking one of
+   * {@code required} fields; the rest of the batch commits.
+   *
+   * @param readerSchema Avro schema JSON, or {@code file:…}, {@code s3://…}, {@code classpath:…} or {@code
+   *     registry:<subject>} (the subject's latest version in the Confluent registry)
+   * @throws IllegalStateException if this context has no decoders (outside the Spindrift runtime)
+   */
+  public Dataset<Row> parseAvro(Dataset<Row> input, String readerSchema, String... required) {
+    return decoded(decoders().avro(input, col(source.payloadColumn()), readerSchema, DECODED), required);
+  }
+
+  /**
+   * As {@link #parseAvro}, for Protobuf payloads read as {@code messageName} of a descriptor set ({@code protoc
+   * --descriptor_set_out=… --include_imports}), at {@code descriptorSet}: {@code file:…}, {@code s3://…} or {@code
+   * classpath:…}. Messages become structs, repeated fields arrays, maps maps, enums their names; a field without
+   * presence that is unset reads as its default, one with presence (a message, {@code optional}) as null.
+   */
+  public Dataset<Row> parseProtobuf(Dataset<Row> input, String descriptorSet, String messageName,
+      String... required) {
+    return decoded(decoders().protobuf(input, col(source.payloadColumn()), descriptorSet, messageName, DECODED),
+        required);
+  }
+
+  private PayloadDecoders decoders() {
+    if (decoders == null) {
+      throw new IllegalStateException("Avro and Protobuf payloads are decoded by the Spindrift runtime: this"
+          + " JobContext of app " + app + " was made without it");
+    }
+    return decoders;
+  }
+
+  private Dataset<Row> decoded(Dataset<Row> withDecoded, String... required) {
+    Column payload = col(source.payloadColumn());
+    StructType value = (StructType) ((StructType) withDecoded.schema().apply(DECODED).dataType())
+        .apply("value").dataType();
+    Column record = col(DECODED).getField("value");
+    Column error = col(DECODED).getField("error");
+    Column reason = when(payload.isNull().or(functions.length(payload).equalTo(0)), lit("empty record"))
+        .when(error.isNotNull(), error);
+    for (String field : required) {
+      value.apply(field); // fails fast, naming the field, if the schema lacks it
+      reason = reason.when(record.getField(field).isNull(),
+          lit("missing required field '" + field + "'"));
+    }
+    List<Column> columns = new ArrayList<>();
+    for (StructField field : value.fields()) {
+      columns.add(record.getField(field.name()).as(field.name()));
+    }
+    columns.add(col(SourceKind.LANE_COLUMN));
+    columns.add(col(SourceKind.POSITION_COLUMN));
+    columns.add(payload.as(PAYLOAD_COLUMN));
+    columns.add(reason.as(REJECT_COLUMN));
+    return withDecoded.select(columns.toArray(Column[]::new));
   }
 
   /**

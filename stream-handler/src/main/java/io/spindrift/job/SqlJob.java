@@ -16,6 +16,11 @@ import org.apache.spark.sql.Row;
  * -- spindrift.output.mode: append
  * SELECT ... FROM events
  * </pre>
+ * Avro or Protobuf payloads behind a schema registry are decoded by a header that names the reader schema: {@code
+ * -- spindrift.payload.avro: file:/schemas/order.avsc} (any location {@link JobContext#parseAvro} takes) or {@code
+ * -- spindrift.payload.protobuf: s3://bucket/order.desc#shop.Order} (a descriptor set, then the message); the
+ * query then also sees the view {@code payloads}: the decoded fields with Spindrift's lane, position, payload and
+ * reject columns, as {@code parseAvro}/{@code parseProtobuf} return them (keep them to send rejects on).
  */
 public final class SqlJob implements StreamJob {
   private static final Pattern HEADER = Pattern.compile("^\\s*--\\s*spindrift\\.([a-z.-]+)\\s*[:=]\\s*(\\S+)\\s*$",
@@ -24,6 +29,8 @@ public final class SqlJob implements StreamJob {
   private final String source;
   private final SinkSpec sink;
   private final String outputMode;
+  private final String avroSchema;
+  private final String protobufSchema;
 
   /**
    * @param sql the query text, with optional header comments
@@ -39,6 +46,8 @@ public final class SqlJob implements StreamJob {
     List<String> keys = List.of();
     String partitionBy = null;
     String output = "append";
+    String avro = null;
+    String protobuf = null;
     Matcher matcher = HEADER.matcher(sql);
     while (matcher.find()) {
       String value = matcher.group(2);
@@ -49,6 +58,8 @@ public final class SqlJob implements StreamJob {
         case "sink.keys" -> keys = java.util.Arrays.stream(value.split(",")).map(String::trim).toList();
         case "sink.partition-by" -> partitionBy = value;
         case "output.mode" -> output = value.toLowerCase(Locale.ROOT);
+        case "payload.avro" -> avro = value;
+        case "payload.protobuf" -> protobuf = protobufHeader(value, source);
         default -> throw new IllegalArgumentException(
             "Unknown header 'spindrift." + matcher.group(1) + "' in SQL job " + source);
       }
@@ -59,11 +70,28 @@ public final class SqlJob implements StreamJob {
     }
     this.sink = new SinkSpec(format, table, mode, keys, partitionBy);
     this.outputMode = output;
+    this.avroSchema = avro;
+    this.protobufSchema = protobuf;
+  }
+
+  private static String protobufHeader(String value, String source) {
+    if (value.indexOf('#') <= 0 || value.endsWith("#")) {
+      throw new IllegalArgumentException("SQL job " + source + ": spindrift.payload.protobuf is <descriptor set>#"
+          + "<message>, e.g. s3://bucket/order.desc#shop.Order, not " + value);
+    }
+    return value;
   }
 
   @Override
   public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
     input.createOrReplaceTempView("events");
+    if (avroSchema != null) {
+      ctx.parseAvro(input, avroSchema).createOrReplaceTempView("payloads");
+    } else if (protobufSchema != null) {
+      int hash = protobufSchema.lastIndexOf('#');
+      ctx.parseProtobuf(input, protobufSchema.substring(0, hash), protobufSchema.substring(hash + 1))
+          .createOrReplaceTempView("payloads");
+    }
     return input.sparkSession().sql(sql);
   }
 

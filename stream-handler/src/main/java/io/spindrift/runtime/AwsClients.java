@@ -82,6 +82,19 @@ public final class AwsClients {
     return builder.build();
   }
 
+  /** Glue (the Glue Schema Registry's GetSchemaVersion), with SPINDRIFT_GLUE_ENDPOINT as its endpoint override. */
+  public static software.amazon.awssdk.services.glue.GlueClient glue(SpindriftConfig config) {
+    var builder = software.amazon.awssdk.services.glue.GlueClient.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.create());
+    String endpoint = config.get(Setting.GLUE_ENDPOINT);
+    if (!endpoint.isBlank()) {
+      builder.endpointOverride(URI.create(endpoint));
+    }
+    return builder.build();
+  }
+
   static AwsCredentialsProvider credentials(SpindriftConfig config) {
     String key = config.get(Setting.ACCESS_KEY);
     if (key.isBlank()) {

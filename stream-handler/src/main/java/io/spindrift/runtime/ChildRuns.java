@@ -56,6 +56,7 @@ final class ChildRuns {
   private final CommitLog log;
   private final Exchange exchange;
   private final long idleLaneMs;
+  private final io.spindrift.job.PayloadDecoders decoders;
   private final Map<SourceKind, MicroBatchQuery> maps = new EnumMap<>(SourceKind.class);
   private final Map<SourceKind, MicroBatchQuery> reduces = new EnumMap<>(SourceKind.class);
   private final Map<SourceKind, PartitionRouting> routings = new EnumMap<>(SourceKind.class);
@@ -67,9 +68,10 @@ final class ChildRuns {
 
   ChildRuns(String app, Supplier<SparkSession> sessions, StreamJob job, Sink table, Sink rejects,
       Supplier<StateTable> stateTable, CommitLog log, Exchange exchange, long idleLaneMs,
-      Supplier<ChildInvoker> invokers) {
+      Supplier<ChildInvoker> invokers, io.spindrift.job.PayloadDecoders decoders) {
     this.idleLaneMs = idleLaneMs;
     this.invokers = invokers;
+    this.decoders = decoders;
     this.app = app;
     this.sessions = sessions;
     this.job = job;
@@ -234,7 +236,7 @@ final class ChildRuns {
   }
 
   private MicroBatchQuery query(SourceKind kind, StateTable durable) {
-    return new MicroBatchQuery(sessions, job, new JobContext(app, kind), table, rejects, durable, idleLaneMs);
+    return new MicroBatchQuery(sessions, job, new JobContext(app, kind, decoders), table, rejects, durable, idleLaneMs);
   }
 
   synchronized void close() {

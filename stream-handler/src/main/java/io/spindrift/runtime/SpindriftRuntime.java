@@ -230,7 +230,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
       Sink table = Sinks.create(sinkSpec, sinks);
       Sink rejects = Sinks.create(rejectsSpec(), sinks);
-      JobContext context = new JobContext(config.app(), k);
+      JobContext context = new JobContext(config.app(), k, new io.spindrift.registry.RegistryPayloads(config));
       CommitProtocol.Builder protocol = CommitProtocol.builder(config.app(), log)
           .sinks(table, rejects)
           .faults(faults)
@@ -336,7 +336,8 @@ public final class SpindriftRuntime implements AutoCloseable {
         SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
         childRuns = new ChildRuns(config.app(), this::newSession, job, Sinks.create(sinkSpec, sinks),
             Sinks.create(rejectsSpec(), sinks), this::stateTable, log,
-            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs(), this::invoker);
+            new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs(), this::invoker,
+            new io.spindrift.registry.RegistryPayloads(config));
       }
       runs = childRuns;
     }

@@ -34,6 +34,14 @@ class SqlJobTest {
   }
 
   @Test
+  void payloadHeadersAreAcceptedAndAProtobufHeaderNeedsItsMessage() {
+    new SqlJob("-- spindrift.payload.avro: registry:orders-value\nSELECT * FROM payloads", "x.sql", "ns.t");
+    new SqlJob("-- spindrift.payload.protobuf: s3://b/o.desc#shop.Order\nSELECT * FROM payloads", "x.sql", "ns.t");
+    assertThatThrownBy(() -> new SqlJob("-- spindrift.payload.protobuf: s3://b/o.desc\nSELECT 1", "x.sql", "ns.t"))
+        .hasMessageContaining("spindrift.payload.protobuf").hasMessageContaining("#<message>");
+  }
+
+  @Test
   void jobSettingIsLoadedOrRefusedByName() {
     assertThat(JobLoader.load(SpindriftConfig.of(Map.of()))).isInstanceOf(PassThroughJob.class);
     assertThatThrownBy(() -> JobLoader.load(SpindriftConfig.of(Map.of("SPINDRIFT_JOB", "com.example.Missing"))))
