@@ -270,10 +270,8 @@ public final class SpindriftRuntime implements AutoCloseable {
     if (!planner.enabled()) {
       return single;
     }
+    // a stateless upsert fans out too: a key in several splits is settled by the sinks, a later part's row wins
     String why = unsplittable;
-    if (why == null && !single.isStateful() && sinkSpec.isUpsert()) {
-      why = "the sink upserts on " + sinkSpec.keys() + " and a key may occur in more than one split";
-    }
     io.spindrift.fanout.FanOutMicroBatch fanOut = new io.spindrift.fanout.FanOutMicroBatch(config.app(), single,
         planner, new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), invoker(), why,
         config.getInt(Setting.FANOUT_CHILD_ATTEMPTS), config.getDouble(Setting.FANOUT_STRAGGLER_FACTOR));

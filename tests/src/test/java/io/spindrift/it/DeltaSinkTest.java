@@ -32,6 +32,10 @@ class DeltaSinkTest {
     return TestPipeline.runtime(app, Map.of("SPINDRIFT_SINK_FORMAT", "delta"));
   }
 
+  private static SpindriftRuntime headCommits(String app) {
+    return TestPipeline.runtime(app, Map.of("SPINDRIFT_SINK_FORMAT", "delta", "SPINDRIFT_COMMIT_MODE", "head"));
+  }
+
   private static LambdaInvoker invoker(SpindriftRuntime runtime) {
     return new InProcessInvoker<>(new KinesisHandler(runtime), KinesisEvent.class, StreamsEventResponse.class, 1);
   }
@@ -96,17 +100,21 @@ class DeltaSinkTest {
     assertThat(distinctEvents(runtime, app)).isEqualTo(150);
   }
 
+  /**
+   * With every commit on the head (SPINDRIFT_COMMIT_MODE=head) the roll-forward is a Delta commit of its own; with
+   * lane commits the crashed commit is sequenced with the next one and both go in one Delta commit (ExactlyOnceTest).
+   */
   @Test
   void crashAfterCommitIsRolledForwardByAFreshRuntimeOnAnotherLane() throws Exception {
     String app = TestPipeline.uniqueApp("delta_rollfwd");
-    SpindriftRuntime crashing = runtime(app);
+    SpindriftRuntime crashing = headCommits(app);
     RuntimeHooks.faults(crashing).arm(FaultPoint.AFTER_COMMIT, 1);
     assertThatThrownBy(() -> invoker(crashing).invoke(
         KinesisEvents.event("clicks", SHARD0, 0, KinesisEvents.clicks(80, 5))))
         .hasMessageContaining("AFTER_COMMIT");
     assertThat(table(crashing, app).count()).isZero();
 
-    SpindriftRuntime fresh = runtime(app);
+    SpindriftRuntime fresh = headCommits(app);
     invoker(fresh).invoke(KinesisEvents.event("clicks", "shardId-000000000001", 0, KinesisEvents.clicks(30, 6)));
 
     assertThat(table(fresh, app).count()).isEqualTo(110);

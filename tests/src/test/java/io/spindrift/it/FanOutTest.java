@@ -118,6 +118,34 @@ class FanOutTest {
   }
 
   /**
+   * A stateless job upserting on a key that occurs in every split: each child stages its part, the parts reach the
+   * table in one commit in split order, and a later part's row of a key wins, so the table is the one a single
+   * invocation leaves (each user's last event).
+   */
+  @Test
+  void aStatelessUpsertWhoseKeysSpanSplitsFansOutToTheSingleInvocationTable() {
+    String single = TestPipeline.uniqueApp("fan_ups_single");
+    String fanned = TestPipeline.uniqueApp("fan_ups_map");
+    Map<String, String> upsert = Map.of("SPINDRIFT_SINK_MODE", "upsert", "SPINDRIFT_SINK_KEYS", "user_id");
+    Map<String, String> settings = new HashMap<>(fanOut(100));
+    settings.putAll(upsert);
+    try (SpindriftRuntime one = runtime(single, Clickstream.class.getName(), upsert);
+        SpindriftRuntime many = runtime(fanned, Clickstream.class.getName(), settings)) {
+      long first = 0;
+      for (int batch = 0; batch < 2; batch++) {
+        List<SourceRecord> records = events("clicks", first, 300, false);
+        first += 300;
+        one.process(new Batch(SourceKind.KINESIS, records));
+        many.process(new Batch(SourceKind.KINESIS, records));
+        assertThat(many.lastFanOut(SourceKind.KINESIS).plan().splits()).as("fanned out").isEqualTo(3);
+      }
+      assertThat(table(many, "it." + fanned)).hasSize(37).isEqualTo(table(one, "it." + single));
+      assertThat(TestPipeline.rows(many, "SELECT event_id FROM " + TestPipeline.qualified(many, "it." + fanned)
+          + " WHERE user_id = 'u0'").get(0).getString(0)).as("the last event of u0").isEqualTo("e-592");
+    }
+  }
+
+  /**
    * Stateful exchange, M partition maps, R reducers and G combiners (0: one level). One level: PUT input + plan + M
    * map objects + M map results + R reduce results; GET plan (absent) + M ranged input reads + one ranged read per
    * (map, reducer) with records for it: at most M x R. Two levels add PUT G combiner objects + G results, and the
