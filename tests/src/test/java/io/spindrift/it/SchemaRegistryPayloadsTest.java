@@ -19,7 +19,6 @@ import io.spindrift.handler.KafkaBatchResponse;
 import io.spindrift.handler.KinesisHandler;
 import io.spindrift.handler.MskHandler;
 import io.spindrift.local.mapping.InProcessInvoker;
-import io.spindrift.runtime.AwsClients;
 import io.spindrift.runtime.SpindriftRuntime;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,7 +36,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.zip.DeflaterOutputStream;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -49,13 +47,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.services.glue.GlueClient;
 
 /**
  * Avro and Protobuf payloads behind the two schema registries users meet on MSK and Kinesis, end to end through
- * real handler invocations: records written by the real Avro library ({@code GenericDatumWriter}) and protobuf-java
- * ({@code DynamicMessage}), framed as Confluent's wire format and the AWS Glue Schema Registry's, against a local
- * stand-in registry ({@link SchemaRegistryStandIn}: Confluent's REST API and Glue's JSON API). A producer that
+ * real handler invocations, against a local stand-in registry ({@link SchemaRegistryStandIn}: Confluent's REST API
+ * and Glue's JSON API). AWS Glue payloads are written by the real AWS Glue serializer ({@link GlueSerdePayloads}: the
+ * serde in a child JVM, registering its schemas, compressing some with zlib); Confluent's client jars are not served,
+ * so its payloads are records written by the real Avro library ({@code GenericDatumWriter}) and protobuf-java
+ * ({@code DynamicMessage}) framed as Confluent's documented wire format. A producer that
  * registers an evolved writer schema mid-stream needs no redeploy; a payload whose schema cannot be read is a
  * reject naming the schema id, and the rest of the batch commits.
  */
@@ -66,11 +65,44 @@ class SchemaRegistryPayloadsTest {
       ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}]}"));
   private static final String PROTO = "syntax = \"proto3\"; package shop; message Order {"
       + " int64 order_id = 1; string customer = 2; double amount = 3; repeated string tags = 4; }";
+  private static final FileDescriptorProto ORDER_FILE = FileDescriptorProto.newBuilder().setName("shop/order.proto")
+      .setPackage("shop").setSyntax("proto3").addMessageType(DescriptorProto.newBuilder().setName("Order")
+          .addField(field("order_id", 1, FieldDescriptorProto.Type.TYPE_INT64))
+          .addField(field("customer", 2, FieldDescriptorProto.Type.TYPE_STRING))
+          .addField(field("amount", 3, FieldDescriptorProto.Type.TYPE_DOUBLE))
+          .addField(field("tags", 4, FieldDescriptorProto.Type.TYPE_STRING)
+              .setLabel(FieldDescriptorProto.Label.LABEL_REPEATED)))
+      .build();
+  private static final Descriptor ORDER = orderDescriptor();
   private static SchemaRegistryStandIn registry;
+  /** Orders 6-10 (V1; 9 and 10 zlib) and 15-16 (V2, zlib), by the AWS Glue serializer. */
+  private static List<byte[]> glueAvroV1;
+  private static List<byte[]> glueAvroV2;
+  /** Protobuf orders 7 and 8 (8 zlib), by the AWS Glue serializer. */
+  private static List<byte[]> glueProtobuf;
 
   @BeforeAll
-  static void startRegistry() throws IOException {
+  static void startRegistryAndWriteGluePayloads() throws Exception {
     registry = new SchemaRegistryStandIn();
+    // one child JVM runs the real AWS Glue serializer for both tests; it registers shop/orders V1 and V2 and
+    // shop/orders-proto in the registry itself, as a producer with auto-registration does
+    GlueSerdePayloads writer = new GlueSerdePayloads(registry.url(), "shop");
+    for (long id = 6; id <= 10; id++) {
+      writer.avro("orders", order(V1, id), id > 8);
+    }
+    for (long id = 15; id <= 16; id++) {
+      writer.avro("orders", order(V2, id), true);
+    }
+    for (long id = 7; id <= 8; id++) {
+      writer.protobuf("orders-proto", protobuf(ORDER, id), id == 8);
+    }
+    List<byte[]> payloads = writer.write();
+    glueAvroV1 = payloads.subList(0, 5);
+    glueAvroV2 = payloads.subList(5, 7);
+    glueProtobuf = payloads.subList(7, 9);
+    assertThat(payloads).allSatisfy(p -> assertThat(p[0]).as("Glue header version").isEqualTo((byte) 3));
+    assertThat(payloads).extracting(p -> p[1]).as("compression: 0 none, 5 zlib")
+        .containsExactly((byte) 0, (byte) 0, (byte) 0, (byte) 5, (byte) 5, (byte) 5, (byte) 5, (byte) 0, (byte) 5);
   }
 
   @AfterAll
@@ -84,34 +116,31 @@ class SchemaRegistryPayloadsTest {
     String app = TestPipeline.uniqueApp("avro_registry");
     SpindriftRuntime runtime = TestPipeline.runtime(app, settings(RegistryJobs.AvroOrders.class.getName()));
     int confluentV1 = registerConfluent("orders-value", V1.toString(), "AVRO");
-    UUID glueV1;
-    try (GlueClient glue = AwsClients.glue(runtime.config())) {
-      glueV1 = registerGlue(glue, V1);
+    UUID glueV1 = GlueSerdePayloads.schemaVersionOf(glueAvroV1.get(0));
+    assertThat(glueAvroV1).extracting(GlueSerdePayloads::schemaVersionOf).containsOnly(glueV1);
+    assertThat(glueAvroV2).extracting(GlueSerdePayloads::schemaVersionOf).doesNotContain(glueV1);
+    try {
       List<byte[]> first = new ArrayList<>();
       for (long id = 1; id <= 5; id++) {
         first.add(confluent(confluentV1, avro(V1, order(V1, id))));
       }
-      for (long id = 6; id <= 10; id++) {
-        first.add(glue(glueV1, avro(V1, order(V1, id)), id > 8));
-      }
+      first.addAll(glueAvroV1);
       assertThat(invokeKinesis(runtime, 0, first)).contains("\"batchItemFailures\":[]");
 
-      // mid-stream, the producer adds an optional field and registers the new writer schema: no redeploy
+      // mid-stream, the producer adds an optional field and registers the new writer schema (the Glue serializer
+      // registered it itself): no redeploy
       int confluentV2 = registerConfluent("orders-value", V2.toString(), "AVRO");
-      UUID glueV2 = registerGlue(glue, V2);
       List<byte[]> second = new ArrayList<>();
       for (long id = 11; id <= 14; id++) {
         GenericRecord order = order(V2, id);
         order.put("coupon", id % 2 == 0 ? "SAVE" + id : null);
         second.add(confluent(confluentV2, avro(V2, order)));
       }
-      for (long id = 15; id <= 16; id++) {
-        second.add(glue(glueV2, avro(V2, order(V2, id)), true));
-      }
+      second.addAll(glueAvroV2);
       UUID unknownVersion = UUID.fromString("00000000-0000-0000-0000-00000000beef");
       byte[] cut = confluent(confluentV1, avro(V1, order(V1, 99)));
       second.add(confluent(999, avro(V1, order(V1, 97))));
-      second.add(glue(unknownVersion, avro(V1, order(V1, 98)), false));
+      second.add(glue(unknownVersion, avro(V1, order(V1, 98))));
       second.add("{\"order_id\":96}".getBytes(StandardCharsets.UTF_8));
       second.add(new byte[] {0, 0, 0});
       second.add(java.util.Arrays.copyOf(cut, cut.length - 4));
@@ -168,17 +197,8 @@ class SchemaRegistryPayloadsTest {
 
   @Test
   void protobufOfBothRegistriesOnKafkaThroughASqlJobLandsAndUnreadablePayloadsAreRejects(@TempDir Path dir) throws Exception {
-    FileDescriptorProto file = FileDescriptorProto.newBuilder().setName("shop/order.proto").setPackage("shop")
-        .setSyntax("proto3").addMessageType(DescriptorProto.newBuilder().setName("Order")
-            .addField(field("order_id", 1, FieldDescriptorProto.Type.TYPE_INT64))
-            .addField(field("customer", 2, FieldDescriptorProto.Type.TYPE_STRING))
-            .addField(field("amount", 3, FieldDescriptorProto.Type.TYPE_DOUBLE))
-            .addField(field("tags", 4, FieldDescriptorProto.Type.TYPE_STRING)
-                .setLabel(FieldDescriptorProto.Label.LABEL_REPEATED)))
-        .build();
-    Descriptor order = FileDescriptor.buildFrom(file, new FileDescriptor[0]).findMessageTypeByName("Order");
     Path descriptors = Files.write(dir.resolve("order.desc"),
-        FileDescriptorSet.newBuilder().addFile(file).build().toByteArray());
+        FileDescriptorSet.newBuilder().addFile(ORDER_FILE).build().toByteArray());
     Path sql = Files.writeString(dir.resolve("orders.sql"), "-- spindrift.payload.protobuf: file:" + descriptors
         + "#shop.Order\nSELECT order_id, customer, amount, tags, spindrift_lane, spindrift_position,"
         + " spindrift_payload, spindrift_reject FROM payloads\n");
@@ -189,19 +209,12 @@ class SchemaRegistryPayloadsTest {
     try {
       List<byte[]> values = new ArrayList<>();
       for (long i = 1; i <= 6; i++) {
-        DynamicMessage message = protobuf(order, i);
+        DynamicMessage message = protobuf(ORDER, i);
         // Confluent's Protobuf framing: magic byte, id, the message indexes ([0]: a count of 0), the message
         values.add(confluent(id, concat(new byte[] {0}, message.toByteArray())));
       }
-      // the AWS Glue serializer's Protobuf framing: header, version UUID, the message index (unsigned varint)
-      UUID glueId;
-      try (GlueClient glue = AwsClients.glue(runtime.config())) {
-        glueId = UUID.fromString(glue.createSchema(r -> r.registryId(g -> g.registryName("shop"))
-            .schemaName("orders-proto").dataFormat("PROTOBUF").schemaDefinition(PROTO)).schemaVersionId());
-      }
-      for (long i = 7; i <= 8; i++) {
-        values.add(glue(glueId, concat(new byte[] {0}, protobuf(order, i).toByteArray()), i == 8));
-      }
+      // by the AWS Glue serializer: header, version UUID, the message index (unsigned varint), the message
+      values.addAll(glueProtobuf);
       values.add(confluent(998, new byte[] {0, 8, 1}));
       values.add(confluent(avroId, new byte[] {0, 8, 1}));
       values.add(confluent(id, new byte[] {0, (byte) 0xff, (byte) 0xff, (byte) 0xff}));
@@ -229,6 +242,14 @@ class SchemaRegistryPayloadsTest {
           .startsWith("Confluent schema id " + id + ": the payload does not decode as Protobuf shop.Order");
     } finally {
       runtime.close();
+    }
+  }
+
+  private static Descriptor orderDescriptor() {
+    try {
+      return FileDescriptor.buildFrom(ORDER_FILE, new FileDescriptor[0]).findMessageTypeByName("Order");
+    } catch (com.google.protobuf.Descriptors.DescriptorValidationException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -289,18 +310,13 @@ class SchemaRegistryPayloadsTest {
     return ByteBuffer.allocate(5 + record.length).put((byte) 0).putInt(id).put(record).array();
   }
 
-  /** The AWS Glue Schema Registry's: header version 3, compression (0 none, 5 zlib), the version UUID, the record. */
-  private static byte[] glue(UUID version, byte[] record, boolean zlib) throws IOException {
-    byte[] body = record;
-    if (zlib) {
-      ByteArrayOutputStream deflated = new ByteArrayOutputStream();
-      try (DeflaterOutputStream out = new DeflaterOutputStream(deflated)) {
-        out.write(record);
-      }
-      body = deflated.toByteArray();
-    }
-    return ByteBuffer.allocate(18 + body.length).put((byte) 3).put((byte) (zlib ? 5 : 0))
-        .putLong(version.getMostSignificantBits()).putLong(version.getLeastSignificantBits()).put(body).array();
+  /**
+   * The AWS Glue Schema Registry's framing (header version 3, compression 0: none, the version UUID, the record),
+   * framed by hand for a version no registry holds, which the real serializer cannot write.
+   */
+  private static byte[] glue(UUID version, byte[] record) {
+    return ByteBuffer.allocate(18 + record.length).put((byte) 3).put((byte) 0)
+        .putLong(version.getMostSignificantBits()).putLong(version.getLeastSignificantBits()).put(record).array();
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
@@ -324,12 +340,6 @@ class SchemaRegistryPayloadsTest {
         .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     return JSON.readTree(response.body()).get("id").asInt();
-  }
-
-  /** Registers a version of Glue schema shop/orders through Glue's API, as a producer does; returns its id. */
-  private static UUID registerGlue(GlueClient glue, Schema schema) {
-    return UUID.fromString(glue.registerSchemaVersion(r -> r.schemaId(s -> s.registryName("shop")
-        .schemaName("orders")).schemaDefinition(schema.toString())).schemaVersionId());
   }
 
   private static String invokeKinesis(SpindriftRuntime runtime, long first, List<byte[]> payloads) throws Exception {

@@ -26,8 +26,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       text keeps its id), {@code GET /schemas/ids/{id}} ({@code schemaType} omitted for Avro, 404 with error code
  *       40403 for an unknown id), {@code GET /subjects/{subject}/versions/latest};
  *   <li>AWS Glue's JSON 1.1 API ({@code POST /}, header {@code X-Amz-Target: AWSGlue.<Action>}): {@code
- *       CreateSchema}, {@code RegisterSchemaVersion} and {@code GetSchemaVersion} (by {@code SchemaVersionId}, or a schema's latest
- *       version), {@code EntityNotFoundException} for an unknown one.
+ *       CreateSchema}, {@code RegisterSchemaVersion} (versions are {@code AVAILABLE} at once: no compatibility
+ *       check), {@code GetSchemaVersion} (by {@code SchemaVersionId}, or a schema's latest version), {@code
+ *       EntityNotFoundException} for an unknown one; and what the AWS Glue serializer ({@code
+ *       schema-registry-serde}) calls when it writes with auto-registration: {@code GetSchemaByDefinition} and
+ *       {@code PutSchemaVersionMetadata} (accepted, not kept).
  * </ul>
  * It counts the schema reads it served, so a test can check that a container fetches each id once.
  */
@@ -145,6 +148,11 @@ final class SchemaRegistryStandIn implements AutoCloseable {
         send(exchange, 200, JSON.createObjectNode().put("SchemaVersionId", id.toString())
             .put("VersionNumber", glue.get(id).version()).put("Status", "AVAILABLE"));
       }
+      case "GetSchemaByDefinition" -> schemaByDefinition(exchange, body);
+      case "PutSchemaVersionMetadata" -> send(exchange, 200, JSON.createObjectNode()
+          .put("SchemaVersionId", body.path("SchemaVersionId").asText())
+          .put("MetadataKey", body.path("MetadataKeyValue").path("MetadataKey").asText())
+          .put("MetadataValue", body.path("MetadataKeyValue").path("MetadataValue").asText()));
       case "GetSchemaVersion" -> {
         String id = body.path("SchemaVersionId").asText(null);
         Map.Entry<UUID, Stored> found = id != null ? glueVersion(id) : glueLatest(body.path("SchemaId"));
@@ -162,6 +170,30 @@ final class SchemaRegistryStandIn implements AutoCloseable {
       }
       default -> sendGlueError(exchange, "InvalidInputException", "The stand-in does not implement " + action);
     }
+  }
+
+  /**
+   * Glue's GetSchemaByDefinition, which the AWS Glue serializer calls first for each schema it writes with; its two
+   * "not found" messages are the ones the serializer reads to decide between CreateSchema and RegisterSchemaVersion.
+   */
+  private void schemaByDefinition(HttpExchange exchange, JsonNode body) throws IOException {
+    String subject = body.path("SchemaId").path("RegistryName").asText() + "/"
+        + body.path("SchemaId").path("SchemaName").asText();
+    String text = body.path("SchemaDefinition").asText();
+    if (glue.values().stream().noneMatch(s -> s.subject().equals(subject))) {
+      sendGlueError(exchange, "EntityNotFoundException", "Schema is not found.");
+      return;
+    }
+    Map.Entry<UUID, Stored> found = glue.entrySet().stream()
+        .filter(e -> e.getValue().subject().equals(subject) && e.getValue().text().equals(text))
+        .findFirst().orElse(null);
+    if (found == null) {
+      sendGlueError(exchange, "EntityNotFoundException", "Schema version is not found.");
+      return;
+    }
+    send(exchange, 200, JSON.createObjectNode().put("SchemaVersionId", found.getKey().toString())
+        .put("SchemaArn", "arn:aws:glue:us-east-1:000000000000:schema/" + subject)
+        .put("DataFormat", found.getValue().format()).put("Status", "AVAILABLE"));
   }
 
   private Map.Entry<UUID, Stored> glueVersion(String id) {
