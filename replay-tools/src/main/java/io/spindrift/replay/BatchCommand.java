@@ -17,23 +17,26 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** {@code spindrift batch}: the app's job over S3 objects, as one batch committed once (docs/FANOUT.md). */
+/** {@code spindrift batch}: the app's job over S3 objects, in commits of at most 1 GiB each (docs/FANOUT.md). */
 @Command(name = "batch", sortOptions = false, mixinStandardHelpOptions = true,
     headerHeading = "", synopsisHeading = "Usage: ", descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
     header = "Run an app's job over newline-delimited records in S3 objects, exactly once.",
     description = {
-        "Lists the objects under the prefix (in key order), cuts them into splits of at most --split-mb, reads "
-            + "every record (one per line) and runs them as one batch through the same runtime as the deployed "
-            + "handler, committed once with the lane s3:<bucket>/<prefix>. Each line is the job's payload: Kinesis's "
-            + "data column (--as kinesis) or Kafka's value (--as kafka).",
+        "Lists the objects under the prefix (in key order), cuts them into splits of at most --split-mb and the "
+            + "splits into chunks of at most --max-mb-per-commit, and runs each chunk's records (one per line) as "
+            + "one batch through the same runtime as the deployed handler, committed once on the lane "
+            + "s3:<bucket>/<prefix>. Each line is the job's payload: Kinesis's data column (--as kinesis) or Kafka's "
+            + "value (--as kafka).",
         "",
-        "A rerun over the same input changes nothing (every record is at or below the lane's position). The "
-            + "input must not change between runs; put new data under a new prefix. With --fanout, or "
-            + "SPINDRIFT_FANOUT=auto over its limits, the batch runs on child executors."},
+        "A rerun over the same input changes nothing that is committed (its records are at or below the lane's "
+            + "position): a run that failed resumes after its last commit. The input must not change between runs; "
+            + "put new data under a new prefix. With --fanout, or SPINDRIFT_FANOUT=auto over its limits, each "
+            + "chunk runs on child executors that read their splits from the input objects themselves."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  spindrift batch --app clickstream --input s3://my-bucket/clicks/2026-12-01/",
-        "  spindrift batch --app clickstream --input s3://my-bucket/clicks/ --split-mb 16 --fanout"})
+        "  spindrift batch --app clickstream --input s3://my-bucket/clicks/ --split-mb 16 --fanout",
+        "  spindrift batch --app clickstream --input s3://my-bucket/clicks/ --max-mb-per-commit 4096"})
 final class BatchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final CliEnvironment env;
@@ -57,6 +60,14 @@ final class BatchCommand implements Callable<Integer> {
       description = "Largest split, in bytes (overrides --split-mb; tests).")
   Long splitBytes;
 
+  @Option(names = "--max-mb-per-commit", paramLabel = "MB", defaultValue = "1024",
+      description = "Largest commit, in MiB of input (whole splits, at least one; default: ${DEFAULT-VALUE}).")
+  long maxMbPerCommit;
+
+  @Option(names = "--max-bytes-per-commit", paramLabel = "BYTES", hidden = true,
+      description = "Largest commit, in bytes of input (overrides --max-mb-per-commit; tests).")
+  Long maxBytesPerCommit;
+
   @Option(names = "--fanout", description = "Run the batch on local child JVMs (SPINDRIFT_FANOUT=always, "
       + "SPINDRIFT_FANOUT_INVOKER=local).")
   boolean fanOut;
@@ -75,11 +86,15 @@ final class BatchCommand implements Callable<Integer> {
     if (split < 1) {
       throw new BadArgument("--split-mb: must be at least 1, not " + splitMb);
     }
+    long perCommit = maxBytesPerCommit != null ? maxBytesPerCommit : maxMbPerCommit * 1024 * 1024;
+    if (perCommit < 1) {
+      throw new BadArgument("--max-mb-per-commit: must be at least 1, not " + maxMbPerCommit);
+    }
     SpindriftConfig config = config();
     S3BatchRun.Outcome outcome;
     try (S3Client s3 = AwsClients.s3(config); SpindriftRuntime runtime = SpindriftRuntime.create(config)) {
       try {
-        outcome = S3BatchRun.run(runtime, s3, input, sourceKind, split);
+        outcome = S3BatchRun.run(runtime, s3, input, sourceKind, split, perCommit);
       } catch (IllegalArgumentException e) {
         throw new BadArgument("--input: " + e.getMessage(), e);
       }
@@ -114,7 +129,6 @@ final class BatchCommand implements Callable<Integer> {
   }
 
   private void print(SpindriftConfig config, S3BatchRun.Outcome outcome) {
-    var batch = outcome.batch();
     if (json) {
       ObjectNode node = JSON.createObjectNode();
       node.put("app", config.app());
@@ -122,17 +136,20 @@ final class BatchCommand implements Callable<Integer> {
       node.put("lane", outcome.lane());
       node.put("objects", outcome.objects());
       node.put("splits", outcome.splits());
-      node.put("records", batch.records());
-      node.put("duplicates", batch.duplicates());
-      node.put("output", batch.outputRows());
-      node.put("rejected", batch.rejected());
-      node.put("seq", batch.seq());
+      node.put("chunks", outcome.commits().size());
+      node.put("committed", outcome.committed());
+      node.put("records", outcome.records());
+      node.put("duplicates", outcome.duplicates());
+      node.put("output", outcome.outputRows());
+      node.put("rejected", outcome.rejected());
+      node.put("seq", outcome.seq());
       env.out().println(node);
       return;
     }
-    env.out().printf("batch %s into app %s: %d objects, %d splits, %d records (%d already committed), %d rows,"
-            + " %d rejected; %s%n", input, config.app(), outcome.objects(), outcome.splits(), batch.records(),
-        batch.duplicates(), batch.outputRows(), batch.rejected(),
-        batch.seq() == 0 ? "nothing new to commit" : "committed as seq " + batch.seq() + " on lane " + outcome.lane());
+    env.out().printf("batch %s into app %s: %d objects, %d splits in %d chunks (%d committed now), %d rows,"
+            + " %d rejected; %s%n", input, config.app(), outcome.objects(), outcome.splits(),
+        outcome.commits().size(), outcome.committed(), outcome.outputRows(), outcome.rejected(),
+        outcome.seq() == 0 ? "nothing new to commit" : "last commit seq " + outcome.seq() + " on lane "
+            + outcome.lane());
   }
 }

@@ -25,11 +25,16 @@ import java.util.List;
  *     sees only its records; null: computed from the records it has)
  * @param headSeq the commit the batch runs after (its state and watermark); -1 for none
  * @param checkpoint the head's query checkpoint (stateful; null for none)
+ * @param splits a batch run's input splits a map or partition map reads itself from the input objects, instead of
+ *     a range of the exchange's input object (empty: it reads {@code inputKey})
+ * @param after the lane's committed position when {@code splits} were sent: the child keeps only their records
+ *     after it (null: all)
  */
 public record ChildTask(String app, SourceKind kind, String exchange, Role role, int index, String stageId,
     String inputKey, long inputOffset, long inputLength, List<Integer> partitions, int partitionCount,
     long headSeq, String checkpoint, int reducers, List<Exchange.Range> reads,
-    java.util.Map<String, Long> newestPerLane, List<List<Long>> indexes, List<ChildTask> launch) {
+    java.util.Map<String, Long> newestPerLane, List<List<Long>> indexes, List<ChildTask> launch,
+    List<S3Split> splits, String after) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public enum Role { MAP, PARTITION, COMBINE, REDUCE, LAUNCH }
@@ -40,6 +45,16 @@ public record ChildTask(String app, SourceKind kind, String exchange, Role role,
     reads = reads == null ? List.of() : List.copyOf(reads);
     indexes = indexes == null ? List.of() : List.copyOf(indexes);
     launch = launch == null ? List.of() : List.copyOf(launch);
+    splits = splits == null ? List.of() : List.copyOf(splits);
+  }
+
+  /** A task that starts nothing else and reads no input splits. */
+  public ChildTask(String app, SourceKind kind, String exchange, Role role, int index, String stageId,
+      String inputKey, long inputOffset, long inputLength, List<Integer> partitions, int partitionCount,
+      long headSeq, String checkpoint, int reducers, List<Exchange.Range> reads,
+      java.util.Map<String, Long> newestPerLane, List<List<Long>> indexes, List<ChildTask> launch) {
+    this(app, kind, exchange, role, index, stageId, inputKey, inputOffset, inputLength, partitions, partitionCount,
+        headSeq, checkpoint, reducers, reads, newestPerLane, indexes, launch, null, null);
   }
 
   /** A task that starts nothing else. */
@@ -48,7 +63,7 @@ public record ChildTask(String app, SourceKind kind, String exchange, Role role,
       long headSeq, String checkpoint, int reducers, List<Exchange.Range> reads,
       java.util.Map<String, Long> newestPerLane, List<List<Long>> indexes) {
     this(app, kind, exchange, role, index, stageId, inputKey, inputOffset, inputLength, partitions, partitionCount,
-        headSeq, checkpoint, reducers, reads, newestPerLane, indexes, null);
+        headSeq, checkpoint, reducers, reads, newestPerLane, indexes, null, null, null);
   }
 
   /** A launcher of a tree of invokes ({@link InvokeTree}): it invokes {@code tasks}, in order. */
@@ -60,7 +75,7 @@ public record ChildTask(String app, SourceKind kind, String exchange, Role role,
   /** The same task under a new attempt's stage id. */
   ChildTask withStageId(String stageId) {
     return new ChildTask(app, kind, exchange, role, index, stageId, inputKey, inputOffset, inputLength, partitions,
-        partitionCount, headSeq, checkpoint, reducers, reads, newestPerLane, indexes, launch);
+        partitionCount, headSeq, checkpoint, reducers, reads, newestPerLane, indexes, launch, splits, after);
   }
 
   /** A short name for logs and errors: {@code map 3 of exchange ab12…}. */

@@ -28,7 +28,8 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * <p>Layout under {@code s3://<bucket>/<app>/shuffle/<xx>/<exchange>/}: {@code input} (every split's records in one
  * object, write-combined; a child reads its split with one ranged GET), {@code plan} (written once the input is
  * complete: its presence tells a retried parent the input need not be written again) and {@code result-<role>-<i>}
- * (each child's manifest). A stateful exchange adds {@code map-<i>}: partition map {@code i}'s records routed by
+ * (each child's manifest); a batch run over S3 objects writes no {@code input}: its maps read their splits from the
+ * input objects ({@link S3Split}). A stateful exchange adds {@code map-<i>}: partition map {@code i}'s records routed by
  * state partition, one block per reducer (the partitions it owns, contiguous) so that a reducer reads its share of
  * every map object with one ranged GET; the block index travels in the map's manifest, not in S3. A two-level
  * exchange adds {@code combine-<g>}: combiner g's concatenation, per reducer, of its group's map blocks (the same
@@ -105,12 +106,27 @@ public final class Exchange {
     return new Input(key, offsets, lengths);
   }
 
-  /** The records of {@code task}'s split: one ranged GET. */
+  /**
+   * The records of {@code task}'s split: one ranged GET of the input object, or, for a batch run's task that
+   * carries its input splits, one ranged GET of each from the input objects (its records after the task's
+   * position).
+   */
   public List<SourceRecord> readInput(ChildTask task) {
+    if (!task.splits().isEmpty()) {
+      return S3Split.read(s3, task.splits(), task.kind(), task.after());
+    }
     String range = "bytes=" + task.inputOffset() + "-" + (task.inputOffset() + task.inputLength() - 1);
     ResponseBytes<GetObjectResponse> bytes = s3.getObjectAsBytes(b -> b.bucket(bucket).key(task.inputKey())
         .range(range));
     return RecordCodec.decode(bytes.asByteArray());
+  }
+
+  /**
+   * The records of a batch run's input {@code splits} after position {@code after} (null: all), read by the parent
+   * itself (a manifest that does not fan out): one ranged GET each.
+   */
+  public List<SourceRecord> readSplits(List<S3Split> splits, SourceKind kind, String after) {
+    return S3Split.read(s3, splits, kind, after);
   }
 
   /**

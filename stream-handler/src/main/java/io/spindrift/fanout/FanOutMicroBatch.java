@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * {@link MicroBatch.Result}:
  * one composite stage per table ({@link StagedOutput#combine}), the union of the reducers' state deltas (each owns
  * whole partitions), and the query checkpoint with the batch's next watermark combined over all reducers. The
- * protocol then commits once, as for any batch; nothing a child does is visible before that commit.
+ * protocol then commits once, as for any batch; nothing a child does is visible before that commit. A batch run's
+ * manifest of input splits ({@link S3Split}) writes no input: each map is sent its share of the splits and the
+ * lane's committed position and reads the records from the input objects itself; below the thresholds the parent
+ * reads them.
  *
  * <p>Children answer by key as well as in their response: a parent that died after its children finished is
  * retried with the same exchange id (derived from the batch's lane ranges and the plan) and GETs their results
@@ -106,6 +109,9 @@ public final class FanOutMicroBatch implements MicroBatch {
 
   @Override
   public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+    if (isManifest(fresh)) {
+      return runManifest(fresh, txnId, snapshot, timings);
+    }
     Long remaining = REMAINING_MS.get();
     Optional<String> reason = planner.reason(fresh, remaining == null ? Long.MAX_VALUE : remaining);
     if (reason.isEmpty()) {
@@ -123,19 +129,52 @@ public final class FanOutMicroBatch implements MicroBatch {
     return result;
   }
 
+  /** A batch run's manifest of input splits ({@link S3Split}): its records are in the input objects. */
+  private static boolean isManifest(Batch fresh) {
+    return !fresh.isEmpty() && fresh.records().get(0) instanceof S3Split;
+  }
+
+  /**
+   * A batch run's manifest: fanned out, each map reads its splits from the input objects and the parent reads
+   * none; below the thresholds (or for a stateful job that cannot be split) the parent reads them and runs the
+   * records itself.
+   */
+  private Result runManifest(Batch manifest, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+    Optional<String> reason = planner.splitsReason(manifest);
+    if (reason.isPresent() && single.isStateful() && unsplittable != null) {
+      LOG.info("{{\"app\":\"{}\",\"fanOut\":false,\"wanted\":\"{}\",\"fallback\":\"{}\"}}", app, reason.get(),
+          unsplittable);
+      reason = Optional.empty();
+    }
+    if (reason.isEmpty()) {
+      List<S3Split> splits = manifest.records().stream().map(S3Split.class::cast).toList();
+      String after = snapshot.lanePositions().get(splits.get(0).lane());
+      return single.run(new Batch(manifest.kind(), exchange.readSplits(splits, manifest.kind(), after)), txnId,
+          snapshot, timings);
+    }
+    FanOutPlan plan = planner.planSplits(manifest.size(), single.isStateful(), reason.get());
+    long start = System.nanoTime();
+    Result result = fanOut(manifest, snapshot, plan);
+    timings.merge("fanout", (System.nanoTime() - start) / 1_000_000, Long::sum);
+    return result;
+  }
+
   private Result fanOut(Batch fresh, LogSnapshot snapshot, FanOutPlan plan) {
     long stateHead = plan.stateful() ? snapshot.headSeq() : -1;
     String id = Exchange.id(app, fresh.kind(), fresh.ranges(snapshot.lanePositions()), stateHead,
         plan.fingerprint());
     boolean earlier = exchange.hasPlan(app, id);
+    boolean manifest = isManifest(fresh);
     List<List<SourceRecord>> splits = Exchange.split(fresh.records(), plan.splits());
-    Exchange.Input input = earlier ? layout(id, splits) : exchange.writeInput(app, id, splits);
+    Exchange.Input input = manifest ? null : earlier ? layout(id, splits) : exchange.writeInput(app, id, splits);
     if (!earlier) {
       exchange.putPlan(app, id, plan.describe());
     }
-    LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"records\":{},\"plan\":\"{}\",\"retried\":{}}}",
-        app, id, fresh.size(), plan.describe(), earlier);
-    Stage maps = stage(earlier, id, mapTasks(fresh, snapshot, plan, id, input));
+    LOG.info("{{\"app\":\"{}\",\"fanOut\":true,\"exchange\":\"{}\",\"{}\":{},\"plan\":\"{}\",\"retried\":{}}}",
+        app, id, manifest ? "inputSplits" : "records", fresh.size(), plan.describe(), earlier);
+    Stage maps = stage(earlier, id, manifest ? splitTasks(fresh, snapshot, plan, id, splits)
+        : mapTasks(fresh, snapshot, plan, id, input));
+    long records = manifest ? Arrays.stream(maps.results).mapToLong(ChildResult::records).sum() : fresh.size();
     Stage total = new Stage().add(maps);
     Stage outputs = maps; // the stage whose children staged the batch's output
     int rangedReads = 0;
@@ -155,10 +194,10 @@ public final class FanOutMicroBatch implements MicroBatch {
       total.add(outputs);
     }
     long reduced = plan.stateful() ? Arrays.stream(outputs.results).mapToLong(ChildResult::records).sum() : 0;
-    last = new FanOutReport(plan, id, total.invocations, total.reissued, total.reused, fresh.size(),
+    last = new FanOutReport(plan, id, total.invocations, total.reissued, total.reused, records,
         rangedReads, reduced, total.launchers);
     batches.incrementAndGet();
-    fannedRecords.addAndGet(fresh.size());
+    fannedRecords.addAndGet(records);
     childInvocations.addAndGet(total.invocations);
     return combine(plan, Arrays.asList(outputs.results));
   }
@@ -222,6 +261,23 @@ public final class FanOutMicroBatch implements MicroBatch {
       tasks.add(new ChildTask(app, fresh.kind(), id, role, i, null, input.key(), input.offsets()[i],
           input.lengths()[i], List.of(), plan.partitions(), snapshot.headSeq(), null, plan.reducers(), List.of(),
           null, null));
+    }
+    return tasks;
+  }
+
+  /**
+   * The first stage of a batch run's manifest: each map (or partition map) is sent its contiguous share of the
+   * input splits and the lane's committed position, and reads the records itself.
+   */
+  private List<ChildTask> splitTasks(Batch fresh, LogSnapshot snapshot, FanOutPlan plan, String id,
+      List<List<SourceRecord>> shares) {
+    List<ChildTask> tasks = new ArrayList<>();
+    ChildTask.Role role = plan.stateful() ? ChildTask.Role.PARTITION : ChildTask.Role.MAP;
+    String after = snapshot.lanePositions().get(fresh.records().get(0).lane());
+    for (int i = 0; i < plan.splits(); i++) {
+      List<S3Split> splits = shares.get(i).stream().map(S3Split.class::cast).toList();
+      tasks.add(new ChildTask(app, fresh.kind(), id, role, i, null, null, 0, 0, List.of(), plan.partitions(),
+          snapshot.headSeq(), null, plan.reducers(), List.of(), null, null, null, splits, after));
     }
     return tasks;
   }

@@ -85,6 +85,36 @@ public final class FanOutPlanner {
     return Optional.empty();
   }
 
+  /**
+   * Why a batch run's manifest of input splits ({@link S3Split}, one item per split) should fan out, or empty when
+   * its parent should read and run them itself: {@code always} fans out any (one split is one map child, and the
+   * parent reads no input), {@code auto} splits with more bytes than {@code SPINDRIFT_FANOUT_MAX_BYTES}.
+   */
+  public Optional<String> splitsReason(Batch splits) {
+    if (mode == Mode.OFF || splits.isEmpty()) {
+      return Optional.empty();
+    }
+    if (mode == Mode.ALWAYS) {
+      return Optional.of("SPINDRIFT_FANOUT=always");
+    }
+    long bytes = splits.bytes();
+    return bytes > maxBytes ? Optional.of(bytes + " input bytes > SPINDRIFT_FANOUT_MAX_BYTES=" + maxBytes)
+        : Optional.empty();
+  }
+
+  /**
+   * The plan for a batch run's manifest of {@code splits} input splits: one map (or partition map) per input split,
+   * at most {@code SPINDRIFT_FANOUT_MAX_CHILDREN}, each reading its contiguous share of the splits.
+   */
+  public FanOutPlan planSplits(int splits, boolean stateful, String reason) {
+    int wanted = Math.min(maxChildren, splits);
+    if (stateful) {
+      FanOutPlan plan = new FanOutPlan(true, wanted, Math.max(1, Math.min(wanted, partitions)), partitions, reason);
+      return plan.splits() + plan.reducers() >= twoLevelChildren ? plan.twoLevel() : plan;
+    }
+    return new FanOutPlan(false, wanted, 0, partitions, reason);
+  }
+
   /** The plan for a batch that fans out for {@code reason}. */
   public FanOutPlan plan(Batch batch, boolean stateful, String reason) {
     int wanted = (int) Math.min(maxChildren, Math.max(2, (batch.size() + recordsPerChild - 1L) / recordsPerChild));

@@ -4,40 +4,29 @@ import io.spindrift.event.Batch;
 import io.spindrift.event.S3LineRecord;
 import io.spindrift.event.SourceKind;
 import io.spindrift.event.SourceRecord;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * The input of a batch run over {@code s3://<bucket>/<prefix>} as a manifest of splits: every object under the
- * prefix (in key order; empty objects and folder markers skipped), cut into byte ranges of at most {@code
- * splitBytes}. Records are newline-delimited; a record belongs to the split its first byte is in, so a split reads
+ * The input of a batch run over {@code s3://<bucket>/<prefix>} as a manifest of splits ({@link S3Split}): every
+ * object under the prefix (in key order; empty objects and folder markers skipped), cut into byte ranges of at most
+ * {@code splitBytes}. Records are newline-delimited; a record belongs to the split its first byte is in, so a split reads
  * on past its end to finish its last record and skips the one its predecessor finishes (Hadoop's line-record rule):
  * the splits' records are every record once, whatever the split size. The input is listed once (input objects are
  * listed, never shuffle files) and must not change between a run and its reruns: positions are object index and
- * byte offset.
+ * byte offset. A run larger than one commit is cut into {@link #chunks} of whole splits, each a contiguous range
+ * of the lane.
  */
 public final class S3InputSplits {
-  private static final int NEWLINE = '\n';
-
-  /** Bytes {@code [start, end)} of object {@code key}, the {@code objectIndex}-th under the prefix. */
-  public record Split(String key, int objectIndex, long start, long end, long lastModifiedMs) {}
-
   private final String bucket;
   private final String prefix;
-  private final List<Split> splits;
+  private final List<S3Split> splits;
   private final int objects;
 
-  private S3InputSplits(String bucket, String prefix, List<Split> splits, int objects) {
+  private S3InputSplits(String bucket, String prefix, List<S3Split> splits, int objects) {
     this.bucket = bucket;
     this.prefix = prefix;
     this.splits = List.copyOf(splits);
@@ -71,7 +60,7 @@ public final class S3InputSplits {
       throw new IllegalArgumentException("Invalid input: no object under " + uri);
     }
     listed.sort(Comparator.comparing(S3Object::key));
-    List<Split> splits = new ArrayList<>();
+    List<S3Split> splits = new ArrayList<>();
     for (int index = 0; index < listed.size(); index++) {
       S3Object object = listed.get(index);
       if (object.size() > S3LineRecord.MAX_OBJECT_BYTES) {
@@ -79,8 +68,8 @@ public final class S3InputSplits {
             + object.size() + " bytes > " + S3LineRecord.MAX_OBJECT_BYTES);
       }
       for (long start = 0; start < object.size(); start += splitBytes) {
-        splits.add(new Split(object.key(), index, start, Math.min(object.size(), start + splitBytes),
-            object.lastModified().toEpochMilli()));
+        splits.add(new S3Split(bucket, prefix, object.key(), index, start,
+            Math.min(object.size(), start + splitBytes), object.lastModified().toEpochMilli()));
       }
     }
     return new S3InputSplits(bucket, prefix, splits, listed.size());
@@ -91,7 +80,7 @@ public final class S3InputSplits {
     return S3LineRecord.lane(bucket, prefix);
   }
 
-  public List<Split> splits() {
+  public List<S3Split> splits() {
     return splits;
   }
 
@@ -100,60 +89,43 @@ public final class S3InputSplits {
     return objects;
   }
 
-  /** Every split's records, in position order, as one batch the job sees as {@code kind}'s input. */
-  public Batch batch(S3Client s3, SourceKind kind) {
-    List<SourceRecord> records = new ArrayList<>();
-    for (Split split : splits) {
-      records.addAll(read(s3, split, kind));
+  /**
+   * {@code splits} cut into chunks of whole splits, in order, each of at most {@code maxBytes} (a split larger than
+   * that is a chunk of its own): each chunk is one commit, a contiguous range of the lane.
+   *
+   * @throws IllegalArgumentException for {@code maxBytes} below 1
+   */
+  public static List<List<S3Split>> chunks(List<S3Split> splits, long maxBytes) {
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("Invalid bytes per commit: " + maxBytes);
     }
-    return new Batch(kind, records);
+    List<List<S3Split>> chunks = new ArrayList<>();
+    List<S3Split> chunk = new ArrayList<>();
+    long bytes = 0;
+    for (S3Split split : splits) {
+      long length = split.end() - split.start();
+      if (!chunk.isEmpty() && bytes + length > maxBytes) {
+        chunks.add(List.copyOf(chunk));
+        chunk.clear();
+        bytes = 0;
+      }
+      chunk.add(split);
+      bytes += length;
+    }
+    chunks.add(List.copyOf(chunk));
+    return chunks;
   }
 
-  /** The records whose first byte is in {@code split} (a ranged GET from the byte before its start). */
-  public List<SourceRecord> read(S3Client s3, Split split, SourceKind kind) {
-    long from = split.start() == 0 ? 0 : split.start() - 1;
-    List<SourceRecord> out = new ArrayList<>();
-    try (ResponseInputStream<GetObjectResponse> response = s3.getObject(b -> b.bucket(bucket).key(split.key())
-        .range("bytes=" + from + "-"))) {
-      InputStream in = new BufferedInputStream(response, 1 << 16);
-      long at = from;
-      if (split.start() > 0) {
-        int b;
-        do {
-          b = in.read();
-          at++;
-        } while (b != NEWLINE && b >= 0);
-        if (b < 0) {
-          response.abort();
-          return out;
-        }
-      }
-      ByteArrayOutputStream line = new ByteArrayOutputStream();
-      while (at < split.end()) {
-        long lineStart = at;
-        line.reset();
-        int b;
-        while ((b = in.read()) >= 0 && b != NEWLINE) {
-          line.write(b);
-        }
-        at += line.size() + (b == NEWLINE ? 1 : 0);
-        byte[] data = withoutCarriageReturn(line.toByteArray());
-        if (data.length > 0) {
-          out.add(new S3LineRecord(kind, bucket, prefix, split.key(), split.objectIndex(), lineStart,
-              split.lastModifiedMs(), data));
-        }
-        if (b < 0) {
-          break;
-        }
-      }
-      response.abort(); // the rest of the object belongs to later splits
-    } catch (IOException e) {
-      throw new UncheckedIOException("Reading s3://" + bucket + "/" + split.key() + " from byte " + from, e);
-    }
-    return out;
+  /** Every record of {@code splits}, in position order, as one batch the job sees as {@code kind}'s input. */
+  public static Batch records(S3Client s3, List<S3Split> splits, SourceKind kind) {
+    return new Batch(kind, S3Split.read(s3, splits, kind, null));
   }
 
-  private static byte[] withoutCarriageReturn(byte[] line) {
-    return line.length > 0 && line[line.length - 1] == '\r' ? java.util.Arrays.copyOf(line, line.length - 1) : line;
+  /**
+   * {@code splits} themselves as one batch (one item per split, {@link S3Split}): what a fanned-out run hands the
+   * protocol, whose map children read the records.
+   */
+  public static Batch manifest(List<S3Split> splits, SourceKind kind) {
+    return new Batch(kind, new ArrayList<SourceRecord>(splits));
   }
 }
