@@ -170,10 +170,15 @@ public final class DynamoDbCommitLog implements CommitLog {
     for (LaneRange range : commit.lanes()) {
       items.add(TransactWriteItem.builder().put(lanePut(app, range, s(commit.txnId()), "txnId")).build());
     }
-    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
-        .item(CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject))
+    Map<String, AttributeValue> pendingItem =
+        CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject);
+    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(pendingItem)
         .conditionExpression("attribute_not_exists(pk)").build()).build());
-    return transact(commit, items);
+    CommitResult result = transact(commit, items);
+    if (result == CommitResult.COMMITTED) {
+      pendingItems.put(commit.txnId(), pendingItem); // its sequencing writes it as COMMIT# without reading it back
+    }
+    return result;
   }
 
   @Override
@@ -181,6 +186,7 @@ public final class DynamoDbCommitLog implements CommitLog {
     QueryRequest query = QueryRequest.builder().tableName(table)
         .keyConditionExpression("pk = :pk AND begins_with(sk, :p)")
         .expressionAttributeValues(Map.of(":pk", s(pk(app)), ":p", s(PENDING)))
+        .consistentRead(true) // a pending commit missed here would be sequenced after a later one of its lane (I5)
         .build();
     List<CommitRecord> out = new ArrayList<>();
     ItemReads.queryAll(dynamo, query, page -> page.items().forEach(item -> {

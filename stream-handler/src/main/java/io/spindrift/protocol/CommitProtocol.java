@@ -15,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -50,6 +52,8 @@ public final class CommitProtocol implements AutoCloseable {
   /** Orders lane commits for publication; used for stateless batches when lane commits are on. */
   private final Sequencing sequencing;
   private final boolean laneCommits;
+  /** Reads the pending lane commits beside the Spark work (lane commits only). */
+  private ExecutorService pendingReader;
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
       Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive,
@@ -113,6 +117,9 @@ public final class CommitProtocol implements AutoCloseable {
       }
       String txnId = UUID.randomUUID().toString();
       attempting.txnId = txnId;
+      // read after the lanes and the head, while the batch runs: what sequencing needs to take one write
+      CompletableFuture<List<CommitRecord>> pendingAtRead = laneCommits
+          ? CompletableFuture.supplyAsync(() -> log.pending(app), pendingReader()) : null;
       MicroBatch.Result result = run(fresh, txnId, snapshot, timings);
       if (!rolledForward) {
         published += rollForward(snapshot, timings);
@@ -126,7 +133,8 @@ public final class CommitProtocol implements AutoCloseable {
       faults.hit(FaultPoint.AFTER_COMMIT);
       CommitRecord committed = made.committed();
       if (laneCommits) {
-        Sequencing.Sequenced sequenced = sequencing.sequence(txnId, snapshot.headSeq(), timings);
+        Sequencing.Sequenced sequenced =
+            sequencing.sequence(committed, snapshot.headSeq(), pendingOrNull(pendingAtRead), timings);
         committed = committed.withSeq(sequenced.seq());
         microBatch.committed(result, committed.seq());
       }
@@ -136,6 +144,22 @@ public final class CommitProtocol implements AutoCloseable {
     }
     throw new IllegalStateException("The batch could not commit after " + maxAttempts
         + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
+  }
+
+  private synchronized ExecutorService pendingReader() {
+    if (pendingReader == null) {
+      pendingReader = Publication.daemonThread("spindrift-pending-" + app);
+    }
+    return pendingReader;
+  }
+
+  /** The pending commits read while the batch ran, or null if that read failed (sequencing then reads itself). */
+  private static List<CommitRecord> pendingOrNull(CompletableFuture<List<CommitRecord>> pendingAtRead) {
+    try {
+      return pendingAtRead == null ? null : pendingAtRead.join();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   /** Step 1: the head, the publication watermark and the batch's lane positions, read consistently. */
@@ -280,6 +304,11 @@ public final class CommitProtocol implements AutoCloseable {
     try {
       publishing.close();
     } finally {
+      synchronized (this) {
+        if (pendingReader != null) {
+          pendingReader.shutdown();
+        }
+      }
       microBatch.close();
     }
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindrift.commit.CommitCounts;
+import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.CommitRecord;
 import io.spindrift.commit.CommitStages;
 import io.spindrift.commit.InMemoryCommitLog;
@@ -12,15 +13,20 @@ import io.spindrift.commit.LaneRange;
 import io.spindrift.event.Batch;
 import io.spindrift.protocol.ProtocolFakes.FakeMicroBatch;
 import io.spindrift.protocol.ProtocolFakes.FakeTable;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -142,6 +148,56 @@ class LaneCommitsTest {
 
     assertThat(ordered).extracting(CommitRecord::txnId).containsSubsequence("a", "b", "d");
     assertThat(ordered).extracting(CommitRecord::txnId).containsExactlyInAnyOrder("a", "b", "c", "d");
+  }
+
+  /**
+   * The pending commits read while the batch ran let an uncontended batch sequence its commit with one write: no
+   * second read of the head and no second query of the pending commits after the lane commit.
+   */
+  @Test
+  void anUncontendedLaneCommitIsSequencedInOneWriteWithoutReadingTheLogAgain() {
+    Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    CommitLog counted = (CommitLog) Proxy.newProxyInstance(CommitLog.class.getClassLoader(),
+        new Class<?>[] {CommitLog.class}, (proxy, method, args) -> {
+          calls.computeIfAbsent(method.getName(), name -> new AtomicInteger()).incrementAndGet();
+          try {
+            return method.invoke(log, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    CommitProtocol protocol = CommitProtocol.builder(APP, counted).microBatch(new FakeMicroBatch(false))
+        .sinks(table, rejects).maxAttempts(4).laneCommits(true).build();
+    protocol.process(batch("shard-0", 1, 3));
+    calls.clear();
+
+    BatchOutcome outcome = protocol.process(batch("shard-0", 1, 6));
+
+    assertThat(outcome.seq()).isEqualTo(2);
+    assertThat(outcome.conflicts()).isZero();
+    assertThat(calls.get("read")).as("step 1 only").hasValue(1);
+    assertThat(calls.get("pending")).as("once, beside the run").hasValue(1);
+    assertThat(calls.get("sequence")).as("one write").hasValue(1);
+    assertThat(table.rows()).isEqualTo(6);
+    assertThat(log.pending(APP)).isEmpty();
+  }
+
+  /** The one-write sequencing keeps lane order: a crashed commit of the same lane, read while the batch ran, goes first. */
+  @Test
+  void aCrashedCommitOfTheSameLaneIsSequencedBeforeTheNextBatchsCommitInItsOneWrite() {
+    Container dying = new Container(false);
+    dying.faults.arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> dying.process(batch("shard-0", 1, 4))).isInstanceOf(InjectedCrash.class);
+    String crashedTxn = log.pending(APP).get(0).txnId();
+
+    BatchOutcome next = new Container(false).process(batch("shard-0", 1, 7));
+
+    assertThat(next.duplicates()).isEqualTo(4);
+    assertThat(next.seq()).as("after the crashed commit of its lane").isEqualTo(2);
+    assertThat(log.commits(APP, 0, 2)).extracting(CommitRecord::txnId).first().isEqualTo(crashedTxn);
+    assertThat(table.rows()).isEqualTo(7);
+    assertThat(table.published.keySet()).containsExactly(1L, 2L);
+    assertThat(log.pending(APP)).isEmpty();
   }
 
   /** Eight containers on eight lanes at once: every commit lands once, none conflicts, the seqs have no gap. */
