@@ -536,8 +536,9 @@ public final class FanOutMicroBatch implements MicroBatch {
     }
 
     /**
-     * Starts every waiting task through launchers of at most {@code SPINDRIFT_FANOUT_TREE_CHILDREN} tasks each
-     * ({@link InvokeTree}); each task's answer arrives as if the parent had invoked it.
+     * Starts every waiting task through a tree of launchers in which no node (the parent included) invokes more than
+     * {@code SPINDRIFT_FANOUT_TREE_CHILDREN} children ({@link InvokeTree}); each task's answer arrives as if the
+     * parent had invoked it.
      */
     private void launchTree() {
       List<Integer> indexes = new ArrayList<>(waiting);
@@ -554,8 +555,9 @@ public final class FanOutMicroBatch implements MicroBatch {
           inFlight++;
           invocations++;
         }
-        launchers++;
-        ChildTask launcher = ChildTask.launcher(app, launched.get(0).kind(), launched.get(0).exchange(), g, launched);
+        ChildTask launcher = InvokeTree.launcher(app, launched.get(0).kind(), launched.get(0).exchange(), g,
+            launched, planner.treeChildren());
+        launchers += InvokeTree.launchers(launcher);
         invoker.invoke(launcher).whenComplete((answer, error) -> {
           List<InvokeTree.Outcome> outcomes = null;
           Throwable failed = error;
