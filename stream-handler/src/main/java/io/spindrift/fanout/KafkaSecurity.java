@@ -20,6 +20,10 @@ import java.util.function.UnaryOperator;
  * authorities (MSK's brokers present Amazon-issued certificates) unless {@code SPINDRIFT_KAFKA_TRUSTSTORE} names a
  * trust store.
  *
+ * <p>Only the configuration is tested on this machine ({@code KafkaSecurityTest}: Kafka's consumer accepts each
+ * mapping): the local broker speaks PLAINTEXT only and no MSK cluster or Secrets Manager is reachable, so a TLS, SCRAM
+ * or IAM handshake and the secret's read are not.
+ *
  * <p>A bad value fails fast with the setting's name; so does {@code iam} without the IAM login module on the class
  * path, and {@code scram} with a secret that holds no username and password.
  */
