@@ -101,8 +101,7 @@ public final class S3BatchRun {
     List<BatchOutcome> outcomes = new ArrayList<>();
     for (List<S3Split> chunk : chunks) {
       Batch batch = childrenRead ? S3InputSplits.manifest(chunk, kind) : S3InputSplits.records(s3, chunk, kind);
-      BatchOutcome outcome = runtime.process(batch);
-      outcomes.add(childrenRead ? runtime.splitRecordCounts().counted(outcome) : outcome);
+      outcomes.add(runtime.process(batch));
     }
     return new Outcome(input.lane(), input.objects(), input.splits().size(), outcomes);
   }

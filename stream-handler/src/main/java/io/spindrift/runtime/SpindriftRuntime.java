@@ -214,7 +214,8 @@ public final class SpindriftRuntime implements AutoCloseable {
     long start = System.nanoTime();
     io.spindrift.fanout.FanOutMicroBatch.remainingTime(remainingMs);
     CommitProtocol protocol = processor(batch.kind());
-    BatchOutcome outcome = readAhead().process(batch, protocol::process);
+    // a batch run's manifest counts records, not splits (fanout.SplitRecordCounts)
+    BatchOutcome outcome = splitCounts.counted(readAhead().process(batch, protocol::process));
     logInvocation(batch, outcome, (System.nanoTime() - start) / 1_000_000);
     return outcome;
   }
@@ -357,11 +358,6 @@ public final class SpindriftRuntime implements AutoCloseable {
       invocations += totals.childInvocations();
     }
     return new io.spindrift.fanout.FanOutMicroBatch.FanOutTotals(batches, records, invocations);
-  }
-
-  /** The record counts of the batch-run manifests this runtime committed (their commits count records). */
-  public io.spindrift.fanout.SplitRecordCounts splitRecordCounts() {
-    return splitCounts;
   }
 
   /** Records this runtime read ahead of its events so far (0 when SPINDRIFT_READ_AHEAD is off). */
