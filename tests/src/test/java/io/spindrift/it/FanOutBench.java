@@ -118,8 +118,8 @@ class FanOutBench {
 
   /**
    * The stateful exchange on this machine: a windowed count ({@link PageViewCounts}) over batches of {@code 4 ×
-   * fanout.statefulRecordsPerMap} records, 4 partition maps and 4 reducers (the default 4 state partitions), in one
-   * level and in two (forced: 2 combiners), against one invocation of the same batches; children are 2 warm local
+   * fanout.statefulRecordsPerMap} records, 4 partition maps and R = 2 reducers (the local pipeline's 2 state
+   * partitions), in one level and in two (forced: 2 combiners), against one invocation of the same batches; children are 2 warm local
    * JVMs (timed) and, for the S3 requests per exchange, threads of this JVM, whose requests the SDK interceptor
    * ({@link AwsRequestLog}) counts (child JVMs' requests are not seen by it), beside the formulas FanOutTest pins.
    */
@@ -131,7 +131,7 @@ class FanOutBench {
     String job = PageViewCounts.class.getName();
     List<String> lines = new ArrayList<>();
     lines.add(String.format(Locale.ROOT, "FANOUT-BENCH stateful: windowed count, %d records per batch, 4 partition"
-        + " maps, 4 reducers, %d rounds (median ms)", batchSize, rounds));
+        + " maps, 2 reducers (2 state partitions), %d rounds (median ms)", batchSize, rounds));
     lines.add("| run | children | ms | / one invocation |");
     lines.add("|---|---|---|---|");
     long next = 0;
