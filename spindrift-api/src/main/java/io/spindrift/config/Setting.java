@@ -128,8 +128,8 @@ public enum Setting {
   KINESIS_ENDPOINT("SPINDRIFT_KINESIS_ENDPOINT", "",
       "Kinesis endpoint override (local stack) of catch-up read-ahead and the spindrift CLI; empty means AWS."),
   KAFKA_BOOTSTRAP("SPINDRIFT_KAFKA_BOOTSTRAP", "",
-      "Kafka bootstrap servers (PLAINTEXT) of catch-up read-ahead and the spindrift CLI; empty: Kafka lanes never"
-          + " read ahead."),
+      "Kafka bootstrap servers of catch-up read-ahead (security: SPINDRIFT_KAFKA_SECURITY) and the spindrift CLI;"
+          + " empty: Kafka lanes never read ahead."),
   SCHEMA_REGISTRY_URL("SPINDRIFT_SCHEMA_REGISTRY_URL", "",
       "Avro/Protobuf payloads (JobContext.parseAvro, parseProtobuf): base URL of the Confluent-compatible schema"
           + " registry whose ids Confluent-framed payloads carry; empty means such payloads are rejects."),
@@ -138,7 +138,19 @@ public enum Setting {
           + " AWS."),
   SCHEMA_REGISTRY_RETRY_SECONDS("SPINDRIFT_SCHEMA_REGISTRY_RETRY_SECONDS", "10",
       "Avro/Protobuf payloads: a schema id the registry did not serve (unknown, or the registry unreachable) is"
-          + " not asked for again for this many seconds; its payloads are rejects meanwhile.");
+          + " not asked for again for this many seconds; its payloads are rejects meanwhile."),
+  KAFKA_SECURITY("SPINDRIFT_KAFKA_SECURITY", "plaintext",
+      "How catch-up read-ahead's Kafka consumer reaches SPINDRIFT_KAFKA_BOOTSTRAP, as the MSK event-source mapping"
+          + " does: plaintext, tls (TLS, MSK port 9094), scram (SASL/SCRAM-SHA-512 over TLS, port 9096, with"
+          + " SPINDRIFT_KAFKA_SCRAM_SECRET) or iam (AWS_MSK_IAM over TLS, port 9098, the function's role)."),
+  KAFKA_SCRAM_SECRET("SPINDRIFT_KAFKA_SCRAM_SECRET", "",
+      "SPINDRIFT_KAFKA_SECURITY=scram: ARN of the Secrets Manager secret (AmazonMSK_...) holding"
+          + " {\"username\",\"password\"}: the secret the MSK mapping's SASL_SCRAM auth uses."),
+  KAFKA_TRUSTSTORE("SPINDRIFT_KAFKA_TRUSTSTORE", "",
+      "Kafka over TLS: a trust store file (JKS, or PKCS12 named .p12/.pfx) for brokers the JVM's certificate"
+          + " authorities do not sign; empty: the JVM's (MSK's brokers are trusted)."),
+  KAFKA_TRUSTSTORE_PASSWORD("SPINDRIFT_KAFKA_TRUSTSTORE_PASSWORD", "",
+      "Password of SPINDRIFT_KAFKA_TRUSTSTORE (empty: none).");
 
   private final String key;
   private final String defaultValue;

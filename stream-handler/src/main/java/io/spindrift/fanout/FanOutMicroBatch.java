@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * protocol then commits once, as for any batch; nothing a child does is visible before that commit. A batch run's
  * manifest of input splits ({@link S3Split}) writes no input: each map is sent its share of the splits and the
  * lane's committed position and reads the records from the input objects itself; below the thresholds the parent
- * reads them.
+ * reads them. Either way the records a manifest ran are noted by transaction id ({@link SplitRecordCounts}), for
+ * its commit's counts.
  *
  * <p>Children answer by key as well as in their response: a parent that died after its children finished is
  * retried with the same exchange id (derived from the batch's lane ranges and the plan) and GETs their results
@@ -64,14 +65,17 @@ public final class FanOutMicroBatch implements MicroBatch {
   private final String unsplittable;
   private final int attempts;
   private final double stragglerFactor;
+  private final SplitRecordCounts splitCounts;
   private volatile FanOutReport last;
   private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong childInvocations = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong fannedRecords = new java.util.concurrent.atomic.AtomicLong();
 
   public FanOutMicroBatch(String app, MicroBatch single, FanOutPlanner planner, Exchange exchange,
-      ChildInvoker invoker, String unsplittable, int attempts, double stragglerFactor) {
+      ChildInvoker invoker, String unsplittable, int attempts, double stragglerFactor,
+      SplitRecordCounts splitCounts) {
     this.app = app;
+    this.splitCounts = splitCounts;
     this.single = single;
     this.planner = planner;
     this.exchange = exchange;
@@ -124,7 +128,7 @@ public final class FanOutMicroBatch implements MicroBatch {
     }
     FanOutPlan plan = planner.plan(fresh, single.isStateful(), reason.get());
     long start = System.nanoTime();
-    Result result = fanOut(fresh, snapshot, plan);
+    Result result = fanOut(fresh, txnId, snapshot, plan);
     timings.merge("fanout", (System.nanoTime() - start) / 1_000_000, Long::sum);
     return result;
   }
@@ -149,17 +153,19 @@ public final class FanOutMicroBatch implements MicroBatch {
     if (reason.isEmpty()) {
       List<S3Split> splits = manifest.records().stream().map(S3Split.class::cast).toList();
       String after = snapshot.lanePositions().get(splits.get(0).lane());
-      return single.run(new Batch(manifest.kind(), exchange.readSplits(splits, manifest.kind(), after)), txnId,
-          snapshot, timings);
+      List<SourceRecord> records = exchange.readSplits(splits, manifest.kind(), after);
+      Result result = single.run(new Batch(manifest.kind(), records), txnId, snapshot, timings);
+      splitCounts.note(txnId, records.size());
+      return result;
     }
     FanOutPlan plan = planner.planSplits(manifest.size(), single.isStateful(), reason.get());
     long start = System.nanoTime();
-    Result result = fanOut(manifest, snapshot, plan);
+    Result result = fanOut(manifest, txnId, snapshot, plan);
     timings.merge("fanout", (System.nanoTime() - start) / 1_000_000, Long::sum);
     return result;
   }
 
-  private Result fanOut(Batch fresh, LogSnapshot snapshot, FanOutPlan plan) {
+  private Result fanOut(Batch fresh, String txnId, LogSnapshot snapshot, FanOutPlan plan) {
     long stateHead = plan.stateful() ? snapshot.headSeq() : -1;
     String id = Exchange.id(app, fresh.kind(), fresh.ranges(snapshot.lanePositions()), stateHead,
         plan.fingerprint());
@@ -175,6 +181,9 @@ public final class FanOutMicroBatch implements MicroBatch {
     Stage maps = stage(earlier, id, manifest ? splitTasks(fresh, snapshot, plan, id, splits)
         : mapTasks(fresh, snapshot, plan, id, input));
     long records = manifest ? Arrays.stream(maps.results).mapToLong(ChildResult::records).sum() : fresh.size();
+    if (manifest) {
+      splitCounts.note(txnId, records);
+    }
     Stage total = new Stage().add(maps);
     Stage outputs = maps; // the stage whose children staged the batch's output
     int rangedReads = 0;
@@ -527,8 +536,9 @@ public final class FanOutMicroBatch implements MicroBatch {
     }
 
     /**
-     * Starts every waiting task through launchers of at most {@code SPINDRIFT_FANOUT_TREE_CHILDREN} tasks each
-     * ({@link InvokeTree}); each task's answer arrives as if the parent had invoked it.
+     * Starts every waiting task through a tree of launchers in which no node (the parent included) invokes more than
+     * {@code SPINDRIFT_FANOUT_TREE_CHILDREN} children ({@link InvokeTree}); each task's answer arrives as if the
+     * parent had invoked it.
      */
     private void launchTree() {
       List<Integer> indexes = new ArrayList<>(waiting);
@@ -545,8 +555,9 @@ public final class FanOutMicroBatch implements MicroBatch {
           inFlight++;
           invocations++;
         }
-        launchers++;
-        ChildTask launcher = ChildTask.launcher(app, launched.get(0).kind(), launched.get(0).exchange(), g, launched);
+        ChildTask launcher = InvokeTree.launcher(app, launched.get(0).kind(), launched.get(0).exchange(), g,
+            launched, planner.treeChildren());
+        launchers += InvokeTree.launchers(launcher);
         invoker.invoke(launcher).whenComplete((answer, error) -> {
           List<InvokeTree.Outcome> outcomes = null;
           Throwable failed = error;

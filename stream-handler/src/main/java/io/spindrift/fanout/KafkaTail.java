@@ -20,18 +20,22 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * A Kafka partition read after an offset with a consumer of no group (assign and seek; nothing is committed to the
  * cluster). The partition is far behind when its end offset is at least {@code minLag} records past the position.
  * Records become {@link KafkaRecord}s as {@code EventDecoder} makes them from an MSK event (key, value, headers,
- * timestamp and its type). One consumer per container, kept warm; reads are serialised.
+ * timestamp and its type). One consumer per container, kept warm; reads are serialised. It connects as the MSK
+ * event-source mapping does ({@link KafkaSecurity}: plaintext, TLS, SASL/SCRAM or IAM).
  */
 final class KafkaTail implements LaneTail {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   private final String bootstrap;
   private final long minLag;
+  private final Properties security;
   private KafkaConsumer<byte[], byte[]> consumer;
 
-  KafkaTail(String bootstrap, long minLag) {
+  /** @param security the client's security properties ({@link KafkaSecurity}: TLS, SASL/SCRAM, IAM) */
+  KafkaTail(String bootstrap, long minLag, Properties security) {
     this.bootstrap = bootstrap;
     this.minLag = minLag;
+    this.security = security;
   }
 
   @Override
@@ -87,16 +91,22 @@ final class KafkaTail implements LaneTail {
 
   private KafkaConsumer<byte[], byte[]> consumer() {
     if (consumer == null) {
-      Properties props = new Properties();
-      props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-      props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
-      props.put(ConsumerConfig.CLIENT_ID_CONFIG, "spindrift-read-ahead");
-      props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-      props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-      consumer = new KafkaConsumer<>(props);
+      consumer = new KafkaConsumer<>(consumerProperties());
     }
     return consumer;
+  }
+
+  /** The consumer's configuration: no group, nothing committed, byte arrays, and the security properties. */
+  Properties consumerProperties() {
+    Properties props = new Properties();
+    props.putAll(security);
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "spindrift-read-ahead");
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return props;
   }
 
   @Override

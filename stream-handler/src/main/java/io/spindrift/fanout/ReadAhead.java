@@ -82,7 +82,8 @@ public final class ReadAhead implements AutoCloseable {
     factories.put(SourceKind.KINESIS,
         () -> new KinesisTail(io.spindrift.runtime.AwsClients.kinesis(config), minBehindMs));
     if (!bootstrap.isEmpty()) {
-      factories.put(SourceKind.KAFKA, () -> new KafkaTail(bootstrap, minLag));
+      factories.put(SourceKind.KAFKA, () -> new KafkaTail(bootstrap, minLag,
+          KafkaSecurity.properties(config, arn -> io.spindrift.runtime.AwsClients.secret(config, arn))));
     }
     return new ReadAhead(config.app(), mode.equals("on"), positive(config, Setting.READ_AHEAD_MAX_RECORDS),
         positive(config, Setting.READ_AHEAD_MAX_BYTES), committedPositions, factories);

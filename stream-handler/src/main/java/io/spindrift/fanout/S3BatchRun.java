@@ -36,8 +36,10 @@ public final class S3BatchRun {
 
   /**
    * What a run did: the input's lane, objects and splits, and the protocol's outcome for each chunk, in order (seq
-   * 0: nothing new in it). A chunk's {@code records} and {@code duplicates} count records when the parent read
-   * them and splits when the children did.
+   * 0: nothing new in it). A committed chunk's {@code records} are the records it ran; its {@code duplicates} count
+   * records when the parent read the chunk with fan-out off, and are not counted (0) for a manifest (fan-out on:
+   * {@link SplitRecordCounts}). A chunk committed before counts its splits as duplicates when fan-out is on (nothing
+   * reads them).
    */
   public record Outcome(String lane, int objects, int splits, List<BatchOutcome> commits) {
     public Outcome {
@@ -64,12 +66,12 @@ public final class S3BatchRun {
       return commits.stream().mapToLong(BatchOutcome::rejected).sum();
     }
 
-    /** Items of the chunks (records, or splits when children read them). */
+    /** Records this run's commits covered (a chunk committed before: its items, records or splits). */
     public long records() {
       return commits.stream().mapToLong(BatchOutcome::records).sum();
     }
 
-    /** Items of the chunks at or below the lane's position before this run. */
+    /** Items of the chunks at or below the lane's position before this run (records, or splits with fan-out on). */
     public long duplicates() {
       return commits.stream().mapToLong(BatchOutcome::duplicates).sum();
     }

@@ -82,6 +82,20 @@ public final class AwsClients {
     return builder.build();
   }
 
+  /**
+   * The string value of the Secrets Manager secret {@code arn} (read-ahead's Kafka SCRAM credentials, the MSK
+   * mapping's secret), read with a client made for the call.
+   */
+  public static String secret(SpindriftConfig config, String arn) {
+    try (var secrets = software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
+        .region(Region.of(config.region()))
+        .credentialsProvider(credentials(config))
+        .httpClient(UrlConnectionHttpClient.create())
+        .build()) {
+      return secrets.getSecretValue(b -> b.secretId(arn)).secretString();
+    }
+  }
+
   /** Glue (the Glue Schema Registry's GetSchemaVersion), with SPINDRIFT_GLUE_ENDPOINT as its endpoint override. */
   public static software.amazon.awssdk.services.glue.GlueClient glue(SpindriftConfig config) {
     var builder = software.amazon.awssdk.services.glue.GlueClient.builder()

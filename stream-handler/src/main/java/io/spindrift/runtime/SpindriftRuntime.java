@@ -64,6 +64,8 @@ public final class SpindriftRuntime implements AutoCloseable {
   /** Why the job's stateful batches cannot fan out (null: they can, or the job is stateless). */
   private String unsplittable;
   private final Map<SourceKind, io.spindrift.fanout.FanOutMicroBatch> fanOuts = new EnumMap<>(SourceKind.class);
+  /** What a batch run's manifests covered: their commits count records, not splits. */
+  private final io.spindrift.fanout.SplitRecordCounts splitCounts = new io.spindrift.fanout.SplitRecordCounts();
   private io.spindrift.fanout.ReadAhead readAhead;
 
   private SpindriftRuntime(SpindriftConfig config) {
@@ -212,7 +214,8 @@ public final class SpindriftRuntime implements AutoCloseable {
     long start = System.nanoTime();
     io.spindrift.fanout.FanOutMicroBatch.remainingTime(remainingMs);
     CommitProtocol protocol = processor(batch.kind());
-    BatchOutcome outcome = readAhead().process(batch, protocol::process);
+    // a batch run's manifest counts records, not splits (fanout.SplitRecordCounts)
+    BatchOutcome outcome = splitCounts.counted(readAhead().process(batch, protocol::process));
     logInvocation(batch, outcome, (System.nanoTime() - start) / 1_000_000);
     return outcome;
   }
@@ -231,7 +234,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       Sink table = Sinks.create(sinkSpec, sinks);
       Sink rejects = Sinks.create(rejectsSpec(), sinks);
       JobContext context = new JobContext(config.app(), k, new io.spindrift.registry.RegistryPayloads(config));
-      CommitProtocol.Builder protocol = CommitProtocol.builder(config.app(), log)
+      CommitProtocol.Builder protocol = CommitProtocol.builder(config.app(), splitCounts.counting(log))
           .sinks(table, rejects)
           .faults(faults)
           .maxAttempts(config.getInt(Setting.MAX_COMMIT_ATTEMPTS))
@@ -274,7 +277,8 @@ public final class SpindriftRuntime implements AutoCloseable {
     String why = unsplittable;
     io.spindrift.fanout.FanOutMicroBatch fanOut = new io.spindrift.fanout.FanOutMicroBatch(config.app(), single,
         planner, new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), invoker(), why,
-        config.getInt(Setting.FANOUT_CHILD_ATTEMPTS), config.getDouble(Setting.FANOUT_STRAGGLER_FACTOR));
+        config.getInt(Setting.FANOUT_CHILD_ATTEMPTS), config.getDouble(Setting.FANOUT_STRAGGLER_FACTOR),
+        splitCounts);
     fanOuts.put(kind, fanOut);
     return fanOut;
   }

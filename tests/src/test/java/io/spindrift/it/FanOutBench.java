@@ -10,6 +10,7 @@ import io.spindrift.event.SourceKind;
 import io.spindrift.event.SourceRecord;
 import io.spindrift.examples.Clickstream;
 import io.spindrift.examples.LocalPipeline;
+import io.spindrift.examples.PageViewCounts;
 import io.spindrift.fanout.LocalProcessInvoker;
 import io.spindrift.protocol.BatchOutcome;
 import io.spindrift.runtime.SpindriftRuntime;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * against one invocation for the same batch, and a model calibrated on those figures for 64, 256 and 1,000 Lambda
  * children. Run with
  * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=FanOutBench -Dsurefire.failIfNoSpecifiedTests=false}
- * ({@code -Dfanout.recordsPerChild=5000}, {@code -Dfanout.rounds=3}).
+ * ({@code -Dfanout.recordsPerChild=5000}, {@code -Dfanout.rounds=3}, {@code -Dfanout.statefulRecordsPerMap=1000}).
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class FanOutBench {
@@ -113,6 +114,108 @@ class FanOutBench {
         + " invocation %.3f ms per record", childRecordsPerSecond, bytesPerRecord, singleMsPerRecord));
     lines.addAll(model(childRecordsPerSecond, bytesPerRecord));
     lines.forEach(System.out::println);
+  }
+
+  /**
+   * The stateful exchange on this machine: a windowed count ({@link PageViewCounts}) over batches of {@code 4 ×
+   * fanout.statefulRecordsPerMap} records, 4 partition maps and R = 2 reducers (the local pipeline's 2 state
+   * partitions), in one level and in two (forced: 2 combiners), against one invocation of the same batches; children are 2 warm local
+   * JVMs (timed) and, for the S3 requests per exchange, threads of this JVM, whose requests the SDK interceptor
+   * ({@link AwsRequestLog}) counts (child JVMs' requests are not seen by it), beside the formulas FanOutTest pins.
+   */
+  @Test
+  void statefulExchangeOneAndTwoLevels() throws Exception {
+    int perMap = Integer.getInteger("fanout.statefulRecordsPerMap", 1000);
+    int rounds = Integer.getInteger("fanout.rounds", 3);
+    int batchSize = 4 * perMap;
+    String job = PageViewCounts.class.getName();
+    List<String> lines = new ArrayList<>();
+    lines.add(String.format(Locale.ROOT, "FANOUT-BENCH stateful: windowed count, %d records per batch, 4 partition"
+        + " maps, 2 reducers (2 state partitions), %d rounds (median ms)", batchSize, rounds));
+    lines.add("| run | children | ms | / one invocation |");
+    lines.add("|---|---|---|---|");
+    long next = 0;
+    double single;
+    try (SpindriftRuntime one = TestPipeline.runtime(TestPipeline.uniqueApp("fanbench_state_one"), job)) {
+      one.process(new Batch(SourceKind.KINESIS, FanOutTest.events("s", next, batchSize, false)));
+      next += batchSize;
+      List<Long> times = new ArrayList<>();
+      for (int r = 0; r < rounds; r++) {
+        List<SourceRecord> batch = FanOutTest.events("s", next, batchSize, false);
+        next += batchSize;
+        long start = System.nanoTime();
+        one.process(new Batch(SourceKind.KINESIS, batch));
+        times.add((System.nanoTime() - start) / 1_000_000);
+      }
+      single = median(times);
+    }
+    lines.add(String.format(Locale.ROOT, "| one invocation | - | %.0f | 1.00 |", single));
+    List<String> requests = new ArrayList<>();
+    requests.add("FANOUT-BENCH stateful S3 requests per exchange (shuffle keys, SDK interceptor, in-process children)");
+    requests.add("| levels | maps M | combiners G | reducers R | PUT | formula 2+2M+2G+R | GET | GET = 1+M+ranged reads |"
+        + " ranged reads (bound) |");
+    requests.add("|---|---|---|---|---|---|---|---|---|");
+    for (int levels = 1; levels <= 2; levels++) {
+      Map<String, String> settings = new HashMap<>();
+      String app = TestPipeline.uniqueApp("fanbench_state_" + levels);
+      settings.put("SPINDRIFT_APP", app);
+      settings.put("SPINDRIFT_JOB", job);
+      settings.put("SPINDRIFT_SINK_TABLE", "it." + app);
+      settings.put(Setting.FANOUT.key(), "always");
+      settings.put(Setting.FANOUT_RECORDS_PER_CHILD.key(), Integer.toString(perMap));
+      settings.put(Setting.FANOUT_TWO_LEVEL_CHILDREN.key(), levels == 2 ? "2" : "1000");
+      SpindriftConfig config = LocalPipeline.config(TestPipeline.stack(), settings);
+      try (LocalProcessInvoker children = new LocalProcessInvoker(config.asMap(), 2);
+          SpindriftRuntime parent = SpindriftRuntime.create(config, children)) {
+        parent.process(new Batch(SourceKind.KINESIS, FanOutTest.events("s", 0, batchSize, false)));
+        long at = batchSize;
+        List<Long> times = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+          List<SourceRecord> batch = FanOutTest.events("s", at, batchSize, false);
+          at += batchSize;
+          long start = System.nanoTime();
+          parent.process(new Batch(SourceKind.KINESIS, batch));
+          times.add((System.nanoTime() - start) / 1_000_000);
+          assertThat(parent.lastFanOut(SourceKind.KINESIS).plan().combiners()).isEqualTo(levels == 2 ? 2 : 0);
+        }
+        double ms = median(times);
+        lines.add(String.format(Locale.ROOT, "| fan-out, %d level%s | 2 JVMs | %.0f | %.2f |", levels,
+            levels == 2 ? "s" : "", ms, ms / single));
+      }
+      String counted = TestPipeline.uniqueApp("fanbench_state_req_" + levels);
+      Map<String, String> inProcess = new HashMap<>(settings);
+      inProcess.put(Setting.FANOUT_INVOKER.key(), "in-process");
+      try (SpindriftRuntime parent = TestPipeline.runtime(counted, withJob(inProcess, job))) {
+        parent.process(new Batch(SourceKind.KINESIS, FanOutTest.events("s", 0, batchSize, false)));
+        AwsRequestLog.start();
+        parent.process(new Batch(SourceKind.KINESIS, FanOutTest.events("s", batchSize, batchSize, false)));
+        List<AwsRequestLog.Request> made = AwsRequestLog.stop();
+        io.spindrift.fanout.FanOutMicroBatch.FanOutReport report = parent.lastFanOut(SourceKind.KINESIS);
+        int m = report.plan().splits();
+        int g = report.plan().combiners();
+        int r = report.plan().reducers();
+        long puts = shuffle(made, "PutObject");
+        long gets = shuffle(made, "GetObject");
+        requests.add(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %d | %d | %d | %d (%d) |", levels, m, g,
+            r, puts, 2 + 2 * m + 2 * g + r, gets, 1 + m + report.rangedReads(), report.rangedReads(),
+            g == 0 ? m * r : m + g * r));
+      }
+    }
+    lines.addAll(requests);
+    lines.forEach(System.out::println);
+  }
+
+  private static Map<String, String> withJob(Map<String, String> settings, String job) {
+    Map<String, String> out = new HashMap<>(settings);
+    out.remove("SPINDRIFT_APP");
+    out.remove("SPINDRIFT_SINK_TABLE");
+    out.put("SPINDRIFT_JOB", job);
+    return out;
+  }
+
+  private static long shuffle(List<AwsRequestLog.Request> requests, String operation) {
+    return requests.stream().filter(r -> r.service().equals("S3") && r.operation().equals(operation)
+        && r.target().contains("/shuffle/")).count();
   }
 
   /**

@@ -11,8 +11,12 @@ import io.spindrift.event.KinesisRecord;
 import io.spindrift.event.SourceKind;
 import io.spindrift.event.SourceRecord;
 import io.spindrift.examples.Clickstream;
+import io.spindrift.examples.LocalPipeline;
 import io.spindrift.examples.PageViewCounts;
+import io.spindrift.fanout.ChildInvoker;
+import io.spindrift.fanout.ChildTask;
 import io.spindrift.fanout.FanOutMicroBatch;
+import io.spindrift.fanout.InProcessInvoker;
 import io.spindrift.job.JobContext;
 import io.spindrift.job.StreamJob;
 import io.spindrift.protocol.BatchOutcome;
@@ -166,15 +170,45 @@ class FanOutTest {
     }
   }
 
+  /**
+   * A tree forced at 2 children a node over 5 map children (3 launchers, depth 3), whose first launcher dies at its
+   * first invoke: its 3 tasks fail and the parent invokes them again directly; the table is the single invocation's
+   * and the tree adds invokes, not S3 requests.
+   */
   @Test
   void aTreeOfInvokesStartsTheChildrenAndGivesTheSingleInvocationTable() {
     String single = TestPipeline.uniqueApp("tree_single");
     String fanned = TestPipeline.uniqueApp("tree_map");
     Map<String, String> settings = new HashMap<>(fanOut(100));
-    // forced at this small size: 5 map children started by 3 launchers of at most 2
+    settings.put("SPINDRIFT_APP", fanned);
+    settings.put("SPINDRIFT_JOB", Clickstream.class.getName());
+    settings.put("SPINDRIFT_SINK_TABLE", "it." + fanned);
+    // forced at this small size: 5 map children started by a tree of 3 launchers, no node with more than 2 children
     settings.put(Setting.FANOUT_TREE_CHILDREN.key(), "2");
+    // no straggler re-issue (the retried tasks queue for the invoker's 2 threads): the test counts invocations
+    settings.put(Setting.FANOUT_STRAGGLER_FACTOR.key(), "1000");
+    Map<String, String> childSettings = new HashMap<>(settings);
+    childSettings.put(Setting.FANOUT.key(), "off");
+    SpindriftRuntime child = SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), childSettings));
+    java.util.concurrent.atomic.AtomicInteger launchersStarted = new java.util.concurrent.atomic.AtomicInteger();
+    InProcessInvoker threads = new InProcessInvoker(child::runChild, 2);
+    ChildInvoker firstLauncherDies = new ChildInvoker() {
+      @Override
+      public java.util.concurrent.CompletableFuture<String> invoke(ChildTask task) {
+        if (task.role() == ChildTask.Role.LAUNCH && launchersStarted.getAndIncrement() == 0) {
+          return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("launcher died"));
+        }
+        return threads.invoke(task);
+      }
+
+      @Override
+      public int concurrency() {
+        return threads.concurrency();
+      }
+    };
     try (SpindriftRuntime one = runtime(single, Clickstream.class.getName(), Map.of());
-        SpindriftRuntime many = runtime(fanned, Clickstream.class.getName(), settings)) {
+        SpindriftRuntime many = SpindriftRuntime.create(LocalPipeline.config(TestPipeline.stack(), settings),
+            firstLauncherDies)) {
       List<SourceRecord> records = events("clicks", 0, 500, true);
       one.process(new Batch(SourceKind.KINESIS, records));
       AwsRequestLog.start();
@@ -183,12 +217,17 @@ class FanOutTest {
       FanOutMicroBatch.FanOutReport report = many.lastFanOut(SourceKind.KINESIS);
       assertThat(report.plan().splits()).isEqualTo(5);
       assertThat(report.launchers()).isEqualTo(3);
-      assertThat(report.invocations()).isEqualTo(5);
+      assertThat(launchersStarted.get()).as("the parent's launchers").isEqualTo(2);
+      // 5 through the tree, then the dead launcher's 3 tasks again, directly
+      assertThat(report.invocations()).isEqualTo(8);
       assertThat(outcome.records()).isEqualTo(500);
       // the tree adds invokes, not S3 requests: the stateless formula holds
       assertThat(count(requests, "PutObject")).isEqualTo(2 + 5);
       assertThat(count(requests, "GetObject")).isEqualTo(1 + 5);
       assertThat(table(many, "it." + fanned)).isEqualTo(table(one, "it." + single));
+    } finally {
+      threads.close();
+      child.close();
     }
   }
 

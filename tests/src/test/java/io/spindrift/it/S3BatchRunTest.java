@@ -116,7 +116,8 @@ class S3BatchRunTest {
       assertThat(alone.inputReaders()).hasSize(splits).doesNotContain(CHILD_THREAD);
       // the parent handed the children the manifest: every GET of the input was a child's (one per split, and one
       // more per re-issued straggler)
-      assertThat(fannedOut.value().records()).isEqualTo(splits);
+      assertThat(fannedOut.value().records()).isEqualTo(total);
+      assertThat(fannedOut.value().duplicates()).isZero();
       assertThat(fannedOut.inputReaders()).hasSizeGreaterThanOrEqualTo(splits).containsOnly(CHILD_THREAD);
       assertThat(many.lastFanOut(SourceKind.KINESIS)).isNotNull();
       assertThat(many.lastFanOut(SourceKind.KINESIS).plan().splits()).isEqualTo(splits);
@@ -128,9 +129,16 @@ class S3BatchRunTest {
       assertThat(TestPipeline.count(many, "it." + fanned + "_rejects")).isEqualTo(malformed);
       assertThat(commits(one, single)).singleElement().satisfies(commit -> assertThat(commit.lanes())
           .singleElement().satisfies(lane -> assertThat(lane.records()).isEqualTo(total)));
-      // a fanned-out commit's lane range counts the splits: the parent never saw the records
-      assertThat(commits(one, fanned)).singleElement().satisfies(commit -> assertThat(commit.lanes())
-          .singleElement().satisfies(lane -> assertThat(lane.records()).isEqualTo(splits)));
+      // the fanned-out commit counts the records its children read (the parent never saw them), as one invocation's
+      for (String app : List.of(single, fanned)) {
+        CommitRecord commit = commits(one, app).get(0);
+        assertThat(commit.lanes()).singleElement().satisfies(lane -> assertThat(lane.records()).isEqualTo(total));
+        assertThat(commit.counts().records()).as("records of %s", app).isEqualTo(total);
+        assertThat(commit.counts().output()).isEqualTo(TestPipeline.count(one, "it." + app)).isEqualTo(
+            total - malformed);
+        assertThat(commit.counts().rejected()).isEqualTo(TestPipeline.count(one, "it." + app + "_rejects"))
+            .isEqualTo(malformed);
+      }
 
       // reruns: in this runtime, and as a user would, through the CLI in a fresh runtime
       Recorded<S3BatchRun.Outcome> again = recordingInputReads(prefix,
@@ -214,6 +222,14 @@ class S3BatchRunTest {
       assertThat(third.committed()).isZero();
       List<CommitRecord> commits = commits(first, app);
       assertThat(commits).hasSize(outcome.commits().size());
+      // every commit counts the records its children read: together the input's lines, the table and the rejects
+      assertThat(commits.stream().mapToLong(commit -> commit.counts().records()).sum()).isEqualTo(total);
+      assertThat(commits.stream().mapToLong(commit -> commit.lanes().get(0).records()).sum()).isEqualTo(total);
+      assertThat(commits.stream().mapToLong(commit -> commit.counts().output()).sum()).isEqualTo(rows);
+      assertThat(commits.stream().mapToLong(commit -> commit.counts().rejected()).sum()).isEqualTo(rejects);
+      // the resumed run's outcomes count records too: its commits and the failed run's cover the input once
+      assertThat(outcome.commits().stream().filter(batch -> batch.seq() > 0).mapToLong(batch -> batch.records())
+          .sum() + before.stream().mapToLong(commit -> commit.counts().records()).sum()).isEqualTo(total);
       String previous = null;
       for (CommitRecord commit : commits) {
         LaneRange range = commit.lanes().get(0);
