@@ -22,6 +22,7 @@ import java.util.ConcurrentModificationException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -57,6 +58,8 @@ import org.apache.spark.sql.execution.datasources.parquet.ParquetUtils;
 import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.streaming.OutputMode;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Option;
 
 /**
@@ -72,7 +75,14 @@ import scala.Option;
  * tags and userMetadata. Staged files of commits that never land are removed by Delta's {@code VACUUM}.
  */
 final class DeltaSink extends TableSink<Snapshot> {
+  private static final Logger LOG = LoggerFactory.getLogger(DeltaSink.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Versions a warm append moves past, each written by another writer that touched neither the app's txnVersion
+   * nor the protocol, before it gives the lost race to the publish loop (Delta's own transaction rebases blind
+   * appends the same way).
+   */
+  private static final int MAX_REBASES = 100;
   private static final String SEQ_COLUMN = "__spindrift_seq";
   private static final String RANK_COLUMN = "__spindrift_rank";
   private static final String PART_COLUMN = "__spindrift_part";
@@ -87,6 +97,8 @@ final class DeltaSink extends TableSink<Snapshot> {
   private final String checkpointInterval;
   /** Where upsert stages go: {@code s3a://<bucket>/<app>/stage}. */
   private final Path stageDirectory;
+  /** The table's log as this container knows it, loaded by the first publish; guarded by {@code this}. */
+  private WarmLog warm;
 
   DeltaSink(SinkSpec spec, SinkContext context) {
     super(spec);
@@ -283,8 +295,59 @@ final class DeltaSink extends TableSink<Snapshot> {
     FileStatus status = writeParquet(new Path(location, name), dataType, data);
     Map<String, String> partitionValues = new LinkedHashMap<>(partition);
     return new AddFile(name, ScalaValues.map(partitionValues), status.getLen(), status.getModificationTime(), true,
-        "{\"numRecords\":" + rows.size() + "}", null, null, ScalaValues.none(), ScalaValues.none(),
-        ScalaValues.none());
+        stats(dataType, data), null, null, ScalaValues.none(), ScalaValues.none(), ScalaValues.none());
+  }
+
+  /**
+   * A data file's statistics as Delta keeps them: its row count and, for an upsert table, the min, max and null
+   * count of each key column that is a string or an integer (what {@link UpsertRewrite} prunes files by).
+   */
+  private String stats(StructType type, List<InternalRow> rows) {
+    ObjectNode stats = JSON.createObjectNode();
+    stats.put("numRecords", rows.size());
+    if (spec.isUpsert()) {
+      ObjectNode min = stats.putObject("minValues");
+      ObjectNode max = stats.putObject("maxValues");
+      ObjectNode nulls = stats.putObject("nullCount");
+      for (String key : spec.keys()) {
+        if (!List.of(type.fieldNames()).contains(key)
+            || !UpsertRewrite.hasStatValues(type.fields()[type.fieldIndex(key)].dataType())) {
+          continue;
+        }
+        keyStats(type, type.fieldIndex(key), rows, min, max, nulls);
+      }
+    }
+    return stats.toString();
+  }
+
+  private static void keyStats(StructType type, int at, List<InternalRow> rows, ObjectNode min, ObjectNode max,
+      ObjectNode nulls) {
+    String name = type.fields()[at].name();
+    boolean string = type.fields()[at].dataType() instanceof org.apache.spark.sql.types.StringType;
+    Comparable<Object> low = null;
+    Comparable<Object> high = null;
+    long nullCount = 0;
+    for (InternalRow row : rows) {
+      if (row.isNullAt(at)) {
+        nullCount++;
+        continue;
+      }
+      @SuppressWarnings("unchecked")
+      Comparable<Object> value = (Comparable<Object>) (string ? row.getUTF8String(at).clone()
+          : (Object) ((Number) row.get(at, type.fields()[at].dataType())).longValue());
+      low = low == null || value.compareTo(low) < 0 ? value : low;
+      high = high == null || value.compareTo(high) > 0 ? value : high;
+    }
+    nulls.put(name, nullCount);
+    if (low != null) {
+      if (string) {
+        min.put(name, low.toString());
+        max.put(name, high.toString());
+      } else {
+        min.put(name, (Long) (Object) low);
+        max.put(name, (Long) (Object) high);
+      }
+    }
   }
 
   private static String escape(String value) {
@@ -350,9 +413,212 @@ final class DeltaSink extends TableSink<Snapshot> {
     }
   }
 
+  /**
+   * Publishes through the warm log ({@link WarmPublication}) when the table's protocol allows a plain writer, and
+   * through Delta's {@code OptimisticTransaction} otherwise. A warm publish that fails for a reason other than a
+   * lost race drops the warm log, which the next publish loads again.
+   */
   @Override
   public List<Long> publish(List<PendingPublish> pending) {
-    return inContext(() -> new DeltaPublication().publish(pending));
+    return inContext(() -> {
+      synchronized (this) {
+        WarmLog log = warmLog();
+        if (log.plainWriter(spec.isUpsert(), spec.isUpsert())) {
+          try {
+            return new WarmPublication(log).publish(pending);
+          } catch (RuntimeException failed) {
+            warm = null;
+            throw failed;
+          }
+        }
+      }
+      return new DeltaPublication().publish(pending);
+    });
+  }
+
+  /** The warm log, loaded on first use (or while the table does not exist) and caught up otherwise. */
+  private WarmLog warmLog() {
+    if (warm == null || warm.version() < 0) {
+      warm = WarmLog.load(deltaLog(), location, spec.isUpsert());
+    } else {
+      warm.catchUp();
+    }
+    return warm;
+  }
+
+  /**
+   * The publish loop on the warm log: the app's held seq is the log's {@code txnVersion}, a commit is written on the
+   * version after the one read (a lost race when another writer has it, after which the winners are read).
+   */
+  private final class WarmPublication extends Publication<WarmLog> {
+    private final WarmLog log;
+
+    WarmPublication(WarmLog log) {
+      super(spec.table());
+      this.log = log;
+    }
+
+    @Override
+    protected WarmLog read(int attempt, List<PendingPublish> pending) {
+      if (attempt > 1) {
+        log.catchUpAfterConflict();
+      }
+      return log;
+    }
+
+    @Override
+    protected long held(WarmLog current, String app) {
+      return current.txnVersion(app);
+    }
+
+    @Override
+    protected List<Long> commit(WarmLog current, String app, List<PendingPublish> todo) {
+      if (spec.isUpsert()) {
+        upsert(current, app, todo);
+      } else {
+        append(current, app, todo);
+      }
+      return seqs(todo);
+    }
+
+    @Override
+    protected boolean lostRace(RuntimeException failure) {
+      return failure instanceof ConcurrentModificationException;
+    }
+  }
+
+  /**
+   * Commits the stages' {@code add} actions and the app's {@code SetTransaction} as the next version of the warm
+   * log; when another writer took that version without touching the app's txnVersion or the protocol, commits on
+   * the version after it (a blind append conflicts with nothing else).
+   */
+  private void append(WarmLog log, String app, List<PendingPublish> todo) {
+    List<Action> files = new ArrayList<>();
+    todo.forEach(p -> files.addAll(readStage(p.ref())));
+    long last = todo.get(todo.size() - 1).tag().seq();
+    Map<String, String> tags = CommitTag.entries(todo);
+    DeltaOperations.StreamingUpdate operation = new DeltaOperations.StreamingUpdate(OutputMode.Append(), app, last,
+        ScalaValues.some(userMetadata(tags)));
+    long rows = 0;
+    long bytes = 0;
+    for (Action file : files) {
+      AddFile add = (AddFile) file;
+      rows += add.numLogicalRecords().isDefined() ? (Long) add.numLogicalRecords().get() : 0;
+      bytes += add.size();
+    }
+    Map<String, String> metrics = Map.of("numAddedFiles", Integer.toString(files.size()), "numRemovedFiles", "0",
+        "numOutputRows", Long.toString(rows), "numOutputBytes", Long.toString(bytes));
+    for (int rebase = 0; ; rebase++) {
+      List<Action> actions = new ArrayList<>(files);
+      actions.add(new SetTransaction(app, last, ScalaValues.some(System.currentTimeMillis())));
+      long held = log.txnVersion(app);
+      try {
+        commit(log, operation.name(), ScalaValues.javaMap(operation.jsonEncodedValues()), true, metrics, tags,
+            actions);
+        return;
+      } catch (ConcurrentModificationException raced) {
+        if (rebase >= MAX_REBASES) {
+          throw raced;
+        }
+        log.catchUpAfterConflict();
+        if (log.txnVersion(app) != held || !log.plainWriter(false, false)) {
+          throw raced;
+        }
+      }
+    }
+  }
+
+  /**
+   * Publishes upsert stages as an {@link UpsertRewrite} on the warm log's files in one commit with the app's
+   * {@code SetTransaction}; one that would read too much of the table goes through Delta's MERGE ({@link #merge}).
+   */
+  private void upsert(WarmLog log, String app, List<PendingPublish> todo) {
+    List<String> stageFiles = new ArrayList<>();
+    todo.forEach(p -> stageFiles.addAll(upsertFiles(p.ref())));
+    String rewriteId = UUID.randomUUID().toString();
+    Optional<UpsertRewrite.Plan> plan = new UpsertRewrite(spark, log, spec.keys())
+        .plan(stageFiles, rows -> tableFiles(log.metadata(), rewriteId, rows));
+    if (plan.isEmpty()) {
+      merge(app, todo);
+      return;
+    }
+    long last = todo.get(todo.size() - 1).tag().seq();
+    Map<String, String> tags = CommitTag.entries(todo);
+    List<Action> actions = new ArrayList<>(plan.get().actions());
+    actions.add(new SetTransaction(app, last, ScalaValues.some(System.currentTimeMillis())));
+    Map<String, String> parameters = new LinkedHashMap<>();
+    parameters.put("predicate", jsonString(List.of(mergeCondition())));
+    parameters.put("queryId", jsonString(app));
+    parameters.put("epochId", jsonString(Long.toString(last)));
+    Map<String, String> metrics = Map.of("numTargetFilesRemoved", Integer.toString(plan.get().removedFiles()),
+        "numTargetFilesAdded", Integer.toString(plan.get().addedFiles()),
+        "numOutputRows", Long.toString(plan.get().outputRows()));
+    commit(log, "MERGE", parameters, false, metrics, tags, actions);
+  }
+
+  /** {@code rows} (laid out as the table's columns) written as data files of the table, one per partition. */
+  private List<AddFile> tableFiles(Metadata metadata, String txnId, List<InternalRow> rows) {
+    StructType tableType = metadata.schema();
+    List<String> partitionColumns = ScalaValues.list(metadata.partitionColumns());
+    List<AddFile> files = new ArrayList<>();
+    int part = 0;
+    for (Map.Entry<Map<String, String>, List<InternalRow>> partition
+        : partitions(tableType, partitionColumns, rows).entrySet()) {
+      files.add(writeDataFile(txnId, part++, tableType, partitionColumns, partition.getKey(), partition.getValue()));
+    }
+    return files;
+  }
+
+  /**
+   * Writes {@code actions} with their commit info (operation, {@link CommitTag} tags and userMetadata) as the warm
+   * log's next version, and the checkpoint when the table's interval falls on it, as Delta's post-commit does.
+   */
+  private void commit(WarmLog log, String operation, Map<String, String> parameters, boolean blindAppend,
+      Map<String, String> metrics, Map<String, String> tags, List<Action> actions) {
+    ObjectNode info = JSON.createObjectNode();
+    info.put("timestamp", System.currentTimeMillis());
+    info.put("operation", operation);
+    parameters.forEach(info.putObject("operationParameters")::put);
+    info.put("readVersion", log.version());
+    info.put("isolationLevel", "Serializable");
+    info.put("isBlindAppend", blindAppend);
+    metrics.forEach(info.putObject("operationMetrics")::put);
+    tags.forEach(info.putObject("tags")::put);
+    info.put("userMetadata", userMetadata(tags));
+    info.put("engineInfo", "Apache-Spark/" + spark.version() + " Delta-Lake/" + io.delta.package$.MODULE$.VERSION());
+    info.put("txnId", UUID.randomUUID().toString());
+    ObjectNode line = JSON.createObjectNode();
+    line.set("commitInfo", info);
+    List<String> lines = new ArrayList<>();
+    lines.add(line.toString());
+    actions.forEach(action -> lines.add(action.json()));
+    long version = log.commit(lines, actions);
+    if (log.checkpointDue(version)) {
+      checkpoint(version);
+    }
+  }
+
+  private void checkpoint(long version) {
+    try {
+      DeltaLog deltaLog = deltaLog();
+      deltaLog.checkpoint(deltaLog.update(false, ScalaValues.none(), ScalaValues.none()), ScalaValues.none());
+    } catch (RuntimeException e) {
+      // as Delta's post-commit hook: the commit stands, readers replay JSON commits until the next checkpoint
+      LOG.warn("Delta checkpoint of {} at version {} failed: {}", location, version, e.toString());
+    }
+  }
+
+  private String mergeCondition() {
+    return spec.keys().stream().map(key -> "t.`" + key + "` <=> s.`" + key + "`")
+        .collect(Collectors.joining(" AND "));
+  }
+
+  private static String jsonString(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
@@ -437,8 +703,7 @@ final class DeltaSink extends TableSink<Snapshot> {
             Window.partitionBy(keys).orderBy(functions.col(SEQ_COLUMN).desc(), functions.col(PART_COLUMN).desc())))
         .where(functions.col(RANK_COLUMN).equalTo(1))
         .drop(SEQ_COLUMN, PART_COLUMN, RANK_COLUMN);
-    String condition = spec.keys().stream().map(key -> "t.`" + key + "` <=> s.`" + key + "`")
-        .collect(Collectors.joining(" AND "));
+    String condition = mergeCondition();
     String deleted = "coalesce(s.`" + ChangeRows.COLUMN + "`, false)";
     Map<String, String> values = new LinkedHashMap<>();
     for (String column : latest.columns()) {
@@ -467,13 +732,9 @@ final class DeltaSink extends TableSink<Snapshot> {
     return inContext(() -> holds(app, seq));
   }
 
-  private boolean holds(String app, long seq) {
-    Snapshot snapshot = deltaLog().update(false, ScalaValues.none(), ScalaValues.none());
-    if (snapshot.version() < 0) {
-      return false;
-    }
-    Option<Object> held = snapshot.transactions().get(app);
-    return held.isDefined() && ((Long) held.get()) >= seq;
+  private synchronized boolean holds(String app, long seq) {
+    WarmLog log = warmLog();
+    return log.version() >= 0 && log.txnVersion(app) >= seq;
   }
 
   @Override

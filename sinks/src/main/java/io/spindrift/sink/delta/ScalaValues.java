@@ -27,6 +27,10 @@ final class ScalaValues {
     return scala.collection.JavaConverters.seqAsJavaList(values);
   }
 
+  static <K, V> Map<K, V> javaMap(scala.collection.Map<K, V> values) {
+    return new java.util.LinkedHashMap<>(JavaConverters.mapAsJavaMap(values));
+  }
+
   static <T> Option<T> none() {
     return Option.empty();
   }
