@@ -138,7 +138,13 @@ public enum Setting {
           + " AWS."),
   SCHEMA_REGISTRY_RETRY_SECONDS("SPINDRIFT_SCHEMA_REGISTRY_RETRY_SECONDS", "10",
       "Avro/Protobuf payloads: a schema id the registry did not serve (unknown, or the registry unreachable) is"
-          + " not asked for again for this many seconds; its payloads are rejects meanwhile.");
+          + " not asked for again for this many seconds; its payloads are rejects meanwhile."),
+  HUDI_SMALL_FILE_MB("SPINDRIFT_HUDI_SMALL_FILE_MB", "100",
+      "Hudi sink: a publish adds its inserts to a base file smaller than this many MiB, rewriting it (Hudi's"
+          + " small-file handling); 0 writes new files only and leaves compaction to maintenance's clustering."),
+  MAINTENANCE_SMALL_FILE_MB("SPINDRIFT_MAINTENANCE_SMALL_FILE_MB", "96",
+      "Table maintenance: Hudi base files below this many MiB are clustered into files of"
+          + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB, once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them.");
 
   private final String key;
   private final String defaultValue;
