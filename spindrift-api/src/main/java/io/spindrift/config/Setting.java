@@ -144,7 +144,7 @@ public enum Setting {
           + " small-file handling); 0 writes new files only and leaves compaction to maintenance's clustering."),
   MAINTENANCE_SMALL_FILE_MB("SPINDRIFT_MAINTENANCE_SMALL_FILE_MB", "96",
       "Table maintenance: Hudi base files below this many MiB are clustered into files of"
-          + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB, once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them.");
+          + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB (at most that size), once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them.");
 
   private final String key;
   private final String defaultValue;

@@ -45,12 +45,9 @@ public record MaintenancePolicy(long targetFileBytes, int minInputFiles, Duratio
    */
   public static MaintenancePolicy fromSettings(Map<String, String> settings) {
     long targetFileBytes = positive(settings, Setting.MAINTENANCE_TARGET_FILE_MB, 1) * 1024 * 1024;
-    long smallFileBytes = positive(settings, Setting.MAINTENANCE_SMALL_FILE_MB, 1) * 1024 * 1024;
-    if (smallFileBytes > targetFileBytes) {
-      throw new IllegalArgumentException("Invalid " + Setting.MAINTENANCE_SMALL_FILE_MB.key() + ": "
-          + smallFileBytes / 1024 / 1024 + " (at most " + Setting.MAINTENANCE_TARGET_FILE_MB.key() + ", "
-          + targetFileBytes / 1024 / 1024 + ")");
-    }
+    // a file of the target size is not small, whatever the threshold says
+    long smallFileBytes = Math.min(targetFileBytes,
+        positive(settings, Setting.MAINTENANCE_SMALL_FILE_MB, 1) * 1024 * 1024);
     return new MaintenancePolicy(
         targetFileBytes,
         (int) positive(settings, Setting.MAINTENANCE_MIN_INPUT_FILES, 2),
