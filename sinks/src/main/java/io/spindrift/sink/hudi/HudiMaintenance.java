@@ -41,9 +41,11 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Hudi maintenance through Hudi's Spark write client, holding the table's publish lease (one writer per table, as
- * {@link HudiSink} publishes): clustering (schedule a size-based plan of small files, then execute it) and cleaning
- * (file versions no commit within the snapshot retention needs). Both are Hudi table services that write their own instants
- * (replacecommit, clean) and never touch the metadata of the app's tagged commits, from which {@link CommitTimeline}
+ * {@link HudiSink} publishes): clustering (a plan a dead run left pending first; then, where a partition holds
+ * enough small base files, a size-based plan of them, executed at once) and cleaning (file versions no commit within
+ * the snapshot retention needs). A table whose publishes add inserts to an existing small file
+ * ({@code SPINDRIFT_HUDI_SMALL_FILE_MB} above 0) keeps one file group per partition and rarely needs clustering.
+ * Both are Hudi table services that write their own instants (replacecommit, clean) and never touch the metadata of the app's tagged commits, from which {@link CommitTimeline}
  * reads what the table holds (the archived timeline included). Stage files live outside the table, under the app's
  * stage prefix, where only the stage collector works; cleaning removes only file slices the timeline tracks.
  */
