@@ -45,9 +45,10 @@ import org.apache.spark.sql.SparkSession;
  * enough small base files, a size-based plan of them, executed at once) and cleaning (file versions no commit within
  * the snapshot retention needs). A table whose publishes add inserts to an existing small file
  * ({@code SPINDRIFT_HUDI_SMALL_FILE_MB} above 0) keeps one file group per partition and rarely needs clustering.
- * Both are Hudi table services that write their own instants (replacecommit, clean) and never touch the metadata of the app's tagged commits, from which {@link CommitTimeline}
- * reads what the table holds (the archived timeline included). Stage files live outside the table, under the app's
- * stage prefix, where only the stage collector works; cleaning removes only file slices the timeline tracks.
+ * Both are Hudi table services that write their own instants (replacecommit, clean) and never touch the metadata
+ * of the app's tagged commits, from which {@link CommitTimeline} reads what the table holds (the archived timeline
+ * included). Stage files live outside the table, under the app's stage prefix, where only the stage collector works;
+ * cleaning removes only file slices the timeline tracks.
  */
 record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiSettings settings)
     implements TableMaintenance {
