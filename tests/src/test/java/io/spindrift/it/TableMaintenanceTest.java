@@ -33,8 +33,19 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import org.apache.hadoop.fs.Path;
+import org.apache.hudi.client.SparkRDDWriteClient;
+import org.apache.hudi.client.common.HoodieSparkEngineContext;
+import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
+import org.apache.hudi.common.table.HoodieTableMetaClient;
+import org.apache.hudi.common.table.TableSchemaResolver;
+import org.apache.hudi.common.util.ClusteringUtils;
+import org.apache.hudi.common.util.Option;
+import org.apache.hudi.config.HoodieWriteConfig;
+import org.apache.hudi.hadoop.fs.HadoopFSUtils;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -189,6 +200,45 @@ class TableMaintenanceTest {
     assertThat(republishAll(fresh)).isEmpty();
     assertThat(byKey(fresh, "hudi")).isEqualTo(rolledForward);
     assertThat(rows(fresh, "hudi")).isEqualTo(all);
+  }
+
+  @Test
+  void aClusteringPlanLeftPendingByADeadRunIsFinishedByTheNextRun() throws Exception {
+    String app = TestPipeline.uniqueApp("maint_hudi_pending");
+    Map<String, String> settings = Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_SMALL_FILE_MB", "0");
+    SpindriftRuntime runtime = TestPipeline.runtime(app, settings);
+    for (int batch = 0; batch < 3; batch++) {
+      assertThat(invoker(runtime).invoke(event(batch))).contains("\"batchItemFailures\":[]");
+    }
+    Map<String, String> before = byKey(runtime, "hudi");
+    String location = "s3a://" + runtime.config().bucket() + "/warehouse/it/" + app;
+    HoodieTableMetaClient meta = HoodieTableMetaClient.builder()
+        .setConf(HadoopFSUtils.getStorageConfWithCopy(runtime.spark().sparkContext().hadoopConfiguration()))
+        .setBasePath(location).build();
+    // a run that planned clustering and died before executing it
+    Properties props = new Properties();
+    props.setProperty("hoodie.table.name", app);
+    props.setProperty("hoodie.embed.timeline.server", "false");
+    props.setProperty("hoodie.metadata.enable", "false");
+    props.setProperty("hoodie.clustering.plan.strategy.small.file.limit", Long.toString(64L << 20));
+    HoodieWriteConfig config = HoodieWriteConfig.newBuilder().withPath(location)
+        .withSchema(new TableSchemaResolver(meta).getTableAvroSchema(false).toString()).withProps(props).build();
+    try (SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client = new SparkRDDWriteClient<>(
+        new HoodieSparkEngineContext(JavaSparkContext.fromSparkContext(runtime.spark().sparkContext())), config)) {
+      assertThat(client.scheduleClustering(Option.empty()).isPresent()).isTrue();
+    }
+    assertThat(ClusteringUtils.getPendingClusteringInstantTimes(HoodieTableMetaClient.reload(meta))).hasSize(1);
+
+    MaintenanceReport table = maintain(runtime).tables().get(0);
+    System.out.println("MAINTENANCE hudi pending clustering " + table);
+    assertThat(table.actions()).anySatisfy(a -> assertThat(a).contains("left pending by an earlier run"));
+    assertThat(table.liveFilesBefore()).isEqualTo(3);
+    assertThat(table.liveFilesAfter()).isEqualTo(1);
+    assertThat(ClusteringUtils.getPendingClusteringInstantTimes(HoodieTableMetaClient.reload(meta))).isEmpty();
+    assertThat(byKey(runtime, "hudi")).isEqualTo(before);
+    // the table takes the next batch as before
+    assertThat(invoker(runtime).invoke(event(3))).contains("\"batchItemFailures\":[]");
+    assertThat(byKey(runtime, "hudi")).hasSize(4 * PER_BATCH).containsAllEntriesOf(before);
   }
 
   @Test
