@@ -150,7 +150,13 @@ public enum Setting {
       "Kafka over TLS: a trust store file (JKS, or PKCS12 named .p12/.pfx) for brokers the JVM's certificate"
           + " authorities do not sign; empty: the JVM's (MSK's brokers are trusted)."),
   KAFKA_TRUSTSTORE_PASSWORD("SPINDRIFT_KAFKA_TRUSTSTORE_PASSWORD", "",
-      "Password of SPINDRIFT_KAFKA_TRUSTSTORE (empty: none).");
+      "Password of SPINDRIFT_KAFKA_TRUSTSTORE (empty: none)."),
+  HUDI_SMALL_FILE_MB("SPINDRIFT_HUDI_SMALL_FILE_MB", "100",
+      "Hudi sink: a publish adds its inserts to a base file smaller than this many MiB, rewriting it (Hudi's"
+          + " small-file handling); 0 writes new files only and leaves compaction to maintenance's clustering."),
+  MAINTENANCE_SMALL_FILE_MB("SPINDRIFT_MAINTENANCE_SMALL_FILE_MB", "96",
+      "Table maintenance: Hudi base files below this many MiB are clustered into files of"
+          + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB (at most that size), once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them.");
 
   private final String key;
   private final String defaultValue;

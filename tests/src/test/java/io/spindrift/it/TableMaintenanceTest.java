@@ -33,8 +33,19 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import org.apache.hadoop.fs.Path;
+import org.apache.hudi.client.SparkRDDWriteClient;
+import org.apache.hudi.client.common.HoodieSparkEngineContext;
+import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
+import org.apache.hudi.common.table.HoodieTableMetaClient;
+import org.apache.hudi.common.table.TableSchemaResolver;
+import org.apache.hudi.common.util.ClusteringUtils;
+import org.apache.hudi.common.util.Option;
+import org.apache.hudi.config.HoodieWriteConfig;
+import org.apache.hudi.hadoop.fs.HadoopFSUtils;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -55,6 +66,8 @@ class TableMaintenanceTest {
   private static final String SHARD0 = "shardId-000000000000";
   private static final int BATCHES = 4;
   private static final int PER_BATCH = 10;
+  /** Small commits of the Hudi clustering test, the last one left unpublished. */
+  private static final int CLUSTER_BATCHES = 8;
   /** Everything is older than every retention: the collectors would take all they are allowed to. */
   private static final MaintenancePolicy ZERO = new MaintenancePolicy(128L * 1024 * 1024, 2, Duration.ZERO, 1,
       Duration.ZERO, Duration.ZERO);
@@ -137,6 +150,95 @@ class TableMaintenanceTest {
     assertThat(republishAll(fresh)).isEmpty();
     assertThat(rows(fresh, format)).isEqualTo(all);
     assertThat(distinct(fresh, format)).isEqualTo(all);
+  }
+
+  @Test
+  void hudiClusteringRewritesManySmallCommitsIntoOneFileKeepingRowsAndExactlyOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("maint_hudi_cluster");
+    // every publish writes new files (no small-file rewrite): the table grows a file group per commit
+    Map<String, String> settings = Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_SMALL_FILE_MB", "0");
+    SpindriftRuntime runtime = TestPipeline.runtime(app, settings);
+    int published = CLUSTER_BATCHES - 1;
+    for (int batch = 0; batch < published; batch++) {
+      assertThat(invoker(runtime).invoke(event(batch))).contains("\"batchItemFailures\":[]");
+    }
+    RuntimeHooks.faults(runtime).arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> invoker(runtime).invoke(event(published))).hasMessageContaining("AFTER_COMMIT");
+    Map<String, String> before = byKey(runtime, "hudi");
+    assertThat(before).hasSize(published * PER_BATCH);
+    Set<String> referenced = referenced(runtime, commits(runtime).get(published));
+    assertThat(referenced).isNotEmpty();
+
+    AppMaintenance.Result first = maintain(runtime);
+    MaintenanceReport table = first.tables().get(0);
+    System.out.println("MAINTENANCE hudi clustering " + MaintenanceHandler.result(first));
+    assertThat(first.unpublishedCommits()).isEqualTo(1);
+    assertThat(table.liveFilesBefore()).isEqualTo(published);
+    assertThat(table.liveFilesAfter()).isEqualTo(1);
+    assertThat(table.actions()).anySatisfy(a -> assertThat(a).startsWith("clustering: ").contains("small files"));
+    // the same rows, key by key, and nothing the unpublished commit references was collected
+    assertThat(byKey(runtime, "hudi")).isEqualTo(before);
+    for (String object : referenced) {
+      assertThat(exists(runtime, object)).as("kept: " + object).isTrue();
+    }
+
+    // the roll-forward publishes the unpublished commit; publishing again or re-delivering changes nothing
+    SpindriftRuntime fresh = TestPipeline.runtime(app, settings);
+    assertThat(fresh.rollForward().published()).isEqualTo(1);
+    long all = (long) CLUSTER_BATCHES * PER_BATCH;
+    assertThat(republishAll(fresh)).isEmpty();
+    assertThat(invoker(fresh).invoke(event(0))).contains("\"batchItemFailures\":[]");
+    Map<String, String> rolledForward = byKey(fresh, "hudi");
+    assertThat(rolledForward).hasSize((int) all).containsAllEntriesOf(before);
+    assertThat(rows(fresh, "hudi")).isEqualTo(all);
+
+    // a second run clusters the clustered file with the roll-forward's new one; still exactly once
+    AppMaintenance.Result second = maintain(fresh);
+    System.out.println("MAINTENANCE hudi clustering (after roll-forward) " + MaintenanceHandler.result(second));
+    assertThat(second.tables().get(0).liveFilesBefore()).isEqualTo(2);
+    assertThat(second.tables().get(0).liveFilesAfter()).isEqualTo(1);
+    assertThat(republishAll(fresh)).isEmpty();
+    assertThat(byKey(fresh, "hudi")).isEqualTo(rolledForward);
+    assertThat(rows(fresh, "hudi")).isEqualTo(all);
+  }
+
+  @Test
+  void aClusteringPlanLeftPendingByADeadRunIsFinishedByTheNextRun() throws Exception {
+    String app = TestPipeline.uniqueApp("maint_hudi_pending");
+    Map<String, String> settings = Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_SMALL_FILE_MB", "0");
+    SpindriftRuntime runtime = TestPipeline.runtime(app, settings);
+    for (int batch = 0; batch < 3; batch++) {
+      assertThat(invoker(runtime).invoke(event(batch))).contains("\"batchItemFailures\":[]");
+    }
+    Map<String, String> before = byKey(runtime, "hudi");
+    String location = "s3a://" + runtime.config().bucket() + "/warehouse/it/" + app;
+    HoodieTableMetaClient meta = HoodieTableMetaClient.builder()
+        .setConf(HadoopFSUtils.getStorageConfWithCopy(runtime.spark().sparkContext().hadoopConfiguration()))
+        .setBasePath(location).build();
+    // a run that planned clustering and died before executing it
+    Properties props = new Properties();
+    props.setProperty("hoodie.table.name", app);
+    props.setProperty("hoodie.embed.timeline.server", "false");
+    props.setProperty("hoodie.metadata.enable", "false");
+    props.setProperty("hoodie.clustering.plan.strategy.small.file.limit", Long.toString(64L << 20));
+    HoodieWriteConfig config = HoodieWriteConfig.newBuilder().withPath(location)
+        .withSchema(new TableSchemaResolver(meta).getTableAvroSchema(false).toString()).withProps(props).build();
+    try (SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client = new SparkRDDWriteClient<>(
+        new HoodieSparkEngineContext(JavaSparkContext.fromSparkContext(runtime.spark().sparkContext())), config)) {
+      assertThat(client.scheduleClustering(Option.empty()).isPresent()).isTrue();
+    }
+    assertThat(ClusteringUtils.getPendingClusteringInstantTimes(HoodieTableMetaClient.reload(meta))).hasSize(1);
+
+    MaintenanceReport table = maintain(runtime).tables().get(0);
+    System.out.println("MAINTENANCE hudi pending clustering " + table);
+    assertThat(table.actions()).anySatisfy(a -> assertThat(a).contains("left pending by an earlier run"));
+    assertThat(table.liveFilesBefore()).isEqualTo(3);
+    assertThat(table.liveFilesAfter()).isEqualTo(1);
+    assertThat(ClusteringUtils.getPendingClusteringInstantTimes(HoodieTableMetaClient.reload(meta))).isEmpty();
+    assertThat(byKey(runtime, "hudi")).isEqualTo(before);
+    // the table takes the next batch as before
+    assertThat(invoker(runtime).invoke(event(3))).contains("\"batchItemFailures\":[]");
+    assertThat(byKey(runtime, "hudi")).hasSize(4 * PER_BATCH).containsAllEntriesOf(before);
   }
 
   @Test
@@ -241,6 +343,16 @@ class TableMaintenanceTest {
 
   private static long rows(SpindriftRuntime runtime, String format) {
     return table(runtime, format).count();
+  }
+
+  /** Every row by its event id (user, page, amount, time): fails on a duplicated id. */
+  private static Map<String, String> byKey(SpindriftRuntime runtime, String format) {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (Row row : table(runtime, format).select("event_id", "user_id", "page", "amount", "ts").collectAsList()) {
+      String previous = out.put(row.getString(0), row.getString(1) + "|" + row.get(2) + "|" + row.get(3) + "|" + row.get(4));
+      assertThat(previous).as("duplicate " + row.getString(0)).isNull();
+    }
+    return out;
   }
 
   private static long distinct(SpindriftRuntime runtime, String format) {

@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.Schema;
@@ -19,12 +21,15 @@ import org.apache.hudi.avro.model.HoodieCleanMetadata;
 import org.apache.hudi.client.SparkRDDWriteClient;
 import org.apache.hudi.client.common.HoodieSparkEngineContext;
 import org.apache.hudi.common.fs.FSUtils;
+import org.apache.hudi.common.model.HoodieBaseFile;
 import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
 import org.apache.hudi.common.table.HoodieTableMetaClient;
 import org.apache.hudi.common.table.TableSchemaResolver;
 import org.apache.hudi.common.table.timeline.HoodieActiveTimeline;
+import org.apache.hudi.common.table.timeline.HoodieInstant;
 import org.apache.hudi.common.table.timeline.HoodieTimeline;
 import org.apache.hudi.common.table.view.HoodieTableFileSystemView;
+import org.apache.hudi.common.util.ClusteringUtils;
 import org.apache.hudi.common.util.Option;
 import org.apache.hudi.config.HoodieWriteConfig;
 import org.apache.hudi.exception.TableNotFoundException;
@@ -36,11 +41,14 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Hudi maintenance through Hudi's Spark write client, holding the table's publish lease (one writer per table, as
- * {@link HudiSink} publishes): clustering (schedule a size-based plan of small files, then execute it) and cleaning
- * (file versions no commit within the snapshot retention needs). Both are Hudi table services that write their own instants
- * (replacecommit, clean) and never touch the metadata of the app's tagged commits, from which {@link CommitTimeline}
- * reads what the table holds (the archived timeline included). Stage files live outside the table, under the app's
- * stage prefix, where only the stage collector works; cleaning removes only file slices the timeline tracks.
+ * {@link HudiSink} publishes): clustering (a plan a dead run left pending first; then, where a partition holds
+ * enough small base files, a size-based plan of them, executed at once) and cleaning (file versions no commit within
+ * the snapshot retention needs). A table whose publishes add inserts to an existing small file
+ * ({@code SPINDRIFT_HUDI_SMALL_FILE_MB} above 0) keeps one file group per partition and rarely needs clustering.
+ * Both are Hudi table services that write their own instants (replacecommit, clean) and never touch the metadata
+ * of the app's tagged commits, from which {@link CommitTimeline} reads what the table holds (the archived timeline
+ * included). Stage files live outside the table, under the app's stage prefix, where only the stage collector works;
+ * cleaning removes only file slices the timeline tracks.
  */
 record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiSettings settings)
     implements TableMaintenance {
@@ -75,14 +83,12 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
         SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client = new SparkRDDWriteClient<>(
             new HoodieSparkEngineContext(JavaSparkContext.fromSparkContext(spark.sparkContext())),
             writeConfig(meta, policy))) {
-      Option<String> clustering = client.scheduleClustering(Option.empty());
-      if (clustering.isPresent()) {
+      for (HoodieInstant pending : ClusteringUtils.getPendingClusteringInstantTimes(meta)) {
         held.confirm();
-        client.cluster(clustering.get(), true);
-        actions.add("clustering: " + clustering.get());
-      } else {
-        actions.add("clustering: nothing to cluster");
+        client.cluster(pending.getTimestamp(), true);
+        actions.add("clustering: finished " + pending.getTimestamp() + ", left pending by an earlier run");
       }
+      actions.add(cluster(client, HoodieTableMetaClient.reload(meta), policy, held));
       held.confirm();
       HoodieCleanMetadata cleaned = client.clean();
       actions.add("clean: " + (cleaned == null ? 0 : cleaned.getTotalFilesDeleted()) + " files deleted");
@@ -90,6 +96,32 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
     meta = HoodieTableMetaClient.reload(meta);
     return new MaintenanceReport(spec.table(), "hudi", liveBefore, liveFiles(meta), storedBefore,
         storedFiles(meta).size(), instantsBefore, completedInstants(meta), actions);
+  }
+
+  /**
+   * Clusters the small base files (below {@link MaintenancePolicy#smallFileBytes}) of every partition that has at
+   * least {@link MaintenancePolicy#minInputFiles} of them into files of the target size: one replacecommit, planned
+   * and executed at once. A plan left pending by a run that died is finished by the next run, before it plans.
+   *
+   * @return what was done, one line
+   */
+  private String cluster(SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client, HoodieTableMetaClient meta,
+      MaintenancePolicy policy, PublishLease.Held held) {
+    long small = latestBaseFiles(meta).values().stream()
+        .mapToLong(files -> files.stream().filter(f -> f.getFileSize() < policy.smallFileBytes()).count())
+        .filter(count -> count >= policy.minInputFiles())
+        .sum();
+    if (small == 0) {
+      return "clustering: no partition has " + policy.minInputFiles() + " files below " + policy.smallFileBytes()
+          + " bytes";
+    }
+    Option<String> planned = client.scheduleClustering(Option.empty());
+    if (!planned.isPresent()) {
+      return "clustering: nothing to cluster";
+    }
+    held.confirm();
+    client.cluster(planned.get(), true);
+    return "clustering: " + planned.get() + " over partitions holding " + small + " small files";
   }
 
   /** The sink's write settings, with clustering by size and cleaning by age. */
@@ -101,11 +133,11 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
       throw new IllegalStateException("Cannot read the schema of Hudi table " + spec.table() + " at " + location, e);
     }
     WriteOptions options = new WriteOptions(spec, meta.getTableType(), location, settings.metadataTable(),
-        settings.aws(), settings.lockTable());
+        settings.aws(), settings.lockTable(), settings.smallFileBytes());
     Properties props = new Properties();
     props.putAll(options.writeConfig(schema).getProps());
     String target = Long.toString(policy.targetFileBytes());
-    props.setProperty("hoodie.clustering.plan.strategy.small.file.limit", target);
+    props.setProperty("hoodie.clustering.plan.strategy.small.file.limit", Long.toString(policy.smallFileBytes()));
     props.setProperty("hoodie.clustering.plan.strategy.target.file.max.bytes", target);
     props.setProperty("hoodie.clustering.plan.strategy.max.bytes.per.group", Long.toString(policy.targetFileBytes() * 4));
     props.setProperty("hoodie.clustering.inline", "false");
@@ -147,6 +179,11 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
 
   /** The latest base file of every file group the completed timeline keeps: what a snapshot query reads. */
   private long liveFiles(HoodieTableMetaClient meta) {
+    return latestBaseFiles(meta).values().stream().mapToLong(List::size).sum();
+  }
+
+  /** The latest base file of every file group the completed timeline keeps, by partition path. */
+  private Map<String, List<HoodieBaseFile>> latestBaseFiles(HoodieTableMetaClient meta) {
     List<StoragePathInfo> files = storedFiles(meta);
     HoodieTimeline completed = meta.reloadActiveTimeline().getCommitsTimeline().filterCompletedInstants();
     StoragePath base = new StoragePath(location);
@@ -154,7 +191,9 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
     files.forEach(f -> partitions.add(FSUtils.getRelativePartitionPath(base, f.getPath().getParent())));
     HoodieTableFileSystemView view = new HoodieTableFileSystemView(meta, completed, files);
     try {
-      return partitions.stream().mapToLong(p -> view.getLatestBaseFiles(p).count()).sum();
+      Map<String, List<HoodieBaseFile>> latest = new HashMap<>();
+      partitions.forEach(p -> latest.put(p, view.getLatestBaseFiles(p).toList()));
+      return latest;
     } finally {
       view.close();
     }

@@ -8,15 +8,29 @@ import org.apache.hudi.common.model.HoodieTableType;
 /**
  * What a Hudi table's sink and maintenance read from the runtime's settings, read once: the AWS side
  * ({@link AwsSettings}), the table type and metadata-table switch of a table Spindrift creates, and the DynamoDB
- * tables of Hudi's lock provider and of the per-table publish lease (names set by the CDK app).
+ * tables of Hudi's lock provider and of the per-table publish lease (names set by the CDK app), and the size below
+ * which a publish adds inserts to an existing file ({@code smallFileBytes}, 0: never).
  */
 record HudiSettings(AwsSettings aws, HoodieTableType tableType, boolean metadataTable, String lockTable,
-                    String leaseTable) {
+                    String leaseTable, long smallFileBytes) {
 
   static HudiSettings from(SinkContext context) {
     return new HudiSettings(AwsSettings.from(context), tableType(context.setting(Setting.HUDI_TABLE_TYPE)),
         Boolean.parseBoolean(context.setting(Setting.HUDI_METADATA_TABLE)), context.setting(Setting.HUDI_LOCK_TABLE),
-        context.setting(Setting.HUDI_LEASE_TABLE));
+        context.setting(Setting.HUDI_LEASE_TABLE), smallFileBytes(context.setting(Setting.HUDI_SMALL_FILE_MB)));
+  }
+
+  private static long smallFileBytes(String value) {
+    try {
+      long mb = Long.parseLong(value.trim());
+      if (mb >= 0) {
+        return mb * 1024 * 1024;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("Invalid " + Setting.HUDI_SMALL_FILE_MB.key() + ": '" + value
+        + "' (expected a whole number of MiB, 0 or more)");
   }
 
   private static HoodieTableType tableType(String value) {

@@ -97,7 +97,7 @@ final class HudiSink extends TableSink<StructType> {
     this.location = SinkSettings.tableLocation(context, spec);
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
     this.options = new WriteOptions(spec, settings.tableType(), location, settings.metadataTable(), settings.aws(),
-        settings.lockTable());
+        settings.lockTable(), settings.smallFileBytes());
   }
 
   /** The table's maintenance, with this sink's settings and location. */

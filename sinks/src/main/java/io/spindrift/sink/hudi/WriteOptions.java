@@ -20,7 +20,7 @@ import org.apache.hudi.keygen.SimpleKeyGenerator;
  * orderings. The user declares keys only.
  */
 record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolean metadataTable,
-                    AwsSettings aws, String lockTable) {
+                    AwsSettings aws, String lockTable, long smallFileBytes) {
 
   /** Properties of a new table ({@code hoodie.properties}). */
   Properties tableProperties(Schema schema) {
@@ -106,6 +106,8 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
     props.setProperty("hoodie.compact.inline.max.delta.commits", "5");
     // snappy, as Spark writes: Hudi's default gzip costs CPU a small function does not have
     props.setProperty("hoodie.parquet.compression.codec", "snappy");
+    // inserts go to a base file below this size (rewriting it) or, at 0, to new files that maintenance clusters
+    props.setProperty("hoodie.parquet.small.file.limit", Long.toString(smallFileBytes));
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
   }
 }
