@@ -61,7 +61,11 @@ import scala.Function1;
  * <p>Writes go through Hudi's Spark write client, not the {@code hudi} data source: the data source refuses a
  * Spark context whose serializer is not Kryo ({@code "hoodie only support
  * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
- * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors).
+ * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors). The write
+ * client and the table's meta client are kept for the container's life ({@link WarmWriteClient}); the timeline is
+ * reloaded for every read of what the table holds, so other containers' commits are always seen. An append is a
+ * bulk insert into new files; the rows a container staged are kept in memory for its own publish
+ * ({@link RecentStages}).
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
@@ -82,7 +86,7 @@ final class HudiSink extends TableSink<StructType> {
   static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(120);
   private static final int ROWS_PER_WRITE_TASK = 50_000;
   /** Rows of recent stages a container keeps in memory for its own publishes. */
-  private static final int RECENT_STAGE_ROWS = 200_000;
+  private static final int RECENT_STAGE_ROWS = 50_000;
 
   private final SparkSession spark;
   private final String location;
