@@ -63,9 +63,8 @@ import scala.Function1;
  * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
  * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors). The write
  * client and the table's meta client are kept for the container's life ({@link WarmWriteClient}); the timeline is
- * reloaded for every read of what the table holds, so other containers' commits are always seen. An append is a
- * bulk insert into new files; the rows a container staged are kept in memory for its own publish
- * ({@link RecentStages}).
+ * reloaded for every read of what the table holds, so other containers' commits are always seen. The rows a
+ * container staged are kept in memory for its own publish ({@link RecentStages}).
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
@@ -320,9 +319,7 @@ final class HudiSink extends TableSink<StructType> {
     try {
       String instant = client.startCommit();
       JavaRDD<HoodieRecord<OverwriteWithLatestAvroPayload>> input = jsc.parallelize(records, tasks);
-      // an append is a bulk insert: only new files (WriteOptions#publishConfig)
-      JavaRDD<WriteStatus> statuses = spec.isUpsert() ? client.upsert(input, instant)
-          : client.bulkInsert(input, instant);
+      JavaRDD<WriteStatus> statuses = spec.isUpsert() ? client.upsert(input, instant) : client.insert(input, instant);
       List<WriteStatus> written = statuses.collect();
       failIfAnyFailed(written, records.size());
       long firstSeq = todo.get(0).tag().seq();

@@ -63,12 +63,6 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
    */
   HoodieWriteConfig publishConfig(Schema schema) {
     Properties props = writeConfig(schema).getProps();
-    // an append is a bulk insert: new files only, no workload profile (a Spark job) and no small-file lookup;
-    // the rows are written in the order the sink gives them
-    props.setProperty("hoodie.bulkinsert.sort.mode", "NONE");
-    // new rows never go into an existing small file: with copy-on-write that rewrites the whole file (the table's
-    // size per publish, growing); small files are clustering's job (HudiMaintenance)
-    props.setProperty("hoodie.parquet.small.file.limit", "0");
     // the SIMPLE index reads record keys, not bloom filters: building and serializing one per file is wasted CPU
     props.setProperty("hoodie.parquet.bloom.filter.enabled", "false");
     // the sink cleans itself, on a container's first publish and every CLEAN_EVERY publishes after it, not after
