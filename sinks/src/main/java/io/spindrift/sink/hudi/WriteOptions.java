@@ -66,8 +66,8 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
     // the SIMPLE index reads record keys, not bloom filters: building and serializing one per file is wasted CPU
     props.setProperty("hoodie.parquet.bloom.filter.enabled", "false");
     // the sink cleans itself, on a container's first publish and every CLEAN_EVERY publishes after it, not after
-    // every commit: the clean planner lists the table, and an append-only table never gives it anything to clean,
-    // so Hudi's own trigger (commits since the last clean) would fire on every commit
+    // every commit: the clean planner lists the table each time, and a table whose cleaner finds nothing (bulk
+    // inserts) never resets Hudi's own trigger (commits since the last clean)
     props.setProperty("hoodie.clean.automatic", "false");
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
   }
