@@ -33,7 +33,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=SinkPublishBench}; docs/SINKS.md has the figures).
  * Prints one {@code SINK-BENCH} line per case and a table; figures leave out the first (table-creating) batch,
  * and a warm-up case per format runs first. 21 batches of 1,000 rows let Delta's default interval (10) checkpoint
- * twice, which the p90 and mean show and the median hides.
+ * twice, which the p90 and mean show and the median hides. {@code -Dbench.formats=HUDI} and
+ * {@code -Dbench.variants=chosen} narrow the run to some formats and settings variants.
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class SinkPublishBench {
@@ -58,12 +59,17 @@ class SinkPublishBench {
     List<String> table = new ArrayList<>();
     table.add(String.format(Locale.ROOT, "%-8s %-7s %6s  %-40s %9s %9s %9s %9s", "format", "mode", "rows",
         "settings", "stage p50", "pub p50", "pub p90", "pub mean"));
+    List<String> variants = System.getProperty("bench.variants", "").isBlank() ? List.of()
+        : List.of(System.getProperty("bench.variants").split(","));
     for (String name : System.getProperty("bench.formats", "ICEBERG,DELTA,HUDI").split(",")) {
       Format format = Format.valueOf(name);
       measure(format, Mode.APPEND, 1000, 4, Map.of()); // warm-up: JIT and clients, not reported
       for (Mode mode : Mode.values()) {
         for (int rows : new int[] {1000, 10_000}) {
           for (Map.Entry<String, Map<String, String>> variant : VARIANTS.get(format).entrySet()) {
+            if (!variants.isEmpty() && !variants.contains(variant.getKey())) {
+              continue;
+            }
             long[] medians = measure(format, mode, rows, rows >= 10_000 ? 8 : 21, variant.getValue());
             String line = String.format(Locale.ROOT, "%-8s %-7s %6d  %-40s %9d %9d %9d %9d", format, mode, rows,
                 variant.getKey(), medians[0], medians[1], medians[2], medians[3]);

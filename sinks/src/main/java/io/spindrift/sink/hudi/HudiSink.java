@@ -26,7 +26,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.hudi.AvroConversionUtils;
 import org.apache.hudi.client.SparkRDDWriteClient;
 import org.apache.hudi.client.WriteStatus;
-import org.apache.hudi.client.common.HoodieSparkEngineContext;
 import org.apache.hudi.common.model.HoodieAvroRecord;
 import org.apache.hudi.common.model.HoodieCommitMetadata;
 import org.apache.hudi.common.model.HoodieKey;
@@ -36,6 +35,7 @@ import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
 import org.apache.hudi.common.table.HoodieTableMetaClient;
 import org.apache.hudi.common.table.TableSchemaResolver;
 import org.apache.hudi.common.util.Option;
+import org.apache.hudi.data.HoodieJavaRDD;
 import org.apache.hudi.exception.HoodieWriteConflictException;
 import org.apache.hudi.exception.TableNotFoundException;
 import org.apache.hudi.hadoop.fs.HadoopFSUtils;
@@ -61,7 +61,10 @@ import scala.Function1;
  * <p>Writes go through Hudi's Spark write client, not the {@code hudi} data source: the data source refuses a
  * Spark context whose serializer is not Kryo ({@code "hoodie only support
  * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
- * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors).
+ * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors). The write
+ * client and the table's meta client are kept for the container's life ({@link WarmWriteClient}); the timeline is
+ * reloaded for every read of what the table holds, so other containers' commits are always seen. The rows a
+ * container staged are kept in memory for its own publish ({@link RecentStages}).
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
@@ -81,23 +84,35 @@ final class HudiSink extends TableSink<StructType> {
    */
   static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(120);
   private static final int ROWS_PER_WRITE_TASK = 50_000;
+  /** Rows of recent stages a container keeps in memory for its own publishes. */
+  private static final int RECENT_STAGE_ROWS = 50_000;
 
   private final SparkSession spark;
   private final String location;
   private final String stageLocation;
   private final HudiSettings settings;
   private final WriteOptions options;
+  private final WarmWriteClient writeClient;
+  private final RecentStages recentStages = new RecentStages(RECENT_STAGE_ROWS);
+  /** Held by a publish from its first read of the table to its end: one publish of this sink at a time. */
+  private final Object publishing = new Object();
+  /** The table's meta client of the publish path, built once; its timeline is reloaded for every read. */
+  private HoodieTableMetaClient publishMeta;
   private PublishLease lease;
 
   HudiSink(SinkSpec spec, SinkContext context) {
     super(spec);
     this.spark = context.spark();
+    // Hudi sizes records with JOL, which otherwise tries to attach HotSpot's serviceability agent (a child
+    // process) on first use: seconds on the first upsert of a container, for a size estimate it does not need
+    System.getProperties().putIfAbsent("jol.skipHotspotSAAttach", "true");
     this.settings = HudiSettings.from(context);
     settings.aws().applyTo(spark);
     this.location = SinkSettings.tableLocation(context, spec);
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
     this.options = new WriteOptions(spec, settings.tableType(), location, settings.metadataTable(), settings.aws(),
         settings.lockTable(), settings.smallFileBytes());
+    this.writeClient = new WarmWriteClient(JavaSparkContext.fromSparkContext(spark.sparkContext()), options);
   }
 
   /** The table's maintenance, with this sink's settings and location. */
@@ -124,6 +139,8 @@ final class HudiSink extends TableSink<StructType> {
     StageRows staged = spec.isUpsert() ? changes.withMarker() : changes.rows();
     String ref = stageLocation + "/" + txnId + "/" + spec.table() + ".parquet";
     StageFile.write(spark, ref, staged.schema(), staged.rows());
+    // as the file reads back: Parquet columns are nullable
+    recentStages.put(ref, new StageRows(staged.schema().asNullable(), List.copyOf(staged.rows())));
     return new StagedOutput(ref, changes.size());
   }
 
@@ -156,6 +173,22 @@ final class HudiSink extends TableSink<StructType> {
     } catch (TableNotFoundException missing) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * The publish path's meta client (timeline not yet reloaded: {@link CommitTimeline#latestSeq} reloads it), or
+   * empty while the table does not exist.
+   */
+  private Optional<HoodieTableMetaClient> publishMeta() {
+    if (publishMeta == null) {
+      publishMeta = metaClient().orElse(null);
+    }
+    return Optional.ofNullable(publishMeta);
+  }
+
+  /** The rows of a stage file: those this container staged itself from memory, others read from the file. */
+  private StageRows stageRows(String ref) {
+    return recentStages.get(ref).orElseGet(() -> StageFile.read(spark, ref));
   }
 
   private HoodieTableMetaClient createTable(StructType schema) {
@@ -209,20 +242,25 @@ final class HudiSink extends TableSink<StructType> {
 
     @Override
     protected List<Long> publish(String app, List<PendingPublish> withRows) {
-      if (unpublished(withRows, heldSeq(metaClient(), app)).isEmpty()) {
-        return List.of();
-      }
-      // one writer per table: Hudi's writers never overlap (see the class comment)
-      try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
-        leaseHeld = held;
-        return attempts(app, withRows);
+      synchronized (publishing) {
+        if (unpublished(withRows, heldSeq(publishMeta(), app)).isEmpty()) {
+          return List.of();
+        }
+        // one writer per table: Hudi's writers never overlap (see the class comment)
+        try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
+          leaseHeld = held;
+          return attempts(app, withRows);
+        }
       }
     }
 
     @Override
     protected HoodieTableMetaClient read(int attempt, List<PendingPublish> pending) {
-      return metaClient().orElseGet(() -> createTable(ChangeRows.of(StageFile.read(spark,
-          StagedOutput.parts(pending.get(0).ref()).get(0))).rows().schema().asNullable()));
+      return publishMeta().orElseGet(() -> {
+        publishMeta = createTable(ChangeRows.of(stageRows(StagedOutput.parts(pending.get(0).ref()).get(0)))
+            .rows().schema().asNullable());
+        return publishMeta;
+      });
     }
 
     @Override
@@ -267,7 +305,7 @@ final class HudiSink extends TableSink<StructType> {
     for (PendingPublish p : todo) {
       List<ChangeRows> parts = new ArrayList<>();
       for (String part : StagedOutput.parts(p.ref())) {
-        ChangeRows rows = ChangeRows.of(StageFile.read(spark, part));
+        ChangeRows rows = ChangeRows.of(stageRows(part));
         target = withColumns(target, TableColumns.added(rows.rows().schema(), target, spec.table()));
         parts.add(rows);
       }
@@ -277,19 +315,27 @@ final class HudiSink extends TableSink<StructType> {
     List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = records(todo, stages, target, avro);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int tasks = (int) Math.max(1, Math.min(jsc.defaultParallelism(), records.size() / ROWS_PER_WRITE_TASK));
-    try (SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client =
-             new SparkRDDWriteClient<>(new HoodieSparkEngineContext(jsc), options.writeConfig(avro))) {
+    SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client = writeClient.forSchema(avro);
+    try {
       String instant = client.startCommit();
       JavaRDD<HoodieRecord<OverwriteWithLatestAvroPayload>> input = jsc.parallelize(records, tasks);
       JavaRDD<WriteStatus> statuses = spec.isUpsert() ? client.upsert(input, instant) : client.insert(input, instant);
-      failIfAnyFailed(statuses.collect(), records.size());
+      List<WriteStatus> written = statuses.collect();
+      failIfAnyFailed(written, records.size());
       long firstSeq = todo.get(0).tag().seq();
       lease.confirm(); // still the one writer (a frozen container's lease may have been taken over meanwhile)
-      if (!client.commit(instant, statuses, Option.of(CommitTag.entries(todo)), meta.getCommitActionType(), Map.of(),
+      // what client.commit does, without its second Spark job to collect the write stats already collected here
+      if (!client.commitStats(instant, HoodieJavaRDD.of(statuses), written.stream().map(WriteStatus::getStat).toList(),
+          Option.of(CommitTag.entries(todo)), meta.getCommitActionType(), Map.of(),
           Option.of(notYetPublished(app, firstSeq)))) {
         throw new IllegalStateException("Hudi did not complete commit " + instant + " of table " + spec.table());
       }
+      writeClient.committed();
+    } catch (RuntimeException | Error failed) {
+      writeClient.discard();
+      throw failed;
     }
+    todo.forEach(p -> StagedOutput.parts(p.ref()).forEach(recentStages::forget));
   }
 
   /**
@@ -362,7 +408,7 @@ final class HudiSink extends TableSink<StructType> {
    */
   private BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> notYetPublished(String app, long firstSeq) {
     return (table, metadata) -> {
-      long held = heldSeq(metaClient(), app);
+      long held = heldSeq(publishMeta(), app);
       if (held >= firstSeq) {
         throw new AlreadyPublished(spec.table() + " already holds commit " + held + " of app " + app);
       }

@@ -11,8 +11,9 @@ import org.apache.hudi.keygen.NonpartitionedKeyGenerator;
 import org.apache.hudi.keygen.SimpleKeyGenerator;
 
 /**
- * Hudi's table and write settings for one Spindrift table, chosen for a Lambda invocation: one short-lived write
- * client per publish, several containers (apps) writing one table, nothing running between invocations.
+ * Hudi's table and write settings for one Spindrift table, chosen for a Lambda invocation: one write client per
+ * container and table, kept warm between publishes, several containers (apps) writing one table, nothing running
+ * between invocations.
  *
  * <p>Upserts need no precombine (ordering) field: the sink keeps the last row of each key itself, in commit order,
  * before it writes, so Hudi is told not to combine ({@code hoodie.combine.before.*=false}), and the default payload
@@ -21,6 +22,8 @@ import org.apache.hudi.keygen.SimpleKeyGenerator;
  */
 record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolean metadataTable,
                     AwsSettings aws, String lockTable, long smallFileBytes) {
+  /** A container's publishes between two inline cleans. */
+  static final int CLEAN_EVERY = 10;
 
   /** Properties of a new table ({@code hoodie.properties}). */
   Properties tableProperties(Schema schema) {
@@ -51,6 +54,22 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
       return NonpartitionedKeyGenerator.class.getName();
     }
     return (spec.keys().size() > 1 ? ComplexKeyGenerator.class : SimpleKeyGenerator.class).getName();
+  }
+
+  /**
+   * The settings of the sink's own write client, kept warm between publishes: {@link #writeConfig} plus what only
+   * a publish wants. Every choice here removes work Hudi would otherwise do inside the publish (docs/SINKS.md has
+   * the figures).
+   */
+  HoodieWriteConfig publishConfig(Schema schema) {
+    Properties props = writeConfig(schema).getProps();
+    // the SIMPLE index reads record keys, not bloom filters: building and serializing one per file is wasted CPU
+    props.setProperty("hoodie.parquet.bloom.filter.enabled", "false");
+    // the sink cleans itself, on a container's first publish and every CLEAN_EVERY publishes after it, not after
+    // every commit: the clean planner lists the table each time, and a table whose cleaner finds nothing (bulk
+    // inserts) never resets Hudi's own trigger (commits since the last clean)
+    props.setProperty("hoodie.clean.automatic", "false");
+    return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
   }
 
   /** The write client's settings for one commit written with {@code schema}. */
@@ -91,7 +110,8 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
     // the metadata table saves file listings on big tables but is a second Hudi table to commit to on every
     // publish: off by default (publish of 1,000 rows on the local stack: median 1.8 s off, 2.6 s on)
     props.setProperty("hoodie.metadata.enable", Boolean.toString(metadataTable));
-    // no embedded timeline server: it starts a web server per write client, which lives for one publish
+    // no embedded timeline server: it would start a web server per write client, whose file-system view a warm
+    // client would have to keep in step with other containers' commits
     props.setProperty("hoodie.embed.timeline.server", "false");
     // markers as plain files next to the data: TIMELINE_SERVER_BASED markers need the server just turned off
     props.setProperty("hoodie.write.markers.type", "DIRECT");
