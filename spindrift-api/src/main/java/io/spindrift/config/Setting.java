@@ -138,7 +138,16 @@ public enum Setting {
           + " AWS."),
   SCHEMA_REGISTRY_RETRY_SECONDS("SPINDRIFT_SCHEMA_REGISTRY_RETRY_SECONDS", "10",
       "Avro/Protobuf payloads: a schema id the registry did not serve (unknown, or the registry unreachable) is"
-          + " not asked for again for this many seconds; its payloads are rejects meanwhile.");
+          + " not asked for again for this many seconds; its payloads are rejects meanwhile."),
+  PUBLISH_GROUP("SPINDRIFT_PUBLISH_GROUP", "on",
+      "Inline publishing of a stateless app: on (the invocation holding the app's publish claim publishes every"
+          + " commit waiting in one table commit per table; the others wait for it and return) or off (every"
+          + " invocation publishes its own backlog)."),
+  PUBLISH_CLAIM_SECONDS("SPINDRIFT_PUBLISH_CLAIM_SECONDS", "10",
+      "Group publishing: a publish claim its holder stops renewing (it died) is taken over after this many seconds."),
+  PUBLISH_WAIT_MARGIN_MS("SPINDRIFT_PUBLISH_WAIT_MARGIN_MS", "3000",
+      "Group publishing: an invocation stops waiting for another's publish this long before its remaining time"
+          + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes it).");
 
   private final String key;
   private final String defaultValue;
