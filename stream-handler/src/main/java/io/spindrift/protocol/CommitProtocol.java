@@ -159,7 +159,8 @@ public final class CommitProtocol implements AutoCloseable {
 
   /**
    * Step 2: publishes what is committed but not yet published, in seq order (normally nothing); with group
-   * publishing a batch that goes on to commit leaves it to its step 5 ({@code ownCommitFollows}).
+   * publishing a batch that goes on to commit ({@code ownCommitFollows}) leaves it to another invocation already
+   * publishing it.
    */
   private int rollForward(LogSnapshot snapshot, boolean ownCommitFollows, long deadlineNanos,
       Map<String, Long> timings) {

@@ -56,9 +56,12 @@ final class GroupPublisher implements AutoCloseable {
   /**
    * Returns once {@code seq} is published: by this call, holding the claim, or by the claim's holder while this call
    * waited. Waiting ends at {@code deadlineNanos} less the margin; this call then returns {@link
-   * PublishOutcome#UNPUBLISHED}. {@code committed} (null: none) is the caller's own commit at {@code seq}.
+   * PublishOutcome#UNPUBLISHED}. {@code wait} false: when another holds a live claim, returns at once ({@link
+   * PublishOutcome#NOTHING}; the holder, or the invocation's own step 5, publishes). {@code committed} (null: none) is
+   * the caller's own commit at {@code seq}.
    */
-  Publishing.Result publishThrough(long seq, CommitRecord committed, long deadlineNanos, Map<String, Long> timings) {
+  Publishing.Result publishThrough(long seq, CommitRecord committed, boolean wait, long deadlineNanos,
+      Map<String, Long> timings) {
     long start = System.nanoTime();
     long waitUntil = waitUntil(start, deadlineNanos);
     long pause = FIRST_PAUSE_MS;
@@ -86,6 +89,9 @@ final class GroupPublisher implements AutoCloseable {
           return new Publishing.Result(PublishOutcome.PUBLISHED, holding(owner, committed, deadlineNanos, timings), waitedMs);
         }
         continue; // another claimer was one write faster: look again
+      }
+      if (!wait) {
+        return new Publishing.Result(PublishOutcome.NOTHING, 0, 0);
       }
       seen = claim;
       if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pause) >= waitUntil) {

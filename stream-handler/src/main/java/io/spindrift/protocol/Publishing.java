@@ -27,11 +27,10 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
   boolean rollsForwardBeforeRun();
 
   /**
-   * Step 2: publishes the commits before {@code snapshot}'s head; returns how many this call published. {@code
-   * ownCommitFollows}: the batch goes on to commit, so with group publishing its step 5 publishes them with its own
-   * commit, in one table commit, and this step does nothing (if the batch fails first, the next invocation of any
-   * lane or the scheduled roll-forward publishes them, as after a deferred publish). Otherwise a group publish
-   * waits for another invocation's until {@code deadlineNanos}.
+   * Step 2: publishes the commits before {@code snapshot}'s head; returns how many this call published. With group
+   * publishing, when another invocation holds the publish claim, {@code ownCommitFollows} (the batch goes on to
+   * commit) leaves them to the holder and to the batch's own step 5; otherwise (a batch of duplicates, e.g. the
+   * retry of a crashed commit) this call waits for them until {@code deadlineNanos}.
    */
   int rollForward(LogSnapshot snapshot, boolean ownCommitFollows, long deadlineNanos, Map<String, Long> timings);
 
@@ -75,16 +74,16 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
       if (group == null) {
         return publication.rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
       }
-      if (ownCommitFollows || !snapshot.hasUnpublished()) {
+      if (!snapshot.hasUnpublished()) {
         return 0;
       }
-      return group.publishThrough(snapshot.headSeq(), null, deadlineNanos, timings).published();
+      return group.publishThrough(snapshot.headSeq(), null, !ownCommitFollows, deadlineNanos, timings).published();
     }
 
     @Override
     public Result publish(long publishedSeq, CommitRecord committed, long deadlineNanos, Map<String, Long> timings) {
       if (group != null) {
-        return group.publishThrough(committed.seq(), committed, deadlineNanos, timings);
+        return group.publishThrough(committed.seq(), committed, true, deadlineNanos, timings);
       }
       int published = publication.publishThrough(publishedSeq, committed, timings);
       return new Result(published > 0 ? PublishOutcome.PUBLISHED : PublishOutcome.PUBLISHED_BY_ANOTHER, published, 0);
