@@ -147,7 +147,8 @@ public enum Setting {
       "Group publishing: a publish claim its holder stops renewing (it died) is taken over after this many seconds."),
   PUBLISH_WAIT_MARGIN_MS("SPINDRIFT_PUBLISH_WAIT_MARGIN_MS", "3000",
       "Group publishing: an invocation stops waiting for another's publish this long before its remaining time"
-          + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes it).");
+          + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes"
+          + " it).");
 
   private final String key;
   private final String defaultValue;

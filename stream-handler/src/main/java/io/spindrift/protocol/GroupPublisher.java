@@ -86,7 +86,8 @@ final class GroupPublisher implements AutoCloseable {
                 claim.owner(), claim.through());
           }
           long waitedMs = recordWait(start, seen, timings);
-          return new Publishing.Result(PublishOutcome.PUBLISHED, holding(owner, committed, deadlineNanos, timings), waitedMs);
+          int published = holding(owner, committed, deadlineNanos, timings);
+          return new Publishing.Result(PublishOutcome.PUBLISHED, published, waitedMs);
         }
         continue; // another claimer was one write faster: look again
       }
@@ -140,7 +141,8 @@ final class GroupPublisher implements AutoCloseable {
   private static Publishing.Result alreadyIn(CommitRecord committed, long startNanos, PublishClaim.Claim seen,
       Map<String, Long> timings) {
     long waitedMs = recordWait(startNanos, seen, timings);
-    return new Publishing.Result(committed == null ? PublishOutcome.NOTHING : PublishOutcome.PUBLISHED_BY_ANOTHER, 0, waitedMs);
+    PublishOutcome outcome = committed == null ? PublishOutcome.NOTHING : PublishOutcome.PUBLISHED_BY_ANOTHER;
+    return new Publishing.Result(outcome, 0, waitedMs);
   }
 
   /** The time this call spent waiting for another holder (0 if it never saw one), added to the timings. */

@@ -121,8 +121,8 @@ class GroupPublishEndToEndTest {
 
   private static long distinctEvents(SpindriftRuntime reader, String app, String format) {
     return format.equals("iceberg") ? TestPipeline.distinctEvents(reader, "it." + app)
-        : TestPipeline.s3aReader(reader).read().format("delta").load(deltaPath(reader, app)).select("event_id").distinct()
-            .count();
+        : TestPipeline.s3aReader(reader).read().format("delta").load(deltaPath(reader, app)).select("event_id")
+            .distinct().count();
   }
 
   private static String deltaPath(SpindriftRuntime runtime, String app) {
