@@ -156,7 +156,17 @@ public enum Setting {
           + " small-file handling); 0 writes new files only and leaves compaction to maintenance's clustering."),
   MAINTENANCE_SMALL_FILE_MB("SPINDRIFT_MAINTENANCE_SMALL_FILE_MB", "96",
       "Table maintenance: Hudi base files below this many MiB are clustered into files of"
-          + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB (at most that size), once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them.");
+          + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB (at most that size), once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them."),
+  PUBLISH_GROUP("SPINDRIFT_PUBLISH_GROUP", "on",
+      "Inline publishing of a stateless app: on (the invocation holding the app's publish claim publishes every"
+          + " commit waiting in one table commit per table; the others wait for it and return) or off (every"
+          + " invocation publishes its own backlog)."),
+  PUBLISH_CLAIM_SECONDS("SPINDRIFT_PUBLISH_CLAIM_SECONDS", "10",
+      "Group publishing: a publish claim its holder stops renewing (it died) is taken over after this many seconds."),
+  PUBLISH_WAIT_MARGIN_MS("SPINDRIFT_PUBLISH_WAIT_MARGIN_MS", "3000",
+      "Group publishing: an invocation stops waiting for another's publish this long before its remaining time"
+          + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes"
+          + " it).");
 
   private final String key;
   private final String defaultValue;

@@ -189,9 +189,7 @@ public final class ReadAhead implements AutoCloseable {
           ? kafka.topic() + "-" + kafka.partition() + "@" + kafka.offset() : record.position());
     }
     List<String> failed = outcome.failedPositions().stream().filter(ids::contains).toList();
-    return new BatchOutcome(outcome.seq(), outcome.txnId(), outcome.records(), outcome.duplicates(),
-        outcome.outputRows(), outcome.rejected(), outcome.conflicts(), outcome.published(), failed,
-        outcome.timingsMs());
+    return outcome.withFailedPositions(failed);
   }
 
   private void fallback(Batch event, String reason) {

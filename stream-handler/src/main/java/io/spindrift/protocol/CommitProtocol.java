@@ -7,6 +7,7 @@ import io.spindrift.commit.CommitResult;
 import io.spindrift.commit.CommitStages;
 import io.spindrift.commit.LaneRange;
 import io.spindrift.commit.LogSnapshot;
+import io.spindrift.commit.PublishClaim;
 import io.spindrift.event.Batch;
 import io.spindrift.sink.Sink;
 import io.spindrift.state.DurableState;
@@ -84,9 +85,18 @@ public final class CommitProtocol implements AutoCloseable {
    * @throws BatchFailedException for any other failure, naming the app, lanes, seq and transaction id
    */
   public BatchOutcome process(Batch batch) {
+    return process(batch, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #process(Batch)} for an invocation that must respond by {@code deadlineNanos} ({@link
+   * System#nanoTime()} scale; {@link Long#MAX_VALUE}: no deadline): waiting for another invocation's publish, and a
+   * publish's wait for another writer, end in time.
+   */
+  public BatchOutcome process(Batch batch, long deadlineNanos) {
     Attempting attempting = new Attempting(LaneRange.describe(batch.ranges(Map.of())));
     try {
-      return attempt(batch, attempting);
+      return attempt(batch, attempting, deadlineNanos);
     } catch (InjectedCrash crash) {
       throw crash;
     } catch (RuntimeException e) {
@@ -94,7 +104,7 @@ public final class CommitProtocol implements AutoCloseable {
     }
   }
 
-  private BatchOutcome attempt(Batch batch, Attempting attempting) {
+  private BatchOutcome attempt(Batch batch, Attempting attempting, long deadlineNanos) {
     Map<String, Long> timings = new LinkedHashMap<>();
     int attemptConflicts = 0;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -110,10 +120,10 @@ public final class CommitProtocol implements AutoCloseable {
         snapshot = sequenced(snapshot, sequencing.sequence(null, snapshot.headSeq(), timings));
       }
       if (rolledForward) {
-        published += rollForward(snapshot, timings);
+        published += rollForward(snapshot, !fresh.isEmpty(), deadlineNanos, timings);
       }
       if (fresh.isEmpty()) {
-        return respond(batch, fresh, null, null, attemptConflicts, published, timings);
+        return respond(batch, fresh, null, null, attemptConflicts, published, PublishOutcome.NOTHING, timings);
       }
       String txnId = UUID.randomUUID().toString();
       attempting.txnId = txnId;
@@ -122,7 +132,7 @@ public final class CommitProtocol implements AutoCloseable {
           ? CompletableFuture.supplyAsync(() -> log.pending(app), pendingReader()) : null;
       MicroBatch.Result result = run(fresh, txnId, snapshot, timings);
       if (!rolledForward) {
-        published += rollForward(snapshot, timings);
+        published += rollForward(snapshot, true, deadlineNanos, timings);
       }
       Attempt made = commit(batch, fresh, snapshot, txnId, result, timings);
       attemptConflicts += made.conflicts();
@@ -139,8 +149,9 @@ public final class CommitProtocol implements AutoCloseable {
         microBatch.committed(result, committed.seq());
       }
       attempting.seq = committed.seq();
-      published += publish(snapshot, committed, timings);
-      return respond(batch, fresh, committed, result, attemptConflicts, published, timings);
+      Publishing.Result publication = publish(snapshot, committed, deadlineNanos, timings);
+      published += publication.published();
+      return respond(batch, fresh, committed, result, attemptConflicts, published, publication.outcome(), timings);
     }
     throw new IllegalStateException("The batch could not commit after " + maxAttempts
         + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
@@ -170,9 +181,14 @@ public final class CommitProtocol implements AutoCloseable {
     return snapshot;
   }
 
-  /** Step 2: publishes what is committed but not yet published, in seq order (normally nothing). */
-  private int rollForward(LogSnapshot snapshot, Map<String, Long> timings) {
-    return publishing.rollForward(snapshot, timings);
+  /**
+   * Step 2: publishes what is committed but not yet published, in seq order (normally nothing); with group
+   * publishing a batch that goes on to commit ({@code ownCommitFollows}) leaves it to another invocation already
+   * publishing it.
+   */
+  private int rollForward(LogSnapshot snapshot, boolean ownCommitFollows, long deadlineNanos,
+      Map<String, Long> timings) {
+    return publishing.rollForward(snapshot, ownCommitFollows, deadlineNanos, timings);
   }
 
   /** Step 3: the micro-batch over exactly the fresh records, its output staged under {@code txnId}. */
@@ -247,18 +263,20 @@ public final class CommitProtocol implements AutoCloseable {
   }
 
   /** Step 5: the committed output reaches the table, now or after the response (the strategy decides). */
-  private int publish(LogSnapshot snapshot, CommitRecord committed, Map<String, Long> timings) {
-    return publishing.publish(snapshot.publishedSeq(), committed, timings);
+  private Publishing.Result publish(LogSnapshot snapshot, CommitRecord committed, long deadlineNanos,
+      Map<String, Long> timings) {
+    return publishing.publish(snapshot.publishedSeq(), committed, deadlineNanos, timings);
   }
 
   /** Step 6: what the handler answers: all records handled (committed now, or duplicates of committed ones). */
   private static BatchOutcome respond(Batch batch, Batch fresh, CommitRecord committed, MicroBatch.Result result,
-      int conflicts, int published, Map<String, Long> timings) {
+      int conflicts, int published, PublishOutcome publication, Map<String, Long> timings) {
     if (committed == null) {
-      return new BatchOutcome(0, null, batch.size(), batch.size(), 0, 0, conflicts, published, List.of(), timings);
+      return new BatchOutcome(0, null, batch.size(), batch.size(), 0, 0, conflicts, published, List.of(), timings,
+          publication);
     }
     return new BatchOutcome(committed.seq(), committed.txnId(), batch.size(), batch.size() - fresh.size(),
-        result.table().rows(), result.rejects().rows(), conflicts, published, List.of(), timings);
+        result.table().rows(), result.rejects().rows(), conflicts, published, List.of(), timings, publication);
   }
 
   /**
@@ -366,6 +384,9 @@ public final class CommitProtocol implements AutoCloseable {
     private boolean deferred;
     private boolean laneCommits;
     private Consumer<Batch> archive;
+    private PublishClaim publishClaim;
+    private long publishClaimMs;
+    private long publishWaitMarginMs;
 
     private Builder(String app, CommitLog log) {
       this.app = app;
@@ -422,6 +443,22 @@ public final class CommitProtocol implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Stateless batches publishing inline publish as a group (SPINDRIFT_PUBLISH_GROUP=on): the invocation that takes
+     * {@code claims} publishes every commit waiting, the others wait for it; a claim not renewed for {@code claimMs}
+     * is taken over, and a wait ends {@code waitMarginMs} before the invocation's deadline. Off (the default here),
+     * every invocation publishes its own backlog. Deferred publishing and stateful batches ignore it.
+     */
+    public Builder groupPublish(PublishClaim claims, long claimMs, long waitMarginMs) {
+      if (waitMarginMs < 0) {
+        throw new IllegalArgumentException("Invalid publish wait margin: " + waitMarginMs + " ms");
+      }
+      this.publishClaim = claims;
+      this.publishClaimMs = claimMs;
+      this.publishWaitMarginMs = waitMarginMs;
+      return this;
+    }
+
     /** Publish after the response instead of before it (SPINDRIFT_PUBLISH=deferred). */
     public Builder deferredPublishing(boolean deferred) {
       this.deferred = deferred;
@@ -460,8 +497,12 @@ public final class CommitProtocol implements AutoCloseable {
       }
       StateCommits state = durableState == null ? null : new StateCommits(app, log, durableState, faults);
       Publication publication = new Publication(app, log, table, rejects, state, faults);
+      // a stateful batch must see every earlier commit's state applied before it reads state: it publishes its
+      // backlog itself, as before
+      GroupPublisher group = publishClaim == null || state != null || deferred ? null
+          : new GroupPublisher(app, log, publishClaim, publication, publishClaimMs, publishWaitMarginMs);
       Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
-          : new Publishing.Inline(publication);
+          : new Publishing.Inline(publication, group);
       return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts,
           archive, laneCommits);
     }

@@ -15,6 +15,7 @@ public final class Faults {
   public static final String KILL_PROPERTY = "spindrift.faults.kill";
 
   private final Map<FaultPoint, AtomicInteger> armed = new ConcurrentHashMap<>();
+  private final Map<FaultPoint, Runnable> holds = new ConcurrentHashMap<>();
   private final FaultPoint killAt;
   private final java.nio.file.Path killMarker;
 
@@ -30,7 +31,19 @@ public final class Faults {
     armed.put(point, new AtomicInteger(times));
   }
 
+  /**
+   * Every pass through {@code point} first runs {@code hold} (e.g. a barrier): a concurrency test holds several
+   * containers there so that what follows really overlaps. Not a crash; replaces an earlier hold of the point.
+   */
+  public void holdAt(FaultPoint point, Runnable hold) {
+    holds.put(point, hold);
+  }
+
   void hit(FaultPoint point) {
+    Runnable hold = holds.get(point);
+    if (hold != null) {
+      hold.run();
+    }
     if (point == killAt && claimKill()) {
       killThisProcess(point);
     }

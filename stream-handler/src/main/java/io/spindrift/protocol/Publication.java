@@ -65,8 +65,42 @@ final class Publication implements AutoCloseable {
       return rollForward(publishedSeq, committed.seq(), timings);
     }
     synchronized (publishing) {
-      return publishedThrough.get() >= committed.seq() ? 0 : publish(List.of(committed), timings);
+      return publishedThrough.get() >= committed.seq() ? 0
+          : publish(List.of(committed), Long.MAX_VALUE, false, timings);
     }
+  }
+
+  /**
+   * Publishes every commit in (publishedSeq, upTo] that this container has not, the whole backlog in one table
+   * commit per table, and raises the publication watermark to {@code upTo} before returning (others wait for it),
+   * giving up any wait for another writer at {@code deadlineNanos}. {@code committed} (null: none) is the caller's
+   * own commit: when it is all there is to publish, the log is not read. Returns how many it published.
+   */
+  int publishAndMark(long publishedSeq, long upTo, CommitRecord committed, long deadlineNanos,
+      Map<String, Long> timings) {
+    synchronized (publishing) {
+      long from = Math.max(publishedSeq, publishedThrough.get());
+      if (upTo <= from) {
+        if (publishedSeq < upTo) {
+          markNow(upTo);
+        }
+        return 0;
+      }
+      List<CommitRecord> commits;
+      if (committed != null && committed.seq() == upTo && from == upTo - 1) {
+        commits = List.of(committed);
+      } else {
+        long start = System.nanoTime();
+        commits = log.commits(app, from, upTo);
+        timings.merge("publish", ms(start), Long::sum);
+      }
+      return publish(commits, deadlineNanos, true, timings);
+    }
+  }
+
+  /** The highest seq this container has published. */
+  long publishedThrough() {
+    return publishedThrough.get();
   }
 
   /** Publishes every commit in (publishedSeq, upTo] that this container has not; returns how many it published. */
@@ -82,12 +116,15 @@ final class Publication implements AutoCloseable {
       long start = System.nanoTime();
       List<CommitRecord> commits = log.commits(app, from, upTo);
       timings.merge("publish", ms(start), Long::sum);
-      return publish(commits, timings);
+      return publish(commits, Long.MAX_VALUE, false, timings);
     }
   }
 
-  /** Publishes these consecutive commits and raises the watermark past the last one; the caller holds the lock. */
-  private int publish(List<CommitRecord> commits, Map<String, Long> timings) {
+  /**
+   * Publishes these consecutive commits and raises the watermark past the last one, now ({@code markNow}) or in the
+   * background; the caller holds the lock.
+   */
+  private int publish(List<CommitRecord> commits, long deadlineNanos, boolean markNow, Map<String, Long> timings) {
     if (commits.isEmpty()) {
       return 0;
     }
@@ -106,7 +143,8 @@ final class Publication implements AutoCloseable {
     long tableStart = System.nanoTime();
     int published;
     try {
-      published = table.publish(tableStages).size();
+      published = (deadlineNanos == Long.MAX_VALUE ? table.publish(tableStages)
+          : table.publish(tableStages, deadlineNanos)).size();
       timings.merge("publish_table", ms(tableStart), Long::sum);
     } finally {
       if (stateApplied != null) {
@@ -117,7 +155,11 @@ final class Publication implements AutoCloseable {
     published = Math.max(published, rejects.publish(rejectStages).size());
     long last = commits.get(commits.size() - 1).seq();
     publishedThrough.accumulateAndGet(last, Math::max);
-    markInBackground(last);
+    if (markNow) {
+      markNow(last);
+    } else {
+      markInBackground(last);
+    }
     timings.merge("publish", ms(start), Long::sum);
     return published;
   }
@@ -139,6 +181,16 @@ final class Publication implements AutoCloseable {
             e.toString());
       }
     });
+  }
+
+  /** Raises the publication watermark before returning; a failed write is logged (a later publish raises it). */
+  private void markNow(long seq) {
+    try {
+      log.markPublished(app, seq);
+    } catch (RuntimeException e) {
+      LOG.warn("Raising the publication watermark of {} to {} failed; a later publish raises it: {}", app, seq,
+          e.toString());
+    }
   }
 
   /** Waits for the watermark write in flight (its failure is logged, never thrown). */

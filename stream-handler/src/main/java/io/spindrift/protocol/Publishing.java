@@ -26,11 +26,22 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
   /** True when step 2 (roll forward) runs before the Spark work; false when it overlaps it and runs after. */
   boolean rollsForwardBeforeRun();
 
-  /** Step 2: publishes the commits before {@code snapshot}'s head; returns how many this call published. */
-  int rollForward(LogSnapshot snapshot, Map<String, Long> timings);
+  /**
+   * Step 2: publishes the commits before {@code snapshot}'s head; returns how many this call published. With group
+   * publishing, when another invocation holds the publish claim, {@code ownCommitFollows} (the batch goes on to
+   * commit) leaves them to the holder and to the batch's own step 5; otherwise (a batch of duplicates, e.g. the
+   * retry of a crashed commit) this call waits for them until {@code deadlineNanos}.
+   */
+  int rollForward(LogSnapshot snapshot, boolean ownCommitFollows, long deadlineNanos, Map<String, Long> timings);
 
-  /** Step 5: publishes {@code committed} (and anything pending before it); returns how many it published now. */
-  int publish(long publishedSeq, CommitRecord committed, Map<String, Long> timings);
+  /**
+   * Step 5: publishes {@code committed} (and anything pending before it), or waits until {@code deadlineNanos}
+   * ({@link System#nanoTime()} scale; {@link Long#MAX_VALUE}: none) for another invocation's group publish to.
+   */
+  Result publish(long publishedSeq, CommitRecord committed, long deadlineNanos, Map<String, Long> timings);
+
+  /** What step 5 did: the outcome for the invocation, how many commits it published, how long it waited (ms). */
+  record Result(PublishOutcome outcome, int published, long waitedMs) {}
 
   /** Waits for publishes in flight; false if the last one failed (its commits wait for a roll-forward). */
   boolean await();
@@ -38,12 +49,18 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
   @Override
   void close();
 
-  /** Publishes before the response. */
+  /**
+   * Publishes before the response: by itself, or, given a {@link GroupPublisher} (stateless apps), as one group
+   * with the other invocations committing at the same time: one publishes, the others wait for it.
+   */
   final class Inline implements Publishing {
     private final Publication publication;
+    private final GroupPublisher group;
 
-    Inline(Publication publication) {
+    /** @param group the app's group publish (null: every invocation publishes its own backlog itself) */
+    Inline(Publication publication, GroupPublisher group) {
       this.publication = publication;
+      this.group = group;
     }
 
     @Override
@@ -52,13 +69,24 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
     }
 
     @Override
-    public int rollForward(LogSnapshot snapshot, Map<String, Long> timings) {
-      return publication.rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
+    public int rollForward(LogSnapshot snapshot, boolean ownCommitFollows, long deadlineNanos,
+        Map<String, Long> timings) {
+      if (group == null) {
+        return publication.rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
+      }
+      if (!snapshot.hasUnpublished()) {
+        return 0;
+      }
+      return group.publishThrough(snapshot.headSeq(), null, !ownCommitFollows, deadlineNanos, timings).published();
     }
 
     @Override
-    public int publish(long publishedSeq, CommitRecord committed, Map<String, Long> timings) {
-      return publication.publishThrough(publishedSeq, committed, timings);
+    public Result publish(long publishedSeq, CommitRecord committed, long deadlineNanos, Map<String, Long> timings) {
+      if (group != null) {
+        return group.publishThrough(committed.seq(), committed, true, deadlineNanos, timings);
+      }
+      int published = publication.publishThrough(publishedSeq, committed, timings);
+      return new Result(published > 0 ? PublishOutcome.PUBLISHED : PublishOutcome.PUBLISHED_BY_ANOTHER, published, 0);
     }
 
     @Override
@@ -69,7 +97,13 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
 
     @Override
     public void close() {
-      publication.close();
+      try {
+        if (group != null) {
+          group.close();
+        }
+      } finally {
+        publication.close();
+      }
     }
   }
 
@@ -106,13 +140,15 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
     }
 
     @Override
-    public int rollForward(LogSnapshot snapshot, Map<String, Long> timings) {
+    public int rollForward(LogSnapshot snapshot, boolean ownCommitFollows, long deadlineNanos,
+        Map<String, Long> timings) {
       join(timings);
       return publication.rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
     }
 
     @Override
-    public synchronized int publish(long publishedSeq, CommitRecord committed, Map<String, Long> ignored) {
+    public synchronized Result publish(long publishedSeq, CommitRecord committed, long deadlineNanos,
+        Map<String, Long> ignored) {
       if (publisher == null || publisher.isShutdown()) {
         publisher = Publication.daemonThread("spindrift-publish-" + app);
       }
@@ -129,7 +165,7 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
         }
         return null;
       });
-      return 0;
+      return new Result(PublishOutcome.DEFERRED, 0, 0);
     }
 
     /** Waits for the deferred publishes scheduled so far; whatever they left undone, the roll-forward does. */

@@ -208,14 +208,18 @@ public final class SpindriftRuntime implements AutoCloseable {
 
   /**
    * As {@link #process(Batch)}, for an invocation with {@code remainingMs} left (Lambda's {@code
-   * Context.getRemainingTimeInMillis()}): fan-out plans within it.
+   * Context.getRemainingTimeInMillis()}): fan-out plans within it, and a wait for another invocation's publish ends
+   * in time.
    */
   public BatchOutcome process(Batch batch, long remainingMs) {
     long start = System.nanoTime();
+    // Lambda allows at most 15 minutes; a day or more means no deadline (a local run, a test)
+    long deadlineNanos = remainingMs >= java.util.concurrent.TimeUnit.DAYS.toMillis(1) ? Long.MAX_VALUE
+        : start + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(remainingMs);
     io.spindrift.fanout.FanOutMicroBatch.remainingTime(remainingMs);
     CommitProtocol protocol = processor(batch.kind());
     // a batch run's manifest counts records, not splits (fanout.SplitRecordCounts)
-    BatchOutcome outcome = splitCounts.counted(readAhead().process(batch, protocol::process));
+    BatchOutcome outcome = splitCounts.counted(readAhead().process(batch, b -> protocol.process(b, deadlineNanos)));
     logInvocation(batch, outcome, (System.nanoTime() - start) / 1_000_000);
     return outcome;
   }
@@ -240,6 +244,10 @@ public final class SpindriftRuntime implements AutoCloseable {
           .maxAttempts(config.getInt(Setting.MAX_COMMIT_ATTEMPTS))
           .deferredPublishing(config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"))
           .laneCommits(laneCommits());
+      if (groupPublish()) {
+        protocol.groupPublish(new io.spindrift.commit.DynamoDbPublishClaim(dynamo, log.table()),
+            config.getInt(Setting.PUBLISH_CLAIM_SECONDS) * 1000L, config.getInt(Setting.PUBLISH_WAIT_MARGIN_MS));
+      }
       if (Boolean.parseBoolean(config.get(Setting.ARCHIVE))) {
         BatchArchive archive = new BatchArchive(AwsClients.s3(config), config.bucket());
         protocol.archive(batch -> archive.write(config.app(), batch));
@@ -428,6 +436,14 @@ public final class SpindriftRuntime implements AutoCloseable {
     return mode.equals("lanes");
   }
 
+  private boolean groupPublish() {
+    String group = config.get(Setting.PUBLISH_GROUP).trim().toLowerCase(java.util.Locale.ROOT);
+    if (!group.equals("on") && !group.equals("off")) {
+      throw new io.spindrift.config.ConfigException(Setting.PUBLISH_GROUP, group, "on or off");
+    }
+    return group.equals("on");
+  }
+
   private SinkSpec rejectsSpec() {
     return new SinkSpec(sinkSpec.format(), rejectsTable(), SinkSpec.Mode.APPEND, List.of(), null);
   }
@@ -455,6 +471,10 @@ public final class SpindriftRuntime implements AutoCloseable {
     line.put("timingsMs", outcome.timingsMs());
     long commitMs = outcome.timingsMs().getOrDefault("commit", 0L) + outcome.timingsMs().getOrDefault("sequence", 0L);
     line.put("CommitLatencyMs", commitMs);
+    line.put("publication", outcome.publication().name());
+    line.put("Published", outcome.publication() == io.spindrift.protocol.PublishOutcome.PUBLISHED ? 1 : 0);
+    line.put("PublishWaitMs", outcome.timingsMs().getOrDefault("publish_wait", 0L));
+    line.put("ReturnedUnpublished", outcome.publication() == io.spindrift.protocol.PublishOutcome.UNPUBLISHED ? 1 : 0);
     List<String> lanes = List.copyOf(batch.lanes());
     boolean oneLane = lanes.size() == 1;
     List<List<String>> dimensions = oneLane ? List.of(List.of("App"), List.of("App", "Lane")) : List.of(List.of("App"));
@@ -462,7 +482,9 @@ public final class SpindriftRuntime implements AutoCloseable {
         "Namespace", "Spindrift", "Dimensions", dimensions,
         "Metrics", List.of(Map.of("Name", "CommitConflicts", "Unit", "Count"),
             Map.of("Name", "CommitLatencyMs", "Unit", "Milliseconds"),
-            Map.of("Name", "durationMs", "Unit", "Milliseconds"), Map.of("Name", "records", "Unit", "Count"))))));
+            Map.of("Name", "durationMs", "Unit", "Milliseconds"), Map.of("Name", "records", "Unit", "Count"),
+            Map.of("Name", "Published", "Unit", "Count"), Map.of("Name", "PublishWaitMs", "Unit", "Milliseconds"),
+            Map.of("Name", "ReturnedUnpublished", "Unit", "Count"))))));
     if (oneLane) {
       line.put("Lane", lanes.get(0));
     }
