@@ -138,7 +138,11 @@ public enum Setting {
           + " AWS."),
   SCHEMA_REGISTRY_RETRY_SECONDS("SPINDRIFT_SCHEMA_REGISTRY_RETRY_SECONDS", "10",
       "Avro/Protobuf payloads: a schema id the registry did not serve (unknown, or the registry unreachable) is"
-          + " not asked for again for this many seconds; its payloads are rejects meanwhile.");
+          + " not asked for again for this many seconds; its payloads are rejects meanwhile."),
+  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "head",
+      "How a stateful batch commits: head (every commit moves the app's head) or buckets (on its lanes and the"
+          + " state buckets it writes, then sequenced like a lane commit: stateful batches conflict only when they"
+          + " write a common state partition). Switch only while no invocation is in flight.");
 
   private final String key;
   private final String defaultValue;
