@@ -53,7 +53,7 @@ public enum Setting {
   COMMIT_MODE("SPINDRIFT_COMMIT_MODE", "lanes",
       "How a stateless batch commits: lanes (on its lanes alone, then sequenced for publication with every pending"
           + " commit at once: batches of different lanes never contend) or head (every commit moves the app's head,"
-          + " the layout before lane commits). Stateful batches always commit on the head."),
+          + " the layout before lane commits). Stateful batches: SPINDRIFT_STATEFUL_COMMIT_MODE."),
   MAX_COMMIT_ATTEMPTS("SPINDRIFT_MAX_COMMIT_ATTEMPTS", "10", "Commit attempts before the invocation fails."),
   ARCHIVE("SPINDRIFT_ARCHIVE", "false",
       "true writes each batch's raw input, before its commit, under s3://<bucket>/<app>/archive/ (gzip JSON lines by"

@@ -59,7 +59,7 @@ public final class CommitProtocol implements AutoCloseable {
   /** Writes a batch's raw input to the S3 archive before its commit (SPINDRIFT_ARCHIVE); null when off. */
   private final Consumer<Batch> archive;
   private final AtomicLong conflicts = new AtomicLong();
-  /** Orders lane commits for publication; used for stateless batches when lane commits are on. */
+  /** Orders lane and bucket commits for publication, merging bucket commits' checkpoints into the head. */
   private final Sequencing sequencing;
   private final boolean laneCommits;
   /** The app's state partitions when a stateful batch commits on its buckets (0: on the head). */
@@ -163,7 +163,7 @@ public final class CommitProtocol implements AutoCloseable {
     long start = System.nanoTime();
     Map<Integer, Long> versions = log.bucketVersions(app, Math.min(bucketPartitions, CommitLog.MAX_BUCKETS));
     timings.merge("read_buckets", Publication.ms(start), Long::sum);
-    sequencing.sequence(null, 0, timings);
+    sequencing.sequencePending(timings);
     return versions;
   }
 
@@ -441,7 +441,7 @@ public final class CommitProtocol implements AutoCloseable {
     /**
      * Stateless batches commit on their lanes alone and are sequenced for publication afterwards, so batches of
      * different lanes never contend (SPINDRIFT_COMMIT_MODE=lanes); off, every commit moves the app's head
-     * (SPINDRIFT_COMMIT_MODE=head). Stateful batches always commit on the head.
+     * (SPINDRIFT_COMMIT_MODE=head). Stateful batches commit on the head unless {@link #bucketCommits} is set.
      */
     public Builder laneCommits(boolean laneCommits) {
       this.laneCommits = laneCommits;

@@ -97,6 +97,38 @@ final class Sequencing {
   }
 
   /**
+   * Sequences at least every commit pending now (commits made meanwhile may wait for their own sequencing): what a
+   * bucket commit does before it reads the head, so that every commit whose bucket versions it read is in the head.
+   */
+  void sequencePending(Map<String, Long> timings) {
+    long start = System.nanoTime();
+    try {
+      java.util.Set<String> waiting = new java.util.HashSet<>();
+      log.pending(app).forEach(commit -> waiting.add(commit.txnId()));
+      int lost = 0;
+      while (!waiting.isEmpty()) {
+        LogSnapshot head = log.read(app, List.of());
+        List<CommitRecord> pending = log.pending(app);
+        waiting.retainAll(pending.stream().map(CommitRecord::txnId).toList());
+        if (waiting.isEmpty()) {
+          return;
+        }
+        List<CommitRecord> ordered = inLaneOrder(pending);
+        List<CommitRecord> group = ordered.subList(0, CommitLog.sequenceable(ordered));
+        if (log.sequence(app, head.headSeq(), group, merged(head.checkpoint(), group)) != CommitResult.COMMITTED) {
+          if (++lost >= maxAttempts) {
+            throw new IllegalStateException("The pending commits of app '" + app + "' could not be sequenced after "
+                + maxAttempts + " lost races; they stay committed and the next invocation sequences them");
+          }
+          backoff(lost);
+        }
+      }
+    } finally {
+      timings.merge("sequence", Publication.ms(start), Long::sum);
+    }
+  }
+
+  /**
    * The head's checkpoint with those of {@code group} merged in, in order; null when the group left none (the
    * head's stays as it is).
    */
