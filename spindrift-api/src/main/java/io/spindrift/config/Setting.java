@@ -53,7 +53,7 @@ public enum Setting {
   COMMIT_MODE("SPINDRIFT_COMMIT_MODE", "lanes",
       "How a stateless batch commits: lanes (on its lanes alone, then sequenced for publication with every pending"
           + " commit at once: batches of different lanes never contend) or head (every commit moves the app's head,"
-          + " the layout before lane commits). Stateful batches always commit on the head."),
+          + " the layout before lane commits). Stateful batches: SPINDRIFT_STATEFUL_COMMIT_MODE."),
   MAX_COMMIT_ATTEMPTS("SPINDRIFT_MAX_COMMIT_ATTEMPTS", "10", "Commit attempts before the invocation fails."),
   ARCHIVE("SPINDRIFT_ARCHIVE", "false",
       "true writes each batch's raw input, before its commit, under s3://<bucket>/<app>/archive/ (gzip JSON lines by"
@@ -166,7 +166,11 @@ public enum Setting {
   PUBLISH_WAIT_MARGIN_MS("SPINDRIFT_PUBLISH_WAIT_MARGIN_MS", "3000",
       "Group publishing: an invocation stops waiting for another's publish this long before its remaining time"
           + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes"
-          + " it).");
+          + " it)."),
+  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "head",
+      "How a stateful batch commits: head (every commit moves the app's head) or buckets (on its lanes and the"
+          + " state buckets it writes, then sequenced like a lane commit: stateful batches conflict only when they"
+          + " write a common state partition). Switch only while no invocation is in flight.");
 
   private final String key;
   private final String defaultValue;

@@ -39,6 +39,9 @@ final class CommitCodec {
   private static final String DUPLICATES = "duplicates";
   private static final String OUTPUT = "output";
   private static final String REJECTED = "rejected";
+  // bucket commits only (absent from every other item, so logs written before them read as they did)
+  private static final String BUCKETS = "buckets";
+  private static final String CHECKPOINT = "checkpoint";
 
   private CommitCodec() {}
 
@@ -70,6 +73,12 @@ final class CommitCodec {
     } else {
       item.put(STAGES_OBJECT, s(stagesObject));
     }
+    if (!commit.buckets().isEmpty()) {
+      item.put(BUCKETS, s(commit.buckets().stream().map(BucketVersion::toString).collect(Collectors.joining(","))));
+    }
+    if (commit.checkpoint() != null) {
+      item.put(CHECKPOINT, s(commit.checkpoint()));
+    }
     CommitCounts counts = commit.counts();
     item.put("counts", AttributeValue.builder().m(Map.of(RECORDS, n(counts.records()), DUPLICATES,
         n(counts.duplicates()), OUTPUT, n(counts.output()), REJECTED, n(counts.rejected()))).build());
@@ -86,9 +95,17 @@ final class CommitCodec {
           lane.get("last").s(), Long.parseLong(lane.get("records").n())));
     }
     Map<String, AttributeValue> counts = item.get("counts").m();
+    List<BucketVersion> buckets = new ArrayList<>();
+    String versions = text(item, BUCKETS);
+    if (versions != null && !versions.isEmpty()) {
+      for (String version : versions.split(",")) {
+        buckets.add(BucketVersion.parse(version));
+      }
+    }
     return new CommitRecord(Long.parseLong(item.get("seq").n()), item.get("txnId").s(), lanes,
         decodeStages(item, spilled), new CommitCounts(count(counts, RECORDS), count(counts, DUPLICATES),
-        count(counts, OUTPUT), count(counts, REJECTED)), Long.parseLong(item.get("committedAt").n()));
+        count(counts, OUTPUT), count(counts, REJECTED)), Long.parseLong(item.get("committedAt").n()), buckets,
+        text(item, CHECKPOINT));
   }
 
   /** Bytes (UTF-8) the stages take inline in an item: attribute names and values, as DynamoDB counts item size. */

@@ -74,6 +74,43 @@ public interface CommitLog {
     return n;
   }
 
+  /**
+   * The versions of the app's state buckets {@code 0 … buckets - 1} (DESIGN §5, per-partition heads), read
+   * consistently; a bucket never written is at 0. A bucket commit conditions each bucket it writes on the version
+   * read here.
+   */
+  java.util.Map<Integer, Long> bucketVersions(String app, int buckets);
+
+  /**
+   * A bucket commit: a lane commit ({@link #tryCommitLanes}) of a stateful batch that is also conditioned on every
+   * bucket of {@code commit.buckets()} still being at the version it read, and moves each to the next version, in
+   * the same write; the pending record keeps the buckets and {@code commit.checkpoint()}. Stateful batches that
+   * write disjoint buckets (and lanes) never contend; two that write one bucket conflict, and one re-runs.
+   *
+   * @return {@link CommitResult#COMMITTED}, or {@link CommitResult#CONFLICT} with nothing written
+   * @throws IllegalArgumentException if lanes and buckets together exceed one transaction
+   */
+  CommitResult tryCommitBuckets(String app, CommitRecord commit);
+
+  /**
+   * As {@link #sequence(String, long, List)}, also leaving {@code checkpoint} on the head in the same write (the
+   * query checkpoints of the sequenced bucket commits merged into the head's): the one place a stateful app's
+   * watermark is combined. Null leaves the head's checkpoint as it is.
+   */
+  CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder, String checkpoint);
+
+  /**
+   * Bucket items an app has at most: Spark state partitions are folded onto them ({@code partition % MAX_BUCKETS}),
+   * so a bucket commit of up to {@code 100 - 1 - MAX_BUCKETS} lanes always fits one transaction. Folding only makes
+   * more commits conflict, never fewer; it must never change for an app.
+   */
+  int MAX_BUCKETS = 32;
+
+  /** The bucket item a Spark state partition belongs to, for an app of {@code partitions} state partitions. */
+  static int bucketOf(int partition, int partitions) {
+    return partition % Math.min(partitions, MAX_BUCKETS);
+  }
+
   /** Raises the publication watermark to {@code seq}; a lower or equal value leaves it as it is. */
   void markPublished(String app, long seq);
 }

@@ -23,11 +23,13 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
  * The {@link CommitLog} on one DynamoDB table keyed {@code pk}/{@code sk}:
  * {@code APP#<app>/HEAD} {seq}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq
  * or txnId}, {@code APP#<app>/COMMIT#<seq>} (one {@link CommitRecord}) and {@code APP#<app>/PENDING#<txnId>} (a
- * lane commit not yet sequenced). A head commit is one {@code TransactWriteItems} conditioned on the head and on
+ * lane or bucket commit not yet sequenced) and {@code APP#<app>/BUCKET#<n>} {bucketVersion} (a stateful app's
+ * per-partition head, written only by bucket commits). A head commit is one {@code TransactWriteItems} conditioned on the head and on
  * every lane position as read; a lane commit ({@link #tryCommitLanes}) is conditioned on its lanes only and writes
- * a PENDING item; {@link #sequence} moves pending items to COMMIT items under the head. A failed condition is a
- * {@link CommitResult#CONFLICT}, never a partial write. Logs written before lane commits existed have no PENDING
- * items and read as they always did. Publication is tracked by one watermark, {@code PUBLISHED},
+ * a PENDING item; a bucket commit ({@link #tryCommitBuckets}) is a lane commit also conditioned on, and moving,
+ * the versions of the buckets it writes; {@link #sequence} moves pending items to COMMIT items under the head. A failed condition is a
+ * {@link CommitResult#CONFLICT}, never a partial write. Logs written before lane or bucket commits existed have no
+ * PENDING or BUCKET items and read as they always did. Publication is tracked by one watermark, {@code PUBLISHED},
  * which only rises: commits at or below it are published, the ones above it are rolled forward in seq order.
  *
  * <p>A commit item must stay under DynamoDB's 400 KB: stages (stage documents, composite refs of a fan-out's
@@ -198,7 +200,62 @@ public final class DynamoDbCommitLog implements CommitLog {
   }
 
   @Override
+  public Map<Integer, Long> bucketVersions(String app, int buckets) {
+    List<Map<String, AttributeValue>> keys = new ArrayList<>();
+    Map<Integer, Long> versions = new HashMap<>();
+    for (int bucket = 0; bucket < buckets; bucket++) {
+      keys.add(key(app, bucketSk(bucket)));
+      versions.put(bucket, 0L);
+    }
+    for (Map<String, AttributeValue> item : ItemReads.batchGet(dynamo, table, keys, "sk, " + BUCKET_VERSION, () -> {})) {
+      versions.put(Integer.parseInt(item.get("sk").s().substring(BUCKET.length())),
+          Long.parseLong(item.get(BUCKET_VERSION).n()));
+    }
+    return versions;
+  }
+
+  @Override
+  public CommitResult tryCommitBuckets(String app, CommitRecord commit) {
+    if (commit.lanes().size() + commit.buckets().size() + 1 > MAX_TRANSACTION_ITEMS) {
+      throw new IllegalArgumentException("A bucket commit may write at most " + (MAX_TRANSACTION_ITEMS - 1)
+          + " lanes and buckets; this one writes " + commit.lanes().size() + " lanes and " + commit.buckets().size()
+          + " buckets. Lower the event-source batch size.");
+    }
+    String stagesObject = spillIfLarge(app, commit);
+    List<TransactWriteItem> items = new ArrayList<>();
+    for (LaneRange range : commit.lanes()) {
+      items.add(TransactWriteItem.builder().put(lanePut(app, range, s(commit.txnId()), "txnId")).build());
+    }
+    for (BucketVersion bucket : commit.buckets()) {
+      items.add(TransactWriteItem.builder().update(bucketUpdate(app, bucket)).build());
+    }
+    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
+        .item(CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject))
+        .conditionExpression("attribute_not_exists(pk)").build()).build());
+    return transact(commit, items);
+  }
+
+  private Update bucketUpdate(String app, BucketVersion bucket) {
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":next", n(bucket.next()));
+    Update.Builder update = Update.builder().tableName(table).key(key(app, bucketSk(bucket.bucket())))
+        .updateExpression("SET " + BUCKET_VERSION + " = :next");
+    if (bucket.read() == 0) {
+      update.conditionExpression("attribute_not_exists(pk)");
+    } else {
+      update.conditionExpression(BUCKET_VERSION + " = :read");
+      values.put(":read", n(bucket.read()));
+    }
+    return update.expressionAttributeValues(values).build();
+  }
+
+  @Override
   public CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder) {
+    return sequence(app, headSeq, inOrder, null);
+  }
+
+  @Override
+  public CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder, String checkpoint) {
     if (inOrder.isEmpty()) {
       return CommitResult.COMMITTED;
     }
@@ -209,13 +266,18 @@ public final class DynamoDbCommitLog implements CommitLog {
     List<TransactWriteItem> items = new ArrayList<>();
     Map<String, AttributeValue> values = new HashMap<>();
     values.put(":new", n(headSeq + inOrder.size()));
+    String update = "SET seq = :new";
+    if (checkpoint != null) {
+      update += ", checkpoint = :checkpoint";
+      values.put(":checkpoint", s(checkpoint));
+    }
     String condition = "attribute_not_exists(pk)";
     if (headSeq > 0) {
       condition = "seq = :old";
       values.put(":old", n(headSeq));
     }
     items.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(key(app, "HEAD"))
-        .updateExpression("SET seq = :new").conditionExpression(condition).expressionAttributeValues(values)
+        .updateExpression(update).conditionExpression(condition).expressionAttributeValues(values)
         .build()).build());
     long seq = headSeq;
     for (CommitRecord commit : inOrder) {
@@ -316,6 +378,12 @@ public final class DynamoDbCommitLog implements CommitLog {
   }
 
   private static final String PENDING = "PENDING#";
+  private static final String BUCKET = "BUCKET#";
+  private static final String BUCKET_VERSION = "bucketVersion";
+
+  static String bucketSk(int bucket) {
+    return BUCKET + bucket;
+  }
 
   static String pendingSk(String txnId) {
     return PENDING + txnId;

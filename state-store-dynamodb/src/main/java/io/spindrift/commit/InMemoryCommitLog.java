@@ -24,6 +24,7 @@ public final class InMemoryCommitLog implements CommitLog {
     final Map<String, String> lanes = new HashMap<>();
     final TreeMap<Long, CommitRecord> commits = new TreeMap<>();
     final Map<String, CommitRecord> pending = new LinkedHashMap<>();
+    final Map<Integer, Long> buckets = new HashMap<>();
   }
 
   private App app(String app) {
@@ -90,6 +91,46 @@ public final class InMemoryCommitLog implements CommitLog {
     commit.lanes().forEach(range -> state.lanes.put(range.lane(), range.last()));
     state.pending.put(commit.txnId(), commit.withSeq(0));
     return CommitResult.COMMITTED;
+  }
+
+  @Override
+  public synchronized Map<Integer, Long> bucketVersions(String app, int buckets) {
+    Map<Integer, Long> versions = new HashMap<>();
+    for (int bucket = 0; bucket < buckets; bucket++) {
+      versions.put(bucket, app(app).buckets.getOrDefault(bucket, 0L));
+    }
+    return versions;
+  }
+
+  @Override
+  public synchronized CommitResult tryCommitBuckets(String app, CommitRecord commit) {
+    if (commit.lanes().size() + commit.buckets().size() + 1 > 100) {
+      throw new IllegalArgumentException("A bucket commit may write at most 99 lanes and buckets; this one writes "
+          + commit.lanes().size() + " lanes and " + commit.buckets().size() + " buckets");
+    }
+    App state = app(app);
+    for (BucketVersion bucket : commit.buckets()) {
+      if (state.buckets.getOrDefault(bucket.bucket(), 0L) != bucket.read()) {
+        return CommitResult.CONFLICT;
+      }
+    }
+    if (state.pending.containsKey(commit.txnId()) || !lanesAsRead(state, commit)) {
+      return CommitResult.CONFLICT;
+    }
+    commit.buckets().forEach(bucket -> state.buckets.put(bucket.bucket(), bucket.next()));
+    commit.lanes().forEach(range -> state.lanes.put(range.lane(), range.last()));
+    state.pending.put(commit.txnId(), commit.withSeq(0));
+    return CommitResult.COMMITTED;
+  }
+
+  @Override
+  public synchronized CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder,
+      String checkpoint) {
+    CommitResult result = sequence(app, headSeq, inOrder);
+    if (result == CommitResult.COMMITTED && checkpoint != null) {
+      app(app).checkpoint = checkpoint;
+    }
+    return result;
   }
 
   @Override

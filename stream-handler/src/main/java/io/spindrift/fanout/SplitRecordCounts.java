@@ -104,6 +104,21 @@ public final class SplitRecordCounts {
       }
 
       @Override
+      public java.util.Map<Integer, Long> bucketVersions(String app, int buckets) {
+        return log.bucketVersions(app, buckets);
+      }
+
+      @Override
+      public CommitResult tryCommitBuckets(String app, CommitRecord commit) {
+        return log.tryCommitBuckets(app, counted(commit));
+      }
+
+      @Override
+      public CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder, String checkpoint) {
+        return log.sequence(app, headSeq, inOrder, checkpoint);
+      }
+
+      @Override
       public void markPublished(String app, long seq) {
         log.markPublished(app, seq);
       }

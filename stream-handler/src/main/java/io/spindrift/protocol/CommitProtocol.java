@@ -1,5 +1,6 @@
 package io.spindrift.protocol;
 
+import io.spindrift.commit.BucketVersion;
 import io.spindrift.commit.CommitCounts;
 import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.CommitRecord;
@@ -11,15 +12,19 @@ import io.spindrift.commit.PublishClaim;
 import io.spindrift.event.Batch;
 import io.spindrift.sink.Sink;
 import io.spindrift.state.DurableState;
+import io.spindrift.state.StateBucket;
+import io.spindrift.state.StateChanges;
 import io.spindrift.state.StateIoCounts;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BinaryOperator;
 import java.util.function.Consumer;
 
 /**
@@ -37,6 +42,13 @@ import java.util.function.Consumer;
  * <p>With lane commits ({@link Builder#laneCommits}, the runtime's default for stateless jobs) step 4 writes only
  * the batch's lanes and a pending record, and {@link Sequencing} then gives it, with every other pending commit,
  * its seq in one write on the head: batches of different lanes never conflict (docs/PROTOCOL.md).
+ *
+ * <p>With bucket commits ({@link Builder#bucketCommits}, SPINDRIFT_STATEFUL_COMMIT_MODE=buckets) a stateful batch
+ * does the same, and its write is also conditioned on the version of every state bucket it writes, as read before
+ * it ran: stateful batches conflict only when they write a common bucket, and then one re-runs. Before it runs, the
+ * batch sequences and rolls forward every commit already made, so the state it reads includes every commit that
+ * moved a bucket version it read; the query checkpoint (the watermark) is merged into the head by {@link
+ * Sequencing}, never a condition of the commit.
  */
 public final class CommitProtocol implements AutoCloseable {
   private final String app;
@@ -50,17 +62,20 @@ public final class CommitProtocol implements AutoCloseable {
   /** Writes a batch's raw input to the S3 archive before its commit (SPINDRIFT_ARCHIVE); null when off. */
   private final Consumer<Batch> archive;
   private final AtomicLong conflicts = new AtomicLong();
-  /** Orders lane commits for publication; used for stateless batches when lane commits are on. */
+  /** Orders lane and bucket commits for publication, merging bucket commits' checkpoints into the head. */
   private final Sequencing sequencing;
   private final boolean laneCommits;
   /** Reads the pending lane commits beside the Spark work (lane commits only). */
   private ExecutorService pendingReader;
+  /** The app's state partitions when a stateful batch commits on its buckets (0: on the head). */
+  private final int bucketPartitions;
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
       Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive,
-      boolean laneCommits) {
-    this.sequencing = new Sequencing(app, log, maxAttempts);
+      boolean laneCommits, int bucketPartitions, BinaryOperator<String> checkpointMerge) {
+    this.sequencing = new Sequencing(app, log, maxAttempts, checkpointMerge);
     this.laneCommits = laneCommits && state == null;
+    this.bucketPartitions = state == null ? 0 : bucketPartitions;
     this.publication = publication;
     this.archive = archive;
     this.app = app;
@@ -109,6 +124,7 @@ public final class CommitProtocol implements AutoCloseable {
     int attemptConflicts = 0;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       publishing.beforeRead(timings);
+      Map<Integer, Long> bucketsRead = bucketCommits() ? readBuckets(timings) : null;
       LogSnapshot snapshot = read(batch, timings);
       Batch fresh = batch.after(snapshot.lanePositions());
       attempting.at(fresh.isEmpty() ? attempting.lanes : LaneRange.describe(fresh.ranges(snapshot.lanePositions())),
@@ -134,7 +150,7 @@ public final class CommitProtocol implements AutoCloseable {
       if (!rolledForward) {
         published += rollForward(snapshot, true, deadlineNanos, timings);
       }
-      Attempt made = commit(batch, fresh, snapshot, txnId, result, timings);
+      Attempt made = commit(batch, fresh, snapshot, txnId, result, bucketsRead, timings);
       attemptConflicts += made.conflicts();
       if (made.committed() == null) {
         backoff(attempt);
@@ -142,9 +158,11 @@ public final class CommitProtocol implements AutoCloseable {
       }
       faults.hit(FaultPoint.AFTER_COMMIT);
       CommitRecord committed = made.committed();
-      if (laneCommits) {
-        Sequencing.Sequenced sequenced =
-            sequencing.sequence(committed, snapshot.headSeq(), pendingOrNull(pendingAtRead), timings);
+      if (laneCommits || bucketCommits()) {
+        // stateless lane commits take sequencing's one-write path; bucket commits merge checkpoints in the loop
+        Sequencing.Sequenced sequenced = laneCommits
+            ? sequencing.sequence(committed, snapshot.headSeq(), pendingOrNull(pendingAtRead), timings)
+            : sequencing.sequence(txnId, snapshot.headSeq(), timings);
         committed = committed.withSeq(sequenced.seq());
         microBatch.committed(result, committed.seq());
       }
@@ -171,6 +189,33 @@ public final class CommitProtocol implements AutoCloseable {
     } catch (RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * Step 1 of a bucket commit, before the head is read: the versions of the app's state buckets, then every commit
+   * already made sequenced, so the head read next (and rolled forward to) holds every commit that moved a version
+   * read here, and the head's checkpoint holds their watermarks.
+   */
+  private Map<Integer, Long> readBuckets(Map<String, Long> timings) {
+    long start = System.nanoTime();
+    Map<Integer, Long> versions = log.bucketVersions(app, Math.min(bucketPartitions, CommitLog.MAX_BUCKETS));
+    timings.merge("read_buckets", Publication.ms(start), Long::sum);
+    sequencing.sequencePending(timings);
+    return versions;
+  }
+
+  private boolean bucketCommits() {
+    return bucketPartitions > 0;
+  }
+
+  /** The bucket items {@code changes} write, each with the version read before the batch ran. */
+  private List<BucketVersion> written(StateChanges changes, Map<Integer, Long> versions) {
+    Map<Integer, BucketVersion> written = new TreeMap<>();
+    for (StateBucket bucket : changes.touched()) {
+      int item = CommitLog.bucketOf(bucket.partition(), bucketPartitions);
+      written.computeIfAbsent(item, b -> new BucketVersion(b, versions.getOrDefault(b, 0L)));
+    }
+    return List.copyOf(written.values());
   }
 
   /** Step 1: the head, the publication watermark and the batch's lane positions, read consistently. */
@@ -216,10 +261,20 @@ public final class CommitProtocol implements AutoCloseable {
    * re-run.
    */
   private Attempt commit(Batch batch, Batch fresh, LogSnapshot read, String txnId, MicroBatch.Result result,
-      Map<String, Long> timings) {
+      Map<Integer, Long> bucketsRead, Map<String, Long> timings) {
     long start = System.nanoTime();
     CommitRecord attempt = commitRecord(read, fresh, batch, txnId, result);
     try {
+      if (bucketCommits()) {
+        // on its lanes and the buckets it writes: only a duplicate delivery, or a batch that wrote one of the
+        // same buckets since they were read, can conflict; either way the batch re-runs on what they left
+        CommitRecord onBuckets = attempt.withBuckets(written(result.changes(), bucketsRead), result.checkpoint());
+        if (log.tryCommitBuckets(app, onBuckets) == CommitResult.COMMITTED) {
+          return new Attempt(onBuckets, 0);
+        }
+        conflicts.incrementAndGet();
+        return new Attempt(null, 1);
+      }
       if (laneCommits) {
         // on its lanes alone: only another commit of the same lanes (a duplicate delivery) can conflict
         if (log.tryCommitLanes(app, attempt) == CommitResult.COMMITTED) {
@@ -383,6 +438,8 @@ public final class CommitProtocol implements AutoCloseable {
     private int maxAttempts = 10;
     private boolean deferred;
     private boolean laneCommits;
+    private int bucketPartitions;
+    private BinaryOperator<String> checkpointMerge;
     private Consumer<Batch> archive;
     private PublishClaim publishClaim;
     private long publishClaimMs;
@@ -436,7 +493,7 @@ public final class CommitProtocol implements AutoCloseable {
     /**
      * Stateless batches commit on their lanes alone and are sequenced for publication afterwards, so batches of
      * different lanes never contend (SPINDRIFT_COMMIT_MODE=lanes); off, every commit moves the app's head
-     * (SPINDRIFT_COMMIT_MODE=head). Stateful batches always commit on the head.
+     * (SPINDRIFT_COMMIT_MODE=head). Stateful batches commit on the head unless {@link #bucketCommits} is set.
      */
     public Builder laneCommits(boolean laneCommits) {
       this.laneCommits = laneCommits;
@@ -456,6 +513,29 @@ public final class CommitProtocol implements AutoCloseable {
       this.publishClaim = claims;
       this.publishClaimMs = claimMs;
       this.publishWaitMarginMs = waitMarginMs;
+      return this;
+    }
+
+    /**
+     * Stateful batches commit on their lanes and the state buckets they write, then are sequenced like lane
+     * commits, so stateful batches that write disjoint buckets never contend (SPINDRIFT_STATEFUL_COMMIT_MODE=
+     * buckets); {@code partitions} is the app's state partition count (spark.sql.shuffle.partitions, fixed per
+     * app). 0, the default, commits stateful batches on the head. Needs {@link #checkpointMerge}.
+     */
+    public Builder bucketCommits(int partitions) {
+      if (partitions < 0) {
+        throw new IllegalArgumentException("Invalid state partition count: " + partitions);
+      }
+      this.bucketPartitions = partitions;
+      return this;
+    }
+
+    /**
+     * How two query checkpoints combine into the head's (the runtime's: every lane's newest event time, the highest
+     * watermark): used when sequencing bucket commits, wherever they are sequenced.
+     */
+    public Builder checkpointMerge(BinaryOperator<String> merge) {
+      this.checkpointMerge = merge;
       return this;
     }
 
@@ -503,8 +583,11 @@ public final class CommitProtocol implements AutoCloseable {
           : new GroupPublisher(app, log, publishClaim, publication, publishClaimMs, publishWaitMarginMs);
       Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
           : new Publishing.Inline(publication, group);
+      if (bucketPartitions > 0 && durableState != null && checkpointMerge == null) {
+        throw new IllegalStateException("Bucket commits need a checkpoint merge (Builder.checkpointMerge)");
+      }
       return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts,
-          archive, laneCommits);
+          archive, laneCommits, bucketPartitions, checkpointMerge);
     }
   }
 }

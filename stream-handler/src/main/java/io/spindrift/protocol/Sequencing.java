@@ -1,5 +1,6 @@
 package io.spindrift.protocol;
 
+import io.spindrift.commit.BucketVersion;
 import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.CommitRecord;
 import io.spindrift.commit.CommitResult;
@@ -10,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BinaryOperator;
 
 /**
  * Gives lane commits their place in the app's publication order (DESIGN §5, lane-independent commits). A stateless
@@ -23,16 +25,26 @@ import java.util.concurrent.ThreadLocalRandom;
  * pending commit's ends comes after it), which keeps I5 for upserts; commits of different lanes have no order to
  * keep and are taken by commit time. A crash between the lane commit and its sequencing leaves a pending commit
  * that the next sequencing of any lane, the batch's retry, or the scheduled roll-forward sequences and publishes.
+ *
+ * <p>Stateful bucket commits ({@link CommitLog#tryCommitBuckets}) are sequenced the same way, and also in each
+ * bucket's version order (a commit that wrote a bucket from the version another pending commit left comes after it),
+ * so per key state deltas and upserts apply in the order the buckets saw them (I5). Their query checkpoints are
+ * merged into the head's in the same write ({@code checkpoints}: the runtime's merge, which keeps every lane's
+ * newest event time and the highest watermark): the one global order a stateful app keeps is this, written once
+ * per group of concurrent commits, and no batch waits for it to run or commit.
  */
 final class Sequencing {
   private final String app;
   private final CommitLog log;
   private final int maxAttempts;
+  /** Merges two query checkpoints (the head's and a bucket commit's) into one; null when none are expected. */
+  private final BinaryOperator<String> checkpoints;
 
-  Sequencing(String app, CommitLog log, int maxAttempts) {
+  Sequencing(String app, CommitLog log, int maxAttempts, BinaryOperator<String> checkpoints) {
     this.app = app;
     this.log = log;
     this.maxAttempts = Math.max(maxAttempts, 10);
+    this.checkpoints = checkpoints;
   }
 
   /** Where sequencing left the app: the head, and the seq the asked-for commit took (0 when none was asked). */
@@ -48,7 +60,9 @@ final class Sequencing {
    * write instead of a head read, a query and a write.
    */
   Sequenced sequence(CommitRecord ours, long headAtRead, List<CommitRecord> pendingAtRead, Map<String, Long> timings) {
-    if (pendingAtRead != null) {
+    // a commit carrying a query checkpoint (a bucket commit) needs the head's checkpoint merged: the loop does that
+    if (pendingAtRead != null && ours.checkpoint() == null
+        && pendingAtRead.stream().allMatch(c -> c.checkpoint() == null)) {
       long start = System.nanoTime();
       List<CommitRecord> candidates = new ArrayList<>(pendingAtRead.size() + 1);
       pendingAtRead.stream().filter(c -> !c.txnId().equals(ours.txnId())).forEach(candidates::add);
@@ -90,7 +104,7 @@ final class Sequencing {
         }
         List<CommitRecord> ordered = inLaneOrder(pending);
         List<CommitRecord> group = ordered.subList(0, CommitLog.sequenceable(ordered));
-        if (log.sequence(app, head.headSeq(), group) == CommitResult.COMMITTED) {
+        if (log.sequence(app, head.headSeq(), group, merged(head.checkpoint(), group)) == CommitResult.COMMITTED) {
           for (int i = 0; i < group.size(); i++) {
             if (group.get(i).txnId().equals(txnId)) {
               return new Sequenced(head.headSeq() + group.size(), head.headSeq() + i + 1);
@@ -111,6 +125,60 @@ final class Sequencing {
     }
   }
 
+  /**
+   * Sequences at least every commit pending now (commits made meanwhile may wait for their own sequencing): what a
+   * bucket commit does before it reads the head, so that every commit whose bucket versions it read is in the head.
+   */
+  void sequencePending(Map<String, Long> timings) {
+    long start = System.nanoTime();
+    try {
+      java.util.Set<String> waiting = new java.util.HashSet<>();
+      log.pending(app).forEach(commit -> waiting.add(commit.txnId()));
+      int lost = 0;
+      while (!waiting.isEmpty()) {
+        LogSnapshot head = log.read(app, List.of());
+        List<CommitRecord> pending = log.pending(app);
+        waiting.retainAll(pending.stream().map(CommitRecord::txnId).toList());
+        if (waiting.isEmpty()) {
+          return;
+        }
+        List<CommitRecord> ordered = inLaneOrder(pending);
+        List<CommitRecord> group = ordered.subList(0, CommitLog.sequenceable(ordered));
+        if (log.sequence(app, head.headSeq(), group, merged(head.checkpoint(), group)) != CommitResult.COMMITTED) {
+          if (++lost >= maxAttempts) {
+            throw new IllegalStateException("The pending commits of app '" + app + "' could not be sequenced after "
+                + maxAttempts + " lost races; they stay committed and the next invocation sequences them");
+          }
+          backoff(lost);
+        }
+      }
+    } finally {
+      timings.merge("sequence", Publication.ms(start), Long::sum);
+    }
+  }
+
+  /**
+   * The head's checkpoint with those of {@code group} merged in, in order; null when the group left none (the
+   * head's stays as it is).
+   */
+  private String merged(String head, List<CommitRecord> group) {
+    String merged = head;
+    boolean any = false;
+    for (CommitRecord commit : group) {
+      if (commit.checkpoint() == null) {
+        continue;
+      }
+      if (checkpoints == null) {
+        throw new IllegalStateException("Commit " + commit.txnId() + " of app '" + app + "' carries a query"
+            + " checkpoint, but this protocol was built without a checkpoint merge (CommitProtocol.Builder"
+            + ".checkpointMerge): sequencing it here would lose its watermark");
+      }
+      merged = merged == null ? commit.checkpoint() : checkpoints.apply(merged, commit.checkpoint());
+      any = true;
+    }
+    return any ? merged : null;
+  }
+
   private long seqOf(String txnId, long after, long head) {
     for (CommitRecord commit : log.commits(app, after, head)) {
       if (commit.txnId().equals(txnId)) {
@@ -121,8 +189,9 @@ final class Sequencing {
   }
 
   /**
-   * {@code pending} in an order that keeps each lane's positions ascending: a commit comes after any pending commit
-   * whose range on a shared lane ends where its own starts. Otherwise by commit time, then transaction id.
+   * {@code pending} in an order that keeps each lane's positions and each bucket's versions ascending: a commit
+   * comes after any pending commit whose range on a shared lane ends where its own starts, or that left a shared
+   * bucket at the version it read. Otherwise by commit time, then transaction id.
    */
   static List<CommitRecord> inLaneOrder(List<CommitRecord> pending) {
     List<CommitRecord> remaining = new ArrayList<>(pending);
@@ -130,7 +199,7 @@ final class Sequencing {
     List<CommitRecord> ordered = new ArrayList<>(remaining.size());
     while (!remaining.isEmpty()) {
       CommitRecord next = remaining.stream().filter(c -> !waitsFor(c, remaining)).findFirst()
-          .orElse(remaining.get(0)); // no cycle can exist: each lane's ranges chain
+          .orElse(remaining.get(0)); // no cycle can exist: each lane's ranges and each bucket's versions chain
       remaining.remove(next);
       ordered.add(next);
     }
@@ -138,6 +207,14 @@ final class Sequencing {
   }
 
   private static boolean waitsFor(CommitRecord commit, List<CommitRecord> others) {
+    for (BucketVersion bucket : commit.buckets()) {
+      for (CommitRecord other : others) {
+        if (other != commit && other.buckets().stream().anyMatch(o -> o.bucket() == bucket.bucket()
+            && o.next() == bucket.read())) {
+          return true;
+        }
+      }
+    }
     for (LaneRange range : commit.lanes()) {
       if (range.previous() == null) {
         continue;

@@ -80,6 +80,8 @@ final class MicroBatchQuery implements MicroBatch {
   private Owned ownedRun;
   /** How long a lane that delivers nothing holds the event-time watermark back ({@link LaneWatermarks}). */
   private final long idleLaneMs;
+  /** Whether a stateful query is reused while the head's checkpoint is its own ({@link #reusable}). */
+  private boolean reuseOnHeadCheckpoint;
   /** A session of its own for re-planning a batch's event times ({@link EventTimes.BatchPlan}); made once. */
   private SparkSession eventTimeSession;
 
@@ -117,6 +119,8 @@ final class MicroBatchQuery implements MicroBatch {
     private long atSeq = -1;
     /** The run whose batch the query ran last. */
     private long lastRun = -1;
+    /** The checkpoint the query's last batch left (what a query seeded from it would start from). */
+    private QueryCheckpoint lastCheckpoint;
 
     private Running(StreamingQuery query, String feedId, InvocationSource.Feed feed, String stateRun,
         Path checkpoint) {
@@ -159,6 +163,7 @@ final class MicroBatchQuery implements MicroBatch {
         awaitCommitLog(query, batchId);
         QueryCheckpoint checkpoint = withLaneWatermark(query, QueryCheckpoint.read(query.checkpoint, batchId),
             snapshot, pending.events().get());
+        query.lastCheckpoint = checkpoint;
         return new Result(staged.table(), staged.rejects(), StateDeltas.drain(query.stateRun), checkpoint.toJson(),
             run);
       } finally {
@@ -241,12 +246,30 @@ final class MicroBatchQuery implements MicroBatch {
     return checkpoint.withNextWatermark(next, after);
   }
 
-  /** The reuse policy: stateless while the query runs; stateful while it also stands at the snapshot's head. */
+  /**
+   * The reuse policy: stateless while the query runs; stateful while it also stands at the snapshot's head, or
+   * (bucket commits) while its last batch was committed and the head's checkpoint is the one that batch left: other
+   * lanes' commits since then moved neither the watermark nor any lane's progress, and the state they changed is
+   * read through the refreshed cache, so a query seeded from the head would start exactly where this one stands.
+   */
   private boolean reusable(LogSnapshot snapshot) {
     if (running == null || !running.query.isActive()) {
       return false;
     }
-    return state == null || (running.atSeq == snapshot.headSeq() && snapshot.headSeq() >= 0);
+    if (state == null || (running.atSeq == snapshot.headSeq() && snapshot.headSeq() >= 0)) {
+      return true;
+    }
+    return reuseOnHeadCheckpoint && running.atSeq >= 0 && running.lastCheckpoint != null
+        && snapshot.checkpoint() != null
+        && running.lastCheckpoint.equals(QueryCheckpoint.fromJson(snapshot.checkpoint()));
+  }
+
+  /**
+   * Lets a stateful query stay up while the head's checkpoint is its own (bucket commits: other lanes commit
+   * between this container's batches without moving the watermark); off, only while the head is its own commit.
+   */
+  void reuseOnHeadCheckpoint(boolean on) {
+    this.reuseOnHeadCheckpoint = on;
   }
 
   /**

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What must survive of Spark's checkpoint between invocations of a stateful job (DESIGN §6): the last batch id,
@@ -100,6 +101,37 @@ record QueryCheckpoint(long batchId, String offsetMeta, String previousOffsetMet
     } catch (IOException e) {
       throw new UncheckedIOException("Unreadable commit metadata in the query checkpoint: " + commitMeta, e);
     }
+  }
+
+  /**
+   * Two checkpoints of one app combined, as the head keeps them when batches of different lanes commit side by side
+   * (bucket commits): the later batch's (higher batch id, then higher watermarks) with the next batch's watermark
+   * the higher of the two, and every lane's progress, the newest of each, lanes idle beyond {@code idleLaneMs}'s
+   * horizon forgotten as {@link LaneWatermarks#advance} forgets them. The result never has a lower watermark than
+   * either; merging a checkpoint with the one it was derived from gives it back.
+   */
+  static QueryCheckpoint merge(QueryCheckpoint a, QueryCheckpoint b, long idleLaneMs) {
+    QueryCheckpoint later = order(a, b) >= 0 ? a : b;
+    long next = Math.max(a.nextBatchWatermarkMs(), b.nextBatchWatermarkMs());
+    LaneWatermarks merged = a.lanes().merge(b.lanes());
+    long newest = merged.lanes().values().stream().mapToLong(LaneWatermarks.Lane::seenAtMs).max().orElse(0);
+    LaneWatermarks kept = merged.advance(Map.of(), newest, idleLaneMs);
+    return later.nextBatchWatermarkMs() == next && later.lanes().equals(kept) ? later
+        : later.withNextWatermark(next, kept);
+  }
+
+  /** {@link #merge} over the JSON form the commit log keeps. */
+  static String merge(String a, String b, long idleLaneMs) {
+    return merge(fromJson(a), fromJson(b), idleLaneMs).toJson();
+  }
+
+  private static int order(QueryCheckpoint a, QueryCheckpoint b) {
+    int byBatch = Long.compare(a.batchId(), b.batchId());
+    if (byBatch != 0) {
+      return byBatch;
+    }
+    int byWatermark = Long.compare(a.batchWatermarkMs(), b.batchWatermarkMs());
+    return byWatermark != 0 ? byWatermark : Long.compare(a.nextBatchWatermarkMs(), b.nextBatchWatermarkMs());
   }
 
   private static long field(String json, String name) {

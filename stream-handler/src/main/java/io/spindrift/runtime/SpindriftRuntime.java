@@ -243,7 +243,9 @@ public final class SpindriftRuntime implements AutoCloseable {
           .faults(faults)
           .maxAttempts(config.getInt(Setting.MAX_COMMIT_ATTEMPTS))
           .deferredPublishing(config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"))
-          .laneCommits(laneCommits());
+          .laneCommits(laneCommits())
+          .bucketCommits(bucketCommits() ? config.getInt(Setting.SHUFFLE_PARTITIONS) : 0)
+          .checkpointMerge(checkpointMerge());
       if (groupPublish()) {
         protocol.groupPublish(new io.spindrift.commit.DynamoDbPublishClaim(dynamo, log.table()),
             config.getInt(Setting.PUBLISH_CLAIM_SECONDS) * 1000L, config.getInt(Setting.PUBLISH_WAIT_MARGIN_MS));
@@ -265,6 +267,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       state.ensureTable();
       MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state,
           idleLaneMs());
+      stateful.reuseOnHeadCheckpoint(bucketCommits());
       statefulQueries.put(k, stateful);
       return protocol.microBatch(new UndecodableRecords(fanningOut(k, stateful), rejects)).state(state).build();
     });
@@ -401,6 +404,7 @@ public final class SpindriftRuntime implements AutoCloseable {
           .sinks(Sinks.create(sinkSpec, sinks), Sinks.create(rejectsSpec(), sinks))
           .state(stateTable())
           .faults(faults)
+          .checkpointMerge(checkpointMerge())
           .buildPublisher();
     }
     return publisher;
@@ -442,6 +446,22 @@ public final class SpindriftRuntime implements AutoCloseable {
       throw new io.spindrift.config.ConfigException(Setting.PUBLISH_GROUP, group, "on or off");
     }
     return group.equals("on");
+  }
+
+  /** Whether stateful batches commit on their state buckets (SPINDRIFT_STATEFUL_COMMIT_MODE=buckets). */
+  private boolean bucketCommits() {
+    String mode = config.get(Setting.STATEFUL_COMMIT_MODE).toLowerCase(java.util.Locale.ROOT);
+    if (!mode.equals("buckets") && !mode.equals("head")) {
+      throw new IllegalArgumentException("SPINDRIFT_STATEFUL_COMMIT_MODE must be head or buckets, not '" + mode
+          + "'");
+    }
+    return mode.equals("buckets");
+  }
+
+  /** How bucket commits' query checkpoints combine on the head (wherever they are sequenced). */
+  private java.util.function.BinaryOperator<String> checkpointMerge() {
+    long idleLaneMs = idleLaneMs();
+    return (a, b) -> QueryCheckpoint.merge(a, b, idleLaneMs);
   }
 
   private SinkSpec rejectsSpec() {

@@ -47,8 +47,9 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * container thread each, commit one-record batches through the real protocol against DynamoDB Local, with a
  * micro-batch that does no work and a table that publishes nothing, so the commit log is all there is. Stateless
  * with every commit on the app's head (SPINDRIFT_COMMIT_MODE=head, the layout before lane commits) and with lane
- * commits, side by side in one run; stateful (always on the head) with every lane's state in one partition
- * (overlapping) and in a partition of its own (disjoint). Prints commits/s, conflicts per commit and p50/p95
+ * commits, side by side in one run; stateful on the head and with bucket commits (SPINDRIFT_STATEFUL_COMMIT_MODE=
+ * buckets, one state partition per lane), each with every lane's state in one partition (overlapping) and in a
+ * partition of its own (disjoint). Prints commits/s, conflicts per commit and p50/p95
  * commit latency (the commit and, for lane commits, its sequencing). Run with
  * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=CommitScalingBench -Dsurefire.failIfNoSpecifiedTests=false}
  * ({@code -Dcommits.perLane=20}, {@code -Dcommits.lanes=1,4,16,64}).
@@ -60,8 +61,10 @@ class CommitScalingBench {
   private enum Variant {
     STATELESS_HEAD("stateless, head commits (before)"),
     STATELESS_LANES("stateless, lane commits (after)"),
-    STATEFUL_OVERLAPPING("stateful, overlapping keys"),
-    STATEFUL_DISJOINT("stateful, disjoint keys");
+    STATEFUL_OVERLAPPING("stateful, overlapping, head"),
+    STATEFUL_DISJOINT("stateful, disjoint, head"),
+    STATEFUL_OVERLAPPING_BUCKETS("stateful, overlapping, buckets"),
+    STATEFUL_DISJOINT_BUCKETS("stateful, disjoint, buckets");
 
     final String label;
 
@@ -70,7 +73,15 @@ class CommitScalingBench {
     }
 
     boolean stateful() {
-      return this == STATEFUL_OVERLAPPING || this == STATEFUL_DISJOINT;
+      return this != STATELESS_HEAD && this != STATELESS_LANES;
+    }
+
+    boolean disjoint() {
+      return this == STATEFUL_DISJOINT || this == STATEFUL_DISJOINT_BUCKETS;
+    }
+
+    boolean buckets() {
+      return this == STATEFUL_OVERLAPPING_BUCKETS || this == STATEFUL_DISJOINT_BUCKETS;
     }
   }
 
@@ -114,6 +125,15 @@ class CommitScalingBench {
       report.append(String.format(Locale.ROOT, "lanes %d: lane commits / head commits, commits/s %.2fx, conflicts"
           + " per commit %.2f -> %.2f%n", lanes, (lane.commits() / lane.seconds()) / (head.commits() / head.seconds()),
           head.conflicts() / (double) head.commits(), lane.conflicts() / (double) lane.commits()));
+      for (Variant[] pair : new Variant[][] {{Variant.STATEFUL_DISJOINT, Variant.STATEFUL_DISJOINT_BUCKETS},
+          {Variant.STATEFUL_OVERLAPPING, Variant.STATEFUL_OVERLAPPING_BUCKETS}}) {
+        Figures before = find(figures, pair[0], lanes);
+        Figures after = find(figures, pair[1], lanes);
+        report.append(String.format(Locale.ROOT, "lanes %d: %s / %s, commits/s %.2fx, conflicts per commit %.2f"
+            + " -> %.2f%n", lanes, after.variant().label, before.variant().label,
+            (after.commits() / after.seconds()) / (before.commits() / before.seconds()),
+            before.conflicts() / (double) before.commits(), after.conflicts() / (double) after.commits()));
+      }
     }
     System.out.println(report);
     Path out = Path.of("target", "commit-scaling.txt");
@@ -137,12 +157,16 @@ class CommitScalingBench {
     List<Future<Long>> futures = new ArrayList<>();
     NoTable table = new NoTable();
     for (int lane = 0; lane < lanes; lane++) {
-      int partition = variant == Variant.STATEFUL_DISJOINT ? lane : 0;
+      int partition = variant.disjoint() ? lane : 0;
       String shard = String.format("shardId-%012d", lane);
       futures.add(pool.submit(() -> {
         CommitProtocol.Builder builder = CommitProtocol.builder(app, new DynamoDbCommitLog(dynamo, commitTable))
             .sinks(table, table).maxAttempts(1_000).laneCommits(variant == Variant.STATELESS_LANES)
             .microBatch(new NoWork(variant.stateful(), partition));
+        if (variant.buckets()) {
+          // one state partition per lane (folded onto CommitLog.MAX_BUCKETS items beyond that)
+          builder.bucketCommits(Math.max(lanes, 1)).checkpointMerge((a, b) -> b);
+        }
         if (variant.stateful()) {
           builder.state(new StateTable(dynamo, stateTable, app));
         }

@@ -1,0 +1,329 @@
+package io.spindrift.protocol;
+
+import static io.spindrift.protocol.ProtocolFakes.batch;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spindrift.commit.BucketVersion;
+import io.spindrift.commit.CommitCounts;
+import io.spindrift.commit.CommitRecord;
+import io.spindrift.commit.CommitStages;
+import io.spindrift.commit.InMemoryCommitLog;
+import io.spindrift.commit.LaneRange;
+import io.spindrift.commit.LogSnapshot;
+import io.spindrift.event.Batch;
+import io.spindrift.protocol.ProtocolFakes.FakeTable;
+import io.spindrift.state.DurableState;
+import io.spindrift.state.KeyBytes;
+import io.spindrift.state.StateBucket;
+import io.spindrift.state.StateChanges;
+import io.spindrift.state.StateDelta;
+import io.spindrift.state.StateIoCounts;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bucket commits (SPINDRIFT_STATEFUL_COMMIT_MODE=buckets): a stateful batch commits on its lanes and the state
+ * buckets it writes, conditioned on the versions it read, and is sequenced like a lane commit. Batches that write
+ * disjoint buckets never conflict; two that write one bucket do, and the one that re-runs reads the other's state.
+ * A crash between the bucket commit and its sequencing is finished before anyone reads state, and the head's
+ * watermark (the merged checkpoints) never goes back.
+ */
+class BucketCommitsTest {
+  private static final String APP = "counts";
+  private static final int PARTITIONS = 4;
+  private final InMemoryCommitLog log = new InMemoryCommitLog();
+  private final FakeTable table = new FakeTable();
+  private final FakeTable rejects = new FakeTable();
+  /** The durable state every container shares: one counter per partition. */
+  private final Counters durable = new Counters();
+
+  /** A checkpoint is the watermark alone here; the merge keeps the higher one, as the runtime's does. */
+  private static String merge(String a, String b) {
+    return Long.toString(Math.max(Long.parseLong(a), Long.parseLong(b)));
+  }
+
+  private final class Container {
+    final CountingBatch microBatch;
+    final Faults faults = new Faults();
+    final CommitProtocol protocol;
+
+    Container(int partition) {
+      microBatch = new CountingBatch(partition);
+      protocol = CommitProtocol.builder(APP, log).microBatch(microBatch).sinks(table, rejects).faults(faults)
+          .maxAttempts(10).state(durable).bucketCommits(PARTITIONS).checkpointMerge(BucketCommitsTest::merge)
+          .build();
+    }
+
+    BatchOutcome process(Batch batch) {
+      return protocol.process(batch);
+    }
+  }
+
+  @Test
+  void statefulBatchesOnDisjointBucketsBothCommitWithoutAConflict() {
+    Container first = new Container(0);
+    Container second = new Container(1);
+    first.microBatch.duringRun = fresh -> {
+      first.microBatch.duringRun = b -> {};
+      assertThat(second.process(batch("shard-1", 1, 2)).conflicts()).isZero();
+    };
+    BatchOutcome outcome = first.process(batch("shard-0", 1, 3));
+
+    assertThat(outcome.conflicts()).as("no head, no shared bucket on the commit path").isZero();
+    assertThat(first.microBatch.runs).hasValue(1);
+    assertThat(outcome.seq()).as("sequenced after the other lane's commit").isEqualTo(2);
+    assertThat(durable.count(0)).isEqualTo(3);
+    assertThat(durable.count(1)).isEqualTo(2);
+    assertThat(table.rows()).isEqualTo(5);
+    assertThat(log.pending(APP)).isEmpty();
+    assertThat(log.bucketVersions(APP, PARTITIONS)).containsEntry(0, 1L).containsEntry(1, 1L).containsEntry(2, 0L);
+  }
+
+  @Test
+  void statefulBatchesOnOneBucketConflictAndTheRerunReadsTheOthersState() {
+    Container first = new Container(2);
+    Container second = new Container(2);
+    first.microBatch.duringRun = fresh -> {
+      first.microBatch.duringRun = b -> {};
+      second.process(batch("shard-1", 1, 2));
+    };
+    BatchOutcome outcome = first.process(batch("shard-0", 1, 3));
+
+    assertThat(outcome.conflicts()).isEqualTo(1);
+    assertThat(first.microBatch.runs).as("re-run on the state the other batch left").hasValue(2);
+    assertThat(durable.count(2)).as("no update lost").isEqualTo(5);
+    assertThat(outcome.seq()).isEqualTo(2);
+    assertThat(log.bucketVersions(APP, PARTITIONS)).containsEntry(2, 2L);
+  }
+
+  @Test
+  void aCrashBetweenTheBucketCommitAndSequencingIsFinishedBeforeAnotherBatchReadsTheBucket() {
+    Container dying = new Container(0);
+    dying.faults.arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> dying.process(batch("shard-0", 1, 4))).isInstanceOf(InjectedCrash.class);
+    assertThat(log.pending(APP)).as("committed on its lane and bucket, not sequenced").hasSize(1);
+    assertThat(durable.count(0)).as("not applied yet").isZero();
+
+    BatchOutcome other = new Container(0).process(batch("shard-1", 1, 2));
+    assertThat(other.conflicts()).as("it read the bucket version the crashed commit left").isZero();
+    assertThat(other.seq()).isEqualTo(2);
+    assertThat(durable.count(0)).as("its state read included the crashed commit").isEqualTo(6);
+    assertThat(table.rows()).isEqualTo(6);
+
+    BatchOutcome retried = new Container(0).process(batch("shard-0", 1, 4));
+    assertThat(retried.duplicates()).isEqualTo(4);
+    assertThat(durable.count(0)).isEqualTo(6);
+    assertThat(log.pending(APP)).isEmpty();
+  }
+
+  @Test
+  void aCrashedBucketCommitIsFinishedByTheBatchsRetryAndByTheScheduledRollForward() {
+    Container dying = new Container(3);
+    dying.faults.arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> dying.process(batch("shard-0", 1, 4))).isInstanceOf(InjectedCrash.class);
+    BatchOutcome retried = new Container(3).process(batch("shard-0", 1, 4));
+    assertThat(retried.duplicates()).isEqualTo(4);
+    assertThat(durable.count(3)).isEqualTo(4);
+
+    Container again = new Container(3);
+    again.faults.arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> again.process(batch("shard-0", 5, 6))).isInstanceOf(InjectedCrash.class);
+    RollForward tick = CommitProtocol.builder(APP, log).sinks(table, rejects).state(durable)
+        .checkpointMerge(BucketCommitsTest::merge).buildPublisher().rollForwardAll();
+    assertThat(tick.published()).isEqualTo(1);
+    assertThat(durable.count(3)).isEqualTo(6);
+    assertThat(log.read(APP, List.of()).checkpoint()).isEqualTo("6");
+  }
+
+  @Test
+  void theHeadsWatermarkNeverGoesBackWhenALaggingBatchCommitsLast() {
+    Container lagging = new Container(0);
+    Container ahead = new Container(1);
+    lagging.microBatch.duringRun = fresh -> {
+      lagging.microBatch.duringRun = b -> {};
+      ahead.process(batch("shard-1", 100, 101)); // its watermark: 101
+    };
+    lagging.process(batch("shard-0", 1, 3)); // its watermark: 3, sequenced after the other
+
+    assertThat(log.read(APP, List.of()).checkpoint()).as("merged on the head, the higher kept").isEqualTo("101");
+    Container next = new Container(0);
+    next.process(batch("shard-0", 4, 5));
+    assertThat(next.microBatch.watermarksSeen).as("the next batch starts from the merged watermark")
+        .containsExactly(101L);
+    assertThat(log.read(APP, List.of()).checkpoint()).isEqualTo("101");
+  }
+
+  @Test
+  void pendingCommitsOfOneBucketAreSequencedInVersionOrderWhateverTheirClocksSay() {
+    CommitRecord later = commit("b", "lane-b", 2, 1, 1_000);
+    CommitRecord earlier = commit("a", "lane-a", 2, 0, 5_000);
+    CommitRecord otherBucket = commit("c", "lane-c", 3, 0, 2_000);
+    CommitRecord laterStill = commit("d", "lane-d", 2, 2, 500);
+
+    List<CommitRecord> ordered = Sequencing.inLaneOrder(List.of(laterStill, later, otherBucket, earlier));
+
+    assertThat(ordered).extracting(CommitRecord::txnId).containsSubsequence("a", "b", "d");
+    assertThat(ordered).extracting(CommitRecord::txnId).containsExactlyInAnyOrder("a", "b", "c", "d");
+  }
+
+  @Test
+  void headCommitsOfAStatefulAppAreUnchangedWithoutBucketCommits() {
+    CountingBatch microBatch = new CountingBatch(0);
+    CommitProtocol protocol = CommitProtocol.builder(APP, log).microBatch(microBatch).sinks(table, rejects)
+        .state(durable).laneCommits(true).build();
+    protocol.process(batch("shard-0", 1, 3));
+    assertThat(log.bucketVersions(APP, PARTITIONS)).containsEntry(0, 0L);
+    assertThat(log.read(APP, List.of()).checkpoint()).as("left on the head by the head commit").isEqualTo("3");
+    assertThat(log.commits(APP, 0, 1)).singleElement()
+        .satisfies(c -> assertThat(c.buckets()).isEmpty())
+        .satisfies(c -> assertThat(c.checkpoint()).isNull());
+  }
+
+  /** Eight lanes on eight threads over four buckets: every record counted once, conflicts only within a bucket. */
+  @Test
+  void eightLanesOverFourBucketsCountEveryRecordOnce() throws Exception {
+    int lanes = 8;
+    int batches = 15;
+    ExecutorService pool = Executors.newFixedThreadPool(lanes);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Long>> futures = new ArrayList<>();
+    for (int lane = 0; lane < lanes; lane++) {
+      String shard = "shard-" + lane;
+      Container container = new Container(lane % PARTITIONS);
+      futures.add(pool.submit(() -> {
+        start.await();
+        long conflicts = 0;
+        for (int b = 0; b < batches; b++) {
+          conflicts += container.process(batch(shard, b * 2 + 1, b * 2 + 2)).conflicts();
+        }
+        return conflicts;
+      }));
+    }
+    start.countDown();
+    for (Future<Long> future : futures) {
+      future.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+
+    for (int partition = 0; partition < PARTITIONS; partition++) {
+      assertThat(durable.count(partition)).as("partition " + partition).isEqualTo(2L * batches * 2);
+    }
+    assertThat(table.rows()).isEqualTo(lanes * batches * 2L);
+    assertThat(log.read(APP, List.of()).headSeq()).isEqualTo(lanes * batches);
+    assertThat(log.pending(APP)).isEmpty();
+  }
+
+  private static CommitRecord commit(String txn, String lane, int bucket, long read, long atMs) {
+    return new CommitRecord(0, txn, List.of(new LaneRange(lane, null, "1", 1)),
+        new CommitStages(null, null, null, null, List.of()), new CommitCounts(1, 0, 1, 0), atMs)
+        .withBuckets(List.of(new BucketVersion(bucket, read)), "0");
+  }
+
+  /**
+   * A stateful micro-batch that adds its record count to one partition's counter, reading the counter as the
+   * durable state holds it when it runs (as a real batch reads through the cache brought to the head), and leaves
+   * the higher of the head's watermark and its newest position as its checkpoint.
+   */
+  private final class CountingBatch implements MicroBatch {
+    final StateBucket bucket;
+    final AtomicInteger runs = new AtomicInteger();
+    final List<Long> watermarksSeen = new ArrayList<>();
+    Consumer<Batch> duringRun = b -> {};
+
+    CountingBatch(int partition) {
+      bucket = new StateBucket(0, "default", partition);
+    }
+
+    @Override
+    public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
+      runs.incrementAndGet();
+      long read = durable.count(bucket.partition());
+      long watermark = snapshot.checkpoint() == null ? 0 : Long.parseLong(snapshot.checkpoint());
+      watermarksSeen.add(watermark);
+      duringRun.accept(fresh);
+      long newest = fresh.records().stream().mapToLong(r -> Long.parseLong(r.position())).max().orElse(0);
+      StateDelta delta = new StateDelta(bucket, Map.of(Counters.KEY, Counters.bytes(read + fresh.size())), Set.of());
+      return new Result(new io.spindrift.sink.StagedOutput("table/" + txnId + "/" + fresh.size(), fresh.size()),
+          io.spindrift.sink.StagedOutput.EMPTY, new StateChanges(List.of(delta), Set.of(bucket)),
+          Long.toString(Math.max(watermark, newest)), runs.get());
+    }
+
+    @Override
+    public boolean isStateful() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Durable state in memory: one counter per bucket, applied once per bucket and seq, in any container. */
+  private static final class Counters implements DurableState {
+    static final KeyBytes KEY = KeyBytes.wrap("count".getBytes(StandardCharsets.UTF_8));
+    private final Map<StateBucket, Long> markers = new HashMap<>();
+    private final Map<Integer, Long> counts = new HashMap<>();
+
+    static byte[] bytes(long value) {
+      return Long.toString(value).getBytes(StandardCharsets.UTF_8);
+    }
+
+    synchronized long count(int partition) {
+      return counts.getOrDefault(partition, 0L);
+    }
+
+    @Override
+    public long validThrough() {
+      return 0;
+    }
+
+    @Override
+    public void invalidate() {}
+
+    @Override
+    public void refresh(long toSeq, Collection<StateBucket> touched) {}
+
+    @Override
+    public synchronized int apply(Collection<StateDelta> deltas, long seq, Runnable beforeMarkers) {
+      int applied = 0;
+      for (StateDelta delta : deltas) {
+        if (markers.getOrDefault(delta.bucket(), 0L) < seq) {
+          counts.put(delta.bucket().partition(),
+              Long.parseLong(new String(delta.puts().get(KEY), StandardCharsets.UTF_8)));
+          markers.put(delta.bucket(), seq);
+          applied++;
+        }
+      }
+      beforeMarkers.run();
+      return applied;
+    }
+
+    @Override
+    public String stageDeltas(String txnId, byte[] encoded) {
+      throw new UnsupportedOperationException("small deltas stay inline");
+    }
+
+    @Override
+    public List<StateDelta> stagedDeltas(String ref) {
+      throw new UnsupportedOperationException("small deltas stay inline");
+    }
+
+    @Override
+    public StateIoCounts counts() {
+      return new StateIoCounts(0, 0, 0, 0, 0);
+    }
+  }
+}
