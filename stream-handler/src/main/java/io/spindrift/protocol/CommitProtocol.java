@@ -150,6 +150,8 @@ public final class CommitProtocol implements AutoCloseable {
       if (!rolledForward) {
         published += rollForward(snapshot, true, deadlineNanos, timings);
       }
+      // joined before the commit: every commit in it was made before ours (sequencing relies on that)
+      List<CommitRecord> pendingBefore = pendingOrNull(pendingAtRead);
       Attempt made = commit(batch, fresh, snapshot, txnId, result, bucketsRead, timings);
       attemptConflicts += made.conflicts();
       if (made.committed() == null) {
@@ -161,7 +163,7 @@ public final class CommitProtocol implements AutoCloseable {
       if (laneCommits || bucketCommits()) {
         // stateless lane commits take sequencing's one-write path; bucket commits merge checkpoints in the loop
         Sequencing.Sequenced sequenced = laneCommits
-            ? sequencing.sequence(committed, snapshot.headSeq(), pendingOrNull(pendingAtRead), timings)
+            ? sequencing.sequence(committed, snapshot.headSeq(), pendingBefore, timings)
             : sequencing.sequence(txnId, snapshot.headSeq(), timings);
         committed = committed.withSeq(sequenced.seq());
         microBatch.committed(result, committed.seq());

@@ -53,7 +53,7 @@ final class Sequencing {
   /**
    * Sequences {@code ours}, just committed on its lanes, with one write when nothing changed since the batch read
    * the log: {@code pendingAtRead} is the app's pending commits as read (consistently) after the batch's lanes and
-   * head ({@code headAtRead}), while the batch ran. A pending commit on one of our lanes was then made before our
+   * head ({@code headAtRead}), while the batch ran, and before {@code ours} was committed. A pending commit on one of our lanes was then made before our
    * read, so it is in that list and comes first; one on another lane made since has no order to keep with ours. The
    * write is conditioned on the head still being {@code headAtRead} and on each commit still being pending, so if
    * anyone sequenced in between it fails and the general loop below takes over: an uncontended batch pays one
@@ -64,10 +64,11 @@ final class Sequencing {
     if (pendingAtRead != null && ours.checkpoint() == null
         && pendingAtRead.stream().allMatch(c -> c.checkpoint() == null)) {
       long start = System.nanoTime();
-      List<CommitRecord> candidates = new ArrayList<>(pendingAtRead.size() + 1);
-      pendingAtRead.stream().filter(c -> !c.txnId().equals(ours.txnId())).forEach(candidates::add);
-      candidates.add(ours);
-      List<CommitRecord> ordered = inLaneOrder(candidates);
+      // every commit pending at the read was made before ours (the read came before our commit), and none of them
+      // can wait for ours: ours comes last, even when its commit time falls in the same millisecond as theirs
+      List<CommitRecord> ordered = new ArrayList<>(inLaneOrder(
+          pendingAtRead.stream().filter(c -> !c.txnId().equals(ours.txnId())).toList()));
+      ordered.add(ours);
       List<CommitRecord> group = ordered.subList(0, CommitLog.sequenceable(ordered));
       int at = group.indexOf(ours);
       boolean sequenced = at >= 0 && log.sequence(app, headAtRead, group) == CommitResult.COMMITTED;
