@@ -582,7 +582,8 @@ public final class CommitProtocol implements AutoCloseable {
       // a stateful batch must see every earlier commit's state applied before it reads state: it publishes its
       // backlog itself, as before
       GroupPublisher group = publishClaim == null || state != null || deferred ? null
-          : new GroupPublisher(app, log, publishClaim, publication, publishClaimMs, publishWaitMarginMs);
+          : new GroupPublisher(app, log, publishClaim, publication, publishClaimMs, publishWaitMarginMs,
+              laneCommits ? new Sequencing(app, log, maxAttempts, null)::sequenceAll : timings -> { });
       Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
           : new Publishing.Inline(publication, group);
       if (bucketPartitions > 0 && durableState != null && checkpointMerge == null) {

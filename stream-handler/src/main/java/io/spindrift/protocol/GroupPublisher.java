@@ -11,12 +11,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Step 5 for a stateless app publishing inline when several invocations commit at once: one of them takes the app's
- * {@link PublishClaim}, re-reads the head and publishes every commit sequenced through it, one table commit per table
+ * {@link PublishClaim}, sequences the lane commits still pending, re-reads the head and publishes every commit
+ * sequenced through it, one table commit per table
  * (a group commit); the others poll the durable publication watermark, with back-off, until it passes their seq, and
  * return without touching the tables. The claim holder raises the watermark before it releases the claim, so a
  * waiter learns its commit is in from one read.
@@ -38,10 +40,12 @@ final class GroupPublisher implements AutoCloseable {
   private final Publication publication;
   private final long claimMs;
   private final long marginMs;
+  /** Sequences the lane commits still pending, right before the holder reads the head it publishes through. */
+  private final Consumer<Map<String, Long>> sequencePending;
   private ScheduledExecutorService renewer;
 
   GroupPublisher(String app, CommitLog log, PublishClaim claims, Publication publication, long claimMs,
-      long marginMs) {
+      long marginMs, Consumer<Map<String, Long>> sequencePending) {
     if (claimMs < 100) {
       throw new IllegalArgumentException("Invalid publish claim duration: " + claimMs + " ms");
     }
@@ -51,6 +55,7 @@ final class GroupPublisher implements AutoCloseable {
     this.publication = publication;
     this.claimMs = claimMs;
     this.marginMs = marginMs;
+    this.sequencePending = sequencePending;
   }
 
   /**
@@ -109,6 +114,8 @@ final class GroupPublisher implements AutoCloseable {
     ScheduledFuture<?> renewal = renewer().scheduleAtFixedRate(() -> renew(owner), claimMs / 3, claimMs / 3,
         TimeUnit.MILLISECONDS);
     try {
+      // lane commits made at the same time as ours may not be sequenced yet: sequenced now, they join this publish
+      sequencePending.accept(timings);
       // the head right before publishing: every commit sequenced until now goes into this one table commit
       LogSnapshot head = log.read(app, List.of());
       return publication.publishAndMark(head.publishedSeq(), head.headSeq(), committed, deadlineNanos, timings);

@@ -127,6 +127,20 @@ final class Sequencing {
   }
 
   /**
+   * Sequences every commit pending now (what the group publisher does before it publishes, so that lane commits
+   * made at the same time as its own go into its one table commit). A failure is left to the commits' own
+   * sequencing: they stay committed.
+   */
+  void sequenceAll(Map<String, Long> timings) {
+    try {
+      sequence(null, 0, timings);
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger("io.spindrift.publish").info("Sequencing the pending commits of {} before"
+          + " a group publish failed; each is sequenced by its own batch or the roll-forward: {}", app, e.toString());
+    }
+  }
+
+  /**
    * Sequences at least every commit pending now (commits made meanwhile may wait for their own sequencing): what a
    * bucket commit does before it reads the head, so that every commit whose bucket versions it read is in the head.
    */
