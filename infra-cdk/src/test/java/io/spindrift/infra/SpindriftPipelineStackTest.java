@@ -4,6 +4,8 @@ import static io.spindrift.infra.SynthesizedPipeline.EXISTING_STREAM_SCRAM_DELTA
 import static io.spindrift.infra.SynthesizedPipeline.FULL;
 import static io.spindrift.infra.SynthesizedPipeline.KINESIS_ENHANCED_FAN_OUT;
 import static io.spindrift.infra.SynthesizedPipeline.KINESIS_GLUE;
+import static io.spindrift.infra.SynthesizedPipeline.READ_AHEAD_IAM;
+import static io.spindrift.infra.SynthesizedPipeline.READ_AHEAD_SCRAM;
 import static io.spindrift.infra.SynthesizedPipeline.template;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -212,6 +214,85 @@ class SpindriftPipelineStackTest {
         .containsKey("SPINDRIFT_FANOUT_FUNCTION");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA})
+  void readAheadIsOffByDefault(String config) {
+    Template t = template(config);
+    String app = PipelineConfigReader.fromJson(config).app();
+    for (String handler : List.of("kinesis", "msk")) {
+      assertThat(environment(t, "spindrift-" + app + "-" + handler)).as(handler)
+          .containsEntry("SPINDRIFT_READ_AHEAD", "off")
+          .doesNotContainKeys("SPINDRIFT_KAFKA_BOOTSTRAP", "SPINDRIFT_KAFKA_SECURITY", "SPINDRIFT_KAFKA_SCRAM_SECRET");
+    }
+    t.resourceCountIs("Custom::AWS", 0);
+  }
+
+  @Test
+  void readAheadTurnsOnInEveryCommittingHandlerOnly() {
+    Template t = template(READ_AHEAD_IAM);
+    assertThat(environment(t, "spindrift-catchup-kinesis")).containsEntry("SPINDRIFT_READ_AHEAD", "on")
+        .doesNotContainKeys("SPINDRIFT_KAFKA_BOOTSTRAP", "SPINDRIFT_KAFKA_SECURITY");
+    assertThat(environment(t, "spindrift-catchup-msk")).containsEntry("SPINDRIFT_READ_AHEAD", "on");
+    for (String other : List.of("child", "rollforward", "maintain")) {
+      assertThat(environment(t, "spindrift-catchup-" + other)).as(other).doesNotContainKey("SPINDRIFT_READ_AHEAD");
+    }
+  }
+
+  @Test
+  void mskIamReadAheadConnectsWithIamToTheBrokersResolvedAtDeploy() {
+    Template t = template(READ_AHEAD_IAM);
+    String lookup = logicalId(t, "Custom::AWS");
+    assertThat(environment(t, "spindrift-catchup-msk"))
+        .containsEntry("SPINDRIFT_KAFKA_SECURITY", "iam")
+        .containsEntry("SPINDRIFT_KAFKA_BOOTSTRAP", Map.of("Fn::GetAtt", List.of(lookup, "BootstrapBrokerStringSaslIam")))
+        .doesNotContainKey("SPINDRIFT_KAFKA_SCRAM_SECRET");
+    assertThat(bootstrapBrokersCall(t))
+        .containsEntry("service", "Kafka")
+        .containsEntry("action", "getBootstrapBrokers")
+        .containsEntry("parameters", Map.of("ClusterArn",
+            "arn:aws:kafka:eu-west-1:111122223333:cluster/events/6b2c1f0e-1111-2222-3333-444455556666-2"))
+        .containsEntry("outputPaths", List.of("BootstrapBrokerStringSaslIam"));
+  }
+
+  @Test
+  void mskScramReadAheadConnectsWithTheMappingsSecretToTheScramBrokers() {
+    Template t = template(READ_AHEAD_SCRAM);
+    String lookup = logicalId(t, "Custom::AWS");
+    assertThat(environment(t, "spindrift-orders-msk"))
+        .containsEntry("SPINDRIFT_READ_AHEAD", "on")
+        .containsEntry("SPINDRIFT_KAFKA_SECURITY", "scram")
+        .containsEntry("SPINDRIFT_KAFKA_SCRAM_SECRET",
+            "arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf")
+        .containsEntry("SPINDRIFT_KAFKA_BOOTSTRAP",
+            Map.of("Fn::GetAtt", List.of(lookup, "BootstrapBrokerStringSaslScram")));
+    assertThat(bootstrapBrokersCall(t)).containsEntry("outputPaths", List.of("BootstrapBrokerStringSaslScram"));
+    // the consumer reads the secret the mapping's grants already cover
+    assertThat(json(allowStatements(t, "MskHandlerRole")))
+        .contains("\"Action\":\"secretsmanager:GetSecretValue\",\"Effect\":\"Allow\",\"Resource\":\"arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf\"");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {READ_AHEAD_IAM, READ_AHEAD_SCRAM})
+  void bootstrapBrokerLookupMayReadOnlyItsClusterAndWriteOnlyItsLogs(String config) {
+    Template t = template(config);
+    String cluster = PipelineConfigReader.fromJson(config).msk().orElseThrow().clusterArn();
+    String logs = logicalIdWith(t, "AWS::Logs::LogGroup", "BootstrapBrokersProviderLogs");
+    Map<String, Object> role = resources(t, "AWS::IAM::Role").get(logicalIdWith(t, "AWS::IAM::Role",
+        "BootstrapBrokersProviderRole"));
+    assertThat(props(role)).doesNotContainKey("ManagedPolicyArns");
+    List<Map<String, Object>> statements = allowStatements(t, "BootstrapBrokersProviderRole");
+    assertThat(statements).hasSize(2).anySatisfy(s -> {
+      assertThat(strings(s.get("Action"))).containsExactly("kafka:GetBootstrapBrokers");
+      assertThat(strings(s.get("Resource"))).containsExactly(cluster);
+    }).anySatisfy(s -> {
+      assertThat(strings(s.get("Action"))).containsExactlyInAnyOrder("logs:CreateLogStream", "logs:PutLogEvents");
+      assertThat(json(s.get("Resource"))).contains(logs);
+    });
+    // the lookup runs on the custom resource's provider function, which logs to that group
+    t.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+        "LoggingConfig", Map.of("LogGroup", Map.of("Ref", logs)))));
+  }
+
   @Test
   void bucketPolicyDeniesRequestsWithoutTls() {
     template(FULL).hasResourceProperties("AWS::S3::BucketPolicy", Match.objectLike(Map.of(
@@ -232,7 +313,8 @@ class SpindriftPipelineStackTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE, KINESIS_ENHANCED_FAN_OUT})
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE, KINESIS_ENHANCED_FAN_OUT, READ_AHEAD_IAM,
+      READ_AHEAD_SCRAM})
   void noIamStatementGrantsStarWhereAScopedArnIsPossible(String config) {
     Template t = template(config);
     assertThat(resources(t, "AWS::IAM::Role").values())
@@ -538,6 +620,16 @@ class SpindriftPipelineStackTest {
         .filter(s -> json(s.get("Resource")).contains("\"" + tableId + "\""))
         .flatMap(s -> strings(s.get("Action")).stream())
         .toList();
+  }
+
+  /** The SDK call the bootstrap-broker custom resource makes on create (CloudFormation hands it over as JSON). */
+  private static Map<String, Object> bootstrapBrokersCall(Template t) {
+    Map<String, Object> resource = resources(t, "Custom::AWS").values().iterator().next();
+    try {
+      return map(JSON.readValue((String) props(resource).get("Create"), Map.class));
+    } catch (Exception e) {
+      throw new IllegalStateException("Create of the bootstrap-broker lookup is not a JSON object: " + resource, e);
+    }
   }
 
   private static Map<String, Object> environment(Template t, String functionName) {

@@ -82,6 +82,41 @@ final class SynthesizedPipeline {
       }
       """;
 
+  /** Both sources (MSK with IAM) with catch-up read-ahead on; everything else defaulted. */
+  static final String READ_AHEAD_IAM = """
+      {
+        "app": "catchup",
+        "job": "io.spindrift.examples.Clickstream",
+        "kinesis": {"shardCount": 1},
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/events/6b2c1f0e-1111-2222-3333-444455556666-2",
+          "topic": "page-views",
+          "consumerGroup": "spindrift-catchup",
+          "auth": {"type": "IAM"}
+        },
+        "sink": {"format": "iceberg", "table": "analytics.page_views"},
+        "runtime": {"readAhead": true}
+      }
+      """;
+
+  /** MSK only, with SASL/SCRAM, and catch-up read-ahead on; everything else defaulted. */
+  static final String READ_AHEAD_SCRAM = """
+      {
+        "app": "orders",
+        "job": "s3://jobs-bucket/orders/job.sql",
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/orders/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff-1",
+          "topic": "orders",
+          "consumerGroup": "spindrift-orders",
+          "auth": {"type": "SASL_SCRAM",
+                   "secretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf",
+                   "secretKmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+        },
+        "sink": {"format": "delta", "table": "sales.orders"},
+        "runtime": {"readAhead": true}
+      }
+      """;
+
   private static final Map<String, Template> TEMPLATES = new HashMap<>();
 
   private SynthesizedPipeline() {}

@@ -87,8 +87,19 @@ public record PipelineConfig(
 
   /** Authentication method of the MSK event-source mapping. */
   public enum MskAuthType {
-    IAM,
-    SASL_SCRAM
+    IAM("iam"),
+    SASL_SCRAM("scram");
+
+    private final String kafkaSecurity;
+
+    MskAuthType(String kafkaSecurity) {
+      this.kafkaSecurity = kafkaSecurity;
+    }
+
+    /** The runtime's {@code SPINDRIFT_KAFKA_SECURITY} value that authenticates the same way. */
+    public String kafkaSecurity() {
+      return kafkaSecurity;
+    }
   }
 
   /** The sink table, its format and (for Iceberg) the catalog that tracks it. */
@@ -145,10 +156,11 @@ public record PipelineConfig(
   /**
    * Runtime settings handed to the functions as environment variables: the state partitions, commit attempts,
    * fan-out to the child-executor function ({@code SPINDRIFT_FANOUT}: off or auto, over {@code fanOutMaxRecords}
-   * records a batch) and the S3 archive of committed input ({@code SPINDRIFT_ARCHIVE}).
+   * records a batch), the S3 archive of committed input ({@code SPINDRIFT_ARCHIVE}) and catch-up read-ahead of the
+   * committing handlers ({@code SPINDRIFT_READ_AHEAD}; for MSK also the brokers and how to authenticate to them).
    */
   public record RuntimeSettings(int shufflePartitions, int maxCommitAttempts, FanOutMode fanOut, int fanOutMaxRecords,
-      boolean archive) {}
+      boolean archive, boolean readAhead) {}
 
   /** When the handlers fan a batch out to the child-executor function (docs/FANOUT.md). */
   public enum FanOutMode {

@@ -190,13 +190,14 @@ public final class PipelineConfigReader {
   }
 
   private static RuntimeSettings runtime(Node node) {
-    node.allowOnly("shufflePartitions", "maxCommitAttempts", "fanOut", "fanOutMaxRecords", "archive");
+    node.allowOnly("shufflePartitions", "maxCommitAttempts", "fanOut", "fanOutMaxRecords", "archive", "readAhead");
     return new RuntimeSettings(
         node.intValue("shufflePartitions", 8, 1, 10000),
         node.intValue("maxCommitAttempts", 5, 1, 100),
         node.enumValue("fanOut", PipelineConfig.FanOutMode.class, PipelineConfig.FanOutMode.OFF),
         node.intValue("fanOutMaxRecords", 50000, 2, 100_000_000),
-        node.booleanValue("archive", false));
+        node.booleanValue("archive", false),
+        node.booleanValue("readAhead", false));
   }
 
   private static StorageSettings storage(Node node) {

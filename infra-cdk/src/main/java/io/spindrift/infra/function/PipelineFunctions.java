@@ -125,8 +125,12 @@ public final class PipelineFunctions extends Construct {
   }
 
   private DockerImageFunction handler(String id, String suffix, String handlerString) {
-    DockerImageFunction fn = function(id, suffix, handlerString, config.handler(),
-        Map.of("SPINDRIFT_FANOUT_FUNCTION", childExecutor.getFunctionName()));
+    // Only a committing handler reads ahead (docs/FANOUT.md); an MSK handler's brokers and authentication are added
+    // by PipelineEventSources, which knows the cluster.
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("SPINDRIFT_FANOUT_FUNCTION", childExecutor.getFunctionName());
+    env.put("SPINDRIFT_READ_AHEAD", config.runtime().readAhead() ? "on" : "off");
+    DockerImageFunction fn = function(id, suffix, handlerString, config.handler(), env);
     PipelineAccess.grantCommitter(fn, storage, config);
     PipelineAccess.grantMappingRead(fn);
     childExecutor.grantInvoke(fn);

@@ -36,13 +36,15 @@ import software.constructs.Construct;
  * batch responses (the handler reports the first uncommitted record), bisect on error, bounded
  * retries and record age, and an SQS on-failure destination so that nothing is dropped silently.
  * ParallelizationFactor is always 1 (DESIGN §5). A Kinesis mapping may read through an enhanced
- * fan-out consumer ({@code kinesis.enhancedFanOut}) the stack registers on the stream.
+ * fan-out consumer ({@code kinesis.enhancedFanOut}) the stack registers on the stream. With
+ * {@code runtime.readAhead}, the MSK handler also learns the cluster's brokers and how to authenticate to them.
  */
 public final class PipelineEventSources extends Construct {
   private final Queue onFailure;
   private final Optional<IStream> stream;
   private final Optional<StreamConsumer> consumer;
   private final Optional<EventSourceMapping> mskMapping;
+  private final Optional<MskBootstrapBrokers> mskBootstrapBrokers;
 
   public PipelineEventSources(
       Construct scope,
@@ -63,6 +65,8 @@ public final class PipelineEventSources extends Construct {
         .<IEventSource>map(c -> kinesis(c, config.eventSource()))
         .orElseGet(() -> kinesis(s, config.eventSource()))));
     this.mskMapping = config.msk().map(msk -> msk(msk, config.eventSource(), mskHandler.orElseThrow()));
+    this.mskBootstrapBrokers = config.msk().filter(msk -> config.runtime().readAhead())
+        .map(msk -> readAhead(msk, mskHandler.orElseThrow()));
   }
 
   /** The on-failure destination of both mappings. */
@@ -82,6 +86,11 @@ public final class PipelineEventSources extends Construct {
 
   public Optional<EventSourceMapping> mskMapping() {
     return mskMapping;
+  }
+
+  /** The MSK brokers catch-up read-ahead connects to, if an MSK source is configured and {@code runtime.readAhead}. */
+  public Optional<MskBootstrapBrokers> mskBootstrapBrokers() {
+    return mskBootstrapBrokers;
   }
 
   private IStream stream(KinesisSource source) {
@@ -164,6 +173,19 @@ public final class PipelineEventSources extends Construct {
     EventSourceMapping created = mapping.build();
     grantMsk(fn, msk);
     return created;
+  }
+
+  /**
+   * Points the MSK handler's catch-up read-ahead (docs/FANOUT.md) at the cluster, authenticating as its mapping does.
+   * Its consumer has no group (assign and seek, nothing committed), so the grants of {@link #grantMsk} cover it:
+   * Connect, DescribeTopic and ReadData for IAM; the secret and its key for SASL/SCRAM.
+   */
+  private MskBootstrapBrokers readAhead(MskSource msk, DockerImageFunction fn) {
+    MskBootstrapBrokers brokers = new MskBootstrapBrokers(this, "MskBootstrapBrokers", msk);
+    fn.addEnvironment("SPINDRIFT_KAFKA_BOOTSTRAP", brokers.brokers());
+    fn.addEnvironment("SPINDRIFT_KAFKA_SECURITY", msk.auth().type().kafkaSecurity());
+    msk.auth().secretArn().ifPresent(secret -> fn.addEnvironment("SPINDRIFT_KAFKA_SCRAM_SECRET", secret));
+    return brokers;
   }
 
   private static void grantMsk(DockerImageFunction fn, MskSource msk) {

@@ -32,6 +32,7 @@ class PipelineConfigReaderTest {
     assertThat(config.eventSource().startingPosition()).isEqualTo(StartingPosition.TRIM_HORIZON);
     assertThat(config.handler().reservedConcurrency()).isEmpty();
     assertThat(config.storage().shuffleExpiryDays()).isEqualTo(1);
+    assertThat(config.runtime().readAhead()).as("catch-up read-ahead is off by default").isFalse();
   }
 
   @Test
@@ -66,6 +67,7 @@ class PipelineConfigReaderTest {
       bad alarm topic                      | "alarms": {"topicArn": "oncall"}                  | alarms.topicArn
       unknown fan-out mode                 | "runtime": {"fanOut": "sometimes"}                | runtime.fanOut
       archive switch not a boolean         | "runtime": {"archive": "yes"}                     | runtime.archive
+      read-ahead switch not a boolean      | "runtime": {"readAhead": "on"}                    | runtime.readAhead
       archive expiring before Standard-IA  | "storage": {"archiveExpiryDays": 10}              | storage.archiveExpiryDays
       """)
   void badValueIsRefusedNamingTheField(String description, String fragment, String field) {
