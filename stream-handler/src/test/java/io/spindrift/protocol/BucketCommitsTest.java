@@ -13,12 +13,10 @@ import io.spindrift.commit.LaneRange;
 import io.spindrift.commit.LogSnapshot;
 import io.spindrift.event.Batch;
 import io.spindrift.protocol.ProtocolFakes.FakeTable;
-import io.spindrift.state.DurableState;
 import io.spindrift.state.KeyBytes;
 import io.spindrift.state.StateBucket;
 import io.spindrift.state.StateChanges;
 import io.spindrift.state.StateDelta;
-import io.spindrift.state.StateIoCounts;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -272,7 +270,7 @@ class BucketCommitsTest {
   }
 
   /** Durable state in memory: one counter per bucket, applied once per bucket and seq, in any container. */
-  private static final class Counters implements DurableState {
+  private static final class Counters extends ProtocolFakes.InlineDeltasState {
     static final KeyBytes KEY = KeyBytes.wrap("count".getBytes(StandardCharsets.UTF_8));
     private final Map<StateBucket, Long> markers = new HashMap<>();
     private final Map<Integer, Long> counts = new HashMap<>();
@@ -311,19 +309,5 @@ class BucketCommitsTest {
       return applied;
     }
 
-    @Override
-    public String stageDeltas(String txnId, byte[] encoded) {
-      throw new UnsupportedOperationException("small deltas stay inline");
-    }
-
-    @Override
-    public List<StateDelta> stagedDeltas(String ref) {
-      throw new UnsupportedOperationException("small deltas stay inline");
-    }
-
-    @Override
-    public StateIoCounts counts() {
-      return new StateIoCounts(0, 0, 0, 0, 0);
-    }
   }
 }
