@@ -170,7 +170,10 @@ public enum Setting {
   STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "head",
       "How a stateful batch commits: head (every commit moves the app's head) or buckets (on its lanes and the"
           + " state buckets it writes, then sequenced like a lane commit: stateful batches conflict only when they"
-          + " write a common state partition). Switch only while no invocation is in flight.");
+          + " write a common state partition). Switch only while no invocation is in flight."),
+  DELTA_UPSERT_REWRITE_MAX_MB("SPINDRIFT_DELTA_UPSERT_REWRITE_MAX_MB", "256",
+      "A Delta upsert rewrites the table files that may hold its keys on the driver, in memory, when they total"
+          + " at most this many MB; larger upserts run Delta's MERGE (a Spark job that streams).");
 
   private final String key;
   private final String defaultValue;

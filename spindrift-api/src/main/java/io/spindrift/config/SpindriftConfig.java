@@ -125,6 +125,7 @@ public final class SpindriftConfig {
       throw new ConfigException(Setting.HUDI_TABLE_TYPE, tableType, "COPY_ON_WRITE or MERGE_ON_READ");
     }
     positiveInt(Setting.DELTA_CHECKPOINT_INTERVAL);
+    positiveInt(Setting.DELTA_UPSERT_REWRITE_MAX_MB);
     String metadataTable = get(Setting.HUDI_METADATA_TABLE);
     if (!metadataTable.matches("(?i)true|false")) {
       throw new ConfigException(Setting.HUDI_METADATA_TABLE, metadataTable, "true or false");

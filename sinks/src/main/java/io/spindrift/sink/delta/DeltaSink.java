@@ -95,6 +95,8 @@ final class DeltaSink extends TableSink<Snapshot> {
    * since the last one: see DESIGN §13 for the latency each choice gave here.
    */
   private final String checkpointInterval;
+  /** Bytes an upsert may rewrite on the driver ({@code SPINDRIFT_DELTA_UPSERT_REWRITE_MAX_MB}); beyond, MERGE. */
+  private final long maxRewriteBytes;
   /** Where upsert stages go: {@code s3a://<bucket>/<app>/stage}. */
   private final Path stageDirectory;
   /** The table's log as this container knows it, loaded by the first publish; guarded by {@code this}. */
@@ -108,6 +110,7 @@ final class DeltaSink extends TableSink<Snapshot> {
     configureLogStore(spark, context);
     this.location = new Path(SinkSettings.tableLocation(context, spec));
     this.checkpointInterval = context.setting(Setting.DELTA_CHECKPOINT_INTERVAL);
+    this.maxRewriteBytes = Long.parseLong(context.setting(Setting.DELTA_UPSERT_REWRITE_MAX_MB).trim()) << 20;
     this.stageDirectory = new Path(context.stageLocation().replaceFirst("^s3n?://", "s3a://"));
   }
 
@@ -536,7 +539,7 @@ final class DeltaSink extends TableSink<Snapshot> {
     List<String> stageFiles = new ArrayList<>();
     todo.forEach(p -> stageFiles.addAll(upsertFiles(p.ref())));
     String rewriteId = UUID.randomUUID().toString();
-    Optional<UpsertRewrite.Plan> plan = new UpsertRewrite(spark, log, spec.keys())
+    Optional<UpsertRewrite.Plan> plan = new UpsertRewrite(spark, log, spec.keys(), maxRewriteBytes)
         .plan(stageFiles, rows -> tableFiles(log.metadata(), rewriteId, rows));
     if (plan.isEmpty()) {
       merge(app, todo);

@@ -49,12 +49,10 @@ import scala.Function1;
  * statistics may hold any key), each of them read and rewritten when it holds a key (its other rows unchanged),
  * and the keys it does not hold inserted. The result is the remove and add actions of one Delta commit; the
  * caller commits them on the version the table's files were read at, so any concurrent commit makes it fail and
- * be planned again. Plans that would read more than {@link #MAX_REWRITE_BYTES} are refused (Delta's own MERGE,
- * which streams, does those).
+ * be planned again. Plans that would read more than {@code maxRewriteBytes} ({@code
+ * SPINDRIFT_DELTA_UPSERT_REWRITE_MAX_MB}) are refused (Delta's own MERGE, which streams, does those).
  */
 final class UpsertRewrite {
-  /** Bytes of table files one rewrite may read (they are held in memory while rewritten). */
-  static final long MAX_REWRITE_BYTES = 256L << 20;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Writes rows laid out as the table's columns as new data files of the table: their {@code add} actions. */
@@ -75,8 +73,10 @@ final class UpsertRewrite {
   private final StructType tableType;
   private final List<String> partitionColumns;
   private final int[] keyAt;
+  /** Bytes of table files one rewrite may read (they are held in memory while rewritten). */
+  private final long maxRewriteBytes;
 
-  UpsertRewrite(SparkSession spark, WarmLog warm, List<String> keys) {
+  UpsertRewrite(SparkSession spark, WarmLog warm, List<String> keys, long maxRewriteBytes) {
     this.spark = spark;
     this.conf = spark.sessionState().newHadoopConf();
     this.warm = warm;
@@ -84,6 +84,7 @@ final class UpsertRewrite {
     this.tableType = warm.metadata().schema();
     this.partitionColumns = ScalaValues.list(warm.metadata().partitionColumns());
     this.keyAt = keys.stream().mapToInt(tableType::fieldIndex).toArray();
+    this.maxRewriteBytes = maxRewriteBytes;
   }
 
   /** The commit's actions for {@code stageFiles} (in publish order), or empty if it would read too much. */
@@ -91,7 +92,7 @@ final class UpsertRewrite {
     Map<List<Object>, Change> changes = lastChanges(stageFiles);
     List<AddFile> candidates = candidates(changes.keySet());
     long bytes = candidates.stream().mapToLong(AddFile::size).sum();
-    if (bytes > MAX_REWRITE_BYTES) {
+    if (bytes > maxRewriteBytes) {
       return Optional.empty();
     }
     long now = System.currentTimeMillis();
