@@ -2,8 +2,6 @@ package io.spindrift.sink.delta;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.spindrift.config.SpindriftConfig;
-import io.spindrift.runtime.SpindriftRuntime;
 import io.spindrift.sink.ChangeRows;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +19,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.delta.actions.AddFile;
 import org.apache.spark.sql.delta.actions.RemoveFile;
 import org.apache.spark.sql.types.DataTypes;
@@ -47,8 +44,7 @@ class UpsertRewriteTest {
 
   @BeforeAll
   static void spark() {
-    spark = SpindriftRuntime.sparkSession(SpindriftConfig.of(Map.of())).newSession();
-    S3aSettings.configureDelta(spark);
+    spark = LocalDeltaTables.session();
   }
 
   /** Appends one data file of {@code ids}, each with value {@code v}. */
@@ -76,9 +72,7 @@ class UpsertRewriteTest {
   }
 
   private static WarmLog warm(String table) {
-    SparkSession.setActiveSession(spark);
-    return WarmLog.load(DeltaLog.forTable(spark, new org.apache.hadoop.fs.Path(table)),
-        new org.apache.hadoop.fs.Path(table), true);
+    return LocalDeltaTables.warm(spark, table, true);
   }
 
   /** Captured rows as id → v for (id string, v long) rows laid out as {@link #TABLE}. */

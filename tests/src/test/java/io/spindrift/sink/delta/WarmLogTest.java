@@ -3,8 +3,6 @@ package io.spindrift.sink.delta;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.spindrift.config.SpindriftConfig;
-import io.spindrift.runtime.SpindriftRuntime;
 import java.nio.file.Path;
 import java.util.ConcurrentModificationException;
 import java.util.List;
@@ -37,8 +35,7 @@ class WarmLogTest {
 
   @BeforeAll
   static void spark() {
-    spark = SpindriftRuntime.sparkSession(SpindriftConfig.of(Map.of())).newSession();
-    S3aSettings.configureDelta(spark);
+    spark = LocalDeltaTables.session();
   }
 
   private String table(String name) {
@@ -74,7 +71,7 @@ class WarmLogTest {
     append(table, "app-a", 4, "a1", "a2");
     append(table, "app-a", 5, "a3");
 
-    WarmLog warm = WarmLog.load(log(table), new org.apache.hadoop.fs.Path(table), true);
+    WarmLog warm = LocalDeltaTables.warm(spark, table, true);
     assertThat(warm.version()).isEqualTo(1);
     assertThat(warm.txnVersion("app-a")).isEqualTo(5);
     assertThat(warm.txnVersion("app-b")).isEqualTo(-1);
@@ -100,7 +97,7 @@ class WarmLogTest {
   void aCommitOnAVersionAnotherWriterTookIsALostRaceAndTheNextAttemptCommitsAfterTheWinner() {
     String table = table("race");
     append(table, "app-a", 1, "a1");
-    WarmLog warm = WarmLog.load(log(table), new org.apache.hadoop.fs.Path(table), false);
+    WarmLog warm = LocalDeltaTables.warm(spark, table, false);
     append(table, "app-b", 1, "b1");
 
     SetTransaction txn = new SetTransaction("app-a", 2L, ScalaValues.some(System.currentTimeMillis()));
@@ -127,27 +124,23 @@ class WarmLogTest {
   void aPlainWriterIsRefusedForAppendOnlyRemovalsNonStringPartitionReadsAndMissingTables() {
     String plain = table("plain");
     append(plain, "app", 1, "x");
-    assertThat(WarmLog.load(log(plain), new org.apache.hadoop.fs.Path(plain), false).plainWriter(true, true))
+    assertThat(LocalDeltaTables.warm(spark, plain, false).plainWriter(true, true))
         .isTrue();
 
     String appendOnly = table("append_only");
-    SparkSession withDefaults = spark.newSession();
-    S3aSettings.configureDelta(withDefaults);
-    withDefaults.conf().set("spark.databricks.delta.properties.defaults.appendOnly", "true");
-    withDefaults.createDataset(List.of("x"), org.apache.spark.sql.Encoders.STRING()).toDF("id")
-        .write().format("delta").save(appendOnly);
-    WarmLog appendOnlyLog = WarmLog.load(log(appendOnly), new org.apache.hadoop.fs.Path(appendOnly), false);
+    LocalDeltaTables.createWith(spark, appendOnly, Map.of("appendOnly", "true"));
+    WarmLog appendOnlyLog = LocalDeltaTables.warm(spark, appendOnly, false);
     assertThat(appendOnlyLog.plainWriter(false, false)).as("appends to an append-only table").isTrue();
     assertThat(appendOnlyLog.plainWriter(true, false)).as("removing rows of an append-only table").isFalse();
 
     String byDay = table("int_partition");
     spark.sql("SELECT 'x' AS id, 7 AS day").write().format("delta").partitionBy("day").save(byDay);
-    WarmLog byDayLog = WarmLog.load(log(byDay), new org.apache.hadoop.fs.Path(byDay), true);
+    WarmLog byDayLog = LocalDeltaTables.warm(spark, byDay, true);
     assertThat(byDayLog.plainWriter(false, false)).isTrue();
     assertThat(byDayLog.plainWriter(true, true)).as("reading back an int partition value").isFalse();
 
     String missing = table("missing");
-    assertThat(WarmLog.load(log(missing), new org.apache.hadoop.fs.Path(missing), false).plainWriter(false, false))
+    assertThat(LocalDeltaTables.warm(spark, missing, false).plainWriter(false, false))
         .isFalse();
   }
 
@@ -155,16 +148,12 @@ class WarmLogTest {
   void aCheckpointIsDueOnTheTablesIntervalOrDeltasDefaultOfTen() {
     String defaults = table("checkpoint_default");
     append(defaults, "app", 1, "x");
-    WarmLog warm = WarmLog.load(log(defaults), new org.apache.hadoop.fs.Path(defaults), false);
+    WarmLog warm = LocalDeltaTables.warm(spark, defaults, false);
     assertThat(List.of(0L, 5L, 10L, 20L, 21L).stream().filter(warm::checkpointDue)).containsExactly(10L, 20L);
 
     String every3 = table("checkpoint_3");
-    SparkSession withDefaults = spark.newSession();
-    S3aSettings.configureDelta(withDefaults);
-    withDefaults.conf().set("spark.databricks.delta.properties.defaults.checkpointInterval", "3");
-    withDefaults.createDataset(List.of("x"), org.apache.spark.sql.Encoders.STRING()).toDF("id")
-        .write().format("delta").save(every3);
-    WarmLog three = WarmLog.load(log(every3), new org.apache.hadoop.fs.Path(every3), false);
+    LocalDeltaTables.createWith(spark, every3, Map.of("checkpointInterval", "3"));
+    WarmLog three = LocalDeltaTables.warm(spark, every3, false);
     assertThat(List.of(0L, 3L, 4L, 6L, 10L).stream().filter(three::checkpointDue)).containsExactly(3L, 6L);
   }
 
@@ -172,7 +161,7 @@ class WarmLogTest {
   void absolutePathsResolveRelativeAndUrlEncodedLogPaths() {
     String table = table("paths");
     append(table, "app", 1, "x");
-    WarmLog warm = WarmLog.load(log(table), new org.apache.hadoop.fs.Path(table), true);
+    WarmLog warm = LocalDeltaTables.warm(spark, table, true);
     AddFile file = warm.files().values().iterator().next();
     assertThat(warm.absolute(file.path())).startsWith(new org.apache.hadoop.fs.Path(table).toString() + "/")
         .endsWith(".parquet");
