@@ -77,7 +77,7 @@ public final class PipelineFunctions extends Construct {
     this.childExecutor = function("ChildExecutor", "child", CHILD_EXECUTOR_HANDLER, config.childExecutor(), Map.of());
     PipelineAccess.grantChildExecutor(childExecutor, storage, config);
     this.kinesisHandler = config.kinesis().map(k -> handler("KinesisHandler", "kinesis", KINESIS_HANDLER));
-    this.mskHandler = config.msk().map(m -> mskHandler());
+    this.mskHandler = config.msk().map(m -> newMskHandler());
     this.rollForward = function("RollForward", "rollforward", ROLL_FORWARD_HANDLER, config.handler(), Map.of());
     PipelineAccess.grantCommitter(rollForward, storage, config);
     Rule.Builder.create(this, "RollForwardSchedule")
@@ -137,9 +137,9 @@ public final class PipelineFunctions extends Construct {
    * The MSK handler, in the cluster's network when there is one. Without one its read-ahead cannot reach brokers that
    * are private (MSK's always are, unless public access is turned on), which synth says as a warning.
    */
-  private DockerImageFunction mskHandler() {
-    DockerImageFunction fn = handler("MskHandler", "msk", MSK_HANDLER, network);
-    network.ifPresentOrElse(n -> PipelineNetwork.grantNetworkInterfaces(fn), () -> {
+  private DockerImageFunction newMskHandler() {
+    DockerImageFunction fn = handler("MskHandler", "msk", MSK_HANDLER);
+    network.ifPresentOrElse(n -> n.place(fn), () -> {
       if (config.runtime().readAhead()) {
         Annotations.of(fn).addWarningV2("spindrift:read-ahead-without-network", "runtime.readAhead is on with an MSK"
             + " source and no 'network' is configured: the MSK handler runs outside the cluster's VPC, so each"
@@ -151,16 +151,12 @@ public final class PipelineFunctions extends Construct {
   }
 
   private DockerImageFunction handler(String id, String suffix, String handlerString) {
-    return handler(id, suffix, handlerString, Optional.empty());
-  }
-
-  private DockerImageFunction handler(String id, String suffix, String handlerString, Optional<PipelineNetwork> in) {
     // Only a committing handler reads ahead (docs/FANOUT.md); an MSK handler's brokers and authentication are added
     // by PipelineEventSources, which knows the cluster.
     Map<String, String> env = new LinkedHashMap<>();
     env.put("SPINDRIFT_FANOUT_FUNCTION", childExecutor.getFunctionName());
     env.put("SPINDRIFT_READ_AHEAD", config.runtime().readAhead() ? "on" : "off");
-    DockerImageFunction fn = function(id, suffix, handlerString, config.handler(), env, in);
+    DockerImageFunction fn = function(id, suffix, handlerString, config.handler(), env);
     PipelineAccess.grantCommitter(fn, storage, config);
     PipelineAccess.grantMappingRead(fn);
     childExecutor.grantInvoke(fn);
@@ -169,11 +165,6 @@ public final class PipelineFunctions extends Construct {
 
   private DockerImageFunction function(
       String id, String suffix, String handlerString, FunctionSettings settings, Map<String, String> extraEnv) {
-    return function(id, suffix, handlerString, settings, extraEnv, Optional.empty());
-  }
-
-  private DockerImageFunction function(String id, String suffix, String handlerString, FunctionSettings settings,
-      Map<String, String> extraEnv, Optional<PipelineNetwork> in) {
     String name = functionName(config, suffix);
     LogGroup logs = LogGroup.Builder.create(this, id + "Logs")
         .logGroupName("/aws/lambda/" + name)
@@ -202,7 +193,6 @@ public final class PipelineFunctions extends Construct {
         .logGroup(logs)
         .environment(env);
     settings.reservedConcurrency().ifPresent(props::reservedConcurrentExecutions);
-    in.ifPresent(n -> n.place(props));
     return new DockerImageFunction(this, id, props.build());
   }
 

@@ -16,33 +16,22 @@ import software.amazon.awscdk.Aws;
 import software.amazon.awscdk.services.ec2.CfnSecurityGroup;
 import software.amazon.awscdk.services.ec2.CfnSecurityGroupIngress;
 import software.amazon.awscdk.services.ec2.CfnVPCEndpoint;
-import software.amazon.awscdk.services.ec2.ISecurityGroup;
-import software.amazon.awscdk.services.ec2.ISubnet;
-import software.amazon.awscdk.services.ec2.IVpc;
-import software.amazon.awscdk.services.ec2.SecurityGroup;
-import software.amazon.awscdk.services.ec2.SecurityGroupImportOptions;
-import software.amazon.awscdk.services.ec2.Subnet;
-import software.amazon.awscdk.services.ec2.SubnetSelection;
-import software.amazon.awscdk.services.ec2.Vpc;
-import software.amazon.awscdk.services.ec2.VpcAttributes;
 import software.amazon.awscdk.services.iam.PolicyStatement;
-import software.amazon.awscdk.services.lambda.DockerImageFunctionProps;
+import software.amazon.awscdk.services.lambda.CfnFunction;
+import software.amazon.awscdk.services.lambda.DockerImageFunction;
 import software.amazon.awscdk.services.lambda.IFunction;
 import software.constructs.Construct;
 
 /**
  * The MSK cluster's network, for the function that reads from its brokers (the MSK handler's catch-up read-ahead,
  * docs/FANOUT.md): the subnets and security groups it runs in, the rule that lets those groups reach the brokers, and
- * the VPC endpoints through which a function in private subnets reaches the AWS APIs it calls. Everything is imported
+ * the VPC endpoints through which a function in private subnets reaches the AWS APIs it calls. Everything is given
  * by id, never looked up, so synth needs no AWS account; ids that do not exist fail the deployment in CloudFormation,
  * naming them. A placed function's role gets the network-interface actions of {@code AWSLambdaVPCAccessExecutionRole}
  * as inline statements (the stack attaches no managed policies).
  */
 public final class PipelineNetwork extends Construct {
   private final NetworkSettings settings;
-  private final IVpc vpc;
-  private final List<ISubnet> subnets;
-  private final List<ISecurityGroup> securityGroups;
   private final List<CfnSecurityGroupIngress> brokerIngress;
   private final Map<String, CfnVPCEndpoint> endpoints = new LinkedHashMap<>();
 
@@ -50,19 +39,6 @@ public final class PipelineNetwork extends Construct {
     super(scope, id);
     this.settings = config.network().orElseThrow();
     MskSource msk = config.msk().orElseThrow();
-    // Availability zones are known only to the subnets themselves; nothing here selects subnets by zone.
-    this.vpc = Vpc.fromVpcAttributes(this, "Vpc", VpcAttributes.builder()
-        .vpcId(settings.vpcId())
-        .availabilityZones(List.of())
-        .build());
-    this.subnets = settings.subnetIds().stream()
-        .map(subnet -> Subnet.fromSubnetId(this, subnet, subnet))
-        .toList();
-    // Imported immutable: the stack adds no rules to the functions' own groups.
-    this.securityGroups = settings.securityGroupIds().stream()
-        .map(group -> SecurityGroup.fromSecurityGroupId(this, group, group,
-            SecurityGroupImportOptions.builder().mutable(false).build()))
-        .toList();
     this.brokerIngress = settings.clusterSecurityGroupId()
         .map(cluster -> brokerIngress(cluster, msk.auth().type()))
         .orElse(List.of());
@@ -70,18 +46,12 @@ public final class PipelineNetwork extends Construct {
       gatewayEndpoint("S3GatewayEndpoint", "s3");
       gatewayEndpoint("DynamoDbGatewayEndpoint", "dynamodb");
     }
-    List<String> services = interfaceServices(config);
     if (settings.interfaceEndpoints()) {
       CfnSecurityGroup endpointGroup = endpointSecurityGroup();
-      services.forEach(service -> interfaceEndpoint(service, endpointGroup));
+      interfaceServices(config).forEach(service -> interfaceEndpoint(service, endpointGroup));
     } else {
-      warnAboutPublicApis(config, services);
+      warnAboutPublicApis(config);
     }
-  }
-
-  /** The imported VPC. */
-  public IVpc vpc() {
-    return vpc;
   }
 
   /** The ingress rules on the cluster's security group (empty without {@code network.clusterSecurityGroupId}). */
@@ -95,22 +65,26 @@ public final class PipelineNetwork extends Construct {
   }
 
   /**
-   * Puts the function being built into the configured subnets with the configured security groups.
-   *
-   * @return {@code props}
+   * Runs {@code fn} in the configured subnets with the configured security groups, and lets its role manage the
+   * function's network interfaces ({@link #grantNetworkInterfaces}). The function's {@code VpcConfig} is set on its
+   * CloudFormation resource: the construct's {@code vpc} property wants an {@code IVpc} whose availability zones are
+   * known, which only a lookup (an AWS account at synth) or invented zones would give.
    */
-  public DockerImageFunctionProps.Builder place(DockerImageFunctionProps.Builder props) {
-    return props.vpc(vpc)
-        .vpcSubnets(SubnetSelection.builder().subnets(subnets).build())
-        .securityGroups(securityGroups);
+  public void place(DockerImageFunction fn) {
+    ((CfnFunction) fn.getNode().getDefaultChild()).setVpcConfig(CfnFunction.VpcConfigProperty.builder()
+        .subnetIds(settings.subnetIds())
+        .securityGroupIds(settings.securityGroupIds())
+        .build());
+    grantNetworkInterfaces(fn);
   }
 
   /**
    * Lets a placed function's role manage its network interfaces: the EC2 actions of
    * {@code AWSLambdaVPCAccessExecutionRole}, Describe* on "*" (they have no resource-level permissions), the others on
-   * the account's EC2 resources in the stack's region (the scope AWS documents for DeleteNetworkInterface).
+   * the account's EC2 resources in the stack's region (the scope AWS documents for DeleteNetworkInterface). Lambda
+   * checks them when it creates the function; the function's resource depends on the role and its policy.
    */
-  public static void grantNetworkInterfaces(IFunction fn) {
+  static void grantNetworkInterfaces(IFunction fn) {
     fn.addToRolePolicy(PolicyStatement.Builder.create()
         .actions(List.of("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"))
         .resources(List.of("*"))
@@ -201,7 +175,7 @@ public final class PipelineNetwork extends Construct {
         .build());
   }
 
-  private void warnAboutPublicApis(PipelineConfig config, List<String> services) {
+  private void warnAboutPublicApis(PipelineConfig config) {
     List<String> required = requiredServices(config);
     if (required.isEmpty()) {
       return;
