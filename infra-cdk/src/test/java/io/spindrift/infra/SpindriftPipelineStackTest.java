@@ -720,6 +720,18 @@ class SpindriftPipelineStackTest {
     assertThat(warnings(NETWORK_BARE, ".*through public AWS endpoints.*")).as("only S3 and DynamoDB").isEmpty();
   }
 
+  @Test
+  void theExampleWithAPrivateClusterSynthesizesWithTheHandlerInItsNetworkAndNoWarning() {
+    SpindriftPipelineStack stack = SynthesizedPipeline.stack(PipelineConfigReader.fromFile(
+        SynthesizedPipeline.moduleDir().resolve("pipeline.msk-private.example.json")));
+    Template t = Template.fromStack(stack);
+    assertThat(props(function(t, "spindrift-clickstream-msk"))).containsKey("VpcConfig");
+    t.resourceCountIs("AWS::EC2::VPCEndpoint", 3);
+    t.resourceCountIs("AWS::EC2::SecurityGroupIngress", 1);
+    assertThat(software.amazon.awscdk.assertions.Annotations.fromStack(stack)
+        .findWarning("*", Match.stringLikeRegexp(".*"))).isEmpty();
+  }
+
   // ---- template walking ----
 
   private static Map<String, Map<String, Object>> resources(Template t, String type) {
