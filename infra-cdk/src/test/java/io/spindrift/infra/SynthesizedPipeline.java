@@ -150,15 +150,24 @@ final class SynthesizedPipeline {
    * MSK only with SASL/SCRAM and read-ahead on, in the cluster's network with the cluster's security group and no
    * endpoints (the subnets are meant to route through a NAT gateway).
    */
-  static final String NETWORK_SCRAM_NO_ENDPOINTS = READ_AHEAD_SCRAM.replace("\"runtime\": {\"readAhead\": true}", """
-      "runtime": {"readAhead": true},
-        "network": {
-          "vpcId": "vpc-0a1b2c3d",
-          "subnetIds": ["subnet-0a1b2c3d"],
-          "securityGroupIds": ["sg-0a1b2c3d"],
-          "clusterSecurityGroupId": "sg-0c1c1c1c",
-          "gatewayEndpoints": false
-        }""");
+  static final String NETWORK_SCRAM_NO_ENDPOINTS = """
+      {
+        "app": "orders",
+        "job": "s3://jobs-bucket/orders/job.sql",
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/orders/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff-1",
+          "topic": "orders",
+          "consumerGroup": "spindrift-orders",
+          "auth": {"type": "SASL_SCRAM",
+                   "secretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf",
+                   "secretKmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+        },
+        "sink": {"format": "delta", "table": "sales.orders"},
+        "runtime": {"readAhead": true},
+        "network": {"vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"],
+                    "clusterSecurityGroupId": "sg-0c1c1c1c", "gatewayEndpoints": false}
+      }
+      """;
 
   /** MSK with IAM, read-ahead off, in the cluster's network with nothing else: no rule, no endpoint. */
   static final String NETWORK_BARE = """
