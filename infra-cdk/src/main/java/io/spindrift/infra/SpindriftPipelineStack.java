@@ -3,9 +3,11 @@ package io.spindrift.infra;
 import io.spindrift.infra.config.PipelineConfig;
 import io.spindrift.infra.function.PipelineFunctions;
 import io.spindrift.infra.monitoring.PipelineMonitoring;
+import io.spindrift.infra.network.PipelineNetwork;
 import io.spindrift.infra.source.PipelineEventSources;
 import io.spindrift.infra.storage.PipelineStorage;
 import java.nio.file.Path;
+import java.util.Optional;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.StackProps;
@@ -19,6 +21,7 @@ import software.constructs.Construct;
  */
 public final class SpindriftPipelineStack extends Stack {
   private final PipelineStorage storage;
+  private final Optional<PipelineNetwork> network;
   private final PipelineFunctions functions;
   private final PipelineEventSources sources;
   private final PipelineMonitoring monitoring;
@@ -27,7 +30,8 @@ public final class SpindriftPipelineStack extends Stack {
     super(scope, id, props);
     Tags.of(this).add("spindrift:app", config.app());
     this.storage = new PipelineStorage(this, "Storage", config);
-    this.functions = new PipelineFunctions(this, "Functions", config, storage, imageDirectory);
+    this.network = config.network().map(n -> new PipelineNetwork(this, "Network", config));
+    this.functions = new PipelineFunctions(this, "Functions", config, storage, network, imageDirectory);
     this.sources = new PipelineEventSources(this, "Sources", config, functions.kinesisHandler(), functions.mskHandler());
     this.monitoring = new PipelineMonitoring(this, "Monitoring", config, functions, sources.onFailure());
     outputs();
@@ -35,6 +39,11 @@ public final class SpindriftPipelineStack extends Stack {
 
   public PipelineStorage storage() {
     return storage;
+  }
+
+  /** The MSK cluster's network the MSK handler runs in, if {@code network} is configured. */
+  public Optional<PipelineNetwork> network() {
+    return network;
   }
 
   public PipelineFunctions functions() {

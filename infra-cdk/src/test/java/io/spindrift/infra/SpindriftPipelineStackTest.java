@@ -4,10 +4,15 @@ import static io.spindrift.infra.SynthesizedPipeline.EXISTING_STREAM_SCRAM_DELTA
 import static io.spindrift.infra.SynthesizedPipeline.FULL;
 import static io.spindrift.infra.SynthesizedPipeline.KINESIS_ENHANCED_FAN_OUT;
 import static io.spindrift.infra.SynthesizedPipeline.KINESIS_GLUE;
+import static io.spindrift.infra.SynthesizedPipeline.NETWORK_BARE;
+import static io.spindrift.infra.SynthesizedPipeline.NETWORK_IAM;
+import static io.spindrift.infra.SynthesizedPipeline.NETWORK_SCRAM_NO_ENDPOINTS;
 import static io.spindrift.infra.SynthesizedPipeline.READ_AHEAD_IAM;
 import static io.spindrift.infra.SynthesizedPipeline.READ_AHEAD_SCRAM;
+import static io.spindrift.infra.SynthesizedPipeline.annotations;
 import static io.spindrift.infra.SynthesizedPipeline.template;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spindrift.infra.config.PipelineConfigReader;
@@ -314,7 +319,7 @@ class SpindriftPipelineStackTest {
 
   @ParameterizedTest
   @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, KINESIS_GLUE, KINESIS_ENHANCED_FAN_OUT, READ_AHEAD_IAM,
-      READ_AHEAD_SCRAM})
+      READ_AHEAD_SCRAM, NETWORK_IAM, NETWORK_SCRAM_NO_ENDPOINTS, NETWORK_BARE})
   void noIamStatementGrantsStarWhereAScopedArnIsPossible(String config) {
     Template t = template(config);
     assertThat(resources(t, "AWS::IAM::Role").values())
@@ -592,6 +597,141 @@ class SpindriftPipelineStackTest {
     assertThat(json(allowStatements(t))).doesNotContain("glue:", "dynamodb:CreateTable");
   }
 
+  // ---- the MSK cluster's network (issue 12: read-ahead against private brokers) ----
+
+  @Test
+  void theMskHandlerRunsInTheConfiguredSubnetsWithTheConfiguredSecurityGroupsAndNoOtherFunctionDoes() {
+    Template t = template(NETWORK_IAM);
+    assertThat(props(function(t, "spindrift-private-msk")).get("VpcConfig")).isEqualTo(Map.of(
+        "SubnetIds", List.of("subnet-0aaa1111bbbb22223", "subnet-0aaa1111bbbb22224"),
+        "SecurityGroupIds", List.of("sg-0fff1111eeee22223", "sg-0fff1111eeee22224")));
+    // the others call only AWS APIs: in a VPC they would need endpoints or NAT for nothing
+    for (String other : List.of("kinesis", "child", "rollforward", "maintain")) {
+      assertThat(props(function(t, "spindrift-private-" + other))).as(other).doesNotContainKey("VpcConfig");
+    }
+    assertThat(props(function(template(READ_AHEAD_IAM), "spindrift-catchup-msk"))).as("no network configured")
+        .doesNotContainKey("VpcConfig");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {NETWORK_IAM, NETWORK_SCRAM_NO_ENDPOINTS, NETWORK_BARE})
+  void aHandlerInTheNetworkMayManageItsNetworkInterfacesBeforeLambdaCreatesIt(String config) {
+    Template t = template(config);
+    String app = PipelineConfigReader.fromJson(config).app();
+    assertThat(allowStatements(t, "MskHandlerRole")).anySatisfy(s -> {
+      assertThat(strings(s.get("Action"))).containsExactlyInAnyOrder("ec2:CreateNetworkInterface",
+          "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses");
+      assertThat(json(s.get("Resource"))).contains(":ec2:", "AWS::Region", "AWS::AccountId", ":*/*");
+    }).anySatisfy(s -> {
+      assertThat(strings(s.get("Action"))).containsExactlyInAnyOrder("ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeSubnets");
+      assertThat(strings(s.get("Resource"))).containsExactly("*");
+    });
+    // CreateFunction checks the role for these permissions: its policy must exist first
+    String policy = logicalIdWith(t, "AWS::IAM::Policy", "MskHandlerRoleDefaultPolicy");
+    assertThat(strings(function(t, "spindrift-" + app + "-msk").get("DependsOn"))).contains(policy);
+  }
+
+  @Test
+  void onlyAHandlerInTheNetworkGetsTheVpcAccessActions() {
+    assertThat(actions(template(NETWORK_IAM), "KinesisHandlerRole")).doesNotContain("ec2:AssignPrivateIpAddresses");
+    assertThat(actions(template(NETWORK_IAM), "ChildExecutorRole")).doesNotContain("ec2:CreateNetworkInterface");
+    assertThat(actions(template(READ_AHEAD_IAM), "MskHandlerRole")).doesNotContain("ec2:AssignPrivateIpAddresses");
+  }
+
+  @Test
+  void theClusterSecurityGroupAdmitsTheHandlersGroupsOnTheBrokerPortOfTheAuthentication() {
+    Template iam = template(NETWORK_IAM);
+    iam.resourceCountIs("AWS::EC2::SecurityGroupIngress", 2);
+    for (String group : List.of("sg-0fff1111eeee22223", "sg-0fff1111eeee22224")) {
+      iam.hasResourceProperties("AWS::EC2::SecurityGroupIngress", Map.of("GroupId", "sg-0c1c1c1c1c1c1c1c1",
+          "IpProtocol", "tcp", "FromPort", 9098, "ToPort", 9098, "SourceSecurityGroupId", group));
+    }
+    Template scram = template(NETWORK_SCRAM_NO_ENDPOINTS);
+    scram.resourceCountIs("AWS::EC2::SecurityGroupIngress", 1);
+    scram.hasResourceProperties("AWS::EC2::SecurityGroupIngress", Map.of("GroupId", "sg-0c1c1c1c",
+        "IpProtocol", "tcp", "FromPort", 9096, "ToPort", 9096, "SourceSecurityGroupId", "sg-0a1b2c3d"));
+    template(NETWORK_BARE).resourceCountIs("AWS::EC2::SecurityGroupIngress", 0);
+  }
+
+  @Test
+  void gatewayAndInterfaceEndpointsAreCreatedWhenAsked() {
+    Template t = template(NETWORK_IAM);
+    for (String service : List.of("s3", "dynamodb")) {
+      t.hasResourceProperties("AWS::EC2::VPCEndpoint", Map.of("VpcEndpointType", "Gateway",
+          "VpcId", "vpc-0a1b2c3d4e5f60718", "ServiceName", serviceName(service),
+          "RouteTableIds", List.of("rtb-0d1d1d1d1d1d1d1d1", "rtb-0d1d1d1d1d1d1d1d2")));
+    }
+    String endpointGroup = logicalIdWith(t, "AWS::EC2::SecurityGroup", "EndpointSecurityGroup");
+    t.hasResourceProperties("AWS::EC2::VPCEndpoint", Map.of("VpcEndpointType", "Interface",
+        "VpcId", "vpc-0a1b2c3d4e5f60718", "ServiceName", serviceName("lambda"), "PrivateDnsEnabled", true,
+        "SubnetIds", List.of("subnet-0aaa1111bbbb22223", "subnet-0aaa1111bbbb22224"),
+        "SecurityGroupIds", List.of(Map.of("Fn::GetAtt", List.of(endpointGroup, "GroupId")))));
+    // IAM auth and the DynamoDB catalog need no Secrets Manager or Glue
+    t.resourceCountIs("AWS::EC2::VPCEndpoint", 3);
+    Map<String, Object> group = props(resources(t, "AWS::EC2::SecurityGroup").get(endpointGroup));
+    assertThat(group).containsEntry("VpcId", "vpc-0a1b2c3d4e5f60718");
+    assertThat(list(group.get("SecurityGroupIngress")))
+        .extracting(r -> r.get("SourceSecurityGroupId"), r -> r.get("IpProtocol"), r -> r.get("FromPort"),
+            r -> r.get("ToPort"))
+        .containsExactlyInAnyOrder(tuple("sg-0fff1111eeee22223", "tcp", 443, 443),
+            tuple("sg-0fff1111eeee22224", "tcp", 443, 443));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {NETWORK_SCRAM_NO_ENDPOINTS, NETWORK_BARE, FULL, READ_AHEAD_IAM})
+  void noEndpointIsCreatedUnlessAsked(String config) {
+    template(config).resourceCountIs("AWS::EC2::VPCEndpoint", 0);
+    template(config).resourceCountIs("AWS::EC2::SecurityGroup", 0);
+  }
+
+  @Test
+  void interfaceEndpointsCoverSecretsManagerForScramReadAheadAndGlueForTheGlueCatalog() {
+    String json = NETWORK_SCRAM_NO_ENDPOINTS.replace("\"gatewayEndpoints\": false",
+        "\"gatewayEndpoints\": false, \"interfaceEndpoints\": true")
+        .replace("{\"format\": \"delta\", \"table\": \"sales.orders\"}",
+            "{\"format\": \"iceberg\", \"table\": \"sales.orders\", \"catalog\": \"glue\"}");
+    Template t = Template.fromStack(SynthesizedPipeline.stack(PipelineConfigReader.fromJson(json)));
+    List<Object> services = resources(t, "AWS::EC2::VPCEndpoint").values().stream()
+        .map(e -> props(e).get("ServiceName")).toList();
+    assertThat(services).containsExactlyInAnyOrder(serviceName("lambda"), serviceName("secretsmanager"),
+        serviceName("glue"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {READ_AHEAD_IAM, READ_AHEAD_SCRAM})
+  void readAheadOnMskWithoutANetworkWarnsThatItCannotReachPrivateBrokers(String config) {
+    assertThat(warnings(config, "runtime.readAhead is on with an MSK source.*")).singleElement()
+        .satisfies(w -> assertThat(w).contains("outside the cluster's VPC", "Set 'network'"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {FULL, EXISTING_STREAM_SCRAM_DELTA, NETWORK_IAM, NETWORK_SCRAM_NO_ENDPOINTS})
+  void noReadAheadWarningWithReadAheadOffOrInTheNetwork(String config) {
+    assertThat(warnings(config, "runtime.readAhead is on.*")).isEmpty();
+  }
+
+  @Test
+  void aNetworkWithoutInterfaceEndpointsWarnsWhichApisNeedANatRoute() {
+    assertThat(warnings(NETWORK_SCRAM_NO_ENDPOINTS, ".*through public AWS endpoints.*")).singleElement()
+        .satisfies(w -> assertThat(w).contains("calls secretsmanager (read-ahead reads the SCRAM secret)",
+            "NAT gateway", "network.interfaceEndpoints").doesNotContain("lambda"));
+    assertThat(warnings(NETWORK_IAM, ".*through public AWS endpoints.*")).as("endpoints created").isEmpty();
+    assertThat(warnings(NETWORK_BARE, ".*through public AWS endpoints.*")).as("only S3 and DynamoDB").isEmpty();
+  }
+
+  @Test
+  void theExampleWithAPrivateClusterSynthesizesWithTheHandlerInItsNetworkAndNoWarning() {
+    SpindriftPipelineStack stack = SynthesizedPipeline.stack(PipelineConfigReader.fromFile(
+        SynthesizedPipeline.moduleDir().resolve("pipeline.msk-private.example.json")));
+    Template t = Template.fromStack(stack);
+    assertThat(props(function(t, "spindrift-clickstream-msk"))).containsKey("VpcConfig");
+    t.resourceCountIs("AWS::EC2::VPCEndpoint", 3);
+    t.resourceCountIs("AWS::EC2::SecurityGroupIngress", 1);
+    assertThat(software.amazon.awscdk.assertions.Annotations.fromStack(stack)
+        .findWarning("*", Match.stringLikeRegexp(".*"))).isEmpty();
+  }
+
   // ---- template walking ----
 
   private static Map<String, Map<String, Object>> resources(Template t, String type) {
@@ -630,6 +770,28 @@ class SpindriftPipelineStackTest {
     } catch (Exception e) {
       throw new IllegalStateException("Create of the bootstrap-broker lookup is not a JSON object: " + resource, e);
     }
+  }
+
+  /** The message of each warning of the configuration's stack that matches {@code pattern}. */
+  private static List<String> warnings(String config, String pattern) {
+    return annotations(config).findWarning("*", Match.stringLikeRegexp(pattern)).stream()
+        .map(m -> String.valueOf(m.getEntry().getData()))
+        .toList();
+  }
+
+  /** The name CloudFormation gets for an AWS service's VPC endpoint in the stack's region. */
+  private static Map<String, Object> serviceName(String service) {
+    return Map.of("Fn::Join", List.of("", List.of("com.amazonaws.", Map.of("Ref", "AWS::Region"), "." + service)));
+  }
+
+  private static Map<String, Object> function(Template t, String functionName) {
+    return resources(t, "AWS::Lambda::Function").values().stream()
+        .filter(r -> functionName.equals(props(r).get("FunctionName")))
+        .findFirst().orElseThrow(() -> new AssertionError("no function " + functionName));
+  }
+
+  private static List<String> actions(Template t, String role) {
+    return allowStatements(t, role).stream().flatMap(s -> strings(s.get("Action")).stream()).toList();
   }
 
   private static Map<String, Object> environment(Template t, String functionName) {

@@ -9,6 +9,7 @@ import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.Environment;
 import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.assertions.Annotations;
 import software.amazon.awscdk.assertions.Template;
 
 /**
@@ -117,12 +118,90 @@ final class SynthesizedPipeline {
       }
       """;
 
+  /**
+   * Both sources, MSK with IAM, read-ahead and fan-out on, the MSK handler in the cluster's network with every
+   * network option: the cluster's security group, gateway endpoints on two route tables, interface endpoints.
+   */
+  static final String NETWORK_IAM = """
+      {
+        "app": "private",
+        "job": "io.spindrift.examples.Clickstream",
+        "kinesis": {"shardCount": 1},
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/events/6b2c1f0e-1111-2222-3333-444455556666-2",
+          "topic": "page-views",
+          "consumerGroup": "spindrift-private",
+          "auth": {"type": "IAM"}
+        },
+        "sink": {"format": "iceberg", "table": "analytics.page_views"},
+        "runtime": {"readAhead": true, "fanOut": "auto"},
+        "network": {
+          "vpcId": "vpc-0a1b2c3d4e5f60718",
+          "subnetIds": ["subnet-0aaa1111bbbb22223", "subnet-0aaa1111bbbb22224"],
+          "securityGroupIds": ["sg-0fff1111eeee22223", "sg-0fff1111eeee22224"],
+          "clusterSecurityGroupId": "sg-0c1c1c1c1c1c1c1c1",
+          "routeTableIds": ["rtb-0d1d1d1d1d1d1d1d1", "rtb-0d1d1d1d1d1d1d1d2"],
+          "interfaceEndpoints": true
+        }
+      }
+      """;
+
+  /**
+   * MSK only with SASL/SCRAM and read-ahead on, in the cluster's network with the cluster's security group and no
+   * endpoints (the subnets are meant to route through a NAT gateway).
+   */
+  static final String NETWORK_SCRAM_NO_ENDPOINTS = """
+      {
+        "app": "orders",
+        "job": "s3://jobs-bucket/orders/job.sql",
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/orders/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff-1",
+          "topic": "orders",
+          "consumerGroup": "spindrift-orders",
+          "auth": {"type": "SASL_SCRAM",
+                   "secretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_orders-AbCdEf",
+                   "secretKmsKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+        },
+        "sink": {"format": "delta", "table": "sales.orders"},
+        "runtime": {"readAhead": true},
+        "network": {"vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"],
+                    "clusterSecurityGroupId": "sg-0c1c1c1c", "gatewayEndpoints": false}
+      }
+      """;
+
+  /** MSK with IAM, read-ahead off, in the cluster's network with nothing else: no rule, no endpoint. */
+  static final String NETWORK_BARE = """
+      {
+        "app": "bare",
+        "job": "io.spindrift.examples.Clickstream",
+        "msk": {
+          "clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/events/6b2c1f0e-1111-2222-3333-444455556666-2",
+          "topic": "page-views",
+          "consumerGroup": "spindrift-bare",
+          "auth": {"type": "IAM"}
+        },
+        "sink": {"format": "iceberg", "table": "analytics.page_views"},
+        "network": {"vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"],
+                    "gatewayEndpoints": false}
+      }
+      """;
+
+  private static final Map<String, SpindriftPipelineStack> STACKS = new HashMap<>();
   private static final Map<String, Template> TEMPLATES = new HashMap<>();
 
   private SynthesizedPipeline() {}
 
   static synchronized Template template(String configJson) {
-    return TEMPLATES.computeIfAbsent(configJson, json -> Template.fromStack(stack(PipelineConfigReader.fromJson(json))));
+    return TEMPLATES.computeIfAbsent(configJson, json -> Template.fromStack(synthesized(json)));
+  }
+
+  /** The synth-time messages (warnings, errors) of the configuration's stack. */
+  static synchronized Annotations annotations(String configJson) {
+    return Annotations.fromStack(synthesized(configJson));
+  }
+
+  private static synchronized SpindriftPipelineStack synthesized(String configJson) {
+    return STACKS.computeIfAbsent(configJson, json -> stack(PipelineConfigReader.fromJson(json)));
   }
 
   /** A fresh stack (not cached) for tests that synthesize configurations of their own. */

@@ -1,5 +1,6 @@
 package io.spindrift.infra.config;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,6 +20,7 @@ import java.util.Optional;
  * @param storage expiry of temporary S3 prefixes
  * @param alarms alarm thresholds and the optional SNS topic they notify
  * @param maintenance the scheduled table maintenance (docs/MAINTENANCE.md)
+ * @param network the subnets and security groups the MSK handler runs in to reach the brokers, if any
  */
 public record PipelineConfig(
     String app,
@@ -32,7 +34,8 @@ public record PipelineConfig(
     RuntimeSettings runtime,
     StorageSettings storage,
     AlarmSettings alarms,
-    MaintenanceSettings maintenance) {
+    MaintenanceSettings maintenance,
+    Optional<NetworkSettings> network) {
 
   /**
    * The Kinesis stream: either created by the stack with {@code shardCount} shards, or an existing
@@ -87,18 +90,25 @@ public record PipelineConfig(
 
   /** Authentication method of the MSK event-source mapping. */
   public enum MskAuthType {
-    IAM("iam"),
-    SASL_SCRAM("scram");
+    IAM("iam", 9098),
+    SASL_SCRAM("scram", 9096);
 
     private final String kafkaSecurity;
+    private final int brokerPort;
 
-    MskAuthType(String kafkaSecurity) {
+    MskAuthType(String kafkaSecurity, int brokerPort) {
       this.kafkaSecurity = kafkaSecurity;
+      this.brokerPort = brokerPort;
     }
 
     /** The runtime's {@code SPINDRIFT_KAFKA_SECURITY} value that authenticates the same way. */
     public String kafkaSecurity() {
       return kafkaSecurity;
+    }
+
+    /** The port MSK's brokers listen on for this authentication (9098 IAM, 9096 SASL/SCRAM). */
+    public int brokerPort() {
+      return brokerPort;
     }
   }
 
@@ -188,4 +198,21 @@ public record PipelineConfig(
    */
   public record AlarmSettings(
       int iteratorAgeSeconds, long offsetLagRecords, int commitConflictsPer5Min, Optional<String> topicArn) {}
+
+  /**
+   * The cluster's network, for the functions that must reach the MSK brokers (catch-up read-ahead's Kafka consumer):
+   * the MSK handler runs in {@code subnetIds} with {@code securityGroupIds}. With {@code clusterSecurityGroupId} the
+   * stack lets those groups in on the brokers' port for the source's authentication. {@code gatewayEndpoints} (on by
+   * default, free) adds S3 and DynamoDB gateway endpoints to {@code routeTableIds}; {@code interfaceEndpoints} (off by
+   * default, billed per hour and AZ) adds interface endpoints for the other AWS APIs the handler calls (Lambda, and
+   * Secrets Manager or Glue when the config uses them); without them the subnets need a NAT route.
+   */
+  public record NetworkSettings(
+      String vpcId,
+      List<String> subnetIds,
+      List<String> securityGroupIds,
+      Optional<String> clusterSecurityGroupId,
+      boolean gatewayEndpoints,
+      List<String> routeTableIds,
+      boolean interfaceEndpoints) {}
 }

@@ -12,6 +12,7 @@ import io.spindrift.infra.config.PipelineConfig.MaintenanceSettings;
 import io.spindrift.infra.config.PipelineConfig.MskAuth;
 import io.spindrift.infra.config.PipelineConfig.MskAuthType;
 import io.spindrift.infra.config.PipelineConfig.MskSource;
+import io.spindrift.infra.config.PipelineConfig.NetworkSettings;
 import io.spindrift.infra.config.PipelineConfig.RuntimeSettings;
 import io.spindrift.infra.config.PipelineConfig.Sink;
 import io.spindrift.infra.config.PipelineConfig.SinkFormat;
@@ -21,6 +22,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -49,6 +53,10 @@ public final class PipelineConfigReader {
   private static final Pattern CONSUMER_GROUP = Pattern.compile("[a-zA-Z0-9\\-/*:_+=.@]{1,200}");
   private static final Pattern SINK_TABLE =
       Pattern.compile("[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*");
+  private static final Pattern VPC_ID = Pattern.compile("vpc-[0-9a-f]{8}([0-9a-f]{9})?");
+  private static final Pattern SUBNET_ID = Pattern.compile("subnet-[0-9a-f]{8}([0-9a-f]{9})?");
+  private static final Pattern SECURITY_GROUP_ID = Pattern.compile("sg-[0-9a-f]{8}([0-9a-f]{9})?");
+  private static final Pattern ROUTE_TABLE_ID = Pattern.compile("rtb-[0-9a-f]{8}([0-9a-f]{9})?");
   private static final Pattern JOB =
       Pattern.compile("s3://[a-z0-9.-]{3,63}/.+\\.sql|classpath:.+\\.sql|[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)+");
 
@@ -81,11 +89,16 @@ public final class PipelineConfigReader {
   public static PipelineConfig read(JsonNode root) {
     Node config = Node.root(root);
     config.allowOnly("app", "job", "kinesis", "msk", "sink", "handler", "childExecutor",
-        "eventSource", "runtime", "storage", "alarms", "maintenance");
+        "eventSource", "runtime", "storage", "alarms", "maintenance", "network");
     Optional<KinesisSource> kinesis = config.optionalObject("kinesis").map(PipelineConfigReader::kinesis);
     Optional<MskSource> msk = config.optionalObject("msk").map(PipelineConfigReader::msk);
     if (kinesis.isEmpty() && msk.isEmpty()) {
       throw new InvalidPipelineConfigException("kinesis", "configure at least one source: 'kinesis' or 'msk'");
+    }
+    Optional<NetworkSettings> network = config.optionalObject("network").map(PipelineConfigReader::network);
+    if (network.isPresent() && msk.isEmpty()) {
+      throw new InvalidPipelineConfigException("network", "places the MSK handler in the cluster's VPC, and there is"
+          + " no 'msk' source; remove 'network' (the other functions call only public AWS APIs)");
     }
     return new PipelineConfig(
         config.requiredString("app", APP, "lower-case letters, digits and '-', starting with a letter, at most 40 characters"),
@@ -99,7 +112,8 @@ public final class PipelineConfigReader {
         runtime(config.object("runtime")),
         storage(config.object("storage")),
         alarms(config.object("alarms")),
-        maintenance(config.object("maintenance")));
+        maintenance(config.object("maintenance")),
+        network);
   }
 
   private static KinesisSource kinesis(Node node) {
@@ -227,6 +241,30 @@ public final class PipelineConfigReader {
             node.intValue("ephemeralStorageMb", 2048, 512, 10240), Optional.of(1)));
   }
 
+  private static NetworkSettings network(Node node) {
+    node.allowOnly("vpcId", "subnetIds", "securityGroupIds", "clusterSecurityGroupId", "gatewayEndpoints",
+        "routeTableIds", "interfaceEndpoints");
+    String vpc = node.requiredString("vpcId", VPC_ID, "a VPC id, vpc-<8 or 17 hex digits>");
+    // Lambda takes at most 16 subnets and 5 security groups per function.
+    List<String> subnets = node.requiredStringList("subnetIds", SUBNET_ID, "subnet-<8 or 17 hex digits>", 16);
+    List<String> groups = node.requiredStringList("securityGroupIds", SECURITY_GROUP_ID, "sg-<8 or 17 hex digits>", 5);
+    Optional<String> clusterGroup = node.optionalString("clusterSecurityGroupId", SECURITY_GROUP_ID,
+        "the MSK cluster's security group, sg-<8 or 17 hex digits>");
+    boolean gateway = node.booleanValue("gatewayEndpoints", true);
+    List<String> routeTables = node.optionalStringList("routeTableIds", ROUTE_TABLE_ID, "rtb-<8 or 17 hex digits>", 200);
+    if (gateway && routeTables.isEmpty()) {
+      throw new InvalidPipelineConfigException(node.path("routeTableIds"), "is required while 'gatewayEndpoints' is"
+          + " true (the default): give the route tables of subnetIds, which the S3 and DynamoDB gateway endpoints are"
+          + " added to; or set 'gatewayEndpoints': false if they already route S3 and DynamoDB (an endpoint or a NAT)");
+    }
+    if (!gateway && !routeTables.isEmpty()) {
+      throw new InvalidPipelineConfigException(node.path("routeTableIds"),
+          "is used only by the gateway endpoints: set 'gatewayEndpoints': true, or remove it");
+    }
+    return new NetworkSettings(vpc, subnets, groups, clusterGroup, gateway, routeTables,
+        node.booleanValue("interfaceEndpoints", false));
+  }
+
   private static AlarmSettings alarms(Node node) {
     node.allowOnly("iteratorAgeSeconds", "offsetLagRecords", "commitConflictsPer5Min", "topicArn");
     return new AlarmSettings(
@@ -308,6 +346,38 @@ public final class PipelineConfigReader {
         throw new InvalidPipelineConfigException(path(field), "got " + value + ", expected an integer from " + min + " to " + max);
       }
       return Optional.of(value.asInt());
+    }
+
+    /** A list of 1 to {@code max} distinct strings matching {@code pattern}; empty when the field is absent. */
+    List<String> optionalStringList(String field, Pattern pattern, String expected, int max) {
+      JsonNode value = present(field);
+      if (value == null) {
+        return List.of();
+      }
+      if (!value.isArray() || value.isEmpty() || value.size() > max) {
+        throw new InvalidPipelineConfigException(path(field),
+            "got " + value + ", expected a list of 1 to " + max + " values like " + expected);
+      }
+      List<String> values = new ArrayList<>();
+      for (JsonNode element : value) {
+        if (!element.isTextual() || !pattern.matcher(element.asText()).matches()) {
+          throw new InvalidPipelineConfigException(path(field) + "[" + values.size() + "]",
+              "got " + element + ", expected " + expected);
+        }
+        values.add(element.asText());
+      }
+      if (new HashSet<>(values).size() != values.size()) {
+        throw new InvalidPipelineConfigException(path(field), "lists a value twice: " + value);
+      }
+      return List.copyOf(values);
+    }
+
+    List<String> requiredStringList(String field, Pattern pattern, String expected, int max) {
+      List<String> values = optionalStringList(field, pattern, expected, max);
+      if (values.isEmpty()) {
+        throw new InvalidPipelineConfigException(path(field), "is required (a list of " + expected + ")");
+      }
+      return values;
     }
 
     boolean booleanValue(String field, boolean defaultValue) {

@@ -2,6 +2,7 @@ package io.spindrift.infra.function;
 
 import io.spindrift.infra.config.PipelineConfig;
 import io.spindrift.infra.config.PipelineConfig.FunctionSettings;
+import io.spindrift.infra.network.PipelineNetwork;
 import io.spindrift.infra.storage.PipelineStorage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import software.amazon.awscdk.Annotations;
 import software.amazon.awscdk.Aws;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.services.events.Rule;
@@ -32,7 +34,11 @@ import software.constructs.Construct;
 /**
  * The app's Lambda functions, all from one container image (DESIGN §10): a handler function per
  * configured source, which commits, and the fan-out child executor, which only stages. Each has its
- * own role with least-privilege grants ({@link PipelineAccess}) and its own log group.
+ * own role with least-privilege grants ({@link PipelineAccess}) and its own log group. With a {@link PipelineNetwork}
+ * the MSK handler, the one function that reads from the brokers (catch-up read-ahead), runs in the cluster's subnets;
+ * the others call only AWS APIs (S3, DynamoDB, Lambda, Glue) and stay outside any VPC, where they need neither NAT nor
+ * endpoints: the children read the exchange the parent wrote, never Kafka, and roll-forward and maintenance publish
+ * and compact what is committed.
  */
 public final class PipelineFunctions extends Construct {
   /** Handler string of the Kinesis handler inside the image. */
@@ -54,21 +60,24 @@ public final class PipelineFunctions extends Construct {
   private final PipelineConfig config;
   private final PipelineStorage storage;
   private final Path imageDirectory;
+  private final Optional<PipelineNetwork> network;
   private final DockerImageFunction childExecutor;
   private final Optional<DockerImageFunction> kinesisHandler;
   private final Optional<DockerImageFunction> mskHandler;
   private final DockerImageFunction rollForward;
   private final DockerImageFunction maintenance;
 
-  public PipelineFunctions(Construct scope, String id, PipelineConfig config, PipelineStorage storage, Path imageDirectory) {
+  public PipelineFunctions(Construct scope, String id, PipelineConfig config, PipelineStorage storage,
+      Optional<PipelineNetwork> network, Path imageDirectory) {
     super(scope, id);
     this.config = config;
     this.storage = storage;
     this.imageDirectory = imageDirectory;
+    this.network = network;
     this.childExecutor = function("ChildExecutor", "child", CHILD_EXECUTOR_HANDLER, config.childExecutor(), Map.of());
     PipelineAccess.grantChildExecutor(childExecutor, storage, config);
     this.kinesisHandler = config.kinesis().map(k -> handler("KinesisHandler", "kinesis", KINESIS_HANDLER));
-    this.mskHandler = config.msk().map(m -> handler("MskHandler", "msk", MSK_HANDLER));
+    this.mskHandler = config.msk().map(m -> newMskHandler());
     this.rollForward = function("RollForward", "rollforward", ROLL_FORWARD_HANDLER, config.handler(), Map.of());
     PipelineAccess.grantCommitter(rollForward, storage, config);
     Rule.Builder.create(this, "RollForwardSchedule")
@@ -122,6 +131,23 @@ public final class PipelineFunctions extends Construct {
   /** The physical function name for a role suffix: {@code spindrift-<app>-<suffix>}. */
   public static String functionName(PipelineConfig config, String suffix) {
     return "spindrift-" + config.app() + "-" + suffix;
+  }
+
+  /**
+   * The MSK handler, in the cluster's network when there is one. Without one its read-ahead cannot reach brokers that
+   * are private (MSK's always are, unless public access is turned on), which synth says as a warning.
+   */
+  private DockerImageFunction newMskHandler() {
+    DockerImageFunction fn = handler("MskHandler", "msk", MSK_HANDLER);
+    network.ifPresentOrElse(n -> n.place(fn), () -> {
+      if (config.runtime().readAhead()) {
+        Annotations.of(fn).addWarningV2("spindrift:read-ahead-without-network", "runtime.readAhead is on with an MSK"
+            + " source and no 'network' is configured: the MSK handler runs outside the cluster's VPC, so each"
+            + " read-ahead against private brokers times out and falls back to the plain event. Set 'network'"
+            + " (infra-cdk/README.md, Network).");
+      }
+    });
+    return fn;
   }
 
   private DockerImageFunction handler(String id, String suffix, String handlerString) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindrift.infra.config.PipelineConfig.CatalogType;
 import io.spindrift.infra.config.PipelineConfig.MskAuthType;
+import io.spindrift.infra.config.PipelineConfig.NetworkSettings;
 import io.spindrift.infra.config.PipelineConfig.SinkFormat;
 import io.spindrift.infra.config.PipelineConfig.StartingPosition;
 import java.nio.file.Files;
@@ -188,5 +189,96 @@ class PipelineConfigReaderTest {
   @Test
   void malformedJsonIsReported() {
     assertThatThrownBy(() -> PipelineConfigReader.fromJson("{\"app\": ")).hasMessageContaining("not valid JSON");
+  }
+
+  private static final String MSK_IAM = """
+      {"app": "clicks", "job": "com.example.Clicks",
+       "msk": {"clusterArn": "arn:aws:kafka:eu-west-1:111122223333:cluster/events/6b2c1f0e-1111-2222-3333-444455556666-2",
+               "topic": "clicks", "consumerGroup": "spindrift-clicks", "auth": {"type": "IAM"}},
+       "sink": {"format": "iceberg", "table": "analytics.clicks"}%s}
+      """;
+  private static final String NETWORK = """
+      "vpcId": "vpc-0a1b2c3d4e5f60718", "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"],
+      "securityGroupIds": ["sg-0a1b2c3d4e5f60718"]""";
+
+  private static PipelineConfig withNetwork(String network) {
+    return PipelineConfigReader.fromJson(MSK_IAM.formatted(", \"network\": {" + network + "}"));
+  }
+
+  @Test
+  void withoutANetworkTheHandlerIsPlacedNowhere() {
+    assertThat(PipelineConfigReader.fromJson(MSK_IAM.formatted("")).network()).isEmpty();
+  }
+
+  @Test
+  void networkDefaultsToFreeGatewayEndpointsAndNoInterfaceEndpoints() {
+    NetworkSettings network = withNetwork(NETWORK + ", \"routeTableIds\": [\"rtb-0a1b2c3d\"]").network().orElseThrow();
+
+    assertThat(network.vpcId()).isEqualTo("vpc-0a1b2c3d4e5f60718");
+    assertThat(network.subnetIds()).containsExactly("subnet-0a1b2c3d", "subnet-0a1b2c3e");
+    assertThat(network.securityGroupIds()).containsExactly("sg-0a1b2c3d4e5f60718");
+    assertThat(network.clusterSecurityGroupId()).isEmpty();
+    assertThat(network.gatewayEndpoints()).isTrue();
+    assertThat(network.routeTableIds()).containsExactly("rtb-0a1b2c3d");
+    assertThat(network.interfaceEndpoints()).isFalse();
+  }
+
+  @Test
+  void withoutGatewayEndpointsNoRouteTablesAreNeeded() {
+    NetworkSettings network = withNetwork(NETWORK + ", \"gatewayEndpoints\": false, \"interfaceEndpoints\": true,"
+        + " \"clusterSecurityGroupId\": \"sg-0123abcd\"").network().orElseThrow();
+
+    assertThat(network.gatewayEndpoints()).isFalse();
+    assertThat(network.routeTableIds()).isEmpty();
+    assertThat(network.interfaceEndpoints()).isTrue();
+    assertThat(network.clusterSecurityGroupId()).contains("sg-0123abcd");
+  }
+
+  @Test
+  void brokerPortFollowsTheAuthentication() {
+    assertThat(MskAuthType.IAM.brokerPort()).isEqualTo(9098);
+    assertThat(MskAuthType.SASL_SCRAM.brokerPort()).isEqualTo(9096);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      unknown field                  | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false, "natGateway": true | network.natGateway                 | allowed here
+      VPC missing                    | "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false                                            | network.vpcId                      | is required
+      VPC id not an id               | "vpcId": "my-vpc", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false                         | network.vpcId                      | vpc-
+      subnets missing                | "vpcId": "vpc-0a1b2c3d", "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false                                                     | network.subnetIds                  | is required
+      subnets empty                  | "vpcId": "vpc-0a1b2c3d", "subnetIds": [], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false                                    | network.subnetIds                  | a list of 1 to 16
+      subnets a string               | "vpcId": "vpc-0a1b2c3d", "subnetIds": "subnet-0a1b2c3d", "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false                     | network.subnetIds                  | a list of 1 to 16
+      second subnet a security group | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d", "sg-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false    | network.subnetIds[1]               | subnet-
+      subnet twice                   | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d", "subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false | network.subnetIds                 | twice
+      security groups missing        | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "gatewayEndpoints": false                                                        | network.securityGroupIds           | is required
+      six security groups            | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-00000001", "sg-00000002", "sg-00000003", "sg-00000004", "sg-00000005", "sg-00000006"], "gatewayEndpoints": false | network.securityGroupIds | a list of 1 to 5
+      cluster group not an id        | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false, "clusterSecurityGroupId": "msk" | network.clusterSecurityGroupId | security group
+      gateway endpoints not boolean  | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": "yes"                   | network.gatewayEndpoints           | true or false
+      gateway endpoints, no routes   | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"]                                              | network.routeTableIds              | already route S3 and DynamoDB
+      routes without gateways        | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false, "routeTableIds": ["rtb-0a1b2c3d"] | network.routeTableIds | used only by the gateway endpoints
+      route table not an id          | "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "routeTableIds": ["main"]                   | network.routeTableIds[0]           | rtb-
+      interface endpoints not boolean| "vpcId": "vpc-0a1b2c3d", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"], "gatewayEndpoints": false, "interfaceEndpoints": 1 | network.interfaceEndpoints | true or false
+      """)
+  void badNetworkIsRefusedNamingTheSetting(String description, String network, String field, String hint) {
+    assertThatThrownBy(() -> withNetwork(network))
+        .isInstanceOfSatisfying(InvalidPipelineConfigException.class, e -> assertThat(e.field()).isEqualTo(field))
+        .hasMessageContaining("'" + field + "'")
+        .hasMessageContaining(hint);
+  }
+
+  @Test
+  void networkWithoutAnMskSourceIsRefused() {
+    String json = MINIMAL.replace("\"sink\"", "\"network\": {" + NETWORK + ", \"gatewayEndpoints\": false}, \"sink\"");
+
+    assertThatThrownBy(() -> PipelineConfigReader.fromJson(json))
+        .isInstanceOfSatisfying(InvalidPipelineConfigException.class, e -> assertThat(e.field()).isEqualTo("network"))
+        .hasMessageContaining("no 'msk' source");
+  }
+
+  @Test
+  void networkMustBeAnObject() {
+    assertThatThrownBy(() -> PipelineConfigReader.fromJson(MSK_IAM.formatted(", \"network\": [\"vpc-0a1b2c3d\"]")))
+        .isInstanceOfSatisfying(InvalidPipelineConfigException.class, e -> assertThat(e.field()).isEqualTo("network"))
+        .hasMessageContaining("JSON object");
   }
 }
