@@ -323,6 +323,33 @@ class FanOutTest {
     }
   }
 
+  /**
+   * A job whose state a reduce child cannot own by partition (two stateful operators keyed differently) does not
+   * fan out above the thresholds: every batch runs as a single invocation (the reason is logged), with the table
+   * and state single invocations give.
+   */
+  @Test
+  void aJobWithTwoStatefulOperatorsFallsBackToSingleInvocationsWithTheSameTableAndState() {
+    String single = TestPipeline.uniqueApp("two_single");
+    String fanned = TestPipeline.uniqueApp("two_fallback");
+    try (SpindriftRuntime one = runtime(single, FirstPerUser.class.getName(), Map.of());
+        SpindriftRuntime many = runtime(fanned, FirstPerUser.class.getName(), fanOut(100))) {
+      long rows = 0;
+      for (long first : new long[] {0, 300, 150, 600}) {
+        List<SourceRecord> records = events("views", first, 300, false);
+        BatchOutcome a = one.process(new Batch(SourceKind.KINESIS, records));
+        BatchOutcome b = many.process(new Batch(SourceKind.KINESIS, records));
+        assertThat(b.outputRows()).isEqualTo(a.outputRows());
+        assertThat(many.lastFanOut(SourceKind.KINESIS)).as("nothing fanned out").isNull();
+        rows += b.outputRows();
+      }
+      List<String> expected = table(one, "it." + single);
+      assertThat(expected).hasSize(37).hasSize((int) rows);
+      assertThat(table(many, "it." + fanned)).isEqualTo(expected);
+      assertThat(StateRows.of(many, fanned)).isEqualTo(StateRows.of(one, single));
+    }
+  }
+
   @Test
   void windowedCountOnDeltaFansOutAndMatchesSingleInvocations() {
     String single = TestPipeline.uniqueApp("pvd_single");
@@ -354,6 +381,23 @@ class FanOutTest {
   }
 
   /** The first record of each event id (state: every id seen), written once. */
+  /** Each user's first event: deduplicated by event, then by user (two stateful operators). */
+  public static final class FirstPerUser implements StreamJob {
+    @Override
+    public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
+      return ctx.parseJson(input, Clickstream.EVENT, "event_id", "ts")
+          .filter(col(JobContext.REJECT_COLUMN).isNull())
+          .dropDuplicates("event_id")
+          .dropDuplicates("user_id")
+          .select("user_id", "event_id", "page", "ts");
+    }
+
+    @Override
+    public SinkSpec sink() {
+      return SinkSpec.iceberg("it.first_per_user");
+    }
+  }
+
   public static final class FirstSeen implements StreamJob {
     @Override
     public Dataset<Row> transform(Dataset<Row> input, JobContext ctx) {
