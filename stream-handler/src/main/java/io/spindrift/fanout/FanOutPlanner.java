@@ -86,6 +86,26 @@ public final class FanOutPlanner {
   }
 
   /**
+   * What one invocation may take when its batch cannot fan out (fan-out off, or a stateful job whose plan a reduce
+   * child cannot own, {@code unsplittable}): the limits above which {@code auto} would fan out, and the records
+   * whose estimated time fits half of {@code remainingMs} (Long.MAX_VALUE: unknown). Unbounded when the batch can
+   * fan out: the planner then splits whatever is too big.
+   */
+  public ReadAhead.Room singleInvocation(boolean stateful, String unsplittable, long remainingMs) {
+    if (mode != Mode.OFF && !(stateful && unsplittable != null)) {
+      return ReadAhead.Room.UNBOUNDED;
+    }
+    long records = maxRecords;
+    if (remainingMs != Long.MAX_VALUE && msPerRecord > 0) {
+      records = Math.min(records, (long) Math.floor(remainingMs / 2.0 / msPerRecord));
+    }
+    String why = mode == Mode.OFF ? "SPINDRIFT_FANOUT=off" : "the job cannot fan out: " + unsplittable;
+    return new ReadAhead.Room(records, maxBytes, why + "; one invocation takes at most " + records
+        + " records (SPINDRIFT_FANOUT_MAX_RECORDS, SPINDRIFT_FANOUT_MS_PER_RECORD against the remaining time) and "
+        + maxBytes + " bytes (SPINDRIFT_FANOUT_MAX_BYTES)");
+  }
+
+  /**
    * Why a batch run's manifest of input splits ({@link S3Split}, one item per split) should fan out, or empty when
    * its parent should read and run them itself: {@code always} fans out any (one split is one map child, and the
    * parent reads no input), {@code auto} splits with more bytes than {@code SPINDRIFT_FANOUT_MAX_BYTES}.

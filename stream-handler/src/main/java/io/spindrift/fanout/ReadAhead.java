@@ -110,12 +110,28 @@ public final class ReadAhead implements AutoCloseable {
    *     is followed by the plain event alone)
    */
   public BatchOutcome process(Batch event, Function<Batch, BatchOutcome> protocol) {
+    return process(event, Room.UNBOUNDED, protocol);
+  }
+
+  /**
+   * What a batch may grow to in one invocation: unbounded when a batch too big for one invocation fans out, else
+   * the single invocation's limits (see {@link FanOutPlanner#singleInvocation}).
+   */
+  public record Room(long records, long bytes, String why) {
+    public static final Room UNBOUNDED = new Room(Long.MAX_VALUE, Long.MAX_VALUE, "");
+  }
+
+  /**
+   * As {@link #process(Batch, Function)}, the event and its read-ahead together within {@code room}: when the
+   * batch cannot fan out, read-ahead never makes it more than one invocation can finish.
+   */
+  public BatchOutcome process(Batch event, Room room, Function<Batch, BatchOutcome> protocol) {
     if (!enabled || event.isEmpty()) {
       return protocol.apply(event);
     }
     List<SourceRecord> ahead;
     try {
-      ahead = readAhead(event);
+      ahead = readAhead(event, room);
     } catch (RuntimeException e) {
       fallback(event, "reading ahead failed: " + e);
       return protocol.apply(event);
@@ -139,7 +155,15 @@ public final class ReadAhead implements AutoCloseable {
   }
 
   /** The records after each lane of {@code event} that is far behind, within the limits (none: no lane is). */
-  private List<SourceRecord> readAhead(Batch event) {
+  private List<SourceRecord> readAhead(Batch event, Room room) {
+    long recordsLeft = Math.min(maxRecords, room.records() == Long.MAX_VALUE ? Long.MAX_VALUE
+        : room.records() - event.size());
+    long bytesLeft = Math.min(maxBytes, room.bytes() == Long.MAX_VALUE ? Long.MAX_VALUE
+        : room.bytes() - event.bytes());
+    if (recordsLeft <= 0 || bytesLeft <= 0) {
+      log(event, false, 0, 0, "the event alone fills one invocation (" + room.why() + ")");
+      return List.of();
+    }
     Map<String, String> last = new LinkedHashMap<>();
     for (SourceRecord record : event.records()) {
       last.merge(record.lane(), record.position(), (a, b) -> LaneRange.compare(a, b) >= 0 ? a : b);
@@ -154,7 +178,7 @@ public final class ReadAhead implements AutoCloseable {
       reasons.add("no stream to read " + event.kind() + " lanes from (SPINDRIFT_KAFKA_BOOTSTRAP is empty)");
     } else {
       for (Map.Entry<String, String> lane : last.entrySet()) {
-        if (stored >= maxRecords || bytes >= maxBytes) {
+        if (stored >= recordsLeft || bytes >= bytesLeft) {
           break;
         }
         String from = lane.getValue();
@@ -162,7 +186,7 @@ public final class ReadAhead implements AutoCloseable {
         if (position != null && LaneRange.compare(position, from) > 0) {
           from = position;
         }
-        LaneTail.Tail read = tail.read(lane.getKey(), from, maxRecords - stored, maxBytes - bytes);
+        LaneTail.Tail read = tail.read(lane.getKey(), from, recordsLeft - stored, bytesLeft - bytes);
         out.addAll(read.records());
         stored += read.stored();
         bytes += read.bytes();

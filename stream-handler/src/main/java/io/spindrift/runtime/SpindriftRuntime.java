@@ -63,6 +63,7 @@ public final class SpindriftRuntime implements AutoCloseable {
   private software.amazon.awssdk.services.s3.S3Client exchangeS3;
   /** Why the job's stateful batches cannot fan out (null: they can, or the job is stateless). */
   private String unsplittable;
+  private io.spindrift.fanout.FanOutPlanner planner;
   private final Map<SourceKind, io.spindrift.fanout.FanOutMicroBatch> fanOuts = new EnumMap<>(SourceKind.class);
   /** What a batch run's manifests covered: their commits count records, not splits. */
   private final io.spindrift.fanout.SplitRecordCounts splitCounts = new io.spindrift.fanout.SplitRecordCounts();
@@ -218,10 +219,22 @@ public final class SpindriftRuntime implements AutoCloseable {
         : start + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(remainingMs);
     io.spindrift.fanout.FanOutMicroBatch.remainingTime(remainingMs);
     CommitProtocol protocol = processor(batch.kind());
+    // read-ahead never grows a batch that cannot fan out past what this invocation can finish
+    io.spindrift.fanout.ReadAhead.Room room = readAheadRoom(batch.kind(),
+        deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : remainingMs);
     // a batch run's manifest counts records, not splits (fanout.SplitRecordCounts)
-    BatchOutcome outcome = splitCounts.counted(readAhead().process(batch, b -> protocol.process(b, deadlineNanos)));
+    BatchOutcome outcome = splitCounts.counted(readAhead().process(batch, room,
+        b -> protocol.process(b, deadlineNanos)));
     logInvocation(batch, outcome, (System.nanoTime() - start) / 1_000_000);
     return outcome;
+  }
+
+  /** What a batch of {@code kind} may grow to by read-ahead: unbounded if it can fan out, else one invocation. */
+  private synchronized io.spindrift.fanout.ReadAhead.Room readAheadRoom(SourceKind kind, long remainingMs) {
+    if (planner == null) {
+      planner = new io.spindrift.fanout.FanOutPlanner(config);
+    }
+    return planner.singleInvocation(statefulQueries.containsKey(kind), unsplittable, remainingMs);
   }
 
   /** Catch-up read-ahead (built on first use; a no-op unless SPINDRIFT_READ_AHEAD=on). */

@@ -163,4 +163,51 @@ class ReadAheadTest {
     assertThatThrownBy(() -> ReadAhead.from(SpindriftConfig.of(Map.of("SPINDRIFT_READ_AHEAD", "auto")),
         lanes -> Map.of())).isInstanceOf(ConfigException.class).hasMessageContaining("SPINDRIFT_READ_AHEAD");
   }
+  /**
+   * A batch that cannot fan out (fan-out off, or a stateful job a reduce child cannot own) never grows past one
+   * invocation: read-ahead stops at the planner's single-invocation limit, records and time.
+   */
+  @Test
+  void aBatchThatCannotFanOutReadsAheadOnlyUpToWhatOneInvocationCanFinish() {
+    Partition partition = new Partition(100_000);
+    List<Batch> ran = new ArrayList<>();
+    FanOutPlanner off = new FanOutPlanner(SpindriftConfig.of(Map.of("SPINDRIFT_FANOUT_MAX_RECORDS", "40")));
+    ReadAhead.Room room = off.singleInvocation(false, null, Long.MAX_VALUE);
+
+    readAhead(partition, Map.of(), 1_000).process(event(0, 10), room, batch -> {
+      ran.add(batch);
+      return outcome(batch, List.of());
+    });
+    assertThat(ran).extracting(Batch::size).containsExactly(40);
+    assertThat(room.why()).contains("SPINDRIFT_FANOUT=off");
+
+    // 0.05 ms a record (the default) against 1,500 ms left: half of it holds 15,000 records
+    ReadAhead.Room timed = new FanOutPlanner(SpindriftConfig.of(Map.of())).singleInvocation(false, null, 1_500);
+    ran.clear();
+    readAhead(partition, Map.of(), 50_000).process(event(0, 10), timed, batch -> {
+      ran.add(batch);
+      return outcome(batch, List.of());
+    });
+    assertThat(ran).extracting(Batch::size).containsExactly(15_000);
+  }
+
+  @Test
+  void anEventThatFillsTheInvocationReadsNothingAheadAndAStatefulJobThatSplitsIsUnbounded() {
+    Partition partition = new Partition(1_000);
+    List<Batch> ran = new ArrayList<>();
+    FanOutPlanner auto = new FanOutPlanner(SpindriftConfig.of(Map.of("SPINDRIFT_FANOUT", "auto",
+        "SPINDRIFT_FANOUT_MAX_RECORDS", "10")));
+    ReadAhead.Room unsplittable = auto.singleInvocation(true, "the job has 2 stateful operators", Long.MAX_VALUE);
+    assertThat(unsplittable.why()).contains("the job cannot fan out: the job has 2 stateful operators");
+
+    readAhead(partition, Map.of(), 1_000).process(event(0, 10), unsplittable, batch -> {
+      ran.add(batch);
+      return outcome(batch, List.of());
+    });
+    assertThat(ran).extracting(Batch::size).containsExactly(10);
+    assertThat(partition.readFrom).as("the stream is not even read").isEmpty();
+
+    assertThat(auto.singleInvocation(true, null, 1_000)).isEqualTo(ReadAhead.Room.UNBOUNDED);
+    assertThat(auto.singleInvocation(false, null, 1_000)).isEqualTo(ReadAhead.Room.UNBOUNDED);
+  }
 }
