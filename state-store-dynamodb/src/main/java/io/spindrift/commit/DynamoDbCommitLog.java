@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.Delete;
 import software.amazon.awssdk.services.dynamodb.model.Put;
@@ -85,18 +86,24 @@ public final class DynamoDbCommitLog implements CommitLog {
     long published = 0;
     String checkpoint = null;
     Map<String, String> positions = new HashMap<>();
+    Map<Integer, Long> bucketVersions = new HashMap<>();
     for (Map<String, AttributeValue> item : ItemReads.batchGet(dynamo, table, keys, null, () -> {})) {
       String sk = item.get("sk").s();
       if (sk.equals("HEAD")) {
         head = Long.parseLong(item.get("seq").n());
         checkpoint = item.containsKey("checkpoint") ? item.get("checkpoint").s() : null;
+        item.forEach((name, value) -> {
+          if (name.startsWith(HEAD_BUCKET)) {
+            bucketVersions.put(Integer.parseInt(name.substring(HEAD_BUCKET.length())), Long.parseLong(value.n()));
+          }
+        });
       } else if (sk.equals("PUBLISHED")) {
         published = Long.parseLong(item.get("seq").n());
       } else {
         positions.put(sk.substring("LANE#".length()), item.get("position").s());
       }
     }
-    return new LogSnapshot(head, published, positions, checkpoint);
+    return new LogSnapshot(head, published, positions, checkpoint, bucketVersions);
   }
 
   @Override
@@ -229,10 +236,53 @@ public final class DynamoDbCommitLog implements CommitLog {
     for (BucketVersion bucket : commit.buckets()) {
       items.add(TransactWriteItem.builder().update(bucketUpdate(app, bucket)).build());
     }
-    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
-        .item(CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject))
+    Map<String, AttributeValue> pendingItem =
+        CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject);
+    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(pendingItem)
         .conditionExpression("attribute_not_exists(pk)").build()).build());
-    return transact(commit, items);
+    CommitResult result = transact(commit, items);
+    if (result == CommitResult.COMMITTED) {
+      pendingItems.put(commit.txnId(), pendingItem); // its sequencing writes it as COMMIT# without reading it back
+    }
+    return result;
+  }
+
+  @Override
+  public CommitResult tryCommitBucketsSequenced(String app, long headSeq, CommitRecord commit, String checkpoint) {
+    if (commit.lanes().size() + commit.buckets().size() + 2 > MAX_TRANSACTION_ITEMS) {
+      return CommitResult.HEAD_MOVED; // too many items beside the head: the pending bucket commit decides
+    }
+    String stagesObject = spillIfLarge(app, commit);
+    List<CommitRecord> sequenced = List.of(commit);
+    List<TransactWriteItem> items = new ArrayList<>();
+    items.add(TransactWriteItem.builder().update(sequencedHead(app, headSeq, sequenced, checkpoint)).build());
+    for (LaneRange range : commit.lanes()) {
+      items.add(TransactWriteItem.builder().put(lanePut(app, range, s(commit.txnId()), "txnId")).build());
+    }
+    for (BucketVersion bucket : commit.buckets()) {
+      items.add(TransactWriteItem.builder().update(bucketUpdate(app, bucket)).build());
+    }
+    long seq = headSeq + 1;
+    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
+        .item(CommitCodec.encode(pk(app), commitSk(seq), commit.withSeq(seq), stagesObject))
+        .conditionExpression("attribute_not_exists(pk)").build()).build());
+    try {
+      dynamo.transactWriteItems(b -> b.transactItems(items));
+      return CommitResult.COMMITTED;
+    } catch (TransactionCanceledException cancelled) {
+      refuseInvalid(commit, cancelled);
+      if (!cancelled.hasCancellationReasons()) {
+        return CommitResult.CONFLICT;
+      }
+      List<CancellationReason> reasons = cancelled.cancellationReasons();
+      for (int i = 1; i < reasons.size() - 1; i++) {
+        String code = reasons.get(i).code();
+        if (code != null && !"None".equals(code)) {
+          return CommitResult.CONFLICT; // a lane or a bucket moved: the batch re-runs
+        }
+      }
+      return CommitResult.HEAD_MOVED;
+    }
   }
 
   private Update bucketUpdate(String app, BucketVersion bucket) {
@@ -264,21 +314,7 @@ public final class DynamoDbCommitLog implements CommitLog {
           + inOrder.size());
     }
     List<TransactWriteItem> items = new ArrayList<>();
-    Map<String, AttributeValue> values = new HashMap<>();
-    values.put(":new", n(headSeq + inOrder.size()));
-    String update = "SET seq = :new";
-    if (checkpoint != null) {
-      update += ", checkpoint = :checkpoint";
-      values.put(":checkpoint", s(checkpoint));
-    }
-    String condition = "attribute_not_exists(pk)";
-    if (headSeq > 0) {
-      condition = "seq = :old";
-      values.put(":old", n(headSeq));
-    }
-    items.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(key(app, "HEAD"))
-        .updateExpression(update).conditionExpression(condition).expressionAttributeValues(values)
-        .build()).build());
+    items.add(TransactWriteItem.builder().update(sequencedHead(app, headSeq, inOrder, checkpoint)).build());
     long seq = headSeq;
     for (CommitRecord commit : inOrder) {
       seq++;
@@ -295,6 +331,34 @@ public final class DynamoDbCommitLog implements CommitLog {
       inOrder.forEach(commit -> pendingItems.remove(commit.txnId()));
     }
     return result;
+  }
+
+  /**
+   * The head moved from {@code headSeq} past {@code inOrder}: the new seq, the checkpoint (null: as it is) and,
+   * per bucket they wrote, the version the last of them left it at ({@code bv<bucket>}).
+   */
+  private Update sequencedHead(String app, long headSeq, List<CommitRecord> inOrder, String checkpoint) {
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":new", n(headSeq + inOrder.size()));
+    StringBuilder update = new StringBuilder("SET seq = :new");
+    if (checkpoint != null) {
+      update.append(", checkpoint = :checkpoint");
+      values.put(":checkpoint", s(checkpoint));
+    }
+    Map<Integer, Long> versions = new java.util.TreeMap<>();
+    inOrder.forEach(commit -> commit.buckets().forEach(bucket -> versions.merge(bucket.bucket(), bucket.next(),
+        Math::max)));
+    versions.forEach((bucket, version) -> {
+      update.append(", ").append(HEAD_BUCKET).append(bucket).append(" = :").append(HEAD_BUCKET).append(bucket);
+      values.put(":" + HEAD_BUCKET + bucket, n(version));
+    });
+    String condition = "attribute_not_exists(pk)";
+    if (headSeq > 0) {
+      condition = "seq = :old";
+      values.put(":old", n(headSeq));
+    }
+    return Update.builder().tableName(table).key(key(app, "HEAD")).updateExpression(update.toString())
+        .conditionExpression(condition).expressionAttributeValues(values).build();
   }
 
   private Map<String, AttributeValue> pendingItem(String app, String txnId) {
@@ -316,13 +380,17 @@ public final class DynamoDbCommitLog implements CommitLog {
       dynamo.transactWriteItems(b -> b.transactItems(items));
       return CommitResult.COMMITTED;
     } catch (TransactionCanceledException cancelled) {
-      if (cancelled.hasCancellationReasons() && cancelled.cancellationReasons().stream()
-          .anyMatch(reason -> "ValidationError".equals(reason.code()))) {
-        // not a conflict: the same write would be refused again (e.g. an item over DynamoDB's size limit)
-        throw new IllegalStateException("DynamoDB refused commit " + commit.txnId() + " ("
-            + commit.describeLanes() + "): " + cancelled.getMessage(), cancelled);
-      }
+      refuseInvalid(commit, cancelled);
       return CommitResult.CONFLICT;
+    }
+  }
+
+  private static void refuseInvalid(CommitRecord commit, TransactionCanceledException cancelled) {
+    if (cancelled.hasCancellationReasons() && cancelled.cancellationReasons().stream()
+        .anyMatch(reason -> "ValidationError".equals(reason.code()))) {
+      // not a conflict: the same write would be refused again (e.g. an item over DynamoDB's size limit)
+      throw new IllegalStateException("DynamoDB refused commit " + commit.txnId() + " ("
+          + commit.describeLanes() + "): " + cancelled.getMessage(), cancelled);
     }
   }
 
@@ -380,6 +448,8 @@ public final class DynamoDbCommitLog implements CommitLog {
   private static final String PENDING = "PENDING#";
   private static final String BUCKET = "BUCKET#";
   private static final String BUCKET_VERSION = "bucketVersion";
+  /** A bucket's version as of the head, an attribute of the HEAD item per bucket: {@code bv<bucket>}. */
+  private static final String HEAD_BUCKET = "bv";
 
   static String bucketSk(int bucket) {
     return BUCKET + bucket;

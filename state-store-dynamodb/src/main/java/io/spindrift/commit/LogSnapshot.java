@@ -5,12 +5,21 @@ import java.util.Optional;
 
 /**
  * What an invocation reads before it runs: the app's head sequence, how far publication has got, the
- * committed position of each lane it is about to process (absent for a lane that never committed) and, for
- * stateful jobs, the query checkpoint the head commit left (null if none).
+ * committed position of each lane it is about to process (absent for a lane that never committed), for
+ * stateful jobs the query checkpoint the head commit left (null if none), and for bucket commits the version
+ * each state bucket is at as of the head (every commit that moved a bucket to it is at or below the head; a
+ * bucket absent here is at 0 as of the head).
  */
-public record LogSnapshot(long headSeq, long publishedSeq, Map<String, String> lanePositions, String checkpoint) {
+public record LogSnapshot(long headSeq, long publishedSeq, Map<String, String> lanePositions, String checkpoint,
+    Map<Integer, Long> bucketVersions) {
   public LogSnapshot {
     lanePositions = Map.copyOf(lanePositions);
+    bucketVersions = Map.copyOf(bucketVersions);
+  }
+
+  /** A snapshot of a log whose head records no bucket versions (no bucket commit sequenced yet). */
+  public LogSnapshot(long headSeq, long publishedSeq, Map<String, String> lanePositions, String checkpoint) {
+    this(headSeq, publishedSeq, lanePositions, checkpoint, Map.of());
   }
 
   public Optional<String> position(String lane) {

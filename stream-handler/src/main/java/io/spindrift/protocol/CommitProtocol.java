@@ -69,6 +69,10 @@ public final class CommitProtocol implements AutoCloseable {
   private ExecutorService pendingReader;
   /** The app's state partitions when a stateful batch commits on its buckets (0: on the head). */
   private final int bucketPartitions;
+  /** Per lane, the position this container's last sequenced bucket commit of it left. */
+  private final Map<String, String> sequencedByUs = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The seq of this container's last sequenced bucket commit (-1: none yet). */
+  private volatile long lastSequenced = -1;
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
       Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive,
@@ -124,8 +128,13 @@ public final class CommitProtocol implements AutoCloseable {
     int attemptConflicts = 0;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       publishing.beforeRead(timings);
-      Map<Integer, Long> bucketsRead = bucketCommits() ? readBuckets(timings) : null;
+      // a bucket commit's first attempt takes the bucket versions the head records; a re-run (another commit
+      // wrote one of its buckets, perhaps still unsequenced) reads the bucket items and sequences what moved them
+      Map<Integer, Long> bucketsRead = bucketCommits() && attempt > 1 ? readBuckets(timings) : null;
       LogSnapshot snapshot = read(batch, timings);
+      if (bucketCommits() && bucketsRead == null) {
+        bucketsRead = snapshot.bucketVersions();
+      }
       Batch fresh = batch.after(snapshot.lanePositions());
       attempting.at(fresh.isEmpty() ? attempting.lanes : LaneRange.describe(fresh.ranges(snapshot.lanePositions())),
           snapshot.headSeq() + 1, null);
@@ -143,16 +152,18 @@ public final class CommitProtocol implements AutoCloseable {
       }
       String txnId = UUID.randomUUID().toString();
       attempting.txnId = txnId;
+      // a bucket commit whose lanes this container's own sequenced commits left where they are needs no list
+      boolean lanesOurs = bucketCommits() && lanesLeftSequencedByUs(snapshot, fresh);
       // read after the lanes and the head, while the batch runs: what sequencing needs to take one write
-      CompletableFuture<List<CommitRecord>> pendingAtRead = laneCommits
+      CompletableFuture<List<CommitRecord>> pendingAtRead = laneCommits || (bucketCommits() && !lanesOurs)
           ? CompletableFuture.supplyAsync(() -> log.pending(app), pendingReader()) : null;
       MicroBatch.Result result = run(fresh, txnId, snapshot, timings);
       if (!rolledForward) {
         published += rollForward(snapshot, true, deadlineNanos, timings);
       }
       // joined before the commit: every commit in it was made before ours (sequencing relies on that)
-      List<CommitRecord> pendingBefore = pendingOrNull(pendingAtRead);
-      Attempt made = commit(batch, fresh, snapshot, txnId, result, bucketsRead, timings);
+      List<CommitRecord> pendingBefore = lanesOurs ? List.of() : pendingOrNull(pendingAtRead);
+      Attempt made = commit(batch, fresh, snapshot, txnId, result, bucketsRead, pendingBefore, timings);
       attemptConflicts += made.conflicts();
       if (made.committed() == null) {
         backoff(attempt);
@@ -161,12 +172,13 @@ public final class CommitProtocol implements AutoCloseable {
       faults.hit(FaultPoint.AFTER_COMMIT);
       CommitRecord committed = made.committed();
       if (laneCommits || bucketCommits()) {
-        // stateless lane commits take sequencing's one-write path; bucket commits merge checkpoints in the loop
-        Sequencing.Sequenced sequenced = laneCommits
-            ? sequencing.sequence(committed, snapshot.headSeq(), pendingBefore, timings)
-            : sequencing.sequence(txnId, snapshot.headSeq(), timings);
-        committed = committed.withSeq(sequenced.seq());
+        if (!made.sequenced()) {
+          committed = committed.withSeq(sequencing.sequence(committed, snapshot, pendingBefore, timings).seq());
+        }
         microBatch.committed(result, committed.seq());
+        if (bucketCommits()) {
+          remember(committed);
+        }
       }
       attempting.seq = committed.seq();
       Publishing.Result publication = publish(snapshot, committed, deadlineNanos, timings);
@@ -175,6 +187,29 @@ public final class CommitProtocol implements AutoCloseable {
     }
     throw new IllegalStateException("The batch could not commit after " + maxAttempts
         + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
+  }
+
+  /**
+   * Whether every lane of {@code fresh} is new or still where a commit of this container left it after that
+   * commit was sequenced: then no pending commit can have to come before the batch's (positions only advance, so
+   * another commit of the lane would have moved it).
+   */
+  private boolean lanesLeftSequencedByUs(LogSnapshot snapshot, Batch fresh) {
+    for (LaneRange range : fresh.ranges(snapshot.lanePositions())) {
+      if (range.previous() != null && !range.previous().equals(sequencedByUs.get(range.lane()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Keeps where {@code sequenced} left its lanes, and its seq: a sign that nobody else has committed since. */
+  private void remember(CommitRecord sequenced) {
+    if (sequencedByUs.size() > 10_000) {
+      sequencedByUs.clear(); // a container that wandered over many lanes: only a cache
+    }
+    sequenced.lanes().forEach(range -> sequencedByUs.put(range.lane(), range.last()));
+    lastSequenced = sequenced.seq();
   }
 
   private synchronized ExecutorService pendingReader() {
@@ -263,48 +298,80 @@ public final class CommitProtocol implements AutoCloseable {
    * re-run.
    */
   private Attempt commit(Batch batch, Batch fresh, LogSnapshot read, String txnId, MicroBatch.Result result,
-      Map<Integer, Long> bucketsRead, Map<String, Long> timings) {
+      Map<Integer, Long> bucketsRead, List<CommitRecord> pendingBefore, Map<String, Long> timings) {
     long start = System.nanoTime();
     CommitRecord attempt = commitRecord(read, fresh, batch, txnId, result);
     try {
       if (bucketCommits()) {
-        // on its lanes and the buckets it writes: only a duplicate delivery, or a batch that wrote one of the
-        // same buckets since they were read, can conflict; either way the batch re-runs on what they left
-        CommitRecord onBuckets = attempt.withBuckets(written(result.changes(), bucketsRead), result.checkpoint());
-        if (log.tryCommitBuckets(app, onBuckets) == CommitResult.COMMITTED) {
-          return new Attempt(onBuckets, 0);
-        }
-        conflicts.incrementAndGet();
-        return new Attempt(null, 1);
+        return commitOnBuckets(attempt.withBuckets(written(result.changes(), bucketsRead), result.checkpoint()),
+            read, pendingBefore);
       }
       if (laneCommits) {
         // on its lanes alone: only another commit of the same lanes (a duplicate delivery) can conflict
         if (log.tryCommitLanes(app, attempt) == CommitResult.COMMITTED) {
-          return new Attempt(attempt, 0);
+          return new Attempt(attempt, 0, false);
         }
         conflicts.incrementAndGet();
-        return new Attempt(null, 1);
+        return new Attempt(null, 1, false);
       }
       for (int rebase = 0; rebase < maxAttempts; rebase++) {
         if (log.tryCommit(app, attempt, result.checkpoint()) == CommitResult.COMMITTED) {
           microBatch.committed(result, attempt.seq());
-          return new Attempt(attempt, rebase);
+          return new Attempt(attempt, rebase, true);
         }
         conflicts.incrementAndGet();
         if (microBatch.isStateful()) {
           // a stateful batch read state and the watermark as of the head it started from: re-run, never rebase
-          return new Attempt(null, rebase + 1);
+          return new Attempt(null, rebase + 1, false);
         }
         LogSnapshot now = log.read(app, batch.lanes());
         if (!now.lanePositions().equals(read.lanePositions())) {
-          return new Attempt(null, rebase + 1);
+          return new Attempt(null, rebase + 1, false);
         }
         attempt = attempt.withSeq(now.headSeq() + 1);
       }
-      return new Attempt(null, maxAttempts);
+      return new Attempt(null, maxAttempts, false);
     } finally {
       timings.merge("commit", Publication.ms(start), Long::sum);
     }
+  }
+
+  /**
+   * A bucket commit: on its lanes and the buckets it writes, so only a duplicate delivery, or a batch that wrote
+   * one of the same buckets since the versions were read, can conflict; either way the batch re-runs on what they
+   * left. When no pending commit has to come before it ({@code pendingBefore} holds none of its lanes) and the head
+   * is still this container's last commit (nobody else committed since: a lane alone, or a quiet app), it is
+   * sequenced in the same write; if only the head moved meanwhile, it is made pending instead, without re-running.
+   */
+  private Attempt commitOnBuckets(CommitRecord onBuckets, LogSnapshot read, List<CommitRecord> pendingBefore) {
+    if (pendingBefore != null && lastSequenced == read.headSeq()
+        && noneOnLanesOf(onBuckets, pendingBefore)) {
+      CommitResult direct = log.tryCommitBucketsSequenced(app, read.headSeq(), onBuckets,
+          sequencing.merged(read.checkpoint(), List.of(onBuckets)));
+      if (direct == CommitResult.COMMITTED) {
+        return new Attempt(onBuckets.withSeq(read.headSeq() + 1), 0, true);
+      }
+      if (direct == CommitResult.CONFLICT) {
+        conflicts.incrementAndGet();
+        return new Attempt(null, 1, false);
+      }
+    }
+    if (log.tryCommitBuckets(app, onBuckets) == CommitResult.COMMITTED) {
+      return new Attempt(onBuckets, 0, false);
+    }
+    conflicts.incrementAndGet();
+    return new Attempt(null, 1, false);
+  }
+
+  private static boolean noneOnLanesOf(CommitRecord ours, List<CommitRecord> pending) {
+    for (CommitRecord other : pending) {
+      for (LaneRange range : other.lanes()) {
+        if (ours.lanes().stream().anyMatch(r -> r.lane().equals(range.lane()))) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private CommitRecord commitRecord(LogSnapshot snapshot, Batch fresh, Batch batch, String txnId,
@@ -403,8 +470,11 @@ public final class CommitProtocol implements AutoCloseable {
     }
   }
 
-  /** A commit as made (null if the batch must be re-run) and how many conflicts it met. */
-  private record Attempt(CommitRecord committed, int conflicts) {}
+  /**
+   * A commit as made (null if the batch must be re-run), how many conflicts it met, and whether it already has its
+   * seq (a head commit, or a bucket commit sequenced in its own write).
+   */
+  private record Attempt(CommitRecord committed, int conflicts, boolean sequenced) {}
 
   /** What a failure message names: the lanes with their ranges, the seq being taken and the transaction id. */
   private static final class Attempting {
