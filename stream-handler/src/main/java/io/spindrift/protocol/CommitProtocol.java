@@ -73,6 +73,11 @@ public final class CommitProtocol implements AutoCloseable {
   private final Map<String, String> sequencedByUs = new java.util.concurrent.ConcurrentHashMap<>();
   /** The seq of this container's last sequenced bucket commit (-1: none yet). */
   private volatile long lastSequenced = -1;
+  /**
+   * Whether this container's last one-write bucket commit succeeded: then the next tries one write too, even if
+   * others committed since its last commit (the head did not move between its read and its commit last time).
+   */
+  private volatile boolean oneWriteWorks;
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
       Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive,
@@ -173,7 +178,8 @@ public final class CommitProtocol implements AutoCloseable {
       CommitRecord committed = made.committed();
       if (laneCommits || bucketCommits()) {
         if (!made.sequenced()) {
-          committed = committed.withSeq(sequencing.sequence(committed, snapshot, pendingBefore, timings).seq());
+          committed = committed.withSeq(sequencing.sequence(committed, snapshot,
+              made.headMoved() ? null : pendingBefore, timings).seq());
         }
         microBatch.committed(result, committed.seq());
         if (bucketCommits()) {
@@ -339,28 +345,43 @@ public final class CommitProtocol implements AutoCloseable {
   /**
    * A bucket commit: on its lanes and the buckets it writes, so only a duplicate delivery, or a batch that wrote
    * one of the same buckets since the versions were read, can conflict; either way the batch re-runs on what they
-   * left. When no pending commit has to come before it ({@code pendingBefore} holds none of its lanes) and the head
-   * is still this container's last commit (nobody else committed since: a lane alone, or a quiet app), it is
-   * sequenced in the same write; if only the head moved meanwhile, it is made pending instead, without re-running.
+   * left. When no pending commit has to come before it ({@code pendingBefore} holds none of its lanes), and the
+   * head is still this container's last commit (nobody else committed since: a lane alone, or a quiet app) or its
+   * last one-write commit succeeded, it is sequenced in the same write; if only the head moved meanwhile, it is made
+   * pending instead, without re-running (the choice is a guess at contention, never a condition of safety).
    */
   private Attempt commitOnBuckets(CommitRecord onBuckets, LogSnapshot read, List<CommitRecord> pendingBefore) {
-    if (pendingBefore != null && lastSequenced == read.headSeq()
+    boolean headMoved = false;
+    if (pendingBefore != null && (oneWriteWorks || lastSequenced == read.headSeq())
         && noneOnLanesOf(onBuckets, pendingBefore)) {
-      CommitResult direct = log.tryCommitBucketsSequenced(app, read.headSeq(), onBuckets,
-          sequencing.merged(read.checkpoint(), List.of(onBuckets)));
-      if (direct == CommitResult.COMMITTED) {
-        return new Attempt(onBuckets.withSeq(read.headSeq() + 1), 0, true);
-      }
-      if (direct == CommitResult.CONFLICT) {
-        conflicts.incrementAndGet();
-        return new Attempt(null, 1, false);
+      LogSnapshot head = read;
+      for (int rebase = 0; ; rebase++) {
+        long seq = head.headSeq() + 1;
+        CommitResult direct = log.tryCommitBucketsSequenced(app, head.headSeq(), onBuckets.withSeq(seq),
+            sequencing.merged(head.checkpoint(), List.of(onBuckets)));
+        oneWriteWorks = direct == CommitResult.COMMITTED;
+        if (direct == CommitResult.COMMITTED) {
+          return new Attempt(onBuckets.withSeq(seq), 0, true, false);
+        }
+        if (direct == CommitResult.CONFLICT) {
+          conflicts.incrementAndGet();
+          return new Attempt(null, 1, false, false);
+        }
+        headMoved = true;
+        if (rebase == 1) {
+          break;
+        }
+        // only the head moved: the lanes and buckets were as read, and no pending commit has to come first, so
+        // the commit may take the new head as well (its watermark merges into the new head's)
+        head = log.read(app, List.of());
       }
     }
     if (log.tryCommitBuckets(app, onBuckets) == CommitResult.COMMITTED) {
-      return new Attempt(onBuckets, 0, false);
+      // after a failed one-write commit the head is known to have moved: sequencing skips its one-write path
+      return new Attempt(onBuckets, 0, false, headMoved);
     }
     conflicts.incrementAndGet();
-    return new Attempt(null, 1, false);
+    return new Attempt(null, 1, false, false);
   }
 
   private static boolean noneOnLanesOf(CommitRecord ours, List<CommitRecord> pending) {
@@ -471,10 +492,15 @@ public final class CommitProtocol implements AutoCloseable {
   }
 
   /**
-   * A commit as made (null if the batch must be re-run), how many conflicts it met, and whether it already has its
-   * seq (a head commit, or a bucket commit sequenced in its own write).
+   * A commit as made (null if the batch must be re-run), how many conflicts it met, whether it already has its
+   * seq (a head commit, or a bucket commit sequenced in its own write), and whether the head is known to have moved
+   * since the batch read it (sequencing's one-write path would fail).
    */
-  private record Attempt(CommitRecord committed, int conflicts, boolean sequenced) {}
+  private record Attempt(CommitRecord committed, int conflicts, boolean sequenced, boolean headMoved) {
+    Attempt(CommitRecord committed, int conflicts, boolean sequenced) {
+      this(committed, conflicts, sequenced, false);
+    }
+  }
 
   /** What a failure message names: the lanes with their ranges, the seq being taken and the transaction id. */
   private static final class Attempting {

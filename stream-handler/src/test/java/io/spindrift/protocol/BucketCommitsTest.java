@@ -213,11 +213,11 @@ class BucketCommitsTest {
   }
 
   /**
-   * The head moved between a batch's read and its commit (another lane committed): the one-write commit fails on
-   * the head alone, and the batch commits pending on the same versions without re-running.
+   * The head moved between a batch's read and its commit (another lane committed on another bucket): the one-write
+   * commit fails on the head alone and is made again on the new head, on the same versions, without re-running.
    */
   @Test
-  void aMovedHeadTurnsTheOneWriteCommitIntoAPendingOneWithoutARerun() {
+  void aHeadMovedByAnotherBucketIsTakenWithoutARerun() {
     Container first = new Container(0);
     Container second = new Container(1);
     first.process(batch("shard-0", 1, 1));
