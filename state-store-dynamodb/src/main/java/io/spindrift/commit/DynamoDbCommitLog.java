@@ -87,11 +87,13 @@ public final class DynamoDbCommitLog implements CommitLog {
     String checkpoint = null;
     Map<String, String> positions = new HashMap<>();
     Map<Integer, Long> bucketVersions = new HashMap<>();
+    boolean bucketCommits = false;
     for (Map<String, AttributeValue> item : ItemReads.batchGet(dynamo, table, keys, null, () -> {})) {
       String sk = item.get("sk").s();
       if (sk.equals("HEAD")) {
         head = Long.parseLong(item.get("seq").n());
         checkpoint = item.containsKey("checkpoint") ? item.get("checkpoint").s() : null;
+        bucketCommits = item.containsKey(BUCKET_COMMITS);
         item.forEach((name, value) -> {
           if (name.startsWith(HEAD_BUCKET)) {
             bucketVersions.put(Integer.parseInt(name.substring(HEAD_BUCKET.length())), Long.parseLong(value.n()));
@@ -103,7 +105,7 @@ public final class DynamoDbCommitLog implements CommitLog {
         positions.put(sk.substring("LANE#".length()), item.get("position").s());
       }
     }
-    return new LogSnapshot(head, published, positions, checkpoint, bucketVersions);
+    return new LogSnapshot(head, published, positions, checkpoint, bucketVersions, bucketCommits);
   }
 
   @Override
@@ -348,6 +350,10 @@ public final class DynamoDbCommitLog implements CommitLog {
     Map<Integer, Long> versions = new java.util.TreeMap<>();
     inOrder.forEach(commit -> commit.buckets().forEach(bucket -> versions.merge(bucket.bucket(), bucket.next(),
         Math::max)));
+    if (inOrder.stream().anyMatch(CommitRecord::isBucketCommit)) {
+      update.append(", ").append(BUCKET_COMMITS).append(" = :bucketCommits");
+      values.put(":bucketCommits", AttributeValue.builder().bool(true).build());
+    }
     versions.forEach((bucket, version) -> {
       update.append(", ").append(HEAD_BUCKET).append(bucket).append(" = :").append(HEAD_BUCKET).append(bucket);
       values.put(":" + HEAD_BUCKET + bucket, n(version));
@@ -450,6 +456,8 @@ public final class DynamoDbCommitLog implements CommitLog {
   private static final String BUCKET_VERSION = "bucketVersion";
   /** A bucket's version as of the head, an attribute of the HEAD item per bucket: {@code bv<bucket>}. */
   private static final String HEAD_BUCKET = "bv";
+  /** On the HEAD item once a bucket commit was sequenced: the app commits its stateful batches on buckets. */
+  private static final String BUCKET_COMMITS = "bucketCommits";
 
   static String bucketSk(int bucket) {
     return BUCKET + bucket;

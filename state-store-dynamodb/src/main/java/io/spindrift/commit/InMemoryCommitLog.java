@@ -27,6 +27,8 @@ public final class InMemoryCommitLog implements CommitLog {
     final Map<Integer, Long> buckets = new HashMap<>();
     /** The bucket versions as of the head: what the sequenced commits left each bucket at. */
     final Map<Integer, Long> headBuckets = new HashMap<>();
+    /** Whether a bucket commit was sequenced on the head. */
+    boolean bucketCommits;
   }
 
   private App app(String app) {
@@ -43,7 +45,8 @@ public final class InMemoryCommitLog implements CommitLog {
         positions.put(lane, position);
       }
     }
-    return new LogSnapshot(state.head, state.published, positions, state.checkpoint, state.headBuckets);
+    return new LogSnapshot(state.head, state.published, positions, state.checkpoint, state.headBuckets,
+        state.bucketCommits);
   }
 
   @Override
@@ -184,6 +187,7 @@ public final class InMemoryCommitLog implements CommitLog {
 
   private static void headBuckets(App state, CommitRecord sequenced) {
     sequenced.buckets().forEach(bucket -> state.headBuckets.put(bucket.bucket(), bucket.next()));
+    state.bucketCommits |= sequenced.isBucketCommit();
   }
 
   /** Refuses a sequencing that would take a bucket's version on the head backwards (an ordering bug). */

@@ -32,8 +32,10 @@ class BucketCommitLogTest {
     CommitRecord pending = commit("a", "lane-a", null, "5", new BucketVersion(3, 0), "{\"wm\":5}");
     assertThat(log.tryCommitBuckets(app, pending)).isEqualTo(CommitResult.COMMITTED);
     assertThat(log.read(app, List.of()).bucketVersions()).as("pending: not on the head yet").isEmpty();
+    assertThat(log.read(app, List.of()).bucketCommits()).isFalse();
     assertThat(log.sequence(app, 0, log.pending(app), "{\"wm\":5}")).isEqualTo(CommitResult.COMMITTED);
     assertThat(log.read(app, List.of()).bucketVersions()).containsExactly(java.util.Map.entry(3, 1L));
+    assertThat(log.read(app, List.of()).bucketCommits()).as("the app is on bucket commits").isTrue();
 
     CommitRecord direct = commit("b", "lane-a", "5", "9", new BucketVersion(3, 1), "{\"wm\":9}").withSeq(2);
     assertThat(log.tryCommitBucketsSequenced(app, 1, direct, "{\"wm\":9}")).isEqualTo(CommitResult.COMMITTED);

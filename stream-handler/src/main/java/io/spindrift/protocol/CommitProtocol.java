@@ -69,6 +69,8 @@ public final class CommitProtocol implements AutoCloseable {
   private ExecutorService pendingReader;
   /** The app's state partitions when a stateful batch commits on its buckets (0: on the head). */
   private final int bucketPartitions;
+  /** Bucket commits only for an app that is new or already on them (SPINDRIFT_STATEFUL_COMMIT_MODE=auto). */
+  private final boolean perApp;
   /** Per lane, the position this container's last sequenced bucket commit of it left. */
   private final Map<String, String> sequencedByUs = new java.util.concurrent.ConcurrentHashMap<>();
   /** The seq of this container's last sequenced bucket commit (-1: none yet). */
@@ -81,7 +83,8 @@ public final class CommitProtocol implements AutoCloseable {
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
       Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive,
-      boolean laneCommits, int bucketPartitions, BinaryOperator<String> checkpointMerge) {
+      boolean laneCommits, int bucketPartitions, boolean perApp, BinaryOperator<String> checkpointMerge) {
+    this.perApp = perApp;
     this.sequencing = new Sequencing(app, log, maxAttempts, checkpointMerge);
     this.laneCommits = laneCommits && state == null;
     this.bucketPartitions = state == null ? 0 : bucketPartitions;
@@ -131,13 +134,15 @@ public final class CommitProtocol implements AutoCloseable {
   private BatchOutcome attempt(Batch batch, Attempting attempting, long deadlineNanos) {
     Map<String, Long> timings = new LinkedHashMap<>();
     int attemptConflicts = 0;
+    boolean onBuckets = false;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       publishing.beforeRead(timings);
       // a bucket commit's first attempt takes the bucket versions the head records; a re-run (another commit
       // wrote one of its buckets, perhaps still unsequenced) reads the bucket items and sequences what moved them
-      Map<Integer, Long> bucketsRead = bucketCommits() && attempt > 1 ? readBuckets(timings) : null;
+      Map<Integer, Long> bucketsRead = onBuckets && attempt > 1 ? readBuckets(timings) : null;
       LogSnapshot snapshot = read(batch, timings);
-      if (bucketCommits() && bucketsRead == null) {
+      onBuckets = onBuckets(snapshot);
+      if (onBuckets && bucketsRead == null) {
         bucketsRead = snapshot.bucketVersions();
       }
       Batch fresh = batch.after(snapshot.lanePositions());
@@ -158,9 +163,9 @@ public final class CommitProtocol implements AutoCloseable {
       String txnId = UUID.randomUUID().toString();
       attempting.txnId = txnId;
       // a bucket commit whose lanes this container's own sequenced commits left where they are needs no list
-      boolean lanesOurs = bucketCommits() && lanesLeftSequencedByUs(snapshot, fresh);
+      boolean lanesOurs = onBuckets && lanesLeftSequencedByUs(snapshot, fresh);
       // read after the lanes and the head, while the batch runs: what sequencing needs to take one write
-      CompletableFuture<List<CommitRecord>> pendingAtRead = laneCommits || (bucketCommits() && !lanesOurs)
+      CompletableFuture<List<CommitRecord>> pendingAtRead = laneCommits || (onBuckets && !lanesOurs)
           ? CompletableFuture.supplyAsync(() -> log.pending(app), pendingReader()) : null;
       MicroBatch.Result result = run(fresh, txnId, snapshot, timings);
       if (!rolledForward) {
@@ -168,7 +173,8 @@ public final class CommitProtocol implements AutoCloseable {
       }
       // joined before the commit: every commit in it was made before ours (sequencing relies on that)
       List<CommitRecord> pendingBefore = lanesOurs ? List.of() : pendingOrNull(pendingAtRead);
-      Attempt made = commit(batch, fresh, snapshot, txnId, result, bucketsRead, pendingBefore, timings);
+      Attempt made = commit(batch, fresh, snapshot, txnId, result, onBuckets ? bucketsRead : null, pendingBefore,
+          timings);
       attemptConflicts += made.conflicts();
       if (made.committed() == null) {
         backoff(attempt);
@@ -176,13 +182,13 @@ public final class CommitProtocol implements AutoCloseable {
       }
       faults.hit(FaultPoint.AFTER_COMMIT);
       CommitRecord committed = made.committed();
-      if (laneCommits || bucketCommits()) {
+      if (laneCommits || onBuckets) {
         if (!made.sequenced()) {
           committed = committed.withSeq(sequencing.sequence(committed, snapshot,
               made.headMoved() ? null : pendingBefore, timings).seq());
         }
         microBatch.committed(result, committed.seq());
-        if (bucketCommits()) {
+        if (onBuckets) {
           remember(committed);
         }
       }
@@ -247,8 +253,13 @@ public final class CommitProtocol implements AutoCloseable {
     return versions;
   }
 
-  private boolean bucketCommits() {
-    return bucketPartitions > 0;
+  /**
+   * Whether the batch that read {@code snapshot} commits on buckets: always with bucket commits on, or, when the
+   * choice is per app (SPINDRIFT_STATEFUL_COMMIT_MODE=auto), for a new app or one a bucket commit has reached (an
+   * app of head commits stays on the head: a head commit beside a bucket commit of one bucket would lose an update).
+   */
+  private boolean onBuckets(LogSnapshot snapshot) {
+    return bucketPartitions > 0 && (!perApp || snapshot.commitsOnBuckets());
   }
 
   /** The bucket items {@code changes} write, each with the version read before the batch ran. */
@@ -308,7 +319,7 @@ public final class CommitProtocol implements AutoCloseable {
     long start = System.nanoTime();
     CommitRecord attempt = commitRecord(read, fresh, batch, txnId, result);
     try {
-      if (bucketCommits()) {
+      if (bucketsRead != null) {
         return commitOnBuckets(attempt.withBuckets(written(result.changes(), bucketsRead), result.checkpoint()),
             read, pendingBefore);
       }
@@ -537,6 +548,7 @@ public final class CommitProtocol implements AutoCloseable {
     private boolean deferred;
     private boolean laneCommits;
     private int bucketPartitions;
+    private boolean bucketCommitsPerApp;
     private BinaryOperator<String> checkpointMerge;
     private Consumer<Batch> archive;
     private PublishClaim publishClaim;
@@ -629,6 +641,17 @@ public final class CommitProtocol implements AutoCloseable {
     }
 
     /**
+     * With {@link #bucketCommits}: commit on buckets only for an app that is new or whose head a bucket commit has
+     * reached, and on the head for an app whose log head commits wrote (SPINDRIFT_STATEFUL_COMMIT_MODE=auto). The
+     * choice is stable per app: containers of an older release that commit on the head never run beside bucket
+     * commits of the same app. Off (the default here), every stateful batch commits on buckets.
+     */
+    public Builder bucketCommitsPerApp(boolean perApp) {
+      this.bucketCommitsPerApp = perApp;
+      return this;
+    }
+
+    /**
      * How two query checkpoints combine into the head's (the runtime's: every lane's newest event time, the highest
      * watermark): used when sequencing bucket commits, wherever they are sequenced.
      */
@@ -686,7 +709,7 @@ public final class CommitProtocol implements AutoCloseable {
         throw new IllegalStateException("Bucket commits need a checkpoint merge (Builder.checkpointMerge)");
       }
       return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts,
-          archive, laneCommits, bucketPartitions, checkpointMerge);
+          archive, laneCommits, bucketPartitions, bucketCommitsPerApp, checkpointMerge);
     }
   }
 }

@@ -260,6 +260,38 @@ class BucketCommitsTest {
     assertThat(table.rows()).isEqualTo(46);
   }
 
+  /**
+   * SPINDRIFT_STATEFUL_COMMIT_MODE=auto: a new app commits on buckets; an app whose log head commits wrote stays on
+   * the head (containers of an older release may still be committing there) until it is switched explicitly, and
+   * then stays on buckets.
+   */
+  @Test
+  void theAutomaticModeIsChosenPerAppAndStable() {
+    CommitProtocol fresh = CommitProtocol.builder("new-app", log).microBatch(new CountingBatch(0))
+        .sinks(table, rejects).state(durable).bucketCommits(PARTITIONS).bucketCommitsPerApp(true)
+        .checkpointMerge(BucketCommitsTest::merge).build();
+    fresh.process(batch("shard-0", 1, 2));
+    assertThat(log.read("new-app", List.of()).bucketCommits()).as("a new app: on buckets").isTrue();
+    assertThat(log.bucketVersions("new-app", PARTITIONS)).containsEntry(0, 1L);
+
+    CommitProtocol.builder(APP, log).microBatch(new CountingBatch(1)).sinks(table, rejects).state(durable).build()
+        .process(batch("shard-0", 1, 2));
+    CommitProtocol auto = CommitProtocol.builder(APP, log).microBatch(new CountingBatch(1)).sinks(table, rejects)
+        .state(durable).bucketCommits(PARTITIONS).bucketCommitsPerApp(true)
+        .checkpointMerge(BucketCommitsTest::merge).build();
+    auto.process(batch("shard-0", 1, 4));
+    assertThat(log.bucketVersions(APP, PARTITIONS)).as("an app of head commits: still on the head")
+        .containsEntry(1, 0L);
+    assertThat(log.read(APP, List.of()).bucketCommits()).isFalse();
+    assertThat(log.commits(APP, 1, 2)).singleElement().satisfies(c -> assertThat(c.buckets()).isEmpty());
+
+    new Container(1).process(batch("shard-0", 1, 6)); // switched explicitly (SPINDRIFT_STATEFUL_COMMIT_MODE=buckets)
+    auto.process(batch("shard-0", 1, 8));
+    assertThat(log.read(APP, List.of()).bucketCommits()).isTrue();
+    assertThat(log.bucketVersions(APP, PARTITIONS)).as("then on buckets, in auto too").containsEntry(1, 2L);
+    assertThat(durable.count(1)).isEqualTo(8);
+  }
+
   @Test
   void theHeadsWatermarkNeverGoesBackWhenALaggingBatchCommitsLast() {
     Container lagging = new Container(0);
