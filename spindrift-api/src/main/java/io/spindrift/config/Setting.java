@@ -95,9 +95,14 @@ public enum Setting {
           + " OPTIMIZE, Hudi clustering), in MiB."),
   MAINTENANCE_MIN_INPUT_FILES("SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES", "5",
       "Table maintenance: small Iceberg files a file group needs before it is rewritten (at least 2)."),
-  MAINTENANCE_SNAPSHOT_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_SNAPSHOT_RETENTION_HOURS", "6",
+  MAINTENANCE_SNAPSHOT_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_SNAPSHOT_RETENTION_HOURS", "1",
       "Table maintenance: history kept, in hours: older Iceberg snapshots are expired and older Hudi file versions"
-          + " cleaned."),
+          + " cleaned (SPINDRIFT_MAINTENANCE_RETAIN_SNAPSHOTS are always kept). One hour, because tables take a"
+          + " commit per second per lane (4 lanes: 14,400 snapshots an hour) and exactly-once never reads this"
+          + " history: a publish is made idempotent by the table's own records (Iceberg's published-seq property,"
+          + " Delta's txn versions, Hudi's tagged and archived timeline), and unpublished commits' objects are"
+          + " protected by the orphan age, not by snapshots (docs/MAINTENANCE.md). Raise it for time travel or"
+          + " for readers whose queries run longer."),
   MAINTENANCE_RETAIN_SNAPSHOTS("SPINDRIFT_MAINTENANCE_RETAIN_SNAPSHOTS", "10",
       "Table maintenance: Iceberg snapshots always kept, however old."),
   MAINTENANCE_ORPHAN_MIN_AGE_HOURS("SPINDRIFT_MAINTENANCE_ORPHAN_MIN_AGE_HOURS", "72",
