@@ -22,13 +22,15 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
  * The {@link CommitLog} on one DynamoDB table keyed {@code pk}/{@code sk}:
- * {@code APP#<app>/HEAD} {seq}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq
+ * {@code APP#<app>/HEAD} {seq, checkpoint, bv<bucket> per bucket a sequenced bucket commit wrote, bucketCommits once
+ * one was sequenced}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq
  * or txnId}, {@code APP#<app>/COMMIT#<seq>} (one {@link CommitRecord}) and {@code APP#<app>/PENDING#<txnId>} (a
  * lane or bucket commit not yet sequenced) and {@code APP#<app>/BUCKET#<n>} {bucketVersion} (a stateful app's
  * per-partition head, written only by bucket commits). A head commit is one {@code TransactWriteItems} conditioned on the head and on
  * every lane position as read; a lane commit ({@link #tryCommitLanes}) is conditioned on its lanes only and writes
  * a PENDING item; a bucket commit ({@link #tryCommitBuckets}) is a lane commit also conditioned on, and moving,
- * the versions of the buckets it writes; {@link #sequence} moves pending items to COMMIT items under the head. A failed condition is a
+ * the versions of the buckets it writes; {@link #sequence} moves pending items to COMMIT items under the head;
+ * {@link #tryCommitBucketsSequenced} is a bucket commit and its sequencing in one transaction. A failed condition is a
  * {@link CommitResult#CONFLICT}, never a partial write. Logs written before lane or bucket commits existed have no
  * PENDING or BUCKET items and read as they always did. Publication is tracked by one watermark, {@code PUBLISHED},
  * which only rises: commits at or below it are published, the ones above it are rolled forward in seq order.

@@ -43,12 +43,13 @@ import java.util.function.Consumer;
  * the batch's lanes and a pending record, and {@link Sequencing} then gives it, with every other pending commit,
  * its seq in one write on the head: batches of different lanes never conflict (docs/PROTOCOL.md).
  *
- * <p>With bucket commits ({@link Builder#bucketCommits}, SPINDRIFT_STATEFUL_COMMIT_MODE=buckets) a stateful batch
- * does the same, and its write is also conditioned on the version of every state bucket it writes, as read before
- * it ran: stateful batches conflict only when they write a common bucket, and then one re-runs. Before it runs, the
- * batch sequences and rolls forward every commit already made, so the state it reads includes every commit that
- * moved a bucket version it read; the query checkpoint (the watermark) is merged into the head by {@link
- * Sequencing}, never a condition of the commit.
+ * <p>With bucket commits ({@link Builder#bucketCommits}, SPINDRIFT_STATEFUL_COMMIT_MODE=auto or buckets) a stateful
+ * batch does the same, and its write is also conditioned on the version of every state bucket it writes, as the
+ * head it read records them (a re-run reads the bucket items after sequencing what moved them): the state it read,
+ * rolled forward to that head, includes every commit up to those versions, so stateful batches conflict only when
+ * they write a common bucket, and then one re-runs. The query checkpoint (the watermark) is merged into the head by
+ * {@link Sequencing}, never a condition of a pending commit. A lane alone commits and sequences in one write, on the
+ * head it read ({@link CommitLog#tryCommitBucketsSequenced}); when the head moved, it goes pending instead.
  */
 public final class CommitProtocol implements AutoCloseable {
   private final String app;
@@ -241,9 +242,10 @@ public final class CommitProtocol implements AutoCloseable {
   }
 
   /**
-   * Step 1 of a bucket commit, before the head is read: the versions of the app's state buckets, then every commit
-   * already made sequenced, so the head read next (and rolled forward to) holds every commit that moved a version
-   * read here, and the head's checkpoint holds their watermarks.
+   * Step 1 of a bucket commit's re-run, before the head is read: the versions of the app's state bucket items, then
+   * every commit already made sequenced, so the head read next (and rolled forward to) holds every commit that moved
+   * a version read here, and the head's checkpoint holds their watermarks. (A first attempt takes the versions the
+   * head records instead; a commit that moved one since, even pending, makes it conflict and re-run here.)
    */
   private Map<Integer, Long> readBuckets(Map<String, Long> timings) {
     long start = System.nanoTime();
