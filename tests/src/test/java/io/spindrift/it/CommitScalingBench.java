@@ -53,11 +53,15 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * commit latency (the commit and, for lane commits, its sequencing). Run with
  * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=CommitScalingBench -Dsurefire.failIfNoSpecifiedTests=false}
  * ({@code -Dcommits.perLane=20}, {@code -Dcommits.lanes=1,4,16,64}; {@code -Dcommits.variants=stateful} runs only
- * the variants whose name holds that word). A second table shows where a batch's time goes (mean ms per batch).
+ * the variants whose name holds that word; {@code -Dcommits.runMs=100} gives each batch's job that long, so that a
+ * conflict's re-run costs what a Spark batch would). A second table shows where a batch's time goes (mean ms per
+ * batch).
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class CommitScalingBench {
   private static final byte[] PAYLOAD = "{}".getBytes(StandardCharsets.UTF_8);
+  /** Milliseconds each batch's job takes (-Dcommits.runMs; 0: none), so a re-run costs what a real one would. */
+  private static final long RUN_MS = Long.getLong("commits.runMs", 0);
 
   private enum Variant {
     STATELESS_HEAD("stateless, head commits (before)"),
@@ -242,6 +246,9 @@ class CommitScalingBench {
     @Override
     public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
       runs++;
+      if (RUN_MS > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(RUN_MS * 1_000_000L); // a job's Spark time, CPU aside
+      }
       StateChanges changes = StateChanges.NONE;
       if (stateful) {
         changes = new StateChanges(List.of(new StateDelta(bucket,
