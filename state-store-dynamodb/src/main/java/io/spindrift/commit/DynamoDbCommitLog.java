@@ -183,6 +183,12 @@ public final class DynamoDbCommitLog implements CommitLog {
     for (LaneRange range : commit.lanes()) {
       items.add(TransactWriteItem.builder().put(lanePut(app, range, s(commit.txnId()), "txnId")).build());
     }
+    return commitPending(app, commit, items, stagesObject);
+  }
+
+  /** {@code items} and the PENDING item of {@code commit}, in one transaction. */
+  private CommitResult commitPending(String app, CommitRecord commit, List<TransactWriteItem> items,
+      String stagesObject) {
     Map<String, AttributeValue> pendingItem =
         CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject);
     items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(pendingItem)
@@ -240,15 +246,7 @@ public final class DynamoDbCommitLog implements CommitLog {
     for (BucketVersion bucket : commit.buckets()) {
       items.add(TransactWriteItem.builder().update(bucketUpdate(app, bucket)).build());
     }
-    Map<String, AttributeValue> pendingItem =
-        CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject);
-    items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(pendingItem)
-        .conditionExpression("attribute_not_exists(pk)").build()).build());
-    CommitResult result = transact(commit, items);
-    if (result == CommitResult.COMMITTED) {
-      pendingItems.put(commit.txnId(), pendingItem); // its sequencing writes it as COMMIT# without reading it back
-    }
-    return result;
+    return commitPending(app, commit, items, stagesObject);
   }
 
   @Override

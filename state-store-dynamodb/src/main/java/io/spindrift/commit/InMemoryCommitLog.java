@@ -114,12 +114,7 @@ public final class InMemoryCommitLog implements CommitLog {
           + commit.lanes().size() + " lanes and " + commit.buckets().size() + " buckets");
     }
     App state = app(app);
-    for (BucketVersion bucket : commit.buckets()) {
-      if (state.buckets.getOrDefault(bucket.bucket(), 0L) != bucket.read()) {
-        return CommitResult.CONFLICT;
-      }
-    }
-    if (state.pending.containsKey(commit.txnId()) || !lanesAsRead(state, commit)) {
+    if (!bucketsAndLanesAsRead(state, commit)) {
       return CommitResult.CONFLICT;
     }
     commit.buckets().forEach(bucket -> state.buckets.put(bucket.bucket(), bucket.next()));
@@ -162,12 +157,7 @@ public final class InMemoryCommitLog implements CommitLog {
   public synchronized CommitResult tryCommitBucketsSequenced(String app, long headSeq, CommitRecord commit,
       String checkpoint) {
     App state = app(app);
-    for (BucketVersion bucket : commit.buckets()) {
-      if (state.buckets.getOrDefault(bucket.bucket(), 0L) != bucket.read()) {
-        return CommitResult.CONFLICT;
-      }
-    }
-    if (state.pending.containsKey(commit.txnId()) || !lanesAsRead(state, commit)) {
+    if (!bucketsAndLanesAsRead(state, commit)) {
       return CommitResult.CONFLICT;
     }
     if (state.head != headSeq || state.commits.containsKey(headSeq + 1)) {
@@ -202,6 +192,16 @@ public final class InMemoryCommitLog implements CommitLog {
         versions.put(bucket.bucket(), bucket.next());
       }
     }
+  }
+
+  /** Whether every bucket and lane of {@code commit} is where it read them, and the commit is not pending yet. */
+  private static boolean bucketsAndLanesAsRead(App state, CommitRecord commit) {
+    for (BucketVersion bucket : commit.buckets()) {
+      if (state.buckets.getOrDefault(bucket.bucket(), 0L) != bucket.read()) {
+        return false;
+      }
+    }
+    return !state.pending.containsKey(commit.txnId()) && lanesAsRead(state, commit);
   }
 
   private static boolean lanesAsRead(App state, CommitRecord commit) {

@@ -18,8 +18,6 @@ import io.spindrift.state.KeyBytes;
 import io.spindrift.state.StateBucket;
 import io.spindrift.state.StateChanges;
 import io.spindrift.state.StateDelta;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -160,15 +158,7 @@ class BucketCommitsTest {
   @Test
   void aLaneAloneCommitsWithOneReadAndOneWrite() {
     Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-    CommitLog counted = (CommitLog) Proxy.newProxyInstance(CommitLog.class.getClassLoader(),
-        new Class<?>[] {CommitLog.class}, (proxy, method, args) -> {
-          calls.computeIfAbsent(method.getName(), name -> new AtomicInteger()).incrementAndGet();
-          try {
-            return method.invoke(log, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    CommitLog counted = ProtocolFakes.counting(log, calls);
     CountingBatch microBatch = new CountingBatch(1);
     CommitProtocol protocol = CommitProtocol.builder(APP, counted).microBatch(microBatch).sinks(table, rejects)
         .maxAttempts(10).state(durable).bucketCommits(PARTITIONS).checkpointMerge(BucketCommitsTest::merge).build();
