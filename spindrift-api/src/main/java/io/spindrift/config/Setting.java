@@ -95,9 +95,14 @@ public enum Setting {
           + " OPTIMIZE, Hudi clustering), in MiB."),
   MAINTENANCE_MIN_INPUT_FILES("SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES", "5",
       "Table maintenance: small Iceberg files a file group needs before it is rewritten (at least 2)."),
-  MAINTENANCE_SNAPSHOT_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_SNAPSHOT_RETENTION_HOURS", "6",
+  MAINTENANCE_SNAPSHOT_RETENTION_HOURS("SPINDRIFT_MAINTENANCE_SNAPSHOT_RETENTION_HOURS", "1",
       "Table maintenance: history kept, in hours: older Iceberg snapshots are expired and older Hudi file versions"
-          + " cleaned."),
+          + " cleaned (SPINDRIFT_MAINTENANCE_RETAIN_SNAPSHOTS are always kept). One hour, because tables take a"
+          + " commit per second per lane (4 lanes: 14,400 snapshots an hour) and exactly-once never reads this"
+          + " history: a publish is made idempotent by the table's own records (Iceberg's published-seq property,"
+          + " Delta's txn versions, Hudi's tagged and archived timeline), and unpublished commits' objects are"
+          + " protected by the orphan age, not by snapshots (docs/MAINTENANCE.md). Raise it for time travel or"
+          + " for readers whose queries run longer."),
   MAINTENANCE_RETAIN_SNAPSHOTS("SPINDRIFT_MAINTENANCE_RETAIN_SNAPSHOTS", "10",
       "Table maintenance: Iceberg snapshots always kept, however old."),
   MAINTENANCE_ORPHAN_MIN_AGE_HOURS("SPINDRIFT_MAINTENANCE_ORPHAN_MIN_AGE_HOURS", "72",
@@ -167,10 +172,13 @@ public enum Setting {
       "Group publishing: an invocation stops waiting for another's publish this long before its remaining time"
           + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes"
           + " it)."),
-  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "head",
-      "How a stateful batch commits: head (every commit moves the app's head) or buckets (on its lanes and the"
-          + " state buckets it writes, then sequenced like a lane commit: stateful batches conflict only when they"
-          + " write a common state partition). Switch only while no invocation is in flight."),
+  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "auto",
+      "How a stateful batch commits: buckets (on its lanes and the state buckets it writes, then sequenced like a"
+          + " lane commit: stateful batches conflict only when they write a common state partition), head (every"
+          + " commit moves the app's head), or auto, the default: buckets for a new app and for one a bucket"
+          + " commit has reached, head for an app whose log head commits wrote (so containers of an older release"
+          + " never commit on the head beside bucket commits). Switch an existing app to buckets, or back to head,"
+          + " only while no invocation is in flight."),
   DELTA_UPSERT_REWRITE_MAX_MB("SPINDRIFT_DELTA_UPSERT_REWRITE_MAX_MB", "256",
       "A Delta upsert rewrites the table files that may hold its keys on the driver, in memory, when they total"
           + " at most this many MB; larger upserts run Delta's MERGE (a Spark job that streams).");

@@ -95,9 +95,25 @@ public interface CommitLog {
   /**
    * As {@link #sequence(String, long, List)}, also leaving {@code checkpoint} on the head in the same write (the
    * query checkpoints of the sequenced bucket commits merged into the head's): the one place a stateful app's
-   * watermark is combined. Null leaves the head's checkpoint as it is.
+   * watermark is combined. Null leaves the head's checkpoint as it is. Either way, for every bucket the sequenced
+   * commits wrote, the head records the version the last of them left it at ({@link LogSnapshot#bucketVersions}):
+   * every commit that moved a bucket to the version the head records is then at or below the head.
    */
   CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder, String checkpoint);
+
+  /**
+   * A bucket commit ({@link #tryCommitBuckets}) and its sequencing in one write: {@code commit} takes seq {@code
+   * headSeq + 1}, conditioned on the head being at {@code headSeq}, on every lane still being at the position the
+   * commit started from and on every bucket still being at the version it read; the head records {@code
+   * checkpoint} (null: left as it is) and the buckets' new versions. The caller must know that no pending commit
+   * has to come before this one (none on its lanes: see {@link #sequence}); a pending commit of other lanes and
+   * buckets may be sequenced after it.
+   *
+   * @return {@link CommitResult#COMMITTED}; {@link CommitResult#HEAD_MOVED} when only the head (or the commit
+   *     item at its seq) stood in the way; otherwise {@link CommitResult#CONFLICT}. Nothing is written unless
+   *     committed.
+   */
+  CommitResult tryCommitBucketsSequenced(String app, long headSeq, CommitRecord commit, String checkpoint);
 
   /**
    * Bucket items an app has at most: Spark state partitions are folded onto them ({@code partition % MAX_BUCKETS}),

@@ -46,6 +46,11 @@ public record CommitRecord(
     return new CommitRecord(seq, txnId, lanes, stages, counts, committedAtMs, buckets, checkpoint);
   }
 
+  /** Whether this is a bucket commit: it carries its query checkpoint or buckets (lane and head commits neither). */
+  public boolean isBucketCommit() {
+    return checkpoint != null || !buckets.isEmpty();
+  }
+
   /** {@code lane=(previous,last]#records;…}: the lane ranges as table commits and error messages name them. */
   public String describeLanes() {
     return LaneRange.describe(lanes);

@@ -8,5 +8,11 @@ public enum CommitResult {
    * A condition failed: another commit moved the head or one of our lanes since we read them. The caller
    * re-reads the log to tell a rebase (only the head moved) from a re-run (one of its lanes moved).
    */
-  CONFLICT
+  CONFLICT,
+  /**
+   * Only from {@link CommitLog#tryCommitBucketsSequenced}: nothing was written because the head moved, while the
+   * batch's lanes and buckets were as read; the same commit may still be made pending ({@link
+   * CommitLog#tryCommitBuckets}), which checks them again, without re-running the batch.
+   */
+  HEAD_MOVED
 }

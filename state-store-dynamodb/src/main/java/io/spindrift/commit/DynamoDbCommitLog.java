@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.Delete;
 import software.amazon.awssdk.services.dynamodb.model.Put;
@@ -21,13 +22,15 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 
 /**
  * The {@link CommitLog} on one DynamoDB table keyed {@code pk}/{@code sk}:
- * {@code APP#<app>/HEAD} {seq}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq
+ * {@code APP#<app>/HEAD} {seq, checkpoint, bv<bucket> per bucket a sequenced bucket commit wrote, bucketCommits once
+ * one was sequenced}, {@code APP#<app>/PUBLISHED} {seq}, {@code APP#<app>/LANE#<lane>} {position, seq
  * or txnId}, {@code APP#<app>/COMMIT#<seq>} (one {@link CommitRecord}) and {@code APP#<app>/PENDING#<txnId>} (a
  * lane or bucket commit not yet sequenced) and {@code APP#<app>/BUCKET#<n>} {bucketVersion} (a stateful app's
  * per-partition head, written only by bucket commits). A head commit is one {@code TransactWriteItems} conditioned on the head and on
  * every lane position as read; a lane commit ({@link #tryCommitLanes}) is conditioned on its lanes only and writes
  * a PENDING item; a bucket commit ({@link #tryCommitBuckets}) is a lane commit also conditioned on, and moving,
- * the versions of the buckets it writes; {@link #sequence} moves pending items to COMMIT items under the head. A failed condition is a
+ * the versions of the buckets it writes; {@link #sequence} moves pending items to COMMIT items under the head;
+ * {@link #tryCommitBucketsSequenced} is a bucket commit and its sequencing in one transaction. A failed condition is a
  * {@link CommitResult#CONFLICT}, never a partial write. Logs written before lane or bucket commits existed have no
  * PENDING or BUCKET items and read as they always did. Publication is tracked by one watermark, {@code PUBLISHED},
  * which only rises: commits at or below it are published, the ones above it are rolled forward in seq order.
@@ -85,18 +88,26 @@ public final class DynamoDbCommitLog implements CommitLog {
     long published = 0;
     String checkpoint = null;
     Map<String, String> positions = new HashMap<>();
+    Map<Integer, Long> bucketVersions = new HashMap<>();
+    boolean bucketCommits = false;
     for (Map<String, AttributeValue> item : ItemReads.batchGet(dynamo, table, keys, null, () -> {})) {
       String sk = item.get("sk").s();
       if (sk.equals("HEAD")) {
         head = Long.parseLong(item.get("seq").n());
         checkpoint = item.containsKey("checkpoint") ? item.get("checkpoint").s() : null;
+        bucketCommits = item.containsKey(BUCKET_COMMITS);
+        item.forEach((name, value) -> {
+          if (name.startsWith(HEAD_BUCKET)) {
+            bucketVersions.put(Integer.parseInt(name.substring(HEAD_BUCKET.length())), Long.parseLong(value.n()));
+          }
+        });
       } else if (sk.equals("PUBLISHED")) {
         published = Long.parseLong(item.get("seq").n());
       } else {
         positions.put(sk.substring("LANE#".length()), item.get("position").s());
       }
     }
-    return new LogSnapshot(head, published, positions, checkpoint);
+    return new LogSnapshot(head, published, positions, checkpoint, bucketVersions, bucketCommits);
   }
 
   @Override
@@ -172,6 +183,12 @@ public final class DynamoDbCommitLog implements CommitLog {
     for (LaneRange range : commit.lanes()) {
       items.add(TransactWriteItem.builder().put(lanePut(app, range, s(commit.txnId()), "txnId")).build());
     }
+    return commitPending(app, commit, items, stagesObject);
+  }
+
+  /** {@code items} and the PENDING item of {@code commit}, in one transaction. */
+  private CommitResult commitPending(String app, CommitRecord commit, List<TransactWriteItem> items,
+      String stagesObject) {
     Map<String, AttributeValue> pendingItem =
         CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject);
     items.add(TransactWriteItem.builder().put(Put.builder().tableName(table).item(pendingItem)
@@ -229,10 +246,45 @@ public final class DynamoDbCommitLog implements CommitLog {
     for (BucketVersion bucket : commit.buckets()) {
       items.add(TransactWriteItem.builder().update(bucketUpdate(app, bucket)).build());
     }
+    return commitPending(app, commit, items, stagesObject);
+  }
+
+  @Override
+  public CommitResult tryCommitBucketsSequenced(String app, long headSeq, CommitRecord commit, String checkpoint) {
+    if (commit.lanes().size() + commit.buckets().size() + 2 > MAX_TRANSACTION_ITEMS) {
+      return CommitResult.HEAD_MOVED; // too many items beside the head: the pending bucket commit decides
+    }
+    String stagesObject = spillIfLarge(app, commit);
+    List<CommitRecord> sequenced = List.of(commit);
+    List<TransactWriteItem> items = new ArrayList<>();
+    items.add(TransactWriteItem.builder().update(sequencedHead(app, headSeq, sequenced, checkpoint)).build());
+    for (LaneRange range : commit.lanes()) {
+      items.add(TransactWriteItem.builder().put(lanePut(app, range, s(commit.txnId()), "txnId")).build());
+    }
+    for (BucketVersion bucket : commit.buckets()) {
+      items.add(TransactWriteItem.builder().update(bucketUpdate(app, bucket)).build());
+    }
+    long seq = headSeq + 1;
     items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
-        .item(CommitCodec.encode(pk(app), pendingSk(commit.txnId()), commit.withSeq(0), stagesObject))
+        .item(CommitCodec.encode(pk(app), commitSk(seq), commit.withSeq(seq), stagesObject))
         .conditionExpression("attribute_not_exists(pk)").build()).build());
-    return transact(commit, items);
+    try {
+      dynamo.transactWriteItems(b -> b.transactItems(items));
+      return CommitResult.COMMITTED;
+    } catch (TransactionCanceledException cancelled) {
+      refuseInvalid(commit, cancelled);
+      if (!cancelled.hasCancellationReasons()) {
+        return CommitResult.CONFLICT;
+      }
+      List<CancellationReason> reasons = cancelled.cancellationReasons();
+      for (int i = 1; i < reasons.size() - 1; i++) {
+        String code = reasons.get(i).code();
+        if (code != null && !"None".equals(code)) {
+          return CommitResult.CONFLICT; // a lane or a bucket moved: the batch re-runs
+        }
+      }
+      return CommitResult.HEAD_MOVED;
+    }
   }
 
   private Update bucketUpdate(String app, BucketVersion bucket) {
@@ -264,21 +316,7 @@ public final class DynamoDbCommitLog implements CommitLog {
           + inOrder.size());
     }
     List<TransactWriteItem> items = new ArrayList<>();
-    Map<String, AttributeValue> values = new HashMap<>();
-    values.put(":new", n(headSeq + inOrder.size()));
-    String update = "SET seq = :new";
-    if (checkpoint != null) {
-      update += ", checkpoint = :checkpoint";
-      values.put(":checkpoint", s(checkpoint));
-    }
-    String condition = "attribute_not_exists(pk)";
-    if (headSeq > 0) {
-      condition = "seq = :old";
-      values.put(":old", n(headSeq));
-    }
-    items.add(TransactWriteItem.builder().update(Update.builder().tableName(table).key(key(app, "HEAD"))
-        .updateExpression(update).conditionExpression(condition).expressionAttributeValues(values)
-        .build()).build());
+    items.add(TransactWriteItem.builder().update(sequencedHead(app, headSeq, inOrder, checkpoint)).build());
     long seq = headSeq;
     for (CommitRecord commit : inOrder) {
       seq++;
@@ -295,6 +333,38 @@ public final class DynamoDbCommitLog implements CommitLog {
       inOrder.forEach(commit -> pendingItems.remove(commit.txnId()));
     }
     return result;
+  }
+
+  /**
+   * The head moved from {@code headSeq} past {@code inOrder}: the new seq, the checkpoint (null: as it is) and,
+   * per bucket they wrote, the version the last of them left it at ({@code bv<bucket>}).
+   */
+  private Update sequencedHead(String app, long headSeq, List<CommitRecord> inOrder, String checkpoint) {
+    Map<String, AttributeValue> values = new HashMap<>();
+    values.put(":new", n(headSeq + inOrder.size()));
+    StringBuilder update = new StringBuilder("SET seq = :new");
+    if (checkpoint != null) {
+      update.append(", checkpoint = :checkpoint");
+      values.put(":checkpoint", s(checkpoint));
+    }
+    Map<Integer, Long> versions = new java.util.TreeMap<>();
+    inOrder.forEach(commit -> commit.buckets().forEach(bucket -> versions.merge(bucket.bucket(), bucket.next(),
+        Math::max)));
+    if (inOrder.stream().anyMatch(CommitRecord::isBucketCommit)) {
+      update.append(", ").append(BUCKET_COMMITS).append(" = :bucketCommits");
+      values.put(":bucketCommits", AttributeValue.builder().bool(true).build());
+    }
+    versions.forEach((bucket, version) -> {
+      update.append(", ").append(HEAD_BUCKET).append(bucket).append(" = :").append(HEAD_BUCKET).append(bucket);
+      values.put(":" + HEAD_BUCKET + bucket, n(version));
+    });
+    String condition = "attribute_not_exists(pk)";
+    if (headSeq > 0) {
+      condition = "seq = :old";
+      values.put(":old", n(headSeq));
+    }
+    return Update.builder().tableName(table).key(key(app, "HEAD")).updateExpression(update.toString())
+        .conditionExpression(condition).expressionAttributeValues(values).build();
   }
 
   private Map<String, AttributeValue> pendingItem(String app, String txnId) {
@@ -316,13 +386,17 @@ public final class DynamoDbCommitLog implements CommitLog {
       dynamo.transactWriteItems(b -> b.transactItems(items));
       return CommitResult.COMMITTED;
     } catch (TransactionCanceledException cancelled) {
-      if (cancelled.hasCancellationReasons() && cancelled.cancellationReasons().stream()
-          .anyMatch(reason -> "ValidationError".equals(reason.code()))) {
-        // not a conflict: the same write would be refused again (e.g. an item over DynamoDB's size limit)
-        throw new IllegalStateException("DynamoDB refused commit " + commit.txnId() + " ("
-            + commit.describeLanes() + "): " + cancelled.getMessage(), cancelled);
-      }
+      refuseInvalid(commit, cancelled);
       return CommitResult.CONFLICT;
+    }
+  }
+
+  private static void refuseInvalid(CommitRecord commit, TransactionCanceledException cancelled) {
+    if (cancelled.hasCancellationReasons() && cancelled.cancellationReasons().stream()
+        .anyMatch(reason -> "ValidationError".equals(reason.code()))) {
+      // not a conflict: the same write would be refused again (e.g. an item over DynamoDB's size limit)
+      throw new IllegalStateException("DynamoDB refused commit " + commit.txnId() + " ("
+          + commit.describeLanes() + "): " + cancelled.getMessage(), cancelled);
     }
   }
 
@@ -380,6 +454,10 @@ public final class DynamoDbCommitLog implements CommitLog {
   private static final String PENDING = "PENDING#";
   private static final String BUCKET = "BUCKET#";
   private static final String BUCKET_VERSION = "bucketVersion";
+  /** A bucket's version as of the head, an attribute of the HEAD item per bucket: {@code bv<bucket>}. */
+  private static final String HEAD_BUCKET = "bv";
+  /** On the HEAD item once a bucket commit was sequenced: the app commits its stateful batches on buckets. */
+  private static final String BUCKET_COMMITS = "bucketCommits";
 
   static String bucketSk(int bucket) {
     return BUCKET + bucket;

@@ -25,6 +25,10 @@ public final class InMemoryCommitLog implements CommitLog {
     final TreeMap<Long, CommitRecord> commits = new TreeMap<>();
     final Map<String, CommitRecord> pending = new LinkedHashMap<>();
     final Map<Integer, Long> buckets = new HashMap<>();
+    /** The bucket versions as of the head: what the sequenced commits left each bucket at. */
+    final Map<Integer, Long> headBuckets = new HashMap<>();
+    /** Whether a bucket commit was sequenced on the head. */
+    boolean bucketCommits;
   }
 
   private App app(String app) {
@@ -41,7 +45,8 @@ public final class InMemoryCommitLog implements CommitLog {
         positions.put(lane, position);
       }
     }
-    return new LogSnapshot(state.head, state.published, positions, state.checkpoint);
+    return new LogSnapshot(state.head, state.published, positions, state.checkpoint, state.headBuckets,
+        state.bucketCommits);
   }
 
   @Override
@@ -109,12 +114,7 @@ public final class InMemoryCommitLog implements CommitLog {
           + commit.lanes().size() + " lanes and " + commit.buckets().size() + " buckets");
     }
     App state = app(app);
-    for (BucketVersion bucket : commit.buckets()) {
-      if (state.buckets.getOrDefault(bucket.bucket(), 0L) != bucket.read()) {
-        return CommitResult.CONFLICT;
-      }
-    }
-    if (state.pending.containsKey(commit.txnId()) || !lanesAsRead(state, commit)) {
+    if (!bucketsAndLanesAsRead(state, commit)) {
       return CommitResult.CONFLICT;
     }
     commit.buckets().forEach(bucket -> state.buckets.put(bucket.bucket(), bucket.next()));
@@ -144,11 +144,64 @@ public final class InMemoryCommitLog implements CommitLog {
     if (state.head != headSeq || inOrder.stream().anyMatch(c -> !state.pending.containsKey(c.txnId()))) {
       return CommitResult.CONFLICT;
     }
+    checkVersionOrder(state, inOrder);
     for (CommitRecord commit : inOrder) {
       state.head++;
       state.commits.put(state.head, state.pending.remove(commit.txnId()).withSeq(state.head));
+      headBuckets(state, commit);
     }
     return CommitResult.COMMITTED;
+  }
+
+  @Override
+  public synchronized CommitResult tryCommitBucketsSequenced(String app, long headSeq, CommitRecord commit,
+      String checkpoint) {
+    App state = app(app);
+    if (!bucketsAndLanesAsRead(state, commit)) {
+      return CommitResult.CONFLICT;
+    }
+    if (state.head != headSeq || state.commits.containsKey(headSeq + 1)) {
+      return CommitResult.HEAD_MOVED;
+    }
+    checkVersionOrder(state, List.of(commit));
+    commit.buckets().forEach(bucket -> state.buckets.put(bucket.bucket(), bucket.next()));
+    commit.lanes().forEach(range -> state.lanes.put(range.lane(), range.last()));
+    state.head = headSeq + 1;
+    state.commits.put(state.head, commit.withSeq(state.head));
+    headBuckets(state, commit);
+    if (checkpoint != null) {
+      state.checkpoint = checkpoint;
+    }
+    return CommitResult.COMMITTED;
+  }
+
+  private static void headBuckets(App state, CommitRecord sequenced) {
+    sequenced.buckets().forEach(bucket -> state.headBuckets.put(bucket.bucket(), bucket.next()));
+    state.bucketCommits |= sequenced.isBucketCommit();
+  }
+
+  /** Refuses a sequencing that would take a bucket's version on the head backwards (an ordering bug). */
+  private static void checkVersionOrder(App state, List<CommitRecord> inOrder) {
+    Map<Integer, Long> versions = new HashMap<>(state.headBuckets);
+    for (CommitRecord commit : inOrder) {
+      for (BucketVersion bucket : commit.buckets()) {
+        if (versions.getOrDefault(bucket.bucket(), 0L) >= bucket.next()) {
+          throw new IllegalStateException("Bucket " + bucket.bucket() + " sequenced out of version order: the head"
+              + " has " + versions.get(bucket.bucket()) + ", commit " + commit.txnId() + " left " + bucket.next());
+        }
+        versions.put(bucket.bucket(), bucket.next());
+      }
+    }
+  }
+
+  /** Whether every bucket and lane of {@code commit} is where it read them, and the commit is not pending yet. */
+  private static boolean bucketsAndLanesAsRead(App state, CommitRecord commit) {
+    for (BucketVersion bucket : commit.buckets()) {
+      if (state.buckets.getOrDefault(bucket.bucket(), 0L) != bucket.read()) {
+        return false;
+      }
+    }
+    return !state.pending.containsKey(commit.txnId()) && lanesAsRead(state, commit);
   }
 
   private static boolean lanesAsRead(App state, CommitRecord commit) {

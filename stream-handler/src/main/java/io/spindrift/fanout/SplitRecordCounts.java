@@ -53,7 +53,9 @@ public final class SplitRecordCounts {
     List<LaneRange> lanes = commit.lanes().stream()
         .map(lane -> new LaneRange(lane.lane(), lane.previous(), lane.last(), count.get())).toList();
     CommitCounts counts = new CommitCounts(count.get(), 0, commit.counts().output(), commit.counts().rejected());
-    return new CommitRecord(commit.seq(), commit.txnId(), lanes, commit.stages(), counts, commit.committedAtMs());
+    // a bucket commit keeps its bucket versions (its conditions) and its query checkpoint
+    return new CommitRecord(commit.seq(), commit.txnId(), lanes, commit.stages(), counts, commit.committedAtMs(),
+        commit.buckets(), commit.checkpoint());
   }
 
   /**
@@ -116,6 +118,12 @@ public final class SplitRecordCounts {
       @Override
       public CommitResult sequence(String app, long headSeq, List<CommitRecord> inOrder, String checkpoint) {
         return log.sequence(app, headSeq, inOrder, checkpoint);
+      }
+
+      @Override
+      public CommitResult tryCommitBucketsSequenced(String app, long headSeq, CommitRecord commit,
+          String checkpoint) {
+        return log.tryCommitBucketsSequenced(app, headSeq, counted(commit), checkpoint);
       }
 
       @Override

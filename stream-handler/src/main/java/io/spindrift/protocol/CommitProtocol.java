@@ -43,12 +43,13 @@ import java.util.function.Consumer;
  * the batch's lanes and a pending record, and {@link Sequencing} then gives it, with every other pending commit,
  * its seq in one write on the head: batches of different lanes never conflict (docs/PROTOCOL.md).
  *
- * <p>With bucket commits ({@link Builder#bucketCommits}, SPINDRIFT_STATEFUL_COMMIT_MODE=buckets) a stateful batch
- * does the same, and its write is also conditioned on the version of every state bucket it writes, as read before
- * it ran: stateful batches conflict only when they write a common bucket, and then one re-runs. Before it runs, the
- * batch sequences and rolls forward every commit already made, so the state it reads includes every commit that
- * moved a bucket version it read; the query checkpoint (the watermark) is merged into the head by {@link
- * Sequencing}, never a condition of the commit.
+ * <p>With bucket commits ({@link Builder#bucketCommits}, SPINDRIFT_STATEFUL_COMMIT_MODE=auto or buckets) a stateful
+ * batch does the same, and its write is also conditioned on the version of every state bucket it writes, as the
+ * head it read records them (a re-run reads the bucket items after sequencing what moved them): the state it read,
+ * rolled forward to that head, includes every commit up to those versions, so stateful batches conflict only when
+ * they write a common bucket, and then one re-runs. The query checkpoint (the watermark) is merged into the head by
+ * {@link Sequencing}, never a condition of a pending commit. A lane alone commits and sequences in one write, on the
+ * head it read ({@link CommitLog#tryCommitBucketsSequenced}); when the head moved, it goes pending instead.
  */
 public final class CommitProtocol implements AutoCloseable {
   private final String app;
@@ -69,10 +70,22 @@ public final class CommitProtocol implements AutoCloseable {
   private ExecutorService pendingReader;
   /** The app's state partitions when a stateful batch commits on its buckets (0: on the head). */
   private final int bucketPartitions;
+  /** Bucket commits only for an app that is new or already on them (SPINDRIFT_STATEFUL_COMMIT_MODE=auto). */
+  private final boolean perApp;
+  /** Per lane, the position this container's last sequenced bucket commit of it left. */
+  private final Map<String, String> sequencedByUs = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The seq of this container's last sequenced bucket commit (-1: none yet). */
+  private volatile long lastSequenced = -1;
+  /**
+   * Whether this container's last one-write bucket commit succeeded: then the next tries one write too, even if
+   * others committed since its last commit (the head did not move between its read and its commit last time).
+   */
+  private volatile boolean oneWriteWorks;
 
   private CommitProtocol(String app, CommitLog log, MicroBatch microBatch, Publishing publishing,
       Publication publication, StateCommits state, Faults faults, int maxAttempts, Consumer<Batch> archive,
-      boolean laneCommits, int bucketPartitions, BinaryOperator<String> checkpointMerge) {
+      boolean laneCommits, int bucketPartitions, boolean perApp, BinaryOperator<String> checkpointMerge) {
+    this.perApp = perApp;
     this.sequencing = new Sequencing(app, log, maxAttempts, checkpointMerge);
     this.laneCommits = laneCommits && state == null;
     this.bucketPartitions = state == null ? 0 : bucketPartitions;
@@ -122,10 +135,17 @@ public final class CommitProtocol implements AutoCloseable {
   private BatchOutcome attempt(Batch batch, Attempting attempting, long deadlineNanos) {
     Map<String, Long> timings = new LinkedHashMap<>();
     int attemptConflicts = 0;
+    boolean onBuckets = false;
     for (int attempt = 1; attempt <= maxAttempts; attempt++) {
       publishing.beforeRead(timings);
-      Map<Integer, Long> bucketsRead = bucketCommits() ? readBuckets(timings) : null;
+      // a bucket commit's first attempt takes the bucket versions the head records; a re-run (another commit
+      // wrote one of its buckets, perhaps still unsequenced) reads the bucket items and sequences what moved them
+      Map<Integer, Long> bucketsRead = onBuckets && attempt > 1 ? readBuckets(timings) : null;
       LogSnapshot snapshot = read(batch, timings);
+      onBuckets = onBuckets(snapshot);
+      if (onBuckets && bucketsRead == null) {
+        bucketsRead = snapshot.bucketVersions();
+      }
       Batch fresh = batch.after(snapshot.lanePositions());
       attempting.at(fresh.isEmpty() ? attempting.lanes : LaneRange.describe(fresh.ranges(snapshot.lanePositions())),
           snapshot.headSeq() + 1, null);
@@ -143,16 +163,19 @@ public final class CommitProtocol implements AutoCloseable {
       }
       String txnId = UUID.randomUUID().toString();
       attempting.txnId = txnId;
+      // a bucket commit whose lanes this container's own sequenced commits left where they are needs no list
+      boolean lanesOurs = onBuckets && lanesLeftSequencedByUs(snapshot, fresh);
       // read after the lanes and the head, while the batch runs: what sequencing needs to take one write
-      CompletableFuture<List<CommitRecord>> pendingAtRead = laneCommits
+      CompletableFuture<List<CommitRecord>> pendingAtRead = laneCommits || (onBuckets && !lanesOurs)
           ? CompletableFuture.supplyAsync(() -> log.pending(app), pendingReader()) : null;
       MicroBatch.Result result = run(fresh, txnId, snapshot, timings);
       if (!rolledForward) {
         published += rollForward(snapshot, true, deadlineNanos, timings);
       }
       // joined before the commit: every commit in it was made before ours (sequencing relies on that)
-      List<CommitRecord> pendingBefore = pendingOrNull(pendingAtRead);
-      Attempt made = commit(batch, fresh, snapshot, txnId, result, bucketsRead, timings);
+      List<CommitRecord> pendingBefore = lanesOurs ? List.of() : pendingOrNull(pendingAtRead);
+      Attempt made = commit(batch, fresh, snapshot, txnId, result, onBuckets ? bucketsRead : null, pendingBefore,
+          timings);
       attemptConflicts += made.conflicts();
       if (made.committed() == null) {
         backoff(attempt);
@@ -160,13 +183,15 @@ public final class CommitProtocol implements AutoCloseable {
       }
       faults.hit(FaultPoint.AFTER_COMMIT);
       CommitRecord committed = made.committed();
-      if (laneCommits || bucketCommits()) {
-        // stateless lane commits take sequencing's one-write path; bucket commits merge checkpoints in the loop
-        Sequencing.Sequenced sequenced = laneCommits
-            ? sequencing.sequence(committed, snapshot.headSeq(), pendingBefore, timings)
-            : sequencing.sequence(txnId, snapshot.headSeq(), timings);
-        committed = committed.withSeq(sequenced.seq());
+      if (laneCommits || onBuckets) {
+        if (!made.sequenced()) {
+          committed = committed.withSeq(sequencing.sequence(committed, snapshot,
+              made.headMoved() ? null : pendingBefore, timings).seq());
+        }
         microBatch.committed(result, committed.seq());
+        if (onBuckets) {
+          remember(committed);
+        }
       }
       attempting.seq = committed.seq();
       Publishing.Result publication = publish(snapshot, committed, deadlineNanos, timings);
@@ -175,6 +200,29 @@ public final class CommitProtocol implements AutoCloseable {
     }
     throw new IllegalStateException("The batch could not commit after " + maxAttempts
         + " attempts (SPINDRIFT_MAX_COMMIT_ATTEMPTS): other invocations kept committing the same lanes");
+  }
+
+  /**
+   * Whether every lane of {@code fresh} is new or still where a commit of this container left it after that
+   * commit was sequenced: then no pending commit can have to come before the batch's (positions only advance, so
+   * another commit of the lane would have moved it).
+   */
+  private boolean lanesLeftSequencedByUs(LogSnapshot snapshot, Batch fresh) {
+    for (LaneRange range : fresh.ranges(snapshot.lanePositions())) {
+      if (range.previous() != null && !range.previous().equals(sequencedByUs.get(range.lane()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Keeps where {@code sequenced} left its lanes, and its seq: a sign that nobody else has committed since. */
+  private void remember(CommitRecord sequenced) {
+    if (sequencedByUs.size() > 10_000) {
+      sequencedByUs.clear(); // a container that wandered over many lanes: only a cache
+    }
+    sequenced.lanes().forEach(range -> sequencedByUs.put(range.lane(), range.last()));
+    lastSequenced = sequenced.seq();
   }
 
   private synchronized ExecutorService pendingReader() {
@@ -194,9 +242,10 @@ public final class CommitProtocol implements AutoCloseable {
   }
 
   /**
-   * Step 1 of a bucket commit, before the head is read: the versions of the app's state buckets, then every commit
-   * already made sequenced, so the head read next (and rolled forward to) holds every commit that moved a version
-   * read here, and the head's checkpoint holds their watermarks.
+   * Step 1 of a bucket commit's re-run, before the head is read: the versions of the app's state bucket items, then
+   * every commit already made sequenced, so the head read next (and rolled forward to) holds every commit that moved
+   * a version read here, and the head's checkpoint holds their watermarks. (A first attempt takes the versions the
+   * head records instead; a commit that moved one since, even pending, makes it conflict and re-run here.)
    */
   private Map<Integer, Long> readBuckets(Map<String, Long> timings) {
     long start = System.nanoTime();
@@ -206,8 +255,13 @@ public final class CommitProtocol implements AutoCloseable {
     return versions;
   }
 
-  private boolean bucketCommits() {
-    return bucketPartitions > 0;
+  /**
+   * Whether the batch that read {@code snapshot} commits on buckets: always with bucket commits on, or, when the
+   * choice is per app (SPINDRIFT_STATEFUL_COMMIT_MODE=auto), for a new app or one a bucket commit has reached (an
+   * app of head commits stays on the head: a head commit beside a bucket commit of one bucket would lose an update).
+   */
+  private boolean onBuckets(LogSnapshot snapshot) {
+    return bucketPartitions > 0 && (!perApp || snapshot.commitsOnBuckets());
   }
 
   /** The bucket items {@code changes} write, each with the version read before the batch ran. */
@@ -263,48 +317,95 @@ public final class CommitProtocol implements AutoCloseable {
    * re-run.
    */
   private Attempt commit(Batch batch, Batch fresh, LogSnapshot read, String txnId, MicroBatch.Result result,
-      Map<Integer, Long> bucketsRead, Map<String, Long> timings) {
+      Map<Integer, Long> bucketsRead, List<CommitRecord> pendingBefore, Map<String, Long> timings) {
     long start = System.nanoTime();
     CommitRecord attempt = commitRecord(read, fresh, batch, txnId, result);
     try {
-      if (bucketCommits()) {
-        // on its lanes and the buckets it writes: only a duplicate delivery, or a batch that wrote one of the
-        // same buckets since they were read, can conflict; either way the batch re-runs on what they left
-        CommitRecord onBuckets = attempt.withBuckets(written(result.changes(), bucketsRead), result.checkpoint());
-        if (log.tryCommitBuckets(app, onBuckets) == CommitResult.COMMITTED) {
-          return new Attempt(onBuckets, 0);
-        }
-        conflicts.incrementAndGet();
-        return new Attempt(null, 1);
+      if (bucketsRead != null) {
+        return commitOnBuckets(attempt.withBuckets(written(result.changes(), bucketsRead), result.checkpoint()),
+            read, pendingBefore);
       }
       if (laneCommits) {
         // on its lanes alone: only another commit of the same lanes (a duplicate delivery) can conflict
         if (log.tryCommitLanes(app, attempt) == CommitResult.COMMITTED) {
-          return new Attempt(attempt, 0);
+          return new Attempt(attempt, 0, false);
         }
         conflicts.incrementAndGet();
-        return new Attempt(null, 1);
+        return new Attempt(null, 1, false);
       }
       for (int rebase = 0; rebase < maxAttempts; rebase++) {
         if (log.tryCommit(app, attempt, result.checkpoint()) == CommitResult.COMMITTED) {
           microBatch.committed(result, attempt.seq());
-          return new Attempt(attempt, rebase);
+          return new Attempt(attempt, rebase, true);
         }
         conflicts.incrementAndGet();
         if (microBatch.isStateful()) {
           // a stateful batch read state and the watermark as of the head it started from: re-run, never rebase
-          return new Attempt(null, rebase + 1);
+          return new Attempt(null, rebase + 1, false);
         }
         LogSnapshot now = log.read(app, batch.lanes());
         if (!now.lanePositions().equals(read.lanePositions())) {
-          return new Attempt(null, rebase + 1);
+          return new Attempt(null, rebase + 1, false);
         }
         attempt = attempt.withSeq(now.headSeq() + 1);
       }
-      return new Attempt(null, maxAttempts);
+      return new Attempt(null, maxAttempts, false);
     } finally {
       timings.merge("commit", Publication.ms(start), Long::sum);
     }
+  }
+
+  /**
+   * A bucket commit: on its lanes and the buckets it writes, so only a duplicate delivery, or a batch that wrote
+   * one of the same buckets since the versions were read, can conflict; either way the batch re-runs on what they
+   * left. When no pending commit has to come before it ({@code pendingBefore} holds none of its lanes), and the
+   * head is still this container's last commit (nobody else committed since: a lane alone, or a quiet app) or its
+   * last one-write commit succeeded, it is sequenced in the same write; if only the head moved meanwhile, it is made
+   * pending instead, without re-running (the choice is a guess at contention, never a condition of safety).
+   */
+  private Attempt commitOnBuckets(CommitRecord onBuckets, LogSnapshot read, List<CommitRecord> pendingBefore) {
+    boolean headMoved = false;
+    if (pendingBefore != null && (oneWriteWorks || lastSequenced == read.headSeq())
+        && noneOnLanesOf(onBuckets, pendingBefore)) {
+      LogSnapshot head = read;
+      for (int rebase = 0; ; rebase++) {
+        long seq = head.headSeq() + 1;
+        CommitResult direct = log.tryCommitBucketsSequenced(app, head.headSeq(), onBuckets.withSeq(seq),
+            sequencing.merged(head.checkpoint(), List.of(onBuckets)));
+        oneWriteWorks = direct == CommitResult.COMMITTED;
+        if (direct == CommitResult.COMMITTED) {
+          return new Attempt(onBuckets.withSeq(seq), 0, true, false);
+        }
+        if (direct == CommitResult.CONFLICT) {
+          conflicts.incrementAndGet();
+          return new Attempt(null, 1, false, false);
+        }
+        headMoved = true;
+        if (rebase == 1) {
+          break;
+        }
+        // only the head moved: the lanes and buckets were as read, and no pending commit has to come first, so
+        // the commit may take the new head as well (its watermark merges into the new head's)
+        head = log.read(app, List.of());
+      }
+    }
+    if (log.tryCommitBuckets(app, onBuckets) == CommitResult.COMMITTED) {
+      // after a failed one-write commit the head is known to have moved: sequencing skips its one-write path
+      return new Attempt(onBuckets, 0, false, headMoved);
+    }
+    conflicts.incrementAndGet();
+    return new Attempt(null, 1, false, false);
+  }
+
+  private static boolean noneOnLanesOf(CommitRecord ours, List<CommitRecord> pending) {
+    for (CommitRecord other : pending) {
+      for (LaneRange range : other.lanes()) {
+        if (ours.lanes().stream().anyMatch(r -> r.lane().equals(range.lane()))) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private CommitRecord commitRecord(LogSnapshot snapshot, Batch fresh, Batch batch, String txnId,
@@ -403,8 +504,16 @@ public final class CommitProtocol implements AutoCloseable {
     }
   }
 
-  /** A commit as made (null if the batch must be re-run) and how many conflicts it met. */
-  private record Attempt(CommitRecord committed, int conflicts) {}
+  /**
+   * A commit as made (null if the batch must be re-run), how many conflicts it met, whether it already has its
+   * seq (a head commit, or a bucket commit sequenced in its own write), and whether the head is known to have moved
+   * since the batch read it (sequencing's one-write path would fail).
+   */
+  private record Attempt(CommitRecord committed, int conflicts, boolean sequenced, boolean headMoved) {
+    Attempt(CommitRecord committed, int conflicts, boolean sequenced) {
+      this(committed, conflicts, sequenced, false);
+    }
+  }
 
   /** What a failure message names: the lanes with their ranges, the seq being taken and the transaction id. */
   private static final class Attempting {
@@ -441,6 +550,7 @@ public final class CommitProtocol implements AutoCloseable {
     private boolean deferred;
     private boolean laneCommits;
     private int bucketPartitions;
+    private boolean bucketCommitsPerApp;
     private BinaryOperator<String> checkpointMerge;
     private Consumer<Batch> archive;
     private PublishClaim publishClaim;
@@ -533,6 +643,17 @@ public final class CommitProtocol implements AutoCloseable {
     }
 
     /**
+     * With {@link #bucketCommits}: commit on buckets only for an app that is new or whose head a bucket commit has
+     * reached, and on the head for an app whose log head commits wrote (SPINDRIFT_STATEFUL_COMMIT_MODE=auto). The
+     * choice is stable per app: containers of an older release that commit on the head never run beside bucket
+     * commits of the same app. Off (the default here), every stateful batch commits on buckets.
+     */
+    public Builder bucketCommitsPerApp(boolean perApp) {
+      this.bucketCommitsPerApp = perApp;
+      return this;
+    }
+
+    /**
      * How two query checkpoints combine into the head's (the runtime's: every lane's newest event time, the highest
      * watermark): used when sequencing bucket commits, wherever they are sequenced.
      */
@@ -590,7 +711,7 @@ public final class CommitProtocol implements AutoCloseable {
         throw new IllegalStateException("Bucket commits need a checkpoint merge (Builder.checkpointMerge)");
       }
       return new CommitProtocol(app, log, microBatch, publishing, publication, state, faults, maxAttempts,
-          archive, laneCommits, bucketPartitions, checkpointMerge);
+          archive, laneCommits, bucketPartitions, bucketCommitsPerApp, checkpointMerge);
     }
   }
 }

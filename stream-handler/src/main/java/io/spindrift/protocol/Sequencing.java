@@ -51,18 +51,22 @@ final class Sequencing {
   record Sequenced(long headSeq, long seq) {}
 
   /**
-   * Sequences {@code ours}, just committed on its lanes, with one write when nothing changed since the batch read
-   * the log: {@code pendingAtRead} is the app's pending commits as read (consistently) after the batch's lanes and
-   * head ({@code headAtRead}), while the batch ran, and before {@code ours} was committed. A pending commit on one of our lanes was then made before our
-   * read, so it is in that list and comes first; one on another lane made since has no order to keep with ours. The
-   * write is conditioned on the head still being {@code headAtRead} and on each commit still being pending, so if
-   * anyone sequenced in between it fails and the general loop below takes over: an uncontended batch pays one
-   * write instead of a head read, a query and a write.
+   * Sequences {@code ours}, just committed on its lanes (and buckets), with one write when nothing changed since the
+   * batch read the log ({@code atRead}: the head and its checkpoint): {@code pendingAtRead} is the app's pending
+   * commits as read (consistently) after the batch's lanes and head, while the batch ran, and before {@code ours}
+   * was committed. A pending commit on one of our lanes was then made before our read, so it is in that list and
+   * comes first; one on another lane made since has no order to keep with ours. A pending commit that wrote one of
+   * our buckets cannot exist: the head recorded every commit up to the version our commit was conditioned on. An
+   * empty list is also right when the caller knows every earlier commit of its lanes is sequenced. The write is
+   * conditioned on the head still being at {@code atRead} and on each commit still being pending, so if anyone
+   * sequenced in between it fails and the general loop below takes over: an uncontended batch pays one write
+   * instead of a head read, a query and a write. Query checkpoints are merged into the head's as read.
    */
-  Sequenced sequence(CommitRecord ours, long headAtRead, List<CommitRecord> pendingAtRead, Map<String, Long> timings) {
-    // a commit carrying a query checkpoint (a bucket commit) needs the head's checkpoint merged: the loop does that
-    if (pendingAtRead != null && ours.checkpoint() == null
-        && pendingAtRead.stream().allMatch(c -> c.checkpoint() == null)) {
+  Sequenced sequence(CommitRecord ours, LogSnapshot atRead, List<CommitRecord> pendingAtRead,
+      Map<String, Long> timings) {
+    long headAtRead = atRead.headSeq();
+    if (pendingAtRead != null && (checkpoints != null || (ours.checkpoint() == null
+        && pendingAtRead.stream().allMatch(c -> c.checkpoint() == null)))) {
       long start = System.nanoTime();
       // every commit pending at the read was made before ours (the read came before our commit), and none of them
       // can wait for ours: ours comes last, even when its commit time falls in the same millisecond as theirs
@@ -71,7 +75,8 @@ final class Sequencing {
       ordered.add(ours);
       List<CommitRecord> group = ordered.subList(0, CommitLog.sequenceable(ordered));
       int at = group.indexOf(ours);
-      boolean sequenced = at >= 0 && log.sequence(app, headAtRead, group) == CommitResult.COMMITTED;
+      boolean sequenced = at >= 0 && log.sequence(app, headAtRead, group, merged(atRead.checkpoint(), group))
+          == CommitResult.COMMITTED;
       timings.merge("sequence", Publication.ms(start), Long::sum);
       if (sequenced) {
         return new Sequenced(headAtRead + group.size(), headAtRead + at + 1);
@@ -176,7 +181,7 @@ final class Sequencing {
    * The head's checkpoint with those of {@code group} merged in, in order; null when the group left none (the
    * head's stays as it is).
    */
-  private String merged(String head, List<CommitRecord> group) {
+  String merged(String head, List<CommitRecord> group) {
     String merged = head;
     boolean any = false;
     for (CommitRecord commit : group) {

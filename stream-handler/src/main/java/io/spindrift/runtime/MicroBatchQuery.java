@@ -81,7 +81,7 @@ final class MicroBatchQuery implements MicroBatch {
   /** How long a lane that delivers nothing holds the event-time watermark back ({@link LaneWatermarks}). */
   private final long idleLaneMs;
   /** Whether a stateful query is reused while the head's checkpoint is its own ({@link #reusable}). */
-  private boolean reuseOnHeadCheckpoint;
+  private java.util.function.Predicate<LogSnapshot> reuseOnHeadCheckpoint = snapshot -> false;
   /** A session of its own for re-planning a batch's event times ({@link EventTimes.BatchPlan}); made once. */
   private SparkSession eventTimeSession;
 
@@ -259,17 +259,18 @@ final class MicroBatchQuery implements MicroBatch {
     if (state == null || (running.atSeq == snapshot.headSeq() && snapshot.headSeq() >= 0)) {
       return true;
     }
-    return reuseOnHeadCheckpoint && running.atSeq >= 0 && running.lastCheckpoint != null
+    return reuseOnHeadCheckpoint.test(snapshot) && running.atSeq >= 0 && running.lastCheckpoint != null
         && snapshot.checkpoint() != null
         && running.lastCheckpoint.equals(QueryCheckpoint.fromJson(snapshot.checkpoint()));
   }
 
   /**
-   * Lets a stateful query stay up while the head's checkpoint is its own (bucket commits: other lanes commit
-   * between this container's batches without moving the watermark); off, only while the head is its own commit.
+   * Lets a stateful query stay up while the head's checkpoint is its own, for the batches whose snapshot {@code
+   * when} accepts (bucket commits: other lanes commit between this container's batches without moving the
+   * watermark); otherwise only while the head is its own commit.
    */
-  void reuseOnHeadCheckpoint(boolean on) {
-    this.reuseOnHeadCheckpoint = on;
+  void reuseOnHeadCheckpoint(java.util.function.Predicate<LogSnapshot> when) {
+    this.reuseOnHeadCheckpoint = when;
   }
 
   /**

@@ -257,7 +257,8 @@ public final class SpindriftRuntime implements AutoCloseable {
           .maxAttempts(config.getInt(Setting.MAX_COMMIT_ATTEMPTS))
           .deferredPublishing(config.get(Setting.PUBLISH).equalsIgnoreCase("deferred"))
           .laneCommits(laneCommits())
-          .bucketCommits(bucketCommits() ? config.getInt(Setting.SHUFFLE_PARTITIONS) : 0)
+          .bucketCommits(!statefulCommitMode().equals("head") ? config.getInt(Setting.SHUFFLE_PARTITIONS) : 0)
+          .bucketCommitsPerApp(statefulCommitMode().equals("auto"))
           .checkpointMerge(checkpointMerge());
       if (groupPublish()) {
         protocol.groupPublish(new io.spindrift.commit.DynamoDbPublishClaim(dynamo, log.table()),
@@ -280,7 +281,9 @@ public final class SpindriftRuntime implements AutoCloseable {
       state.ensureTable();
       MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state,
           idleLaneMs());
-      stateful.reuseOnHeadCheckpoint(bucketCommits());
+      String mode = statefulCommitMode();
+      stateful.reuseOnHeadCheckpoint(snapshot -> mode.equals("buckets")
+          || (mode.equals("auto") && snapshot.commitsOnBuckets()));
       statefulQueries.put(k, stateful);
       return protocol.microBatch(new UndecodableRecords(fanningOut(k, stateful), rejects)).state(state).build();
     });
@@ -461,14 +464,16 @@ public final class SpindriftRuntime implements AutoCloseable {
     return group.equals("on");
   }
 
-  /** Whether stateful batches commit on their state buckets (SPINDRIFT_STATEFUL_COMMIT_MODE=buckets). */
-  private boolean bucketCommits() {
-    String mode = config.get(Setting.STATEFUL_COMMIT_MODE).toLowerCase(java.util.Locale.ROOT);
-    if (!mode.equals("buckets") && !mode.equals("head")) {
-      throw new IllegalArgumentException("SPINDRIFT_STATEFUL_COMMIT_MODE must be head or buckets, not '" + mode
-          + "'");
+  /**
+   * How stateful batches commit (SPINDRIFT_STATEFUL_COMMIT_MODE): auto (on buckets for an app that is new or
+   * already on them, on the head for an app of head commits), buckets, or head.
+   */
+  private String statefulCommitMode() {
+    String mode = config.get(Setting.STATEFUL_COMMIT_MODE).trim().toLowerCase(java.util.Locale.ROOT);
+    if (!mode.equals("auto") && !mode.equals("buckets") && !mode.equals("head")) {
+      throw new io.spindrift.config.ConfigException(Setting.STATEFUL_COMMIT_MODE, mode, "auto, buckets or head");
     }
-    return mode.equals("buckets");
+    return mode;
   }
 
   /** How bucket commits' query checkpoints combine on the head (wherever they are sequenced). */

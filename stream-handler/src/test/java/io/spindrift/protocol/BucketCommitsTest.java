@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindrift.commit.BucketVersion;
 import io.spindrift.commit.CommitCounts;
+import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.CommitRecord;
 import io.spindrift.commit.CommitStages;
 import io.spindrift.commit.InMemoryCommitLog;
@@ -24,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -116,8 +118,10 @@ class BucketCommitsTest {
     assertThat(log.pending(APP)).as("committed on its lane and bucket, not sequenced").hasSize(1);
     assertThat(durable.count(0)).as("not applied yet").isZero();
 
-    BatchOutcome other = new Container(0).process(batch("shard-1", 1, 2));
-    assertThat(other.conflicts()).as("it read the bucket version the crashed commit left").isZero();
+    Container next = new Container(0);
+    BatchOutcome other = next.process(batch("shard-1", 1, 2));
+    assertThat(other.conflicts()).as("the head did not have the crashed commit's version: one re-run").isEqualTo(1);
+    assertThat(next.microBatch.runs).as("the re-run after sequencing the crashed commit").hasValue(2);
     assertThat(other.seq()).isEqualTo(2);
     assertThat(durable.count(0)).as("its state read included the crashed commit").isEqualTo(6);
     assertThat(table.rows()).isEqualTo(6);
@@ -145,6 +149,137 @@ class BucketCommitsTest {
     assertThat(tick.published()).isEqualTo(1);
     assertThat(durable.count(3)).isEqualTo(6);
     assertThat(log.read(APP, List.of()).checkpoint()).isEqualTo("6");
+  }
+
+  /**
+   * A lane alone: its batches take their bucket versions from the head and, the head being their own last commit,
+   * commit and sequence in one write; no bucket items read, no pending commits queried, no second write.
+   */
+  @Test
+  void aLaneAloneCommitsWithOneReadAndOneWrite() {
+    Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    CommitLog counted = ProtocolFakes.counting(log, calls);
+    CountingBatch microBatch = new CountingBatch(1);
+    CommitProtocol protocol = CommitProtocol.builder(APP, counted).microBatch(microBatch).sinks(table, rejects)
+        .maxAttempts(10).state(durable).bucketCommits(PARTITIONS).checkpointMerge(BucketCommitsTest::merge).build();
+    protocol.process(batch("shard-0", 1, 3));
+    calls.clear();
+
+    for (int b = 1; b <= 3; b++) {
+      BatchOutcome outcome = protocol.process(batch("shard-0", 1, 3 + 2 * b));
+      assertThat(outcome.seq()).isEqualTo(1 + b);
+      assertThat(outcome.conflicts()).isZero();
+    }
+
+    assertThat(calls.get("read")).as("step 1 only, once a batch").hasValue(3);
+    assertThat(calls.get("tryCommitBucketsSequenced")).as("commit and sequence: one write").hasValue(3);
+    assertThat(calls).as("no bucket items, no pending query, no second write")
+        .doesNotContainKeys("bucketVersions", "pending", "tryCommitBuckets", "sequence");
+    assertThat(durable.count(1)).isEqualTo(9);
+    assertThat(log.read(APP, List.of()).checkpoint()).isEqualTo("9");
+    assertThat(log.read(APP, List.of()).bucketVersions()).containsEntry(1, 4L);
+    assertThat(table.rows()).isEqualTo(9);
+  }
+
+  /** A crash right after a commit sequenced in its own write: nothing pending, the next batch publishes it. */
+  @Test
+  void aCrashAfterACommitSequencedInItsOwnWriteIsRolledForwardByTheNextBatch() {
+    Container container = new Container(2);
+    container.process(batch("shard-0", 1, 2));
+    container.faults.arm(FaultPoint.AFTER_COMMIT, 1);
+    assertThatThrownBy(() -> container.process(batch("shard-0", 1, 5))).isInstanceOf(InjectedCrash.class);
+    assertThat(log.pending(APP)).as("sequenced in the commit's own write").isEmpty();
+    assertThat(log.read(APP, List.of()).headSeq()).isEqualTo(2);
+    assertThat(durable.count(2)).as("not applied yet").isEqualTo(2);
+
+    Container next = new Container(2);
+    BatchOutcome retried = next.process(batch("shard-0", 1, 6));
+    assertThat(retried.duplicates()).isEqualTo(5);
+    assertThat(retried.conflicts()).as("the head holds the crashed commit's bucket version").isZero();
+    assertThat(next.microBatch.runs).hasValue(1);
+    assertThat(durable.count(2)).isEqualTo(6);
+    assertThat(table.rows()).isEqualTo(6);
+    assertThat(table.published.keySet()).containsExactly(1L, 2L, 3L);
+  }
+
+  /**
+   * The head moved between a batch's read and its commit (another lane committed on another bucket): the one-write
+   * commit fails on the head alone and is made again on the new head, on the same versions, without re-running.
+   */
+  @Test
+  void aHeadMovedByAnotherBucketIsTakenWithoutARerun() {
+    Container first = new Container(0);
+    Container second = new Container(1);
+    first.process(batch("shard-0", 1, 1));
+    first.microBatch.duringRun = fresh -> {
+      first.microBatch.duringRun = b -> {};
+      second.process(batch("shard-1", 1, 2));
+    };
+    BatchOutcome outcome = first.process(batch("shard-0", 1, 3));
+
+    assertThat(outcome.conflicts()).isZero();
+    assertThat(first.microBatch.runs).as("no re-run").hasValue(2);
+    assertThat(outcome.seq()).isEqualTo(3);
+    assertThat(durable.count(0)).isEqualTo(3);
+    assertThat(durable.count(1)).isEqualTo(2);
+    assertThat(log.pending(APP)).isEmpty();
+    assertThat(log.read(APP, List.of()).bucketVersions()).containsEntry(0, 2L).containsEntry(1, 1L);
+  }
+
+  /** An app whose stateful batches committed on the head continues with bucket commits: nothing to migrate. */
+  @Test
+  void anAppCommittedOnTheHeadContinuesWithBucketCommits() {
+    CountingBatch onHead = new CountingBatch(3);
+    CommitProtocol headProtocol = CommitProtocol.builder(APP, log).microBatch(onHead).sinks(table, rejects)
+        .state(durable).build();
+    headProtocol.process(batch("shard-0", 1, 3));
+    headProtocol.process(batch("shard-1", 1, 40));
+    assertThat(log.read(APP, List.of()).checkpoint()).isEqualTo("40");
+
+    Container later = new Container(3);
+    BatchOutcome first = later.process(batch("shard-0", 1, 5));
+    BatchOutcome second = later.process(batch("shard-0", 1, 6));
+
+    assertThat(first.conflicts() + second.conflicts()).isZero();
+    assertThat(first.seq()).isEqualTo(3);
+    assertThat(second.seq()).isEqualTo(4);
+    assertThat(later.microBatch.watermarksSeen).as("the head commits' watermark carried on").containsExactly(40L, 40L);
+    assertThat(durable.count(3)).isEqualTo(43 + 3);
+    assertThat(log.read(APP, List.of()).checkpoint()).isEqualTo("40");
+    assertThat(log.read(APP, List.of()).bucketVersions()).containsEntry(3, 2L);
+    assertThat(table.rows()).isEqualTo(46);
+  }
+
+  /**
+   * SPINDRIFT_STATEFUL_COMMIT_MODE=auto: a new app commits on buckets; an app whose log head commits wrote stays on
+   * the head (containers of an older release may still be committing there) until it is switched explicitly, and
+   * then stays on buckets.
+   */
+  @Test
+  void theAutomaticModeIsChosenPerAppAndStable() {
+    CommitProtocol fresh = CommitProtocol.builder("new-app", log).microBatch(new CountingBatch(0))
+        .sinks(table, rejects).state(durable).bucketCommits(PARTITIONS).bucketCommitsPerApp(true)
+        .checkpointMerge(BucketCommitsTest::merge).build();
+    fresh.process(batch("shard-0", 1, 2));
+    assertThat(log.read("new-app", List.of()).bucketCommits()).as("a new app: on buckets").isTrue();
+    assertThat(log.bucketVersions("new-app", PARTITIONS)).containsEntry(0, 1L);
+
+    CommitProtocol.builder(APP, log).microBatch(new CountingBatch(1)).sinks(table, rejects).state(durable).build()
+        .process(batch("shard-0", 1, 2));
+    CommitProtocol auto = CommitProtocol.builder(APP, log).microBatch(new CountingBatch(1)).sinks(table, rejects)
+        .state(durable).bucketCommits(PARTITIONS).bucketCommitsPerApp(true)
+        .checkpointMerge(BucketCommitsTest::merge).build();
+    auto.process(batch("shard-0", 1, 4));
+    assertThat(log.bucketVersions(APP, PARTITIONS)).as("an app of head commits: still on the head")
+        .containsEntry(1, 0L);
+    assertThat(log.read(APP, List.of()).bucketCommits()).isFalse();
+    assertThat(log.commits(APP, 1, 2)).singleElement().satisfies(c -> assertThat(c.buckets()).isEmpty());
+
+    new Container(1).process(batch("shard-0", 1, 6)); // switched explicitly (SPINDRIFT_STATEFUL_COMMIT_MODE=buckets)
+    auto.process(batch("shard-0", 1, 8));
+    assertThat(log.read(APP, List.of()).bucketCommits()).isTrue();
+    assertThat(log.bucketVersions(APP, PARTITIONS)).as("then on buckets, in auto too").containsEntry(1, 2L);
+    assertThat(durable.count(1)).isEqualTo(8);
   }
 
   @Test

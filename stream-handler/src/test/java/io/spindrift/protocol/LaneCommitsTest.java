@@ -13,8 +13,6 @@ import io.spindrift.commit.LaneRange;
 import io.spindrift.event.Batch;
 import io.spindrift.protocol.ProtocolFakes.FakeMicroBatch;
 import io.spindrift.protocol.ProtocolFakes.FakeTable;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -157,15 +155,7 @@ class LaneCommitsTest {
   @Test
   void anUncontendedLaneCommitIsSequencedInOneWriteWithoutReadingTheLogAgain() {
     Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-    CommitLog counted = (CommitLog) Proxy.newProxyInstance(CommitLog.class.getClassLoader(),
-        new Class<?>[] {CommitLog.class}, (proxy, method, args) -> {
-          calls.computeIfAbsent(method.getName(), name -> new AtomicInteger()).incrementAndGet();
-          try {
-            return method.invoke(log, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    CommitLog counted = ProtocolFakes.counting(log, calls);
     CommitProtocol protocol = CommitProtocol.builder(APP, counted).microBatch(new FakeMicroBatch(false))
         .sinks(table, rejects).maxAttempts(4).laneCommits(true).build();
     protocol.process(batch("shard-0", 1, 3));

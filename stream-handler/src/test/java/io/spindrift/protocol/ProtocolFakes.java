@@ -1,5 +1,6 @@
 package io.spindrift.protocol;
 
+import io.spindrift.commit.CommitLog;
 import io.spindrift.commit.LogSnapshot;
 import io.spindrift.event.Batch;
 import io.spindrift.event.KinesisRecord;
@@ -15,6 +16,8 @@ import io.spindrift.state.StateBucket;
 import io.spindrift.state.StateChanges;
 import io.spindrift.state.StateDelta;
 import io.spindrift.state.StateIoCounts;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,6 +32,20 @@ import java.util.function.Consumer;
 /** In-memory stand-ins for the protocol's collaborators: a micro-batch, a table, durable state. */
 final class ProtocolFakes {
   private ProtocolFakes() {}
+
+  /** {@code log}, counting each call by method name into {@code calls}. */
+  static CommitLog counting(CommitLog log, Map<String, AtomicInteger> calls) {
+    return (CommitLog) Proxy.newProxyInstance(
+        CommitLog.class.getClassLoader(), new Class<?>[] {CommitLog.class},
+        (proxy, method, args) -> {
+          calls.computeIfAbsent(method.getName(), name -> new AtomicInteger()).incrementAndGet();
+          try {
+            return method.invoke(log, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
 
   /** Records {@code from..to} (inclusive positions) of one Kinesis shard. */
   static Batch batch(String shard, int from, int to) {

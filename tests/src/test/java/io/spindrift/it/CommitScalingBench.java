@@ -52,11 +52,16 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * partition of its own (disjoint). Prints commits/s, conflicts per commit and p50/p95
  * commit latency (the commit and, for lane commits, its sequencing). Run with
  * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=CommitScalingBench -Dsurefire.failIfNoSpecifiedTests=false}
- * ({@code -Dcommits.perLane=20}, {@code -Dcommits.lanes=1,4,16,64}).
+ * ({@code -Dcommits.perLane=20}, {@code -Dcommits.lanes=1,4,16,64}; {@code -Dcommits.variants=stateful} runs only
+ * the variants whose name holds that word; {@code -Dcommits.runMs=100} gives each batch's job that long, so that a
+ * conflict's re-run costs what a Spark batch would). A second table shows where a batch's time goes (mean ms per
+ * batch).
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class CommitScalingBench {
   private static final byte[] PAYLOAD = "{}".getBytes(StandardCharsets.UTF_8);
+  /** Milliseconds each batch's job takes (-Dcommits.runMs; 0: none), so a re-run costs what a real one would. */
+  private static final long RUN_MS = Long.getLong("commits.runMs", 0);
 
   private enum Variant {
     STATELESS_HEAD("stateless, head commits (before)"),
@@ -85,11 +90,21 @@ class CommitScalingBench {
     }
   }
 
+  /** The protocol's timings shown per batch (mean ms): where a batch's time goes beside the commit. */
+  private static final List<String> STEPS = List.of("read_buckets", "read", "spark_total", "commit", "sequence",
+      "publish");
+
   private record Figures(Variant variant, int lanes, long commits, double seconds, long conflicts, long p50,
-      long p95) {
+      long p95, Map<String, Double> meanMs) {
     String line() {
       return String.format(Locale.ROOT, "%-34s %5d %8d %10.1f %12.2f %8d %8d", variant.label, lanes, commits,
           commits / seconds, conflicts / (double) commits, p50, p95);
+    }
+
+    String steps() {
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-34s %5d", variant.label, lanes));
+      STEPS.forEach(step -> line.append(String.format(Locale.ROOT, " %12.1f", meanMs.getOrDefault(step, 0.0))));
+      return line.toString();
     }
   }
 
@@ -108,6 +123,9 @@ class CommitScalingBench {
     List<Figures> figures = new ArrayList<>();
     for (int lanes : laneCounts) {
       for (Variant variant : Variant.values()) {
+        if (!variant.name().toLowerCase(Locale.ROOT).contains(System.getProperty("commits.variants", "").trim())) {
+          continue;
+        }
         // fewer batches per lane when many lanes share two cores: the run stays minutes long
         int batches = Math.max(5, perLane * 4 / Math.max(4, lanes));
         figures.add(run(dynamo, config, variant, lanes, batches));
@@ -119,7 +137,12 @@ class CommitScalingBench {
     report.append(String.format(Locale.ROOT, "%-34s %5s %8s %10s %12s %8s %8s%n", "variant", "lanes", "commits",
         "commits/s", "conflicts/c", "p50 ms", "p95 ms"));
     figures.forEach(f -> report.append(f.line()).append('\n'));
-    for (int lanes : laneCounts) {
+    report.append(String.format(Locale.ROOT, "%nmean ms per batch%n%-34s %5s", "variant", "lanes"));
+    STEPS.forEach(step -> report.append(String.format(Locale.ROOT, " %12s", step)));
+    report.append('\n');
+    figures.forEach(f -> report.append(f.steps()).append('\n'));
+    report.append('\n');
+    for (int lanes : System.getProperty("commits.variants", "").isBlank() ? laneCounts : List.<Integer>of()) {
       Figures head = find(figures, Variant.STATELESS_HEAD, lanes);
       Figures lane = find(figures, Variant.STATELESS_LANES, lanes);
       report.append(String.format(Locale.ROOT, "lanes %d: lane commits / head commits, commits/s %.2fx, conflicts"
@@ -154,6 +177,7 @@ class CommitScalingBench {
     ExecutorService pool = Executors.newFixedThreadPool(lanes);
     CountDownLatch start = new CountDownLatch(1);
     List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+    Map<String, Long> stepTotals = new ConcurrentHashMap<>();
     List<Future<Long>> futures = new ArrayList<>();
     NoTable table = new NoTable();
     for (int lane = 0; lane < lanes; lane++) {
@@ -179,6 +203,7 @@ class CommitScalingBench {
             conflicts += outcome.conflicts();
             Map<String, Long> timings = outcome.timingsMs();
             latencies.add(timings.getOrDefault("commit", 0L) + timings.getOrDefault("sequence", 0L));
+            STEPS.forEach(step -> stepTotals.merge(step, timings.getOrDefault(step, 0L), Long::sum));
           }
         }
         return conflicts;
@@ -197,8 +222,10 @@ class CommitScalingBench {
     assertThat(head.headSeq()).as(variant + " at " + lanes + " lanes: every batch committed once").isEqualTo(commits);
     List<Long> sorted = new ArrayList<>(latencies);
     Collections.sort(sorted);
+    Map<String, Double> meanMs = new java.util.HashMap<>();
+    stepTotals.forEach((step, total) -> meanMs.put(step, total / (double) commits));
     return new Figures(variant, lanes, commits, seconds, conflicts, percentile(sorted, 0.50),
-        percentile(sorted, 0.95));
+        percentile(sorted, 0.95), meanMs);
   }
 
   private static long percentile(List<Long> sorted, double p) {
@@ -219,6 +246,9 @@ class CommitScalingBench {
     @Override
     public Result run(Batch fresh, String txnId, LogSnapshot snapshot, Map<String, Long> timings) {
       runs++;
+      if (RUN_MS > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(RUN_MS * 1_000_000L); // a job's Spark time, CPU aside
+      }
       StateChanges changes = StateChanges.NONE;
       if (stateful) {
         changes = new StateChanges(List.of(new StateDelta(bucket,

@@ -218,7 +218,8 @@ class FaultMatrixTest {
     settings.put("SPINDRIFT_SINK_TABLE", "it." + app);
     settings.put("SPINDRIFT_SINK_FORMAT", format.name().toLowerCase());
     settings.put("SPINDRIFT_JOB", (stateful ? DistinctEvents.class : Clickstream.class).getName());
-    // -Dspindrift.faultMatrix.statefulCommitMode=buckets runs the stateful half on bucket commits (issue 15)
+    // the stateful half runs on bucket commits by default (auto: a new app);
+    // -Dspindrift.faultMatrix.statefulCommitMode=head runs it on head commits (issue 15)
     String statefulMode = System.getProperty("spindrift.faultMatrix.statefulCommitMode", "");
     if (stateful && !statefulMode.isBlank()) {
       settings.put("SPINDRIFT_STATEFUL_COMMIT_MODE", statefulMode);
