@@ -170,7 +170,11 @@ public enum Setting {
   STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "head",
       "How a stateful batch commits: head (every commit moves the app's head) or buckets (on its lanes and the"
           + " state buckets it writes, then sequenced like a lane commit: stateful batches conflict only when they"
-          + " write a common state partition). Switch only while no invocation is in flight.");
+          + " write a common state partition). Switch only while no invocation is in flight."),
+  HUDI_WRITE_CLIENT("SPINDRIFT_HUDI_WRITE_CLIENT", "java",
+      "Hudi sink: java writes a publish's commit in the function's own JVM with Hudi's Java write client (no Spark"
+          + " job); spark uses Hudi's Spark write client, whose write tasks run on Spark's executors (a cluster"
+          + " deployment publishing commits too large for one JVM).");
 
   private final String key;
   private final String defaultValue;
