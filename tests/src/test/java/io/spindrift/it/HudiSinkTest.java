@@ -201,9 +201,9 @@ class HudiSinkTest {
 
   /**
    * The default write client is Hudi's Java client: a publish (index lookup, workload profile, file writes, markers,
-   * commit, the container's first clean) starts no Spark job, and its exactly-once contract holds: a retry in the
-   * same container and the same commits published by a fresh container (one whose predecessor died after Hudi's
-   * commit, before the commit log recorded it) write nothing more.
+   * commit, the container's first clean; another container's stage file read back) starts no Spark job, and its
+   * exactly-once contract holds: a retry in either container and the same commits published by a fresh container
+   * (one whose predecessor died after Hudi's commit, before the commit log recorded it) write nothing more.
    */
   @ParameterizedTest
   @ValueSource(strings = {"APPEND", "UPSERT"})
@@ -213,15 +213,18 @@ class HudiSinkTest {
     SinkSpec spec = new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.valueOf(mode),
         mode.equals("UPSERT") ? List.of("k") : List.of(), null);
     Sink sink = sink(runtime, spec);
+    Sink other = sink(runtime(app), spec);
     PendingPublish first = stage(sink, app, 1, kv("a", 1L, "b", 1L));
     PendingPublish second = stage(sink, app, 2, kv("a", 2L, "c", 2L));
 
     SparkJobs jobs = SparkJobs.start(runtime.spark());
     assertThat(sink.publish(List.of(first))).containsExactly(1L);
-    assertThat(sink.publish(List.of(first, second))).containsExactly(2L);
+    // another container publishes the second commit: it reads the stage file, on the driver too
+    assertThat(other.publish(List.of(first, second))).containsExactly(2L);
     assertThat(jobs.stop()).as("Spark jobs started by two publishes").isZero();
 
     assertThat(sink.publish(List.of(first, second))).isEmpty();
+    assertThat(other.publish(List.of(first, second))).isEmpty();
     Sink fresh = sink(runtime(app), spec);
     assertThat(fresh.publish(List.of(first, second))).isEmpty();
     assertThat(fresh.isPublished(app, 2)).isTrue();
