@@ -181,7 +181,11 @@ public enum Setting {
           + " only while no invocation is in flight."),
   DELTA_UPSERT_REWRITE_MAX_MB("SPINDRIFT_DELTA_UPSERT_REWRITE_MAX_MB", "256",
       "A Delta upsert rewrites the table files that may hold its keys on the driver, in memory, when they total"
-          + " at most this many MB; larger upserts run Delta's MERGE (a Spark job that streams).");
+          + " at most this many MB; larger upserts run Delta's MERGE (a Spark job that streams)."),
+  HUDI_WRITE_CLIENT("SPINDRIFT_HUDI_WRITE_CLIENT", "java",
+      "Hudi sink: java writes a publish's commit in the function's own JVM with Hudi's Java write client (no Spark"
+          + " job); spark uses Hudi's Spark write client, whose write tasks run on Spark's executors (a cluster"
+          + " deployment publishing commits too large for one JVM).");
 
   private final String key;
   private final String defaultValue;

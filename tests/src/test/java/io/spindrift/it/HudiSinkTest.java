@@ -17,12 +17,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -192,6 +196,96 @@ class HudiSinkTest {
     for (String app : apps) {
       assertThat(commits).filteredOn(c -> app.equals(tag(c, CommitTag.APP)))
           .extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2", "3");
+    }
+  }
+
+  /**
+   * The default write client is Hudi's Java client: a publish (index lookup, workload profile, file writes, markers,
+   * commit, the container's first clean; another container's stage file read back) starts no Spark job, and its
+   * exactly-once contract holds: a retry in either container and the same commits published by a fresh container
+   * (one whose predecessor died after Hudi's commit, before the commit log recorded it) write nothing more.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"APPEND", "UPSERT"})
+  void aPublishThroughTheJavaClientRunsNoSparkJobAndIsNotRepeated(String mode) throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_java_" + mode.toLowerCase(Locale.ROOT));
+    SpindriftRuntime runtime = runtime(app);
+    SinkSpec spec = new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.valueOf(mode),
+        mode.equals("UPSERT") ? List.of("k") : List.of(), null);
+    Sink sink = sink(runtime, spec);
+    Sink other = sink(runtime(app), spec);
+    PendingPublish first = stage(sink, app, 1, kv("a", 1L, "b", 1L));
+    PendingPublish second = stage(sink, app, 2, kv("a", 2L, "c", 2L));
+
+    SparkJobs jobs = SparkJobs.start(runtime.spark());
+    assertThat(sink.publish(List.of(first))).containsExactly(1L);
+    // another container publishes the second commit: it reads the stage file, on the driver too
+    assertThat(other.publish(List.of(first, second))).containsExactly(2L);
+    assertThat(jobs.stop()).as("Spark jobs started by two publishes").isZero();
+
+    assertThat(sink.publish(List.of(first, second))).isEmpty();
+    assertThat(other.publish(List.of(first, second))).isEmpty();
+    Sink fresh = sink(runtime(app), spec);
+    assertThat(fresh.publish(List.of(first, second))).isEmpty();
+    assertThat(fresh.isPublished(app, 2)).isTrue();
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2");
+    if (mode.equals("UPSERT")) {
+      assertThat(values(runtime, app)).isEqualTo(Map.of("a", 2L, "b", 1L, "c", 2L));
+    } else {
+      assertThat(table(runtime, app).count()).isEqualTo(4);
+    }
+  }
+
+  /**
+   * {@code SPINDRIFT_HUDI_WRITE_CLIENT=spark} publishes through Hudi's Spark client (Spark jobs), onto a table the
+   * Java client wrote, and the Java client goes on from the Spark client's commit: one table, either client.
+   */
+  @Test
+  void theSparkClientAndTheJavaClientWriteOneTableInTurn() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_clients");
+    SpindriftRuntime runtime = runtime(app);
+    SinkSpec spec = new SinkSpec(SinkSpec.Format.HUDI, "it." + app, SinkSpec.Mode.UPSERT, List.of("k"), null);
+    Sink java = sink(runtime, spec);
+    Sink spark = sink(runtime, spec, "SPINDRIFT_HUDI_WRITE_CLIENT", "spark");
+    PendingPublish first = stage(java, app, 1, kv("a", 1L, "b", 1L));
+    PendingPublish second = stage(spark, app, 2, kv("a", 2L, "c", 2L));
+    PendingPublish third = stage(java, app, 3, kv("c", 3L, "d", 3L));
+
+    assertThat(java.publish(List.of(first))).containsExactly(1L);
+    SparkJobs jobs = SparkJobs.start(runtime.spark());
+    assertThat(spark.publish(List.of(first, second))).containsExactly(2L);
+    assertThat(jobs.stop()).as("Spark jobs started by the Spark client's publish").isPositive();
+    assertThat(java.publish(List.of(first, second, third))).containsExactly(3L);
+
+    assertThat(values(runtime, app)).isEqualTo(Map.of("a", 2L, "b", 1L, "c", 3L, "d", 3L));
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2", "3");
+  }
+
+  /** Counts the Spark jobs started between {@link #start} and {@link #stop}. */
+  private static final class SparkJobs extends SparkListener {
+    private final SparkSession spark;
+    private final AtomicInteger started = new AtomicInteger();
+
+    private SparkJobs(SparkSession spark) {
+      this.spark = spark;
+    }
+
+    static SparkJobs start(SparkSession spark) throws Exception {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      SparkJobs jobs = new SparkJobs(spark);
+      spark.sparkContext().addSparkListener(jobs);
+      return jobs;
+    }
+
+    @Override
+    public void onJobStart(SparkListenerJobStart job) {
+      started.incrementAndGet();
+    }
+
+    int stop() throws Exception {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      spark.sparkContext().removeSparkListener(this);
+      return started.get();
     }
   }
 

@@ -44,13 +44,17 @@ class SinkPublishBench {
       Format.DELTA, ordered("chosen", Map.of(),
           "checkpointInterval=10 (Delta's default)", Map.of("SPINDRIFT_DELTA_CHECKPOINT_INTERVAL", "10")),
       Format.HUDI, ordered("chosen", Map.of(),
-          "metadata table on (Hudi's default)", Map.of("SPINDRIFT_HUDI_METADATA_TABLE", "true")));
+          "metadata table on (Hudi's default)", Map.of("SPINDRIFT_HUDI_METADATA_TABLE", "true"),
+          "new files (SPINDRIFT_HUDI_SMALL_FILE_MB=0)", Map.of("SPINDRIFT_HUDI_SMALL_FILE_MB", "0"),
+          "spark client (SPINDRIFT_HUDI_WRITE_CLIENT=spark)", Map.of("SPINDRIFT_HUDI_WRITE_CLIENT", "spark")));
 
-  private static Map<String, Map<String, String>> ordered(String a, Map<String, String> av, String b,
-      Map<String, String> bv) {
+  /** Variant names to settings, in the order given (name, settings, name, settings, ...). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Map<String, String>> ordered(Object... namesAndSettings) {
     Map<String, Map<String, String>> out = new LinkedHashMap<>();
-    out.put(a, av);
-    out.put(b, bv);
+    for (int i = 0; i < namesAndSettings.length; i += 2) {
+      out.put((String) namesAndSettings[i], (Map<String, String>) namesAndSettings[i + 1]);
+    }
     return out;
   }
 

@@ -30,7 +30,7 @@ public final class DynamoDbLockProvider extends DynamoDBBasedLockProvider {
     this.dynamo = dynamo;
   }
 
-  /** Gives the lock back and closes the client: Hudi makes one provider per write client, so one per publish. */
+  /** Gives the lock back and closes the client: Hudi builds a provider per commit (it closes it on unlock). */
   @Override
   public void close() {
     try {

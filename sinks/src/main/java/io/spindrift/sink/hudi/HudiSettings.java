@@ -8,16 +8,35 @@ import org.apache.hudi.common.model.HoodieTableType;
 /**
  * What a Hudi table's sink and maintenance read from the runtime's settings, read once: the AWS side
  * ({@link AwsSettings}), the table type and metadata-table switch of a table Spindrift creates, and the DynamoDB
- * tables of Hudi's lock provider and of the per-table publish lease (names set by the CDK app), and the size below
- * which a publish adds inserts to an existing file ({@code smallFileBytes}, 0: never).
+ * tables of Hudi's lock provider and of the per-table publish lease (names set by the CDK app), the size below
+ * which a publish adds inserts to an existing file ({@code smallFileBytes}, 0: never), and which of Hudi's write
+ * clients publishes ({@code writeClient}).
  */
 record HudiSettings(AwsSettings aws, HoodieTableType tableType, boolean metadataTable, String lockTable,
-                    String leaseTable, long smallFileBytes) {
+                    String leaseTable, long smallFileBytes, WriteClient writeClient) {
+
+  /** Hudi's write client a publish goes through. */
+  enum WriteClient {
+    /** Hudi's Java client: the commit is written in the function's JVM, no Spark job ({@link JavaClientWriter}). */
+    JAVA,
+    /** Hudi's Spark client: the write and its lookups run as Spark jobs ({@link SparkClientWriter}). */
+    SPARK
+  }
 
   static HudiSettings from(SinkContext context) {
     return new HudiSettings(AwsSettings.from(context), tableType(context.setting(Setting.HUDI_TABLE_TYPE)),
         Boolean.parseBoolean(context.setting(Setting.HUDI_METADATA_TABLE)), context.setting(Setting.HUDI_LOCK_TABLE),
-        context.setting(Setting.HUDI_LEASE_TABLE), smallFileBytes(context.setting(Setting.HUDI_SMALL_FILE_MB)));
+        context.setting(Setting.HUDI_LEASE_TABLE), smallFileBytes(context.setting(Setting.HUDI_SMALL_FILE_MB)),
+        writeClient(context.setting(Setting.HUDI_WRITE_CLIENT)));
+  }
+
+  private static WriteClient writeClient(String value) {
+    try {
+      return WriteClient.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Invalid " + Setting.HUDI_WRITE_CLIENT.key() + ": '" + value
+          + "' (expected java or spark)", e);
+    }
   }
 
   private static long smallFileBytes(String value) {

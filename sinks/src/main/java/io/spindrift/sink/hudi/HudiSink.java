@@ -17,14 +17,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.hudi.AvroConversionUtils;
-import org.apache.hudi.client.SparkRDDWriteClient;
 import org.apache.hudi.client.WriteStatus;
 import org.apache.hudi.common.model.HoodieAvroRecord;
 import org.apache.hudi.common.model.HoodieCommitMetadata;
@@ -35,13 +34,12 @@ import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
 import org.apache.hudi.common.table.HoodieTableMetaClient;
 import org.apache.hudi.common.table.TableSchemaResolver;
 import org.apache.hudi.common.util.Option;
-import org.apache.hudi.data.HoodieJavaRDD;
+import org.apache.hudi.config.HoodieWriteConfig;
 import org.apache.hudi.exception.HoodieWriteConflictException;
 import org.apache.hudi.exception.TableNotFoundException;
 import org.apache.hudi.hadoop.fs.HadoopFSUtils;
 import org.apache.hudi.keygen.KeyGenUtils;
 import org.apache.hudi.storage.StorageConfiguration;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -58,8 +56,10 @@ import scala.Function1;
  * empty payload) whose metadata carries the {@link CommitTag}. What the table holds of an app is the seq of the newest
  * commit tagged with it ({@link CommitTimeline}); a publish skips the seqs at or below it.
  *
- * <p>Writes go through Hudi's Spark write client, not the {@code hudi} data source: the data source refuses a
- * Spark context whose serializer is not Kryo ({@code "hoodie only support
+ * <p>Writes go through one of Hudi's write clients ({@link HudiWriter}), not the {@code hudi} data source: by default
+ * its Java client, which writes a commit's files, looks up its keys and completes it in this JVM without a Spark
+ * job (a publish's rows are on the driver anyway); its Spark client by {@code SPINDRIFT_HUDI_WRITE_CLIENT=spark}.
+ * The data source refuses a Spark context whose serializer is not Kryo ({@code "hoodie only support
  * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
  * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors). The write
  * client and the table's meta client are kept for the container's life ({@link WarmWriteClient}); the timeline is
@@ -83,7 +83,6 @@ final class HudiSink extends TableSink<StructType> {
    * default 300 s function timeout with room for the publish itself.
    */
   static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(120);
-  private static final int ROWS_PER_WRITE_TASK = 50_000;
   /** Rows of recent stages a container keeps in memory for its own publishes. */
   private static final int RECENT_STAGE_ROWS = 50_000;
 
@@ -112,7 +111,15 @@ final class HudiSink extends TableSink<StructType> {
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
     this.options = new WriteOptions(spec, settings.tableType(), location, settings.metadataTable(), settings.aws(),
         settings.lockTable(), settings.smallFileBytes());
-    this.writeClient = new WarmWriteClient(JavaSparkContext.fromSparkContext(spark.sparkContext()), options);
+    this.writeClient = new WarmWriteClient(options, writerFactory());
+  }
+
+  /** Builds the write client {@code SPINDRIFT_HUDI_WRITE_CLIENT} names, on the session's Hadoop settings (S3A). */
+  private Function<HoodieWriteConfig, HudiWriter> writerFactory() {
+    return switch (settings.writeClient()) {
+      case JAVA -> config -> new JavaClientWriter(storageConf(), config);
+      case SPARK -> config -> new SparkClientWriter(JavaSparkContext.fromSparkContext(spark.sparkContext()), config);
+    };
   }
 
   /** The table's maintenance, with this sink's settings and location. */
@@ -313,21 +320,15 @@ final class HudiSink extends TableSink<StructType> {
     }
     Schema avro = avroSchema(target);
     List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = records(todo, stages, target, avro);
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    int tasks = (int) Math.max(1, Math.min(jsc.defaultParallelism(), records.size() / ROWS_PER_WRITE_TASK));
-    SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client = writeClient.forSchema(avro);
+    HudiWriter client = writeClient.forSchema(avro);
     try {
       String instant = client.startCommit();
-      JavaRDD<HoodieRecord<OverwriteWithLatestAvroPayload>> input = jsc.parallelize(records, tasks);
-      JavaRDD<WriteStatus> statuses = spec.isUpsert() ? client.upsert(input, instant) : client.insert(input, instant);
-      List<WriteStatus> written = statuses.collect();
+      List<WriteStatus> written = client.write(instant, records, spec.isUpsert());
       failIfAnyFailed(written, records.size());
       long firstSeq = todo.get(0).tag().seq();
       lease.confirm(); // still the one writer (a frozen container's lease may have been taken over meanwhile)
-      // what client.commit does, without its second Spark job to collect the write stats already collected here
-      if (!client.commitStats(instant, HoodieJavaRDD.of(statuses), written.stream().map(WriteStatus::getStat).toList(),
-          Option.of(CommitTag.entries(todo)), meta.getCommitActionType(), Map.of(),
-          Option.of(notYetPublished(app, firstSeq)))) {
+      if (!client.commit(instant, written, CommitTag.entries(todo), meta.getCommitActionType(),
+          notYetPublished(app, firstSeq))) {
         throw new IllegalStateException("Hudi did not complete commit " + instant + " of table " + spec.table());
       }
       writeClient.committed();

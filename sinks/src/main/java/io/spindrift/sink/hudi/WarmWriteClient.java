@@ -1,40 +1,40 @@
 package io.spindrift.sink.hudi;
 
+import java.util.function.Function;
 import org.apache.avro.Schema;
-import org.apache.hudi.client.SparkRDDWriteClient;
-import org.apache.hudi.client.common.HoodieSparkEngineContext;
-import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
-import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.hudi.config.HoodieWriteConfig;
 
 /**
- * Hudi's Spark write client for one table, kept between the publishes of a warm container instead of built per
- * publish: its lock provider (with its DynamoDB client), heartbeat and transaction managers live as long as the
- * container. The client reads the table's timeline afresh for every commit it starts, so commits of other
+ * Hudi's write client for one table ({@link HudiWriter}: the Java client by default, the Spark client by
+ * {@code SPINDRIFT_HUDI_WRITE_CLIENT}), kept between the publishes of a warm container instead of built per
+ * publish: its heartbeat and transaction managers (and, for the Java client, its meta client) live as long as the
+ * container; Hudi itself builds the lock provider anew for every commit. The client reads the table's timeline afresh for every commit it starts, so commits of other
  * containers are seen. A client is tied to the Avro schema it writes with; a new schema (an added column) gets a
  * new client. A publish that fails {@link #discard}s the client, so nothing a failed write left in it (an
  * inflight instant's heartbeat) outlives that publish, as when every publish had its own client.
  */
 final class WarmWriteClient {
-  private final JavaSparkContext jsc;
   private final WriteOptions options;
-  private SparkRDDWriteClient<OverwriteWithLatestAvroPayload> client;
+  private final Function<HoodieWriteConfig, HudiWriter> newWriter;
+  private HudiWriter client;
   private String schema;
   /** Commits since this container last cleaned; the first commit cleans. */
   private int sinceClean = WriteOptions.CLEAN_EVERY;
 
-  WarmWriteClient(JavaSparkContext jsc, WriteOptions options) {
-    this.jsc = jsc;
+  /** {@code newWriter} builds a write client from its settings ({@link WriteOptions#publishConfig}). */
+  WarmWriteClient(WriteOptions options, Function<HoodieWriteConfig, HudiWriter> newWriter) {
     this.options = options;
+    this.newWriter = newWriter;
   }
 
   /** The client that writes with {@code avro}: the warm one, or a new one when the schema changed. */
-  synchronized SparkRDDWriteClient<OverwriteWithLatestAvroPayload> forSchema(Schema avro) {
+  synchronized HudiWriter forSchema(Schema avro) {
     String wanted = avro.toString();
     if (client != null && !wanted.equals(schema)) {
       discard();
     }
     if (client == null) {
-      client = new SparkRDDWriteClient<>(new HoodieSparkEngineContext(jsc), options.publishConfig(avro));
+      client = newWriter.apply(options.publishConfig(avro));
       schema = wanted;
     }
     return client;

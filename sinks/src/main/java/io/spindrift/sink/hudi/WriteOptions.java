@@ -69,6 +69,9 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
     // every commit: the clean planner lists the table each time, and a table whose cleaner finds nothing (bulk
     // inserts) never resets Hudi's own trigger (commits since the last clean)
     props.setProperty("hoodie.clean.automatic", "false");
+    // an insert estimates record sizes from the newest commit that wrote anything, instead of reading every commit
+    // of the active timeline back until one wrote more than the small-file limit (none does, publishing small batches)
+    props.setProperty("hoodie.record.size.estimation.threshold", "0");
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
   }
 

@@ -29,7 +29,8 @@ public final class SinkSettings {
 
   /**
    * Hadoop S3A settings scoped to the bucket ({@code fs.s3a.bucket.<bucket>.*}): region, the endpoint of a local
-   * stack, static keys when given, and uploads buffered in memory (a Lambda's {@code /tmp} is small).
+   * stack, static keys when given, uploads buffered in memory (a Lambda's {@code /tmp} is small), and directory
+   * markers kept.
    */
   public static Map<String, String> s3aProperties(SinkContext context) {
     String bucket = context.setting(Setting.BUCKET);
@@ -49,6 +50,9 @@ public final class SinkSettings {
       properties.put(prefix + "secret.key", context.setting(Setting.SECRET_KEY));
     }
     properties.put(prefix + "fast.upload.buffer", "bytebuffer");
+    // keep directory markers (Hadoop 3.4's default; every S3A since 3.2.2 reads them right): otherwise every file
+    // written costs a bulk DELETE of its parents' markers, and every file deleted a LIST and a marker PUT
+    properties.put(prefix + "directory.marker.retention", "keep");
     return properties;
   }
 }

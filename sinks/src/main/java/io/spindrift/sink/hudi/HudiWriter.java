@@ -1,0 +1,45 @@
+package io.spindrift.sink.hudi;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.apache.hudi.client.WriteStatus;
+import org.apache.hudi.common.model.HoodieCommitMetadata;
+import org.apache.hudi.common.model.HoodieRecord;
+import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
+import org.apache.hudi.common.table.HoodieTableMetaClient;
+
+/**
+ * One of Hudi's write clients for one table and Avro schema, as the sink drives it: start an instant, write the
+ * records (nothing is visible yet), complete the commit with its metadata and a check Hudi runs under the table
+ * lock, clean. Two engines: {@link JavaClientWriter} (Hudi's Java client: the write, index lookup, workload profile
+ * and commit run in the calling JVM) and {@link SparkClientWriter} (Hudi's Spark client: the same steps as Spark
+ * jobs). A writer that threw is closed and not used again ({@link WarmWriteClient#discard}).
+ */
+interface HudiWriter extends AutoCloseable {
+
+  /** Starts a commit: returns the new instant's time (an inflight instant on the timeline, with a heartbeat). */
+  String startCommit();
+
+  /**
+   * Writes {@code records} under {@code instant} as an {@code upsert} (keys looked up in the table) or an
+   * {@code insert}; returns the write statuses of every file written, nothing committed yet.
+   */
+  List<WriteStatus> write(String instant, List<HoodieRecord<OverwriteWithLatestAvroPayload>> records,
+      boolean upsert);
+
+  /**
+   * Completes {@code instant} with {@code written}'s stats and {@code metadata} in the commit's extra metadata,
+   * after Hudi's conflict resolution and {@code check}, both under Hudi's table lock; {@code check} throws to
+   * abandon the commit. Returns whether Hudi completed it.
+   */
+  boolean commit(String instant, List<WriteStatus> written, Map<String, String> metadata, String actionType,
+      BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> check);
+
+  /** Runs Hudi's cleaner, which also rolls back failed writes of dead writers (the LAZY policy). */
+  void clean();
+
+  /** Stops the client's heartbeats and closes its lock provider. */
+  @Override
+  void close();
+}
