@@ -172,13 +172,12 @@ public enum Setting {
       "Group publishing: an invocation stops waiting for another's publish this long before its remaining time"
           + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes"
           + " it)."),
-  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "auto",
-      "How a stateful batch commits: buckets (on its lanes and the state buckets it writes, then sequenced like a"
-          + " lane commit: stateful batches conflict only when they write a common state partition), head (every"
-          + " commit moves the app's head), or auto, the default: buckets for a new app and for one a bucket"
-          + " commit has reached, head for an app whose log head commits wrote (so containers of an older release"
-          + " never commit on the head beside bucket commits). Switch an existing app to buckets, or back to head,"
-          + " only while no invocation is in flight."),
+  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "head",
+      "How a stateful batch commits: head (the default: every commit moves the app's head), buckets (on its lanes"
+          + " and the state buckets it writes, then sequenced like a lane commit: stateful batches conflict only when"
+          + " they write a common state partition), or auto: buckets for a new app and for one a bucket commit has"
+          + " reached, head for an app whose log head commits wrote. Not with SPINDRIFT_FANOUT on (refused). Switch"
+          + " an existing app to buckets, or back to head, only while no invocation is in flight."),
   DELTA_UPSERT_REWRITE_MAX_MB("SPINDRIFT_DELTA_UPSERT_REWRITE_MAX_MB", "256",
       "A Delta upsert rewrites the table files that may hold its keys on the driver, in memory, when they total"
           + " at most this many MB; larger upserts run Delta's MERGE (a Spark job that streams)."),

@@ -277,6 +277,12 @@ public final class SpindriftRuntime implements AutoCloseable {
             + sinkSpec.table() + " appends: an updated row would be added again. Declare the sink as an upsert on"
             + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
       }
+      if (!statefulCommitMode().equals("head") && new io.spindrift.fanout.FanOutPlanner(config).enabled()) {
+        // a fanned-out stateful batch's reducers read state as of the head, not as of the bucket versions
+        throw new io.spindrift.config.ConfigException(Setting.STATEFUL_COMMIT_MODE, statefulCommitMode(),
+            "head while SPINDRIFT_FANOUT is " + config.get(Setting.FANOUT) + ": fanned-out stateful batches do not"
+                + " commit on state buckets yet; set SPINDRIFT_STATEFUL_COMMIT_MODE=head or SPINDRIFT_FANOUT=off");
+      }
       StateTable state = stateTable();
       state.ensureTable();
       MicroBatchQuery stateful = new MicroBatchQuery(this::newSession, job, context, table, rejects, state,

@@ -324,6 +324,23 @@ class FanOutTest {
   }
 
   /**
+   * Fan-out's stateful exchange commits on the app's head: a stateful job with bucket commits and fan-out on is
+   * refused on its first batch, naming both settings, before anything is committed.
+   */
+  @Test
+  void aStatefulJobWithBucketCommitsAndFanOutIsRefusedNamingBothSettings() {
+    String app = TestPipeline.uniqueApp("buckets_fanout");
+    Map<String, String> settings = new HashMap<>(fanOut(100));
+    settings.put(Setting.STATEFUL_COMMIT_MODE.key(), "buckets");
+    try (SpindriftRuntime runtime = runtime(app, PageViewCounts.class.getName(), settings)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.process(
+              new Batch(SourceKind.KINESIS, events("views", 0, 10, false))))
+          .isInstanceOf(io.spindrift.config.ConfigException.class)
+          .hasMessageContaining("SPINDRIFT_STATEFUL_COMMIT_MODE").hasMessageContaining("SPINDRIFT_FANOUT");
+    }
+  }
+
+  /**
    * A job whose state a reduce child cannot own by partition (two stateful operators keyed differently) does not
    * fan out above the thresholds: every batch runs as a single invocation (the reason is logged), with the table
    * and state single invocations give.
