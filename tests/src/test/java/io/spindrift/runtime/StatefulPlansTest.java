@@ -20,7 +20,10 @@ class StatefulPlansTest {
 
   @BeforeAll
   static void spark() {
-    spark = SpindriftRuntime.sparkSession(SpindriftConfig.of(Map.of())).newSession();
+    // the settings the end-to-end tests build the JVM's one session with (LocalPipeline.config): whichever test
+    // builds it first, a stateful runtime's state partitions are its shuffle partitions
+    spark = SpindriftRuntime.sparkSession(SpindriftConfig.of(Map.of("SPINDRIFT_SHUFFLE_PARTITIONS", "2",
+        "SPARK_MASTER", "local[2]"))).newSession();
   }
 
   private static Dataset<Row> stream() {

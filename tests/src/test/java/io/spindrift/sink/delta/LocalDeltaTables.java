@@ -11,11 +11,18 @@ import org.apache.spark.sql.delta.DeltaLog;
 
 /** Delta tables on the local file system for the warm path's unit tests, written by Delta itself. */
 final class LocalDeltaTables {
+  /**
+   * The settings the test JVM's one SparkSession is built with, whichever test builds it first: those of
+   * {@code LocalPipeline.config}, since a stateful runtime's state partitions are the session's shuffle partitions.
+   */
+  static final Map<String, String> JVM_SESSION = Map.of("SPINDRIFT_SHUFFLE_PARTITIONS", "2",
+      "SPARK_MASTER", "local[2]");
+
   private LocalDeltaTables() {}
 
   /** A session of the test JVM's SparkSession set up for Delta as the sink sets up its own. */
   static SparkSession session() {
-    SparkSession session = SpindriftRuntime.sparkSession(SpindriftConfig.of(Map.of())).newSession();
+    SparkSession session = SpindriftRuntime.sparkSession(SpindriftConfig.of(JVM_SESSION)).newSession();
     S3aSettings.configureDelta(session);
     return session;
   }
