@@ -163,8 +163,8 @@ public enum Setting {
       "Table maintenance: Hudi base files below this many MiB are clustered into files of"
           + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB (at most that size), once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them."),
   PUBLISH_GROUP("SPINDRIFT_PUBLISH_GROUP", "on",
-      "Inline publishing of a stateless app: on (the invocation holding the app's publish claim publishes every"
-          + " commit waiting in one table commit per table; the others wait for it and return) or off (every"
+      "Inline publishing: on (the invocation holding the app's publish claim publishes every commit waiting in one"
+          + " table commit per table, and applies a stateful app's state; the others wait for it) or off (every"
           + " invocation publishes its own backlog)."),
   PUBLISH_CLAIM_SECONDS("SPINDRIFT_PUBLISH_CLAIM_SECONDS", "10",
       "Group publishing: a publish claim its holder stops renewing (it died) is taken over after this many seconds."),
@@ -172,12 +172,12 @@ public enum Setting {
       "Group publishing: an invocation stops waiting for another's publish this long before its remaining time"
           + " ends, and returns with its commit durable but not yet in the table (the next roll-forward publishes"
           + " it)."),
-  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "head",
-      "How a stateful batch commits: head (the default: every commit moves the app's head), buckets (on its lanes"
-          + " and the state buckets it writes, then sequenced like a lane commit: stateful batches conflict only when"
-          + " they write a common state partition), or auto: buckets for a new app and for one a bucket commit has"
-          + " reached, head for an app whose log head commits wrote. Not with SPINDRIFT_FANOUT on (refused). Switch"
-          + " an existing app to buckets, or back to head, only while no invocation is in flight."),
+  STATEFUL_COMMIT_MODE("SPINDRIFT_STATEFUL_COMMIT_MODE", "auto",
+      "How a stateful batch commits: auto (the default: buckets for a new app and for one a bucket commit has"
+          + " reached, head for an app whose log head commits wrote), buckets (on its lanes and the state buckets it"
+          + " writes, then sequenced like a lane commit: stateful batches conflict only when they write a common"
+          + " state partition) or head (every commit moves the app's head). Switch an existing app to buckets, or"
+          + " back to head, only while no invocation is in flight."),
   DELTA_UPSERT_REWRITE_MAX_MB("SPINDRIFT_DELTA_UPSERT_REWRITE_MAX_MB", "256",
       "A Delta upsert rewrites the table files that may hold its keys on the driver, in memory, when they total"
           + " at most this many MB; larger upserts run Delta's MERGE (a Spark job that streams)."),

@@ -700,13 +700,14 @@ public final class CommitProtocol implements AutoCloseable {
       }
       StateCommits state = durableState == null ? null : new StateCommits(app, log, durableState, faults);
       Publication publication = new Publication(app, log, table, rejects, state, faults);
-      // a stateful batch must see every earlier commit's state applied before it reads state: it publishes its
-      // backlog itself, as before
-      GroupPublisher group = publishClaim == null || state != null || deferred ? null
+      // a stateful batch must see every earlier commit's state applied before it reads state: its roll-forward
+      // waits for the claim's holder to apply the backlog (Publishing.Inline) instead of applying it again itself
+      boolean pending = state == null ? laneCommits : bucketPartitions > 0;
+      GroupPublisher group = publishClaim == null || deferred ? null
           : new GroupPublisher(app, log, publishClaim, publication, publishClaimMs, publishWaitMarginMs,
-              laneCommits ? new Sequencing(app, log, maxAttempts, null)::sequenceAll : timings -> { });
+              pending ? new Sequencing(app, log, maxAttempts, state == null ? null : checkpointMerge)::sequenceAll : timings -> { });
       Publishing publishing = deferred ? new Publishing.Deferred(app, publication, state != null)
-          : new Publishing.Inline(publication, group);
+          : new Publishing.Inline(publication, group, state != null);
       if (bucketPartitions > 0 && durableState != null && checkpointMerge == null) {
         throw new IllegalStateException("Bucket commits need a checkpoint merge (Builder.checkpointMerge)");
       }

@@ -16,10 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Step 5 for a stateless app publishing inline when several invocations commit at once: one of them takes the app's
- * {@link PublishClaim}, sequences the lane commits still pending, re-reads the head and publishes every commit
- * sequenced through it, one table commit per table
- * (a group commit); the others poll the durable publication watermark, with back-off, until it passes their seq, and
+ * Step 5 for an app publishing inline when several invocations commit at once: one of them takes the app's
+ * {@link PublishClaim}, sequences the lane (or bucket) commits still pending, re-reads the head and publishes every
+ * commit sequenced through it, one table commit per table (a group commit), applying a stateful app's state deltas
+ * beside it; the others poll the durable publication watermark, with back-off, until it passes their seq, and
  * return without touching the tables. The claim holder raises the watermark before it releases the claim, so a
  * waiter learns its commit is in from one read.
  *

@@ -50,17 +50,24 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
   void close();
 
   /**
-   * Publishes before the response: by itself, or, given a {@link GroupPublisher} (stateless apps), as one group
-   * with the other invocations committing at the same time: one publishes, the others wait for it.
+   * Publishes before the response: by itself, or, given a {@link GroupPublisher}, as one group with the other
+   * invocations committing at the same time: one publishes, the others wait for it. A stateful batch's roll-forward
+   * always waits for the backlog (its state must be applied before the batch reads state): the claim's holder
+   * applies it once for every waiting lane, where each lane used to apply every other lane's deltas itself.
    */
   final class Inline implements Publishing {
     private final Publication publication;
     private final GroupPublisher group;
+    private final boolean stateful;
 
-    /** @param group the app's group publish (null: every invocation publishes its own backlog itself) */
-    Inline(Publication publication, GroupPublisher group) {
+    /**
+     * @param group the app's group publish (null: every invocation publishes its own backlog itself)
+     * @param stateful the job keeps state: step 2 must leave the backlog applied before the batch runs
+     */
+    Inline(Publication publication, GroupPublisher group, boolean stateful) {
       this.publication = publication;
       this.group = group;
+      this.stateful = stateful;
     }
 
     @Override
@@ -77,7 +84,17 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
       if (!snapshot.hasUnpublished()) {
         return 0;
       }
-      return group.publishThrough(snapshot.headSeq(), null, !ownCommitFollows, deadlineNanos, timings).published();
+      if (!stateful) {
+        return group.publishThrough(snapshot.headSeq(), null, !ownCommitFollows, deadlineNanos, timings)
+            .published();
+      }
+      Result waited = group.publishThrough(snapshot.headSeq(), null, true, deadlineNanos, timings);
+      if (waited.outcome() == PublishOutcome.UNPUBLISHED) {
+        // the holder did not finish in the time the wait had: the batch may not read state before the backlog is
+        // applied, so it applies it itself, as without a group (idempotent beside the holder's publish)
+        return publication.rollForward(snapshot.publishedSeq(), snapshot.headSeq(), timings);
+      }
+      return waited.published();
     }
 
     @Override

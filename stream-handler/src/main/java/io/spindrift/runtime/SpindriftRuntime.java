@@ -185,9 +185,14 @@ public final class SpindriftRuntime implements AutoCloseable {
     return spark;
   }
 
-  /** A session of the JVM's SparkSession with this runtime's Iceberg catalog (runtimes may differ in endpoints). */
+  /**
+   * A session of the JVM's SparkSession with this runtime's Iceberg catalog (runtimes may differ in endpoints) and
+   * its own shuffle partitions: the JVM's session was built from whichever runtime came first, and a stateful app's
+   * state partitions (and its bucket count) must be its own SPINDRIFT_SHUFFLE_PARTITIONS, not another app's.
+   */
   SparkSession newSession() {
     SparkSession session = sparkSession(config).newSession();
+    session.conf().set("spark.sql.shuffle.partitions", config.get(Setting.SHUFFLE_PARTITIONS));
     String catalogName = config.get(Setting.CATALOG_NAME);
     session.conf().set("spark.sql.catalog." + catalogName, "org.apache.iceberg.spark.SparkCatalog");
     // other containers publish to the same tables: never answer a query from a stale cached snapshot
@@ -276,12 +281,6 @@ public final class SpindriftRuntime implements AutoCloseable {
         throw new IllegalStateException("The job's stateful query uses output mode 'update' but its sink "
             + sinkSpec.table() + " appends: an updated row would be added again. Declare the sink as an upsert on"
             + " the grouping key (SinkSpec.upsert(...) or SPINDRIFT_SINK_MODE=upsert with SPINDRIFT_SINK_KEYS)");
-      }
-      if (!statefulCommitMode().equals("head") && new io.spindrift.fanout.FanOutPlanner(config).enabled()) {
-        // a fanned-out stateful batch's reducers read state as of the head, not as of the bucket versions
-        throw new io.spindrift.config.ConfigException(Setting.STATEFUL_COMMIT_MODE, statefulCommitMode(),
-            "head while SPINDRIFT_FANOUT is " + config.get(Setting.FANOUT) + ": fanned-out stateful batches do not"
-                + " commit on state buckets yet; set SPINDRIFT_STATEFUL_COMMIT_MODE=head or SPINDRIFT_FANOUT=off");
       }
       StateTable state = stateTable();
       state.ensureTable();

@@ -62,10 +62,16 @@ class BucketCommitsTest {
     final CommitProtocol protocol;
 
     Container(int partition) {
+      this(partition, null);
+    }
+
+    /** @param claims the app's publish claim (group publishing), or null: every batch publishes its backlog */
+    Container(int partition, io.spindrift.commit.PublishClaim claims) {
       microBatch = new CountingBatch(partition);
-      protocol = CommitProtocol.builder(APP, log).microBatch(microBatch).sinks(table, rejects).faults(faults)
-          .maxAttempts(10).state(durable).bucketCommits(PARTITIONS).checkpointMerge(BucketCommitsTest::merge)
-          .build();
+      CommitProtocol.Builder builder = CommitProtocol.builder(APP, log).microBatch(microBatch)
+          .sinks(table, rejects).faults(faults).maxAttempts(10).state(durable).bucketCommits(PARTITIONS)
+          .checkpointMerge(BucketCommitsTest::merge);
+      protocol = (claims == null ? builder : builder.groupPublish(claims, 10_000, 100)).build();
     }
 
     BatchOutcome process(Batch batch) {
@@ -329,6 +335,26 @@ class BucketCommitsTest {
   /** Eight lanes on eight threads over four buckets: every record counted once, conflicts only within a bucket. */
   @Test
   void eightLanesOverFourBucketsCountEveryRecordOnce() throws Exception {
+    eightLanesOverFourBuckets(null);
+  }
+
+  /**
+   * The same with group publishing: a stateful batch's roll-forward waits for the claim's holder, which applies the
+   * backlog once for every lane, instead of each lane applying every other lane's deltas itself; every record is
+   * still counted once, and each commit's state is applied exactly once.
+   */
+  @Test
+  void eightStatefulLanesWithGroupPublishingApplyEachCommitsStateOnce() throws Exception {
+    java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+    eightLanesOverFourBuckets(new io.spindrift.commit.InMemoryPublishClaim(clock::get));
+
+    assertThat(durable.applyCalls).as("one apply per commit: nobody applied a commit another had applied")
+        .hasValue(8 * 15);
+    assertThat(log.read(APP, List.of()).publishedSeq()).isEqualTo(8 * 15);
+    assertThat(table.published).hasSize(8 * 15);
+  }
+
+  private void eightLanesOverFourBuckets(io.spindrift.commit.PublishClaim claims) throws Exception {
     int lanes = 8;
     int batches = 15;
     ExecutorService pool = Executors.newFixedThreadPool(lanes);
@@ -336,7 +362,7 @@ class BucketCommitsTest {
     List<Future<Long>> futures = new ArrayList<>();
     for (int lane = 0; lane < lanes; lane++) {
       String shard = "shard-" + lane;
-      Container container = new Container(lane % PARTITIONS);
+      Container container = new Container(lane % PARTITIONS, claims);
       futures.add(pool.submit(() -> {
         start.await();
         long conflicts = 0;
@@ -409,6 +435,8 @@ class BucketCommitsTest {
     static final KeyBytes KEY = KeyBytes.wrap("count".getBytes(StandardCharsets.UTF_8));
     private final Map<StateBucket, Long> markers = new HashMap<>();
     private final Map<Integer, Long> counts = new HashMap<>();
+    /** Calls to {@link #apply}: one per commit with state each time a publish applies it. */
+    final AtomicInteger applyCalls = new AtomicInteger();
 
     static byte[] bytes(long value) {
       return Long.toString(value).getBytes(StandardCharsets.UTF_8);
@@ -431,6 +459,7 @@ class BucketCommitsTest {
 
     @Override
     public synchronized int apply(Collection<StateDelta> deltas, long seq, Runnable beforeMarkers) {
+      applyCalls.incrementAndGet();
       int applied = 0;
       for (StateDelta delta : deltas) {
         if (markers.getOrDefault(delta.bucket(), 0L) < seq) {

@@ -158,7 +158,7 @@ class GroupPublishTest {
     assertThat(log.read(APP, List.of()).publishedSeq()).isEqualTo(1);
   }
 
-  /** Deferred publishing and stateful apps ignore the claim: they publish as before. */
+  /** Deferred publishing ignores the claim: it publishes as before. */
   @Test
   void deferredPublishingDoesNotTakeTheClaim() {
     CommitProtocol deferred = CommitProtocol.builder(APP, log).microBatch(new FakeMicroBatch(false))

@@ -324,19 +324,65 @@ class FanOutTest {
   }
 
   /**
-   * Fan-out's stateful exchange commits on the app's head: a stateful job with bucket commits and fan-out on is
-   * refused on its first batch, naming both settings, before anything is committed.
+   * A fanned-out stateful batch commits on state buckets (SPINDRIFT_STATEFUL_COMMIT_MODE=buckets; what the default
+   * auto chooses for a new app): its commits carry the bucket versions the reducers' deltas were conditioned on, and
+   * the table and the state equal those of single invocations committing on the head.
    */
   @Test
-  void aStatefulJobWithBucketCommitsAndFanOutIsRefusedNamingBothSettings() {
-    String app = TestPipeline.uniqueApp("buckets_fanout");
+  void aStatefulJobOnBucketCommitsFansOutAndMatchesSingleInvocationsOnTheHead() {
+    String single = TestPipeline.uniqueApp("bk_single");
+    String fanned = TestPipeline.uniqueApp("bk_reduce");
     Map<String, String> settings = new HashMap<>(fanOut(100));
     settings.put(Setting.STATEFUL_COMMIT_MODE.key(), "buckets");
-    try (SpindriftRuntime runtime = runtime(app, PageViewCounts.class.getName(), settings)) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.process(
-              new Batch(SourceKind.KINESIS, events("views", 0, 10, false))))
-          .isInstanceOf(io.spindrift.config.ConfigException.class)
-          .hasMessageContaining("SPINDRIFT_STATEFUL_COMMIT_MODE").hasMessageContaining("SPINDRIFT_FANOUT");
+    try (SpindriftRuntime one = runtime(single, PageViewCounts.class.getName(),
+            Map.of(Setting.STATEFUL_COMMIT_MODE.key(), "head"));
+        SpindriftRuntime many = runtime(fanned, PageViewCounts.class.getName(), settings)) {
+      int fannedOut = 0;
+      long rows = 0;
+      for (List<SourceRecord> records : List.of(events("views", 0, 300, false), events("views", 300, 250, false),
+          events("views", 300, 250, false), events("views", 550, 300, false))) {
+        BatchOutcome a = one.process(new Batch(SourceKind.KINESIS, records));
+        BatchOutcome b = many.process(new Batch(SourceKind.KINESIS, records));
+        assertThat(b.outputRows()).as("rows of batch at seq %d", b.seq()).isEqualTo(a.outputRows());
+        rows += b.outputRows();
+        FanOutMicroBatch.FanOutReport report = many.lastFanOut(SourceKind.KINESIS);
+        if (report != null && report.records() == records.size() && b.duplicates() == 0) {
+          fannedOut++;
+        }
+      }
+      assertThat(fannedOut).as("batches fanned out to reducers").isEqualTo(3);
+      assertThat(rows).isPositive();
+      DynamoDbCommitLog log = new DynamoDbCommitLog(AwsClients.dynamoDb(many.config()),
+          many.config().get(Setting.COMMIT_TABLE));
+      assertThat(log.read(fanned, List.of()).bucketCommits()).as("the fanned-out app commits on buckets").isTrue();
+      assertThat(log.commits(fanned, 0, 3)).hasSize(3).allSatisfy(c -> assertThat(c.buckets()).isNotEmpty());
+      assertThat(log.read(single, List.of()).bucketCommits()).as("the single app on the head").isFalse();
+      assertThat(table(many, "it." + fanned)).isNotEmpty().isEqualTo(table(one, "it." + single));
+      assertThat(StateRows.of(many, fanned)).isNotEmpty().isEqualTo(StateRows.of(one, single));
+    }
+  }
+
+  /**
+   * The JVM has one SparkSession, built with the shuffle partitions of whichever runtime came first (the tests'
+   * LocalPipeline: 2). A runtime configured with 5 keeps its state in 5 partitions all the same: its sessions carry
+   * its own setting, so its state buckets (and its bucket commits' count) are its own.
+   */
+  @Test
+  void aRuntimeWithOtherShufflePartitionsThanTheJvmsSessionKeepsStateInItsOwnPartitions() {
+    String app = TestPipeline.uniqueApp("parts5");
+    try (SpindriftRuntime first = TestPipeline.runtime(TestPipeline.uniqueApp("parts2"));
+        SpindriftRuntime five = runtime(app, FirstSeen.class.getName(),
+            Map.of(Setting.SHUFFLE_PARTITIONS.key(), "5"))) {
+      assertThat(io.spindrift.runtime.RuntimeHooks.newSession(first).conf().get("spark.sql.shuffle.partitions"))
+          .isEqualTo("2");
+      assertThat(io.spindrift.runtime.RuntimeHooks.newSession(five).conf().get("spark.sql.shuffle.partitions"))
+          .isEqualTo("5");
+      BatchOutcome outcome = five.process(new Batch(SourceKind.KINESIS, events("views", 0, 200, false)));
+      assertThat(outcome.outputRows()).isEqualTo(200);
+      io.spindrift.replay.StateSize size = io.spindrift.replay.StateSize.of(AwsClients.dynamoDb(five.config()),
+          five.config().get(Setting.STATE_TABLE), app);
+      assertThat(size.rows()).isEqualTo(200);
+      assertThat(size.buckets()).as("200 distinct keys over the app's 5 state partitions").isBetween(3L, 5L);
     }
   }
 

@@ -26,4 +26,9 @@ public final class RuntimeHooks {
   public static long statefulQueryStarts(SpindriftRuntime runtime, SourceKind kind) {
     return runtime.statefulQueryStarts(kind);
   }
+
+  /** A new Spark session of {@code runtime}, as its queries get one. */
+  public static org.apache.spark.sql.SparkSession newSession(SpindriftRuntime runtime) {
+    return runtime.newSession();
+  }
 }
