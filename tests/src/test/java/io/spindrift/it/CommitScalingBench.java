@@ -3,6 +3,7 @@ package io.spindrift.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spindrift.commit.DynamoDbCommitLog;
+import io.spindrift.commit.DynamoDbPublishClaim;
 import io.spindrift.commit.LogSnapshot;
 import io.spindrift.config.Setting;
 import io.spindrift.config.SpindriftConfig;
@@ -49,7 +50,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
  * with every commit on the app's head (SPINDRIFT_COMMIT_MODE=head, the layout before lane commits) and with lane
  * commits, side by side in one run; stateful on the head and with bucket commits (SPINDRIFT_STATEFUL_COMMIT_MODE=
  * buckets, one state partition per lane), each with every lane's state in one partition (overlapping) and in a
- * partition of its own (disjoint). Prints commits/s, conflicts per commit and p50/p95
+ * partition of its own (disjoint), and with bucket commits and group publishing (one lane applies the backlog's state,
+ * the others wait for it). Prints commits/s, conflicts per commit and p50/p95
  * commit latency (the commit and, for lane commits, its sequencing). Run with
  * {@code mvn -pl tests test -Dspindrift.bench=true -Dtest=CommitScalingBench -Dsurefire.failIfNoSpecifiedTests=false}
  * ({@code -Dcommits.perLane=20}, {@code -Dcommits.lanes=1,4,16,64}; {@code -Dcommits.variants=stateful} runs only
@@ -69,7 +71,9 @@ class CommitScalingBench {
     STATEFUL_OVERLAPPING("stateful, overlapping, head"),
     STATEFUL_DISJOINT("stateful, disjoint, head"),
     STATEFUL_OVERLAPPING_BUCKETS("stateful, overlapping, buckets"),
-    STATEFUL_DISJOINT_BUCKETS("stateful, disjoint, buckets");
+    STATEFUL_DISJOINT_BUCKETS("stateful, disjoint, buckets"),
+    STATEFUL_OVERLAPPING_BUCKETS_GROUP("stateful, overlapping, buckets+group"),
+    STATEFUL_DISJOINT_BUCKETS_GROUP("stateful, disjoint, buckets+group");
 
     final String label;
 
@@ -82,11 +86,16 @@ class CommitScalingBench {
     }
 
     boolean disjoint() {
-      return this == STATEFUL_DISJOINT || this == STATEFUL_DISJOINT_BUCKETS;
+      return this == STATEFUL_DISJOINT || this == STATEFUL_DISJOINT_BUCKETS || this == STATEFUL_DISJOINT_BUCKETS_GROUP;
     }
 
     boolean buckets() {
-      return this == STATEFUL_OVERLAPPING_BUCKETS || this == STATEFUL_DISJOINT_BUCKETS;
+      return this == STATEFUL_OVERLAPPING_BUCKETS || this == STATEFUL_DISJOINT_BUCKETS || group();
+    }
+
+    /** Stateful group publishing (SPINDRIFT_PUBLISH_GROUP=on): one lane applies the backlog, the others wait. */
+    boolean group() {
+      return this == STATEFUL_OVERLAPPING_BUCKETS_GROUP || this == STATEFUL_DISJOINT_BUCKETS_GROUP;
     }
   }
 
@@ -149,7 +158,9 @@ class CommitScalingBench {
           + " per commit %.2f -> %.2f%n", lanes, (lane.commits() / lane.seconds()) / (head.commits() / head.seconds()),
           head.conflicts() / (double) head.commits(), lane.conflicts() / (double) lane.commits()));
       for (Variant[] pair : new Variant[][] {{Variant.STATEFUL_DISJOINT, Variant.STATEFUL_DISJOINT_BUCKETS},
-          {Variant.STATEFUL_OVERLAPPING, Variant.STATEFUL_OVERLAPPING_BUCKETS}}) {
+          {Variant.STATEFUL_OVERLAPPING, Variant.STATEFUL_OVERLAPPING_BUCKETS},
+          {Variant.STATEFUL_DISJOINT_BUCKETS, Variant.STATEFUL_DISJOINT_BUCKETS_GROUP},
+          {Variant.STATEFUL_OVERLAPPING_BUCKETS, Variant.STATEFUL_OVERLAPPING_BUCKETS_GROUP}}) {
         Figures before = find(figures, pair[0], lanes);
         Figures after = find(figures, pair[1], lanes);
         report.append(String.format(Locale.ROOT, "lanes %d: %s / %s, commits/s %.2fx, conflicts per commit %.2f"
@@ -193,6 +204,9 @@ class CommitScalingBench {
         }
         if (variant.stateful()) {
           builder.state(new StateTable(dynamo, stateTable, app));
+        }
+        if (variant.group()) {
+          builder.groupPublish(new DynamoDbPublishClaim(dynamo, commitTable), 10_000, 100);
         }
         long conflicts = 0;
         try (CommitProtocol protocol = builder.build()) {
