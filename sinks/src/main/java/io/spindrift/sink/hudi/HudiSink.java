@@ -97,6 +97,13 @@ final class HudiSink extends TableSink<StructType> {
   private final Object publishing = new Object();
   /** The table's meta client of the publish path, built once; its timeline is reloaded for every read. */
   private HoodieTableMetaClient publishMeta;
+  /** Guards {@link #stageMeta}: stages may run while a publish (which has its own meta client) runs. */
+  private final Object staging = new Object();
+  /**
+   * The table's meta client of the stage path, built once the table exists (a build checks the table's
+   * directories and reads {@code hoodie.properties}, about eight S3 requests); its timeline is reloaded per stage.
+   */
+  private HoodieTableMetaClient stageMeta;
   private PublishLease lease;
 
   HudiSink(SinkSpec spec, SinkContext context) {
@@ -109,8 +116,7 @@ final class HudiSink extends TableSink<StructType> {
     settings.aws().applyTo(spark);
     this.location = SinkSettings.tableLocation(context, spec);
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
-    this.options = new WriteOptions(spec, settings.tableType(), location, settings.metadataTable(), settings.aws(),
-        settings.lockTable(), settings.smallFileBytes());
+    this.options = new WriteOptions(spec, settings.tableType(), location, settings);
     this.writeClient = new WarmWriteClient(options, writerFactory());
   }
 
@@ -153,12 +159,20 @@ final class HudiSink extends TableSink<StructType> {
 
   /** The table's columns plus the output's new ones, creating the table from {@code output} if it is missing. */
   private StructType targetSchema(StructType output) {
-    Optional<HoodieTableMetaClient> meta = metaClient();
-    if (meta.isEmpty()) {
-      createTable(output.asNullable());
-      return output.asNullable();
+    StructType table;
+    synchronized (staging) {
+      if (stageMeta == null) {
+        stageMeta = metaClient().orElse(null);
+        if (stageMeta == null) {
+          stageMeta = createTable(output.asNullable());
+          return output.asNullable();
+        }
+      } else {
+        // another writer may have added a column since: the schema is read from the newest commit
+        stageMeta.reloadActiveTimeline();
+      }
+      table = tableSchema(stageMeta);
     }
-    StructType table = tableSchema(meta.get());
     return withColumns(table, TableColumns.added(output, table, spec.table()));
   }
 
