@@ -243,7 +243,20 @@ final class HudiSink extends TableSink<StructType> {
 
   @Override
   public List<Long> publish(List<PendingPublish> pending, long deadlineNanos) {
-    return new HudiPublication(deadlineNanos).publish(pending);
+    return new HudiPublication(deadlineNanos, () -> { }).publish(pending);
+  }
+
+  /**
+   * Takes the lease, checks what the table holds and writes the commit's files before running
+   * {@code beforeCommit}, then completes the Hudi commit (or, if it threw, abandons the written instant: an
+   * inflight instant without a heartbeat, rolled back by a later clean). A deadline of {@link Long#MAX_VALUE}
+   * waits {@link #DEFAULT_LEASE_WAIT} for the lease.
+   */
+  @Override
+  public List<Long> publish(List<PendingPublish> pending, long deadlineNanos, Runnable beforeCommit) {
+    long deadline = deadlineNanos == Long.MAX_VALUE ? System.nanoTime() + DEFAULT_LEASE_WAIT.toNanos()
+        : deadlineNanos;
+    return new HudiPublication(deadline, beforeCommit).publish(pending);
   }
 
   /**
@@ -254,22 +267,32 @@ final class HudiSink extends TableSink<StructType> {
    */
   private final class HudiPublication extends Publication<HoodieTableMetaClient> {
     private final long deadlineNanos;
+    private final Runnable beforeCommit;
     private PublishLease.Held leaseHeld;
+    /** What the table held of the app just before a lease that was free: still true for the first attempt. */
+    private OptionalLong heldAtFreeLease = OptionalLong.empty();
+    private int attempt;
 
-    HudiPublication(long deadlineNanos) {
+    HudiPublication(long deadlineNanos, Runnable beforeCommit) {
       super(spec.table());
       this.deadlineNanos = deadlineNanos;
+      this.beforeCommit = beforeCommit;
     }
 
     @Override
     protected List<Long> publish(String app, List<PendingPublish> withRows) {
       synchronized (publishing) {
-        if (unpublished(withRows, heldSeq(publishMeta(), app)).isEmpty()) {
+        long heldBefore = heldSeq(publishMeta(), app);
+        if (unpublished(withRows, heldBefore).isEmpty()) {
           return List.of();
         }
         // one writer per table: Hudi's writers never overlap (see the class comment)
         try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
           leaseHeld = held;
+          // a lease nobody held when we asked: no writer came between the check just made and the lease, unless
+          // one came and went within those milliseconds, which the check under Hudi's lock catches (a lost race);
+          // so the first attempt does not read the timeline again
+          heldAtFreeLease = held.freeAtFirstLook() ? OptionalLong.of(heldBefore) : OptionalLong.empty();
           return attempts(app, withRows);
         }
       }
@@ -277,6 +300,7 @@ final class HudiSink extends TableSink<StructType> {
 
     @Override
     protected HoodieTableMetaClient read(int attempt, List<PendingPublish> pending) {
+      this.attempt = attempt;
       return publishMeta().orElseGet(() -> {
         publishMeta = createTable(ChangeRows.of(stageRows(StagedOutput.parts(pending.get(0).ref()).get(0)))
             .rows().schema().asNullable());
@@ -286,12 +310,15 @@ final class HudiSink extends TableSink<StructType> {
 
     @Override
     protected long held(HoodieTableMetaClient meta, String app) {
+      if (attempt == 1 && heldAtFreeLease.isPresent()) {
+        return heldAtFreeLease.getAsLong();
+      }
       return heldSeq(Optional.of(meta), app);
     }
 
     @Override
     protected List<Long> commit(HoodieTableMetaClient meta, String app, List<PendingPublish> todo) {
-      write(meta, app, todo, leaseHeld);
+      write(meta, app, todo, leaseHeld, beforeCommit);
       return seqs(todo);
     }
 
@@ -317,10 +344,12 @@ final class HudiSink extends TableSink<StructType> {
   }
 
   /**
-   * Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s; a composite stage's part
-   * files ({@link StagedOutput#parts}) are read as that stage's rows, in part order.
+   * Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s, running
+   * {@code beforeCommit} between the files and the commit; a composite stage's part files
+   * ({@link StagedOutput#parts}) are read as that stage's rows, in part order.
    */
-  private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo, PublishLease.Held lease) {
+  private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo, PublishLease.Held lease,
+      Runnable beforeCommit) {
     StructType target = tableSchema(meta);
     List<List<ChangeRows>> stages = new ArrayList<>();
     for (PendingPublish p : todo) {
@@ -339,6 +368,7 @@ final class HudiSink extends TableSink<StructType> {
       String instant = client.startCommit();
       List<WriteStatus> written = client.write(instant, records, spec.isUpsert());
       failIfAnyFailed(written, records.size());
+      beforeCommit.run();
       long firstSeq = todo.get(0).tag().seq();
       lease.confirm(); // still the one writer (a frozen container's lease may have been taken over meanwhile)
       if (!client.commit(instant, written, CommitTag.entries(todo), meta.getCommitActionType(),
