@@ -292,6 +292,31 @@ class HudiSinkTest {
   }
 
   /**
+   * A publish whose {@code beforeCommit} throws (the runtime's rejects publish when the table's failed or the
+   * container crashed between the two) commits nothing, even as a new table's first instant, whose files Hudi would
+   * otherwise count once a later commit completes; the next publish, in another container, lands the rows once.
+   */
+  @Test
+  void aPublishStoppedBeforeItsCommitLeavesNothingAndTheRetryLandsOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_gate");
+    SpindriftRuntime runtime = runtime(app);
+    SinkSpec spec = SinkSpec.hudi("it." + app);
+    Sink sink = sink(runtime, spec);
+    PendingPublish first = stage(sink, app, 1, kv("a", 1L, "b", 1L));
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> sink.publish(List.of(first), Long.MAX_VALUE, () -> {
+      throw new IllegalStateException("the table's publish failed");
+    })).hasMessageContaining("the table's publish failed");
+    assertThat(sink.isPublished(app, 1)).isFalse();
+
+    Sink other = sink(runtime(app), spec);
+    assertThat(other.publish(List.of(first))).containsExactly(1L);
+    assertThat(table(runtime, app).count()).isEqualTo(2);
+    assertThat(sink.publish(List.of(first))).isEmpty();
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
+  }
+
+  /**
    * Hudi builds its DynamoDB lock provider for every commit; the container's warm providers make that free (no
    * lock-table check, no new client), while every commit still takes and releases the table's lock item.
    */

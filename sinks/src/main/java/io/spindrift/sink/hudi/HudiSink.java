@@ -248,9 +248,8 @@ final class HudiSink extends TableSink<StructType> {
 
   /**
    * Takes the lease, checks what the table holds and writes the commit's files before running
-   * {@code beforeCommit}, then completes the Hudi commit (or, if it threw, abandons the written instant: an
-   * inflight instant without a heartbeat, rolled back by a later clean). A deadline of {@link Long#MAX_VALUE}
-   * waits {@link #DEFAULT_LEASE_WAIT} for the lease.
+   * {@code beforeCommit}, then completes the Hudi commit (or, if it threw, rolls the written instant back). A
+   * deadline of {@link Long#MAX_VALUE} waits {@link #DEFAULT_LEASE_WAIT} for the lease.
    */
   @Override
   public List<Long> publish(List<PendingPublish> pending, long deadlineNanos, Runnable beforeCommit) {
@@ -368,7 +367,12 @@ final class HudiSink extends TableSink<StructType> {
       String instant = client.startCommit();
       List<WriteStatus> written = client.write(instant, records, spec.isUpsert());
       failIfAnyFailed(written, records.size());
-      beforeCommit.run();
+      try {
+        beforeCommit.run();
+      } catch (RuntimeException | Error notNow) {
+        abandon(client, instant, notNow);
+        throw notNow;
+      }
       long firstSeq = todo.get(0).tag().seq();
       lease.confirm(); // still the one writer (a frozen container's lease may have been taken over meanwhile)
       if (!client.commit(instant, written, CommitTag.entries(todo), meta.getCommitActionType(),
@@ -381,6 +385,16 @@ final class HudiSink extends TableSink<StructType> {
       throw failed;
     }
     todo.forEach(p -> StagedOutput.parts(p.ref()).forEach(recentStages::forget));
+  }
+
+  /** Rolls back {@code instant}, which {@code cause} keeps from being completed; a failed rollback is attached. */
+  private static void abandon(HudiWriter client, String instant, Throwable cause) {
+    try {
+      client.abandon(instant);
+    } catch (RuntimeException rollbackFailed) {
+      // left to a later clean (LAZY rollback of failed writes)
+      cause.addSuppressed(rollbackFailed);
+    }
   }
 
   /**
