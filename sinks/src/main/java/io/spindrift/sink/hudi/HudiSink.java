@@ -63,8 +63,11 @@ import scala.Function1;
  * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
  * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors). The write
  * client and the table's meta client are kept for the container's life ({@link WarmWriteClient}); the timeline is
- * reloaded for every read of what the table holds, so other containers' commits are always seen. The rows a
- * container staged are kept in memory for its own publish ({@link RecentStages}).
+ * reloaded for every read of what the table holds (before the lease, after it unless nobody held it, and under
+ * Hudi's lock), so other containers' commits are always seen. The rows a container staged are kept in memory for
+ * its own publish ({@link RecentStages}). A publish may be told to wait before its commit
+ * ({@link #publish(List, long, Runnable)}: the runtime's rejects wait for the table); if that wait throws, the
+ * written instant is rolled back.
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
