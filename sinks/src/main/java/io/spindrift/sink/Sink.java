@@ -38,6 +38,19 @@ public interface Sink {
   }
 
   /**
+   * As {@link #publish(List, long)}, running {@code beforeCommit} before the table commit that would make the
+   * stages visible, and committing nothing if it throws (its exception propagates). The runtime publishes a
+   * commit's rejects beside its table this way, and {@code beforeCommit} waits for the table's publish: the rejects
+   * become visible only after the table, as when the two were published one after the other. A format may do what
+   * precedes its commit (take its lease, write files) before running {@code beforeCommit}; by default it runs first.
+   * It may run more than once (a commit retried after a lost race) or not at all (nothing left to publish).
+   */
+  default List<Long> publish(List<PendingPublish> pending, long deadlineNanos, Runnable beforeCommit) {
+    beforeCommit.run();
+    return publish(pending, deadlineNanos);
+  }
+
+  /**
    * The key columns an upsert needs a value in ({@link UpsertKeys#NONE} for an append). Output rows lacking one
    * are rejects: the runtime sends them to the rejects table before staging, and {@link #stage} refuses them.
    */

@@ -156,9 +156,16 @@ public enum Setting {
           + " authorities do not sign; empty: the JVM's (MSK's brokers are trusted)."),
   KAFKA_TRUSTSTORE_PASSWORD("SPINDRIFT_KAFKA_TRUSTSTORE_PASSWORD", "",
       "Password of SPINDRIFT_KAFKA_TRUSTSTORE (empty: none)."),
-  HUDI_SMALL_FILE_MB("SPINDRIFT_HUDI_SMALL_FILE_MB", "100",
-      "Hudi sink: a publish adds its inserts to a base file smaller than this many MiB, rewriting it (Hudi's"
-          + " small-file handling); 0 writes new files only and leaves compaction to maintenance's clustering."),
+  HUDI_SMALL_FILE_MB("SPINDRIFT_HUDI_SMALL_FILE_MB", "0",
+      "Hudi sink: 0 (the default) writes a publish's inserts to new files, which the publish's inline clustering"
+          + " (SPINDRIFT_HUDI_CLUSTER_COMMITS) and maintenance compact; above 0, a publish adds its inserts to a base"
+          + " file smaller than this many MiB, rewriting it (Hudi's small-file handling: the whole table while it is"
+          + " small)."),
+  HUDI_CLUSTER_COMMITS("SPINDRIFT_HUDI_CLUSTER_COMMITS", "10",
+      "Hudi sink: after this many commits since the last clustering, a publish clusters the table's base files"
+          + " below SPINDRIFT_MAINTENANCE_SMALL_FILE_MB into files of up to SPINDRIFT_MAINTENANCE_TARGET_FILE_MB (Hudi's"
+          + " inline clustering, inside that publish), so the file count stays bounded between maintenance runs; 0:"
+          + " only maintenance clusters."),
   MAINTENANCE_SMALL_FILE_MB("SPINDRIFT_MAINTENANCE_SMALL_FILE_MB", "96",
       "Table maintenance: Hudi base files below this many MiB are clustered into files of"
           + " SPINDRIFT_MAINTENANCE_TARGET_FILE_MB (at most that size), once a partition has SPINDRIFT_MAINTENANCE_MIN_INPUT_FILES of them."),

@@ -22,10 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Step 5 of the protocol, whichever strategy runs it: publishes committed batches in seq order, one table commit
- * per table for a whole backlog (a group commit), the rejects after the table, a stateful commit's state rows
- * beside its table commit, then raises the publication watermark in the background. Every part is idempotent: a
- * publish repeated by a retry, a duplicate or another container changes nothing. Publishes of one container never
- * overlap (one lock).
+ * per table for a whole backlog (a group commit), the rejects beside the table (their commit after the table's), a
+ * stateful commit's state rows beside its table commit, then raises the publication watermark in the background.
+ * Every part is idempotent: a publish repeated by a retry, a duplicate or another container changes nothing.
+ * Publishes of one container never overlap (one lock).
  */
 final class Publication implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("io.spindrift.publish");
@@ -42,6 +42,7 @@ final class Publication implements AutoCloseable {
   /** The highest seq this container has published (the durable watermark may be higher or, for a while, lower). */
   private final AtomicLong publishedThrough = new AtomicLong();
   private ExecutorService stateApplier;
+  private ExecutorService rejectsPublisher;
   private ExecutorService marker;
   private volatile Future<?> lastMark = CompletableFuture.completedFuture(null);
 
@@ -140,19 +141,33 @@ final class Publication implements AutoCloseable {
     // rises only once both are done (a crash in either leaves both to the next roll-forward)
     CompletableFuture<Void> stateApplied = state == null ? null
         : CompletableFuture.runAsync(() -> state.apply(commits), stateApplier());
+    // the rejects are published beside the table, and their commit waits for the table's: what precedes a
+    // commit (a Hudi publish's lease and files) overlaps, the rejects become visible after the table as before,
+    // and a crash between the two (MID_PUBLISH) leaves the rejects unpublished
+    CompletableFuture<Void> tablePublished = new CompletableFuture<>();
+    Future<List<Long>> rejectsPublished = rejectStages.stream().allMatch(p -> p.ref() == null) ? null
+        : rejectsPublisher().submit(() -> rejects.publish(rejectStages, deadlineNanos, tablePublished::join));
     long tableStart = System.nanoTime();
     int published;
     try {
-      published = (deadlineNanos == Long.MAX_VALUE ? table.publish(tableStages)
-          : table.publish(tableStages, deadlineNanos)).size();
-      timings.merge("publish_table", ms(tableStart), Long::sum);
-    } finally {
-      if (stateApplied != null) {
-        joinStateApply(stateApplied, timings);
+      try {
+        published = (deadlineNanos == Long.MAX_VALUE ? table.publish(tableStages)
+            : table.publish(tableStages, deadlineNanos)).size();
+        timings.merge("publish_table", ms(tableStart), Long::sum);
+      } finally {
+        if (stateApplied != null) {
+          joinStateApply(stateApplied, timings);
+        }
       }
+      faults.hit(FaultPoint.MID_PUBLISH);
+    } catch (RuntimeException | Error failed) {
+      tablePublished.completeExceptionally(failed);
+      awaitQuietly(rejectsPublished);
+      throw failed;
     }
-    faults.hit(FaultPoint.MID_PUBLISH);
-    published = Math.max(published, rejects.publish(rejectStages).size());
+    tablePublished.complete(null);
+    published = Math.max(published, rejectsPublished == null ? rejects.publish(rejectStages).size()
+        : joinRejects(rejectsPublished, timings).size());
     long last = commits.get(commits.size() - 1).seq();
     publishedThrough.accumulateAndGet(last, Math::max);
     if (markNow) {
@@ -204,6 +219,51 @@ final class Publication implements AutoCloseable {
     }
   }
 
+  /** The rejects' publish, once the table's is done; its failure propagates as the table's would. */
+  private static List<Long> joinRejects(Future<List<Long>> rejectsPublished, Map<String, Long> timings) {
+    long start = System.nanoTime();
+    try {
+      return rejectsPublished.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while publishing the rejects", e);
+    } finally {
+      timings.merge("publish_rejects_wait", ms(start), Long::sum);
+    }
+  }
+
+  /**
+   * Waits for a rejects publish the table's failure abandoned (it commits nothing once its wait for the table
+   * throws), so that nothing of this publish runs on after it failed.
+   */
+  private static void awaitQuietly(Future<?> rejectsPublished) {
+    if (rejectsPublished == null) {
+      return;
+    }
+    try {
+      rejectsPublished.get();
+    } catch (ExecutionException abandoned) {
+      // the table's failure, seen by the rejects' commit, or the rejects' own: the caller throws the table's
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private synchronized ExecutorService rejectsPublisher() {
+    if (rejectsPublisher == null) {
+      rejectsPublisher = daemonThread("spindrift-rejects-" + app);
+    }
+    return rejectsPublisher;
+  }
+
   private synchronized ExecutorService stateApplier() {
     if (stateApplier == null) {
       stateApplier = daemonThread("spindrift-state-apply-" + app);
@@ -227,6 +287,9 @@ final class Publication implements AutoCloseable {
     awaitMark();
     if (stateApplier != null) {
       stateApplier.shutdown();
+    }
+    if (rejectsPublisher != null) {
+      rejectsPublisher.shutdown();
     }
     if (marker != null) {
       marker.shutdown();

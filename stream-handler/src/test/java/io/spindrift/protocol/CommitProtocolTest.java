@@ -11,9 +11,16 @@ import io.spindrift.event.Batch;
 import io.spindrift.protocol.ProtocolFakes.FakeMicroBatch;
 import io.spindrift.protocol.ProtocolFakes.FakeState;
 import io.spindrift.protocol.ProtocolFakes.FakeTable;
+import io.spindrift.sink.PendingPublish;
+import io.spindrift.sink.Sink;
+import io.spindrift.sink.StageRows;
+import io.spindrift.sink.StagedOutput;
 import io.spindrift.state.StateBucket;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,6 +132,103 @@ class CommitProtocolTest {
     another.process(batch("shard-1", 1, 1));
     assertThat(table.rows()).isEqualTo(4);
     assertThat(table.published.keySet()).containsExactly(1L, 2L);
+  }
+
+  /** A table whose publish waits (at most 10 s) until the rejects' publish has begun, and says whether it had. */
+  private static final class WaitingTable implements Sink {
+    final FakeTable inner = new FakeTable();
+    final CountDownLatch rejectsBegun = new CountDownLatch(1);
+    final AtomicBoolean overlapped = new AtomicBoolean();
+
+    @Override
+    public StagedOutput stage(String txnId, StageRows rows) {
+      return inner.stage(txnId, rows);
+    }
+
+    @Override
+    public List<Long> publish(List<PendingPublish> pending) {
+      try {
+        overlapped.set(rejectsBegun.await(10, TimeUnit.SECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return inner.publish(pending);
+    }
+
+    @Override
+    public boolean isPublished(String app, long seq) {
+      return inner.isPublished(app, seq);
+    }
+  }
+
+  /** Rejects whose publish begins at once and commits once {@code beforeCommit} returns, noting the table then. */
+  private static final class GatedRejects implements Sink {
+    final FakeTable inner = new FakeTable();
+    final WaitingTable table;
+    final AtomicBoolean tableHeldAtCommit = new AtomicBoolean();
+
+    GatedRejects(WaitingTable table) {
+      this.table = table;
+    }
+
+    @Override
+    public StagedOutput stage(String txnId, StageRows rows) {
+      return inner.stage(txnId, rows);
+    }
+
+    @Override
+    public List<Long> publish(List<PendingPublish> pending) {
+      return inner.publish(pending);
+    }
+
+    @Override
+    public List<Long> publish(List<PendingPublish> pending, long deadlineNanos, Runnable beforeCommit) {
+      table.rejectsBegun.countDown();
+      beforeCommit.run();
+      tableHeldAtCommit.set(pending.stream().allMatch(p -> table.isPublished(APP, p.tag().seq())));
+      return inner.publish(pending);
+    }
+
+    @Override
+    public boolean isPublished(String app, long seq) {
+      return inner.isPublished(app, seq);
+    }
+  }
+
+  @Test
+  void theRejectsArePublishedBesideTheTableAndCommitOnlyAfterIt() {
+    WaitingTable slowTable = new WaitingTable();
+    GatedRejects gated = new GatedRejects(slowTable);
+    FakeMicroBatch microBatch = new FakeMicroBatch(false);
+    microBatch.rejectOne = true;
+    CommitProtocol protocol = CommitProtocol.builder(APP, log).microBatch(microBatch).sinks(slowTable, gated).build();
+
+    protocol.process(batch("shard-0", 1, 3));
+    assertThat(slowTable.overlapped).as("the rejects' publish began while the table's ran").isTrue();
+    assertThat(gated.tableHeldAtCommit).as("the rejects committed after the table").isTrue();
+    assertThat(slowTable.inner.published.keySet()).containsExactly(1L);
+    assertThat(gated.inner.published.keySet()).containsExactly(1L);
+  }
+
+  @Test
+  void aCrashBetweenTheTableAndTheRejectsLeavesTheRejectsUncommittedAndTheRetryPublishesThemOnce() {
+    WaitingTable slowTable = new WaitingTable();
+    GatedRejects gated = new GatedRejects(slowTable);
+    FakeMicroBatch microBatch = new FakeMicroBatch(false);
+    microBatch.rejectOne = true;
+    Faults faults = new Faults();
+    faults.arm(FaultPoint.MID_PUBLISH, 1);
+    CommitProtocol protocol = CommitProtocol.builder(APP, log).microBatch(microBatch).sinks(slowTable, gated)
+        .faults(faults).build();
+
+    assertThatThrownBy(() -> protocol.process(batch("shard-0", 1, 3))).isInstanceOf(InjectedCrash.class);
+    assertThat(slowTable.overlapped).isTrue();
+    assertThat(slowTable.inner.published.keySet()).containsExactly(1L);
+    assertThat(gated.inner.published).as("the rejects' publish began but did not commit").isEmpty();
+
+    protocol.process(batch("shard-0", 1, 3));
+    assertThat(slowTable.inner.published.keySet()).containsExactly(1L);
+    assertThat(gated.inner.published.keySet()).containsExactly(1L);
   }
 
   @Test

@@ -67,6 +67,8 @@ final class ProtocolFakes {
     final AtomicInteger runs = new AtomicInteger();
     Consumer<Batch> duringRun = b -> {};
     RuntimeException failWith;
+    /** Whether each batch also rejects one record (a rejects stage of one row). */
+    boolean rejectOne;
 
     FakeMicroBatch(boolean stateful) {
       this.stateful = stateful;
@@ -85,7 +87,8 @@ final class ProtocolFakes {
             Map.of(KeyBytes.wrap(txnId.getBytes(StandardCharsets.UTF_8)), new byte[] {1}), Set.of());
         changes = new StateChanges(List.of(delta), Set.of());
       }
-      return new Result(new StagedOutput("table/" + txnId + "/" + fresh.size(), fresh.size()), StagedOutput.EMPTY,
+      StagedOutput rejected = rejectOne ? new StagedOutput("rejects/" + txnId + "/1", 1) : StagedOutput.EMPTY;
+      return new Result(new StagedOutput("table/" + txnId + "/" + fresh.size(), fresh.size()), rejected,
           changes, stateful ? "{\"checkpoint\":" + snapshot.headSeq() + "}" : null, runs.get());
     }
 

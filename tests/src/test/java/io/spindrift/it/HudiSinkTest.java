@@ -2,6 +2,7 @@ package io.spindrift.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spindrift.config.Setting;
 import io.spindrift.examples.Clickstream;
 import io.spindrift.examples.ClickstreamGenerator;
 import io.spindrift.runtime.SpindriftRuntime;
@@ -234,6 +235,115 @@ class HudiSinkTest {
     } else {
       assertThat(table(runtime, app).count()).isEqualTo(4);
     }
+  }
+
+  /** The table's live base files: those a snapshot read reads. */
+  private static long liveFiles(SpindriftRuntime runtime, String table) {
+    return table(runtime, table).select("_hoodie_file_name").distinct().count();
+  }
+
+  /** Completed replacecommits (clusterings) on the table's timeline. */
+  private static int clusterings(SpindriftRuntime runtime, String table) throws Exception {
+    org.apache.hadoop.fs.Path glob = new org.apache.hadoop.fs.Path(path(runtime, table) + "/.hoodie/*.replacecommit");
+    var files = glob.getFileSystem(TestPipeline.s3aReader(runtime).sessionState().newHadoopConf()).globStatus(glob);
+    return files == null ? 0 : files.length;
+  }
+
+  /**
+   * Publishes write new files by default, and every {@code SPINDRIFT_HUDI_CLUSTER_COMMITS} commits a publish
+   * clusters them (Hudi's inline clustering): the live file count stays bounded, without it it grows a file per
+   * commit. Rows, upserted values and exactly once are unchanged: publishing every commit again writes nothing.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"APPEND", "UPSERT"})
+  void inlineClusteringKeepsTheFileCountBoundedAndEveryRowOnce(String mode) throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_cluster_" + mode.toLowerCase(Locale.ROOT));
+    String unclustered = app + "_off";
+    SpindriftRuntime runtime = runtime(app);
+    SinkSpec.Mode writeMode = SinkSpec.Mode.valueOf(mode);
+    List<String> keys = writeMode == SinkSpec.Mode.UPSERT ? List.of("k") : List.of();
+    Sink sink = sink(runtime, new SinkSpec(SinkSpec.Format.HUDI, "it." + app, writeMode, keys, null),
+        "SPINDRIFT_HUDI_CLUSTER_COMMITS", "3");
+    Sink off = sink(runtime, new SinkSpec(SinkSpec.Format.HUDI, "it." + unclustered, writeMode, keys, null),
+        "SPINDRIFT_HUDI_CLUSTER_COMMITS", "0");
+    List<PendingPublish> all = new ArrayList<>();
+    List<PendingPublish> allOff = new ArrayList<>();
+    for (long seq = 1; seq <= 7; seq++) {
+      // each commit adds two keys and (upsert) updates key "a"
+      StageRows rows = kv("a", seq, "k" + seq + "x", seq, "k" + seq + "y", seq);
+      all.add(stage(sink, app, seq, rows));
+      allOff.add(stage(off, app, seq, rows));
+      assertThat(sink.publish(List.copyOf(all))).containsExactly(seq);
+      assertThat(off.publish(List.copyOf(allOff))).containsExactly(seq);
+    }
+
+    assertThat(clusterings(runtime, app)).isBetween(1, 2);
+    assertThat(liveFiles(runtime, app)).as("files after 7 commits, clustered every 3").isLessThanOrEqualTo(4);
+    assertThat(liveFiles(runtime, unclustered)).as("files after 7 commits, never clustered").isEqualTo(7);
+    assertThat(sink.publish(all)).isEmpty();
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ))
+        .containsExactly("1", "2", "3", "4", "5", "6", "7");
+    if (writeMode == SinkSpec.Mode.UPSERT) {
+      assertThat(values(runtime, app)).hasSize(15).containsEntry("a", 7L).isEqualTo(values(runtime, unclustered));
+    } else {
+      assertThat(table(runtime, app).count()).isEqualTo(21);
+      assertThat(table(runtime, app).select("_hoodie_record_key").distinct().count()).isEqualTo(21);
+    }
+  }
+
+  /**
+   * A publish whose {@code beforeCommit} throws (the runtime's rejects publish when the table's failed or the
+   * container crashed between the two) commits nothing, even as a new table's first instant, whose files Hudi would
+   * otherwise count once a later commit completes; the next publish, in another container, lands the rows once.
+   */
+  @Test
+  void aPublishStoppedBeforeItsCommitLeavesNothingAndTheRetryLandsOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_gate");
+    SpindriftRuntime runtime = runtime(app);
+    SinkSpec spec = SinkSpec.hudi("it." + app);
+    Sink sink = sink(runtime, spec);
+    PendingPublish first = stage(sink, app, 1, kv("a", 1L, "b", 1L));
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> sink.publish(List.of(first), Long.MAX_VALUE, () -> {
+      throw new IllegalStateException("the table's publish failed");
+    })).hasMessageContaining("the table's publish failed");
+    assertThat(sink.isPublished(app, 1)).isFalse();
+
+    Sink other = sink(runtime(app), spec);
+    assertThat(other.publish(List.of(first))).containsExactly(1L);
+    assertThat(table(runtime, app).count()).isEqualTo(2);
+    assertThat(sink.publish(List.of(first))).isEmpty();
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
+  }
+
+  /**
+   * Hudi builds its DynamoDB lock provider for every commit; the container's warm providers make that free (no
+   * lock-table check, no new client), while every commit still takes and releases the table's lock item.
+   */
+  @Test
+  void warmPublishesTakeHudisLockWithoutRebuildingItsProvider() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_lock");
+    SpindriftRuntime runtime = runtime(app);
+    Sink sink = sink(runtime, SinkSpec.hudi("it." + app));
+    List<PendingPublish> pending = new ArrayList<>();
+    for (long seq = 1; seq <= 3; seq++) {
+      pending.add(stage(sink, app, seq, kv("a" + seq, seq)));
+    }
+    assertThat(sink.publish(pending.subList(0, 1))).containsExactly(1L);
+
+    AwsRequestLog.start();
+    assertThat(sink.publish(pending.subList(0, 2))).containsExactly(2L);
+    assertThat(sink.publish(pending)).containsExactly(3L);
+    List<AwsRequestLog.Request> lockRequests = AwsRequestLog.stop().stream()
+        .filter(r -> r.target().equals(runtime.config().get(Setting.HUDI_LOCK_TABLE))).toList();
+    // Hudi takes its lock several times per commit (its instant time, the commit, table services): each time a
+    // put of the lock item and a delete on release, never a check of the lock table
+    List<String> operations = lockRequests.stream().map(AwsRequestLog.Request::operation).toList();
+    assertThat(operations).doesNotContain("DescribeTable");
+    long taken = operations.stream().filter("PutItem"::equals).count();
+    assertThat(taken).as("lock items put by two commits").isGreaterThanOrEqualTo(2);
+    assertThat(operations.stream().filter("DeleteItem"::equals).count()).as("released").isEqualTo(taken);
+    assertThat(table(runtime, app).count()).isEqualTo(3);
   }
 
   /**

@@ -45,7 +45,8 @@ class SinkPublishBench {
           "checkpointInterval=10 (Delta's default)", Map.of("SPINDRIFT_DELTA_CHECKPOINT_INTERVAL", "10")),
       Format.HUDI, ordered("chosen", Map.of(),
           "metadata table on (Hudi's default)", Map.of("SPINDRIFT_HUDI_METADATA_TABLE", "true"),
-          "new files (SPINDRIFT_HUDI_SMALL_FILE_MB=0)", Map.of("SPINDRIFT_HUDI_SMALL_FILE_MB", "0"),
+          "small-file merge (SMALL_FILE_MB=100)", Map.of("SPINDRIFT_HUDI_SMALL_FILE_MB", "100"),
+          "no inline clustering (CLUSTER_COMMITS=0)", Map.of("SPINDRIFT_HUDI_CLUSTER_COMMITS", "0"),
           "spark client (SPINDRIFT_HUDI_WRITE_CLIENT=spark)", Map.of("SPINDRIFT_HUDI_WRITE_CLIENT", "spark")));
 
   /** Variant names to settings, in the order given (name, settings, name, settings, ...). */

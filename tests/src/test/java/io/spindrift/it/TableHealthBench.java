@@ -41,7 +41,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * ({@link AppMaintenance#run}, what {@code MaintenanceHandler} calls). One hour of 4 lanes at one commit per second
  * is 14,400 commits: {@code -Dbench.hour=true} runs that, the default is 4 × 300. Run with
  * {@code mvn -pl tests -am test -Dspindrift.bench=true -Dtest=TableHealthBench -Dsurefire.failIfNoSpecifiedTests=false}
- * ({@code -Dbench.lanes=4 -Dbench.commitsPerLane=300 -Dbench.rowsPerCommit=20 -Dbench.formats=iceberg,delta,hudi,hudi-new-files});
+ * ({@code -Dbench.lanes=4 -Dbench.commitsPerLane=300 -Dbench.rowsPerCommit=20 -Dbench.formats=iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge});
  * docs/PERFORMANCE.md ("Table health") has the figures. The maintenance policy is the defaults with a snapshot
  * retention of 0 h: the state of a table whose hour of commits is older than the retention.
  */
@@ -53,7 +53,8 @@ class TableHealthBench {
       "iceberg", Map.of("SPINDRIFT_SINK_FORMAT", "iceberg"),
       "delta", Map.of("SPINDRIFT_SINK_FORMAT", "delta"),
       "hudi", Map.of("SPINDRIFT_SINK_FORMAT", "hudi"),
-      "hudi-new-files", Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_SMALL_FILE_MB", "0"));
+      "hudi-no-inline-clustering", Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_CLUSTER_COMMITS", "0"),
+      "hudi-small-file-merge", Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_SMALL_FILE_MB", "100"));
 
   private record Health(long liveFiles, long storedFiles, long versions, long metadataBytes, long queryMs) {}
 
@@ -67,7 +68,7 @@ class TableHealthBench {
         rowsPerCommit, lanes * perLane));
     table.add(String.format(Locale.ROOT, "%-15s %-6s %10s %12s %9s %14s %9s %11s", "variant", "when", "live files",
         "stored files", "versions", "metadata KiB", "query ms", "publish ms"));
-    for (String variant : System.getProperty("bench.formats", "iceberg,delta,hudi,hudi-new-files").split(",")) {
+    for (String variant : System.getProperty("bench.formats", "iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge").split(",")) {
       table.addAll(measure(variant.trim(), lanes, perLane, rowsPerCommit));
       System.out.println(String.join("\n", table));
     }

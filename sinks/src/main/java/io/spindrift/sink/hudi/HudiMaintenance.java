@@ -43,12 +43,14 @@ import org.apache.spark.sql.SparkSession;
  * Hudi maintenance through Hudi's Spark write client, holding the table's publish lease (one writer per table, as
  * {@link HudiSink} publishes): clustering (a plan a dead run left pending first; then, where a partition holds
  * enough small base files, a size-based plan of them, executed at once) and cleaning (file versions no commit within
- * the snapshot retention needs). A table whose publishes add inserts to an existing small file
- * ({@code SPINDRIFT_HUDI_SMALL_FILE_MB} above 0) keeps one file group per partition and rarely needs clustering.
+ * the snapshot retention needs). Publishes write new files (unless {@code SPINDRIFT_HUDI_SMALL_FILE_MB} is above 0)
+ * and cluster them inline every {@code SPINDRIFT_HUDI_CLUSTER_COMMITS} commits; this run clusters what is left.
  * Both are Hudi table services that write their own instants (replacecommit, clean) and never touch the metadata
  * of the app's tagged commits, from which {@link CommitTimeline} reads what the table holds (the archived timeline
  * included). Stage files live outside the table, under the app's stage prefix, where only the stage collector works;
- * cleaning removes only file slices the timeline tracks.
+ * cleaning removes only file slices the timeline tracks. When no commit is within the snapshot retention, the clean
+ * keeps only the newest version of each file group and removes the groups the run's clustering replaced, so a run
+ * leaves fewer stored files than it found.
  */
 record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiSettings settings)
     implements TableMaintenance {
@@ -132,8 +134,7 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
     } catch (Exception e) {
       throw new IllegalStateException("Cannot read the schema of Hudi table " + spec.table() + " at " + location, e);
     }
-    WriteOptions options = new WriteOptions(spec, meta.getTableType(), location, settings.metadataTable(),
-        settings.aws(), settings.lockTable(), settings.smallFileBytes());
+    WriteOptions options = new WriteOptions(spec, meta.getTableType(), location, settings);
     Properties props = new Properties();
     props.putAll(options.writeConfig(schema).getProps());
     String target = Long.toString(policy.targetFileBytes());
@@ -144,13 +145,23 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
     props.setProperty("hoodie.clustering.async.enabled", "false");
     // one file group is already as compact as clustering makes it
     props.setProperty("hoodie.clustering.plan.strategy.single.group.clustering.enabled", "false");
-    props.setProperty("hoodie.cleaner.policy", "KEEP_LATEST_COMMITS");
-    props.setProperty("hoodie.cleaner.commits.retained", Integer.toString(commitsWithin(meta, policy.snapshotRetention())));
+    int recent = commitsWithin(meta, policy.snapshotRetention());
+    if (recent == 0) {
+      // no reader's snapshot is within the retention: only the newest version of each file group is kept, and the
+      // file groups this run's clustering replaces go in the same run (KEEP_LATEST_COMMITS would keep them until a
+      // commit follows the replacecommit: Hudi cleans a replaced group only once its replacement is older than the
+      // earliest retained commit)
+      props.setProperty("hoodie.cleaner.policy", "KEEP_LATEST_FILE_VERSIONS");
+      props.setProperty("hoodie.cleaner.fileversions.retained", "1");
+    } else {
+      props.setProperty("hoodie.cleaner.policy", "KEEP_LATEST_COMMITS");
+      props.setProperty("hoodie.cleaner.commits.retained", Integer.toString(recent));
+    }
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
   }
 
   /**
-   * The commits to retain for a history of {@code retention}: those completed within it, at least one. (Hudi's own
+   * The commits completed within {@code retention}: those to retain for a history that long. (Hudi's own
    * KEEP_LATEST_BY_HOURS keeps every file slice when no commit is younger than the retention.)
    */
   private static int commitsWithin(HoodieTableMetaClient meta, Duration retention) {
@@ -159,7 +170,7 @@ record HudiMaintenance(SinkSpec spec, SparkSession spark, String location, HudiS
         .filter(instant -> HoodieActiveTimeline.parseDateFromInstantTimeSafely(instant.getTimestamp())
             .map(date -> date.getTime() >= since).orElse(true))
         .count();
-    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, recent));
+    return (int) Math.min(Integer.MAX_VALUE, recent);
   }
 
   private static long completedInstants(HoodieTableMetaClient meta) {

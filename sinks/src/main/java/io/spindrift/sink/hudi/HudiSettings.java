@@ -2,7 +2,9 @@ package io.spindrift.sink.hudi;
 
 import io.spindrift.config.Setting;
 import io.spindrift.sink.SinkContext;
+import io.spindrift.sink.maintenance.MaintenancePolicy;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.hudi.common.model.HoodieTableType;
 
 /**
@@ -10,10 +12,33 @@ import org.apache.hudi.common.model.HoodieTableType;
  * ({@link AwsSettings}), the table type and metadata-table switch of a table Spindrift creates, and the DynamoDB
  * tables of Hudi's lock provider and of the per-table publish lease (names set by the CDK app), the size below
  * which a publish adds inserts to an existing file ({@code smallFileBytes}, 0: never), and which of Hudi's write
- * clients publishes ({@code writeClient}).
+ * clients publishes ({@code writeClient}), and how often a publish clusters ({@code clustering}).
  */
 record HudiSettings(AwsSettings aws, HoodieTableType tableType, boolean metadataTable, String lockTable,
-                    String leaseTable, long smallFileBytes, WriteClient writeClient) {
+                    String leaseTable, long smallFileBytes, WriteClient writeClient, Clustering clustering) {
+
+  /**
+   * A publish's inline clustering: after {@code everyCommits} commits (0: never), base files below
+   * {@code smallFileBytes} are rewritten into files of up to {@code targetFileBytes} (maintenance's sizes).
+   */
+  record Clustering(int everyCommits, long smallFileBytes, long targetFileBytes) {
+    static Clustering from(SinkContext context) {
+      MaintenancePolicy sizes = MaintenancePolicy.fromSettings(Map.of(
+          Setting.MAINTENANCE_SMALL_FILE_MB.key(), context.setting(Setting.MAINTENANCE_SMALL_FILE_MB),
+          Setting.MAINTENANCE_TARGET_FILE_MB.key(), context.setting(Setting.MAINTENANCE_TARGET_FILE_MB)));
+      String every = context.setting(Setting.HUDI_CLUSTER_COMMITS);
+      try {
+        int commits = Integer.parseInt(every.trim());
+        if (commits >= 0) {
+          return new Clustering(commits, sizes.smallFileBytes(), sizes.targetFileBytes());
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException("Invalid " + Setting.HUDI_CLUSTER_COMMITS.key() + ": '" + every
+          + "' (expected a whole number of commits, 0 or more)");
+    }
+  }
 
   /** Hudi's write client a publish goes through. */
   enum WriteClient {
@@ -27,7 +52,7 @@ record HudiSettings(AwsSettings aws, HoodieTableType tableType, boolean metadata
     return new HudiSettings(AwsSettings.from(context), tableType(context.setting(Setting.HUDI_TABLE_TYPE)),
         Boolean.parseBoolean(context.setting(Setting.HUDI_METADATA_TABLE)), context.setting(Setting.HUDI_LOCK_TABLE),
         context.setting(Setting.HUDI_LEASE_TABLE), smallFileBytes(context.setting(Setting.HUDI_SMALL_FILE_MB)),
-        writeClient(context.setting(Setting.HUDI_WRITE_CLIENT)));
+        writeClient(context.setting(Setting.HUDI_WRITE_CLIENT)), Clustering.from(context));
   }
 
   private static WriteClient writeClient(String value) {

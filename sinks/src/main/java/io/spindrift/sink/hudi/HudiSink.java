@@ -63,8 +63,11 @@ import scala.Function1;
  * org.apache.spark.serializer.KryoSerializer as spark.serializer"}), and the runtime's one context is shared with
  * the other formats. Hudi's streaming sink is never used (it calls {@code System.exit} on fatal errors). The write
  * client and the table's meta client are kept for the container's life ({@link WarmWriteClient}); the timeline is
- * reloaded for every read of what the table holds, so other containers' commits are always seen. The rows a
- * container staged are kept in memory for its own publish ({@link RecentStages}).
+ * reloaded for every read of what the table holds (before the lease, after it unless nobody held it, and under
+ * Hudi's lock), so other containers' commits are always seen. The rows a container staged are kept in memory for
+ * its own publish ({@link RecentStages}). A publish may be told to wait before its commit
+ * ({@link #publish(List, long, Runnable)}: the runtime's rejects wait for the table); if that wait throws, the
+ * written instant is rolled back.
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
@@ -97,6 +100,13 @@ final class HudiSink extends TableSink<StructType> {
   private final Object publishing = new Object();
   /** The table's meta client of the publish path, built once; its timeline is reloaded for every read. */
   private HoodieTableMetaClient publishMeta;
+  /** Guards {@link #stageMeta}: stages may run while a publish (which has its own meta client) runs. */
+  private final Object staging = new Object();
+  /**
+   * The table's meta client of the stage path, built once the table exists (a build checks the table's
+   * directories and reads {@code hoodie.properties}, about eight S3 requests); its timeline is reloaded per stage.
+   */
+  private HoodieTableMetaClient stageMeta;
   private PublishLease lease;
 
   HudiSink(SinkSpec spec, SinkContext context) {
@@ -109,8 +119,7 @@ final class HudiSink extends TableSink<StructType> {
     settings.aws().applyTo(spark);
     this.location = SinkSettings.tableLocation(context, spec);
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
-    this.options = new WriteOptions(spec, settings.tableType(), location, settings.metadataTable(), settings.aws(),
-        settings.lockTable(), settings.smallFileBytes());
+    this.options = new WriteOptions(spec, settings.tableType(), location, settings);
     this.writeClient = new WarmWriteClient(options, writerFactory());
   }
 
@@ -153,12 +162,20 @@ final class HudiSink extends TableSink<StructType> {
 
   /** The table's columns plus the output's new ones, creating the table from {@code output} if it is missing. */
   private StructType targetSchema(StructType output) {
-    Optional<HoodieTableMetaClient> meta = metaClient();
-    if (meta.isEmpty()) {
-      createTable(output.asNullable());
-      return output.asNullable();
+    StructType table;
+    synchronized (staging) {
+      if (stageMeta == null) {
+        stageMeta = metaClient().orElse(null);
+        if (stageMeta == null) {
+          stageMeta = createTable(output.asNullable());
+          return output.asNullable();
+        }
+      } else {
+        // another writer may have added a column since: the schema is read from the newest commit
+        stageMeta.reloadActiveTimeline();
+      }
+      table = tableSchema(stageMeta);
     }
-    StructType table = tableSchema(meta.get());
     return withColumns(table, TableColumns.added(output, table, spec.table()));
   }
 
@@ -229,7 +246,19 @@ final class HudiSink extends TableSink<StructType> {
 
   @Override
   public List<Long> publish(List<PendingPublish> pending, long deadlineNanos) {
-    return new HudiPublication(deadlineNanos).publish(pending);
+    return new HudiPublication(deadlineNanos, () -> { }).publish(pending);
+  }
+
+  /**
+   * Takes the lease, checks what the table holds and writes the commit's files before running
+   * {@code beforeCommit}, then completes the Hudi commit (or, if it threw, rolls the written instant back). A
+   * deadline of {@link Long#MAX_VALUE} waits {@link #DEFAULT_LEASE_WAIT} for the lease.
+   */
+  @Override
+  public List<Long> publish(List<PendingPublish> pending, long deadlineNanos, Runnable beforeCommit) {
+    long deadline = deadlineNanos == Long.MAX_VALUE ? System.nanoTime() + DEFAULT_LEASE_WAIT.toNanos()
+        : deadlineNanos;
+    return new HudiPublication(deadline, beforeCommit).publish(pending);
   }
 
   /**
@@ -240,22 +269,32 @@ final class HudiSink extends TableSink<StructType> {
    */
   private final class HudiPublication extends Publication<HoodieTableMetaClient> {
     private final long deadlineNanos;
+    private final Runnable beforeCommit;
     private PublishLease.Held leaseHeld;
+    /** What the table held of the app just before a lease that was free: still true for the first attempt. */
+    private OptionalLong heldAtFreeLease = OptionalLong.empty();
+    private int attempt;
 
-    HudiPublication(long deadlineNanos) {
+    HudiPublication(long deadlineNanos, Runnable beforeCommit) {
       super(spec.table());
       this.deadlineNanos = deadlineNanos;
+      this.beforeCommit = beforeCommit;
     }
 
     @Override
     protected List<Long> publish(String app, List<PendingPublish> withRows) {
       synchronized (publishing) {
-        if (unpublished(withRows, heldSeq(publishMeta(), app)).isEmpty()) {
+        long heldBefore = heldSeq(publishMeta(), app);
+        if (unpublished(withRows, heldBefore).isEmpty()) {
           return List.of();
         }
         // one writer per table: Hudi's writers never overlap (see the class comment)
         try (PublishLease.Held held = lease().acquire(location, deadlineNanos)) {
           leaseHeld = held;
+          // a lease nobody held when we asked: no writer came between the check just made and the lease, unless
+          // one came and went within those milliseconds, which the check under Hudi's lock catches (a lost race);
+          // so the first attempt does not read the timeline again
+          heldAtFreeLease = held.freeAtFirstLook() ? OptionalLong.of(heldBefore) : OptionalLong.empty();
           return attempts(app, withRows);
         }
       }
@@ -263,6 +302,7 @@ final class HudiSink extends TableSink<StructType> {
 
     @Override
     protected HoodieTableMetaClient read(int attempt, List<PendingPublish> pending) {
+      this.attempt = attempt;
       return publishMeta().orElseGet(() -> {
         publishMeta = createTable(ChangeRows.of(stageRows(StagedOutput.parts(pending.get(0).ref()).get(0)))
             .rows().schema().asNullable());
@@ -272,12 +312,15 @@ final class HudiSink extends TableSink<StructType> {
 
     @Override
     protected long held(HoodieTableMetaClient meta, String app) {
+      if (attempt == 1 && heldAtFreeLease.isPresent()) {
+        return heldAtFreeLease.getAsLong();
+      }
       return heldSeq(Optional.of(meta), app);
     }
 
     @Override
     protected List<Long> commit(HoodieTableMetaClient meta, String app, List<PendingPublish> todo) {
-      write(meta, app, todo, leaseHeld);
+      write(meta, app, todo, leaseHeld, beforeCommit);
       return seqs(todo);
     }
 
@@ -303,10 +346,12 @@ final class HudiSink extends TableSink<StructType> {
   }
 
   /**
-   * Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s; a composite stage's part
-   * files ({@link StagedOutput#parts}) are read as that stage's rows, in part order.
+   * Writes {@code todo}'s stages as one Hudi commit tagged with their {@link CommitTag}s, running
+   * {@code beforeCommit} between the files and the commit; a composite stage's part files
+   * ({@link StagedOutput#parts}) are read as that stage's rows, in part order.
    */
-  private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo, PublishLease.Held lease) {
+  private void write(HoodieTableMetaClient meta, String app, List<PendingPublish> todo, PublishLease.Held lease,
+      Runnable beforeCommit) {
     StructType target = tableSchema(meta);
     List<List<ChangeRows>> stages = new ArrayList<>();
     for (PendingPublish p : todo) {
@@ -325,6 +370,12 @@ final class HudiSink extends TableSink<StructType> {
       String instant = client.startCommit();
       List<WriteStatus> written = client.write(instant, records, spec.isUpsert());
       failIfAnyFailed(written, records.size());
+      try {
+        beforeCommit.run();
+      } catch (RuntimeException | Error notNow) {
+        abandon(client, instant, notNow);
+        throw notNow;
+      }
       long firstSeq = todo.get(0).tag().seq();
       lease.confirm(); // still the one writer (a frozen container's lease may have been taken over meanwhile)
       if (!client.commit(instant, written, CommitTag.entries(todo), meta.getCommitActionType(),
@@ -337,6 +388,16 @@ final class HudiSink extends TableSink<StructType> {
       throw failed;
     }
     todo.forEach(p -> StagedOutput.parts(p.ref()).forEach(recentStages::forget));
+  }
+
+  /** Rolls back {@code instant}, which {@code cause} keeps from being completed; a failed rollback is attached. */
+  private static void abandon(HudiWriter client, String instant, Throwable cause) {
+    try {
+      client.abandon(instant);
+    } catch (RuntimeException rollbackFailed) {
+      // left to a later clean (LAZY rollback of failed writes)
+      cause.addSuppressed(rollbackFailed);
+    }
   }
 
   /**

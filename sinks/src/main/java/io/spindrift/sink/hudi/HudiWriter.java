@@ -36,6 +36,13 @@ interface HudiWriter extends AutoCloseable {
   boolean commit(String instant, List<WriteStatus> written, Map<String, String> metadata, String actionType,
       BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> check);
 
+  /**
+   * Rolls {@code instant} back (its files, markers and inflight instant): a written commit that will not be
+   * completed. Left to a later clean instead, the files of a table's very first instant would count as committed
+   * once another commit completes (Hudi treats instants older than the first completed one as archived).
+   */
+  void abandon(String instant);
+
   /** Runs Hudi's cleaner, which also rolls back failed writes of dead writers (the LAZY policy). */
   void clean();
 

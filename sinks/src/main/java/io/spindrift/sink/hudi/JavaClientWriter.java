@@ -54,6 +54,11 @@ final class JavaClientWriter implements HudiWriter {
   }
 
   @Override
+  public void abandon(String instant) {
+    client.rollback(instant);
+  }
+
+  @Override
   public void clean() {
     client.clean();
   }

@@ -74,13 +74,20 @@ final class PublishLease {
     private volatile String version;
     private volatile boolean lost;
     private final ScheduledFuture<?> renewal;
+    private final boolean freeAtFirstLook;
 
-    private Held(String name, String owner, String version) {
+    private Held(String name, String owner, String version, boolean freeAtFirstLook) {
       this.name = name;
       this.owner = owner;
       this.version = version;
+      this.freeAtFirstLook = freeAtFirstLook;
       long period = Math.max(1, duration.toMillis() / 3);
       this.renewal = renewer.scheduleAtFixedRate(this::renewQuietly, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether nobody held the lease when {@link #acquire} first looked: it was taken without waiting. */
+    boolean freeAtFirstLook() {
+      return freeAtFirstLook;
     }
 
     /** Renews the lease now; throws {@link LostException} if another container holds it. */
@@ -151,7 +158,7 @@ final class PublishLease {
         if (current == null || current.isEmpty()) {
           dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(#k)")
               .expressionAttributeNames(Map.of("#k", KEY)));
-          return new Held(name, owner, version);
+          return new Held(name, owner, version, observedVersion == null);
         }
         String held = current.containsKey(VERSION) ? current.get(VERSION).s() : "";
         long now = System.nanoTime();
@@ -165,7 +172,7 @@ final class PublishLease {
               .expressionAttributeNames(held.isEmpty() ? Map.of("#v", VERSION, "#o", OWNER) : Map.of("#v", VERSION))
               .expressionAttributeValues(held.isEmpty() ? Map.of(":owner", current.get(OWNER))
                   : Map.of(":held", s(held))));
-          return new Held(name, owner, version);
+          return new Held(name, owner, version, false);
         }
       } catch (ConditionalCheckFailedException raced) {
         // another container took or renewed it first: look again

@@ -57,6 +57,11 @@ final class SparkClientWriter implements HudiWriter {
   }
 
   @Override
+  public void abandon(String instant) {
+    client.rollback(instant);
+  }
+
+  @Override
   public void clean() {
     client.clean();
   }

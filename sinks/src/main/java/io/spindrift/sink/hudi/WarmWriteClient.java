@@ -8,7 +8,8 @@ import org.apache.hudi.config.HoodieWriteConfig;
  * Hudi's write client for one table ({@link HudiWriter}: the Java client by default, the Spark client by
  * {@code SPINDRIFT_HUDI_WRITE_CLIENT}), kept between the publishes of a warm container instead of built per
  * publish: its heartbeat and transaction managers (and, for the Java client, its meta client) live as long as the
- * container; Hudi itself builds the lock provider anew for every commit. The client reads the table's timeline afresh for every commit it starts, so commits of other
+ * container; Hudi itself builds a lock provider for every lock it takes, which {@link DynamoDbLockProvider} makes
+ * cheap. The client reads the table's timeline afresh for every commit it starts, so commits of other
  * containers are seen. A client is tied to the Avro schema it writes with; a new schema (an added column) gets a
  * new client. A publish that fails {@link #discard}s the client, so nothing a failed write left in it (an
  * inflight instant's heartbeat) outlives that publish, as when every publish had its own client.

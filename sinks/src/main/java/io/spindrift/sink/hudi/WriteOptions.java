@@ -20,8 +20,7 @@ import org.apache.hudi.keygen.SimpleKeyGenerator;
  * ({@link OverwriteWithLatestAvroPayload}) lets an incoming row replace the stored row of its key without comparing
  * orderings. The user declares keys only.
  */
-record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolean metadataTable,
-                    AwsSettings aws, String lockTable, long smallFileBytes) {
+record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSettings settings) {
   /** A container's publishes between two inline cleans. */
   static final int CLEAN_EVERY = 10;
 
@@ -72,7 +71,34 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
     // an insert estimates record sizes from the newest commit that wrote anything, instead of reading every commit
     // of the active timeline back until one wrote more than the small-file limit (none does, publishing small batches)
     props.setProperty("hoodie.record.size.estimation.threshold", "0");
+    inlineClustering(props);
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
+  }
+
+  /**
+   * Hudi's inline clustering, run by the commit that reaches {@code everyCommits} commits since the last clustering
+   * (inside the publish, under its lease and Hudi's lock, like the commit): publishes write new files
+   * ({@code hoodie.parquet.small.file.limit=0}), and this keeps their number bounded between maintenance runs. The
+   * Java engine's plan and execution strategies (Hudi's defaults are the Spark ones); one file group alone is already
+   * as compact as clustering makes it.
+   */
+  private void inlineClustering(Properties props) {
+    HudiSettings.Clustering clustering = settings.clustering();
+    boolean on = clustering.everyCommits() > 0;
+    props.setProperty("hoodie.clustering.inline", Boolean.toString(on));
+    props.setProperty("hoodie.clustering.async.enabled", "false");
+    if (!on) {
+      return;
+    }
+    props.setProperty("hoodie.clustering.inline.max.commits", Integer.toString(clustering.everyCommits()));
+    props.setProperty("hoodie.clustering.plan.strategy.class",
+        "org.apache.hudi.client.clustering.plan.strategy.JavaSizeBasedClusteringPlanStrategy");
+    props.setProperty("hoodie.clustering.execution.strategy.class",
+        "org.apache.hudi.client.clustering.run.strategy.JavaSortAndSizeExecutionStrategy");
+    props.setProperty("hoodie.clustering.plan.strategy.small.file.limit", Long.toString(clustering.smallFileBytes()));
+    props.setProperty("hoodie.clustering.plan.strategy.target.file.max.bytes",
+        Long.toString(clustering.targetFileBytes()));
+    props.setProperty("hoodie.clustering.plan.strategy.single.group.clustering.enabled", "false");
   }
 
   /** The write client's settings for one commit written with {@code schema}. */
@@ -99,8 +125,9 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
     // another writer (which could not tell a dead writer from a slow one)
     props.setProperty("hoodie.cleaner.policy.failed.writes", "LAZY");
     props.setProperty("hoodie.write.lock.provider", DynamoDbLockProvider.class.getName());
-    props.setProperty(DynamoDbLockProvider.TABLE, lockTable);
+    props.setProperty(DynamoDbLockProvider.TABLE, settings.lockTable());
     props.setProperty(DynamoDbLockProvider.PARTITION_KEY, location);
+    AwsSettings aws = settings.aws();
     props.setProperty(DynamoDbLockProvider.REGION, aws.region());
     if (!aws.dynamoDbEndpoint().isBlank()) {
       props.setProperty(DynamoDbLockProvider.ENDPOINT, aws.dynamoDbEndpoint());
@@ -112,7 +139,7 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
 
     // the metadata table saves file listings on big tables but is a second Hudi table to commit to on every
     // publish: off by default (publish of 1,000 rows on the local stack: median 1.8 s off, 2.6 s on)
-    props.setProperty("hoodie.metadata.enable", Boolean.toString(metadataTable));
+    props.setProperty("hoodie.metadata.enable", Boolean.toString(settings.metadataTable()));
     // no embedded timeline server: it would start a web server per write client, whose file-system view a warm
     // client would have to keep in step with other containers' commits
     props.setProperty("hoodie.embed.timeline.server", "false");
@@ -130,7 +157,7 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, boolea
     // snappy, as Spark writes: Hudi's default gzip costs CPU a small function does not have
     props.setProperty("hoodie.parquet.compression.codec", "snappy");
     // inserts go to a base file below this size (rewriting it) or, at 0, to new files that maintenance clusters
-    props.setProperty("hoodie.parquet.small.file.limit", Long.toString(smallFileBytes));
+    props.setProperty("hoodie.parquet.small.file.limit", Long.toString(settings.smallFileBytes()));
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
   }
 }
