@@ -14,17 +14,27 @@ import io.spindrift.sink.StageRows;
 import io.spindrift.sink.StagedOutput;
 import io.spindrift.sink.maintenance.MaintenancePolicy;
 import io.spindrift.sink.maintenance.MaintenanceReport;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.iceberg.relocated.com.google.common.base.Preconditions;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
@@ -34,20 +44,30 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * Table health after a stretch of per-second commits (issue 15; a measurement, not a test): L lanes each publish C
- * small commits, one table commit per lane commit, staged and published through the real {@link Sink} API as the
- * handler does; then per format: data files the current version reads, data files stored, versions (Iceberg
- * snapshots, Delta log versions, Hudi completed instants), metadata bytes on S3 and the median time of a
- * {@code SELECT action, count(*) … GROUP BY action} query, before and after the product's maintenance entry point
- * ({@link AppMaintenance#run}, what {@code MaintenanceHandler} calls). One hour of 4 lanes at one commit per second
- * is 14,400 commits: {@code -Dbench.hour=true} runs that, the default is 4 × 300. Run with
- * {@code mvn -pl tests -am test -Dspindrift.bench=true -Dtest=TableHealthBench -Dsurefire.failIfNoSpecifiedTests=false}
- * ({@code -Dbench.lanes=4 -Dbench.commitsPerLane=300 -Dbench.rowsPerCommit=20 -Dbench.formats=iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge});
- * docs/PERFORMANCE.md ("Table health") has the figures. The maintenance policy is the defaults with a snapshot
- * retention of 0 h: the state of a table whose hour of commits is older than the retention.
+ * small commits, one table commit per lane commit, lanes interleaved; then per format: data files the current version
+ * reads, data files stored, versions (Iceberg snapshots, Delta log versions, Hudi completed instants), metadata bytes
+ * on S3 and the median time of a {@code SELECT action, count(*) … GROUP BY action} query, before and after the
+ * product's maintenance entry point ({@link AppMaintenance#run}, what {@code MaintenanceHandler} calls). The
+ * maintenance policy is the defaults with a snapshot retention of 0 h: the state of a table whose hour of commits is
+ * older than the retention.
+ *
+ * <p>Two generators ({@code -Dbench.generator}): {@code sink} (default) stages and publishes every commit through the
+ * real {@link Sink} API as the handler does; {@code direct} makes the first commit through the sink (which creates
+ * the table as the product does) and the rest through {@link DirectCommits}, each still one table commit with its
+ * own data file (Hudi's direct path is the sink's, already its warm Java write client). One hour of 4 lanes at one
+ * commit per second is 14,400 commits: {@code -Dbench.hour=true}; the default is 4 × 300. Run with
+ * {@code mvn -pl tests -am test -Dspindrift.bench=true -Dtest=TableHealthBench -Dsurefire.failIfNoSpecifiedTests=false},
+ * or {@link #main} from the test classpath. Properties: {@code bench.lanes} (4), {@code bench.commitsPerLane} (300),
+ * {@code bench.rowsPerCommit} (20), {@code bench.formats} (iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge), {@code bench.parallel}
+ * (generate the variants at once, measure them one at a time), {@code bench.maxGenerateMinutes} and
+ * {@code bench.maxGenerateMinutes.<variant>} (stop generating a variant then and measure what it has),
+ * {@code bench.queryBudgetSeconds} and {@code bench.queryLock} ({@link #queryMs}). docs/PERFORMANCE.md ("Table
+ * health") has the figures.
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class TableHealthBench {
   private static final int QUERY_RUNS = 5;
+  private static final int PROGRESS_EVERY = 100;
   /** Per variant: the sink format and the settings it changes. */
   private static final Map<String, Map<String, String>> VARIANTS = Map.of(
       "iceberg", Map.of("SPINDRIFT_SINK_FORMAT", "iceberg"),
@@ -58,51 +78,140 @@ class TableHealthBench {
 
   private record Health(long liveFiles, long storedFiles, long versions, long metadataBytes, long queryMs) {}
 
+  /** Runs the bench outside surefire (e.g. under {@code nice}, from the test classpath), with the same properties. */
+  public static void main(String[] args) {
+    new TableHealthBench().tableHealthBeforeAndAfterMaintenance();
+    System.exit(0);
+  }
+
   @Test
   void tableHealthBeforeAndAfterMaintenance() {
     int lanes = Integer.getInteger("bench.lanes", 4);
     int perLane = Boolean.getBoolean("bench.hour") ? 3600 : Integer.getInteger("bench.commitsPerLane", 300);
     int rowsPerCommit = Integer.getInteger("bench.rowsPerCommit", 20);
+    String generator = System.getProperty("bench.generator", "sink");
+    Preconditions.checkArgument(List.of("sink", "direct").contains(generator), "Invalid bench.generator: %s",
+        generator);
+    List<String> variants = List.of(System.getProperty("bench.formats",
+        "iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge")
+        .split(",")).stream().map(String::trim).toList();
+    variants.forEach(v -> Preconditions.checkArgument(VARIANTS.containsKey(v), "Invalid variant: %s", v));
+    Generation plan = new Generation(lanes, lanes * perLane, rowsPerCommit, generator.equals("direct"),
+        Duration.ofMinutes(Long.getLong("bench.maxGenerateMinutes", 24 * 60)));
     List<String> table = new ArrayList<>();
-    table.add(String.format(Locale.ROOT, "%d lanes x %d commits of %d rows = %d table commits", lanes, perLane,
-        rowsPerCommit, lanes * perLane));
+    table.add(String.format(Locale.ROOT, "%d lanes x %d commits of %d rows = %d table commits, %s generator", lanes,
+        perLane, rowsPerCommit, lanes * perLane, generator));
     table.add(String.format(Locale.ROOT, "%-15s %-6s %10s %12s %9s %14s %9s %11s", "variant", "when", "live files",
         "stored files", "versions", "metadata KiB", "query ms", "publish ms"));
-    for (String variant : System.getProperty("bench.formats", "iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge").split(",")) {
-      table.addAll(measure(variant.trim(), lanes, perLane, rowsPerCommit));
+    for (Generated generated : generateAll(variants, plan)) {
+      table.addAll(measure(generated));
       System.out.println(String.join("\n", table));
     }
     System.out.println("TABLE-HEALTH\n" + String.join("\n", table));
   }
 
-  private static List<String> measure(String variant, int lanes, int perLane, int rowsPerCommit) {
+  /**
+   * What to generate: {@code commits} table commits of {@code rowsPerCommit} rows, lanes interleaved; through the
+   * sink, or (direct) the first through the sink (which creates the table) and the rest through
+   * {@link DirectCommits}; a variant stops early once it has generated for {@code maxTime}.
+   */
+  private record Generation(int lanes, int commits, int rowsPerCommit, boolean direct, Duration maxTime) {}
+
+  /** A variant's table after generation, and the time of each commit (stage and publish, or the direct commit). */
+  private record Generated(String variant, SpindriftRuntime runtime, String app, int commits, List<Long> commitMs,
+      long seconds) {}
+
+  /**
+   * Generates every variant's table, one after the other, or all at once ({@code -Dbench.parallel=true}: commits
+   * wait mostly on the local stack, and the measurements still run one variant at a time).
+   */
+  private static List<Generated> generateAll(List<String> variants, Generation plan) {
+    if (!Boolean.getBoolean("bench.parallel")) {
+      return variants.stream().map(v -> generate(v, plan)).toList();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(variants.size());
+    try {
+      List<Future<Generated>> futures = variants.stream().map(v -> pool.submit(() -> generate(v, plan))).toList();
+      List<Generated> out = new ArrayList<>();
+      for (Future<Generated> future : futures) {
+        out.add(future.get());
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while generating", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("Generating failed", e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Generated generate(String variant, Generation plan) {
     String app = TestPipeline.uniqueApp("health");
     Map<String, String> overrides = new HashMap<>(VARIANTS.get(variant));
     overrides.put("SPINDRIFT_MAINTENANCE_SNAPSHOT_RETENTION_HOURS", "0");
     SpindriftRuntime runtime = TestPipeline.runtime(app, overrides);
+    SparkSession.setActiveSession(runtime.spark());
     SinkContext context = new SinkContext(app, runtime.spark(), runtime.catalog(), runtime.config().stageLocation(),
         runtime.config().asMap());
     Sink sink = Sinks.create(runtime.sink(), context);
-    int commits = lanes * perLane;
-    List<InternalRow> all = rows(runtime, commits * rowsPerCommit);
-    List<Long> publishMs = new ArrayList<>();
+    List<InternalRow> all = rows(runtime, plan.commits() * plan.rowsPerCommit());
+    DirectCommits direct = null;
+    List<Long> commitMs = new ArrayList<>();
     long started = System.nanoTime();
-    for (int seq = 1; seq <= commits; seq++) {
+    Long variantMinutes = Long.getLong("bench.maxGenerateMinutes." + variant);
+    long deadline = started + (variantMinutes == null ? plan.maxTime() : Duration.ofMinutes(variantMinutes)).toNanos();
+    int seq = 1;
+    for (; seq <= plan.commits() && System.nanoTime() - deadline < 0; seq++) {
       String txnId = UUID.randomUUID().toString();
-      int first = (seq - 1) * rowsPerCommit;
-      StagedOutput staged = sink.stage(txnId, new StageRows(Clickstream.EVENT, all.subList(first, first + rowsPerCommit)));
-      String lane = "kinesis:bench/shardId-" + ((seq - 1) % lanes);
+      int first = (seq - 1) * plan.rowsPerCommit();
+      List<InternalRow> rows = all.subList(first, first + plan.rowsPerCommit());
+      CommitTag tag = new CommitTag(app, seq, txnId, "kinesis:bench/shardId-" + ((seq - 1) % plan.lanes()));
       long start = System.nanoTime();
-      sink.publish(List.of(new PendingPublish(new CommitTag(app, seq, txnId, lane), staged.ref())));
-      publishMs.add((System.nanoTime() - start) / 1_000_000);
-      if (seq % 100 == 0) {
-        System.out.printf(Locale.ROOT, "TABLE-HEALTH %s: %d/%d commits, %d s%n", variant, seq, commits,
-            (System.nanoTime() - started) / 1_000_000_000);
+      if (direct != null) {
+        direct.commit(tag, rows);
+      } else {
+        StagedOutput staged = sink.stage(txnId, new StageRows(Clickstream.EVENT, rows));
+        sink.publish(List.of(new PendingPublish(tag, staged.ref())));
+        direct = plan.direct() ? directCommits(variant, runtime, app) : null;
+      }
+      commitMs.add((System.nanoTime() - start) / 1_000_000);
+      if (seq % PROGRESS_EVERY == 0) {
+        System.out.printf(Locale.ROOT, "TABLE-HEALTH %s: %d/%d commits, %d s, last %d p50 %d ms, load %s%n", variant,
+            seq, plan.commits(), (System.nanoTime() - started) / 1_000_000_000, PROGRESS_EVERY,
+            median(commitMs.subList(seq - PROGRESS_EVERY, seq)), load());
       }
     }
+    if (direct != null) {
+      direct.finish(new CommitTag(app, seq - 1, "", ""));
+    }
+    long seconds = (System.nanoTime() - started) / 1_000_000_000;
+    System.out.printf(Locale.ROOT, "TABLE-HEALTH %s: generated %d commits in %d s%n", variant, seq - 1, seconds);
+    return new Generated(variant, runtime, app, seq - 1, commitMs, seconds);
+  }
+
+  /** The direct path of {@code variant}: Iceberg's and Delta's own APIs; Hudi's is the sink's warm Java client. */
+  private static DirectCommits directCommits(String variant, SpindriftRuntime runtime, String app) {
+    return switch (format(variant)) {
+      case "iceberg" -> new IcebergDirectCommits(runtime.catalog().loadTable(TableIdentifier.parse("it." + app)), app);
+      case "delta" -> new DeltaDirectCommits(runtime.spark(), AwsClients.s3(runtime.config()),
+          location(runtime, variant, app));
+      default -> null;
+    };
+  }
+
+  private static List<String> measure(Generated generated) {
+    String variant = generated.variant();
+    SpindriftRuntime runtime = generated.runtime();
+    String app = generated.app();
+    SparkSession.setActiveSession(runtime.spark());
+    int commits = generated.commits();
+    List<Long> commitMs = generated.commitMs();
     long tenth = Math.max(1, commits / 10);
-    String publish = median(publishMs.subList(1, (int) Math.min(commits, tenth + 1))) + " -> "
-        + median(publishMs.subList((int) (commits - tenth), commits));
+    String publish = median(commitMs.subList(1, (int) Math.min(commits, tenth + 1))) + " -> "
+        + median(commitMs.subList((int) (commits - tenth), commits));
+    String loadBefore = load();
     long queryBefore = queryMs(runtime, variant, app);
     long metadataBefore = metadataBytes(runtime, variant, app);
     MaintenancePolicy policy = AppMaintenance.policy(runtime);
@@ -116,11 +225,22 @@ class TableHealthBench {
     System.out.println("TABLE-HEALTH " + variant + " maintenance " + maintainMs + " ms: " + report.actions());
     Health before = new Health(report.liveFilesBefore(), report.storedFilesBefore(), report.versionsBefore(),
         metadataBefore, queryBefore);
+    String loadAfter = load();
     Health after = new Health(report.liveFilesAfter(), report.storedFilesAfter(), report.versionsAfter(),
         metadataBytes(runtime, variant, app), queryMs(runtime, variant, app));
     runtime.close();
-    return List.of(line(variant, "before", before, "publish p50 " + publish),
-        line(variant, "after", after, "maintenance " + maintainMs + " ms"));
+    return List.of(line(variant, "before", before, String.format(Locale.ROOT,
+            "%d commits in %d s, p50 %s ms; query load %s", commits, generated.seconds(), publish, loadBefore)),
+        line(variant, "after", after, "maintenance " + maintainMs + " ms; query load " + loadAfter));
+  }
+
+  /** The machine's 1-minute load average, to read the query times against. */
+  private static String load() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException e) {
+      return "?";
+    }
   }
 
   private static String line(String variant, String when, Health health, String note) {
@@ -128,20 +248,79 @@ class TableHealthBench {
         health.storedFiles(), health.versions(), health.metadataBytes() / 1024, health.queryMs(), note);
   }
 
-  /** Median of {@value #QUERY_RUNS} runs of the GROUP BY query, after one unmeasured run. */
+  /**
+   * Median of {@code bench.queryRuns} (default {@value #QUERY_RUNS}) runs of the GROUP BY query, after one unmeasured
+   * run; with {@code -Dbench.queryLock=<file>}, run holding that {@code flock} lock (the shared build lock: no build
+   * starts meanwhile), waited for at most {@code bench.queryLockWaitSeconds} (300) and measured without it after that.
+   */
   private static long queryMs(SpindriftRuntime runtime, String variant, String app) {
-    List<Long> times = new ArrayList<>();
-    for (int run = 0; run <= QUERY_RUNS; run++) {
-      long start = System.nanoTime();
-      List<Row> groups = table(runtime, variant, app).groupBy("action").count().collectAsList();
-      if (groups.isEmpty()) {
-        throw new IllegalStateException("Empty table " + app);
-      }
-      if (run > 0) {
-        times.add((System.nanoTime() - start) / 1_000_000);
+    String lock = System.getProperty("bench.queryLock");
+    if (lock == null) {
+      return queryMsNow(runtime, variant, app);
+    }
+    Process holder = null;
+    try {
+      String waitSeconds = Long.toString(Long.getLong("bench.queryLockWaitSeconds", 300));
+      holder = new ProcessBuilder("flock", "-o", "-w", waitSeconds, lock, "sh", "-c", "echo locked; read ignored")
+          .redirectErrorStream(true).start();
+      String first = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream(),
+          StandardCharsets.UTF_8)).readLine();
+      System.out.println("TABLE-HEALTH " + variant + " query " + ("locked".equals(first) ? "holding " : "NOT holding ")
+          + lock + ", load " + load());
+      return queryMsNow(runtime, variant, app);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("Cannot run flock on " + lock, e);
+    } finally {
+      if (holder != null) {
+        release(holder);
       }
     }
+  }
+
+  /** Ends the lock holder: its shell reads end of input and exits, and flock with it. */
+  private static void release(Process holder) {
+    try {
+      holder.getOutputStream().close();
+      if (!holder.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        holder.destroyForcibly();
+      }
+    } catch (IOException e) {
+      holder.destroyForcibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      holder.destroyForcibly();
+    }
+  }
+
+  /**
+   * The median of up to {@value #QUERY_RUNS} runs after one unmeasured run, as many as fit in
+   * {@code bench.queryBudgetSeconds} (default 120); an unmeasured run longer than half of that is the one measurement
+   * (seconds of warm-up do not matter to a query of minutes).
+   */
+  private static long queryMsNow(SpindriftRuntime runtime, String variant, String app) {
+    long budgetMs = Long.getLong("bench.queryBudgetSeconds", 120) * 1000;
+    long warmUp = groupByMs(runtime, variant, app);
+    List<Long> times = new ArrayList<>();
+    if (warmUp > budgetMs / 2) {
+      times.add(warmUp);
+    }
+    long spent = 0;
+    while (times.isEmpty() || times.size() < QUERY_RUNS && spent < budgetMs) {
+      long ms = groupByMs(runtime, variant, app);
+      times.add(ms);
+      spent += ms;
+    }
+    System.out.println("TABLE-HEALTH " + variant + " query runs (ms): " + times + ", load " + load());
     return median(times);
+  }
+
+  private static long groupByMs(SpindriftRuntime runtime, String variant, String app) {
+    long start = System.nanoTime();
+    List<Row> groups = table(runtime, variant, app).groupBy("action").count().collectAsList();
+    if (groups.isEmpty()) {
+      throw new IllegalStateException("Empty table " + app);
+    }
+    return (System.nanoTime() - start) / 1_000_000;
   }
 
   private static Dataset<Row> table(SpindriftRuntime runtime, String variant, String app) {
