@@ -75,11 +75,39 @@ public final class LocalSources {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     try (Admin admin = Admin.create(props)) {
-      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("Cannot create topic " + topic, e.getCause());
+      try {
+        admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new IllegalStateException("Cannot create topic " + topic, e.getCause());
+        }
       }
+      awaitLeaders(admin, topic);
+    }
+  }
+
+  /**
+   * Waits until every partition of a new topic has a leader. A producer that sends before then can meet
+   * NOT_LEADER_OR_FOLLOWER on its first batch, and Kafka's idempotent producer (the default) may then keep failing
+   * the next batches with OUT_OF_ORDER_SEQUENCE_NUMBER until they expire (seen in CI, 2026-12-04).
+   */
+  private static void awaitLeaders(Admin admin, String topic) throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        org.apache.kafka.clients.admin.TopicDescription description =
+            admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        if (description != null && description.partitions().stream().allMatch(p -> p.leader() != null
+            && !p.leader().isEmpty())) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        // not known to the broker yet: ask again
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("Topic " + topic + " has a partition without a leader after 30 s");
+      }
+      Thread.sleep(50);
     }
   }
 
