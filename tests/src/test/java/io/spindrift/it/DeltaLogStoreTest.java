@@ -3,6 +3,7 @@ package io.spindrift.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.delta.storage.S3SingleDriverLogStore;
 import io.spindrift.examples.LocalPipeline;
 import io.spindrift.local.LocalStack;
 import io.spindrift.sink.delta.DynamoDbLogStore;
@@ -13,6 +14,7 @@ import java.nio.file.FileSystemException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,6 +25,7 @@ import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The multi-writer Delta log store on the local stack, against the protocol of Delta's {@code S3DynamoDBLogStore}:
@@ -185,5 +188,67 @@ class DeltaLogStoreTest {
       assertThat(dynamo.query(b -> b.tableName("spindrift_delta_log_it").keyConditionExpression("tablePath = :t")
           .expressionAttributeValues(Map.of(":t", AttributeValue.fromS(tablePath)))).items()).isEmpty();
     }
+  }
+
+  /**
+   * A listing from version N costs one request for the versions after N however long the log is (S3's start-after),
+   * where listing the directory whole (Delta's {@code S3SingleDriverLogStore} without its fast listing) costs a
+   * request per page of the whole log; both list the same files from N on, and only the log directory's own.
+   */
+  @Test
+  void aListingStartsAtItsVersionAndCostsOnePageHoweverLongTheLog() throws Exception {
+    // a bucket of its own: the store's file system is then the cached instance this test reads the requests of
+    String bucket = "spindrift-listing-" + UUID.randomUUID().toString().substring(0, 8);
+    try (S3Client s3 = io.spindrift.runtime.AwsClients.s3(LocalPipeline.config(TestPipeline.stack(), Map.of()))) {
+      s3.createBucket(b -> b.bucket(bucket));
+    }
+    Configuration conf = conf("spindrift_delta_log_it");
+    conf.set("fs.s3a.impl.disable.cache", "false");
+    int page = 50;
+    conf.setInt("fs.s3a.paging.maximum", page);
+    Path log = new Path("s3a://" + bucket + "/warehouse/t/_delta_log");
+    FileSystem fs = log.getFileSystem(conf);
+    int versions = 300;
+    for (int v = 0; v < versions; v++) {
+      touch(fs, new Path(log, String.format("%020d.json", v)));
+    }
+    touch(fs, new Path(log, "_last_checkpoint"));
+    touch(fs, new Path(log, ".tmp/00000000000000000299.json.0b5e"));
+    touch(fs, new Path(log, "_commits/00000000000000000299.0b5e.json"));
+    Path from = new Path(log, String.format("%020d.json", versions - 10));
+
+    long start = listRequests(fs);
+    List<String> listed = names(new DynamoDbLogStore(conf).listFrom(from, conf));
+    long listedRequests = listRequests(fs) - start;
+    start = listRequests(fs);
+    List<String> whole = names(new S3SingleDriverLogStore(conf).listFrom(from, conf));
+    long wholeRequests = listRequests(fs) - start;
+
+    List<String> expected = new ArrayList<>();
+    for (int v = versions - 10; v < versions; v++) {
+      expected.add(String.format("%020d.json", v));
+    }
+    expected.add("_last_checkpoint");
+    assertThat(listed).containsExactlyElementsOf(expected);
+    assertThat(whole).filteredOn(name -> !name.equals("_commits")).containsExactlyElementsOf(expected);
+    assertThat(listedRequests).as("list requests: the directory's existence and one page").isLessThanOrEqualTo(2);
+    assertThat(wholeRequests).as("list requests of the whole directory").isGreaterThanOrEqualTo(versions / page);
+  }
+
+  private static void touch(FileSystem fs, Path path) throws Exception {
+    try (var out = fs.create(path, true)) {
+      out.write('{');
+    }
+  }
+
+  private static List<String> names(java.util.Iterator<org.apache.hadoop.fs.FileStatus> statuses) {
+    List<String> out = new ArrayList<>();
+    statuses.forEachRemaining(status -> out.add(status.getPath().getName()));
+    return out;
+  }
+
+  private static long listRequests(FileSystem fs) {
+    var counters = ((org.apache.hadoop.fs.s3a.S3AFileSystem) fs).getIOStatistics().counters();
+    return counters.get("object_list_request") + counters.get("object_continue_list_request");
   }
 }

@@ -228,10 +228,43 @@ class TableHealthBench {
     String loadAfter = load();
     Health after = new Health(report.liveFilesAfter(), report.storedFilesAfter(), report.versionsAfter(),
         metadataBytes(runtime, variant, app), queryMs(runtime, variant, app));
+    String listing = format(variant).equals("delta") ? "; " + deltaListingMs(runtime, variant, app) : "";
     runtime.close();
     return List.of(line(variant, "before", before, String.format(Locale.ROOT,
             "%d commits in %d s, p50 %s ms; query load %s", commits, generated.seconds(), publish, loadBefore)),
-        line(variant, "after", after, "maintenance " + maintainMs + " ms; query load " + loadAfter));
+        line(variant, "after", after, "maintenance " + maintainMs + " ms; query load " + loadAfter + listing));
+  }
+
+  /**
+   * What listing the Delta log from its last checkpoint costs (what every snapshot update of a reader or writer
+   * does): through the product's log store, which lists from that version on, and through Delta's
+   * {@code S3SingleDriverLogStore} as configured by default, which lists the whole log directory; median of three.
+   */
+  private static String deltaListingMs(SpindriftRuntime runtime, String variant, String app) {
+    org.apache.hadoop.conf.Configuration conf = TestPipeline.s3aReader(runtime).sessionState().newHadoopConf();
+    org.apache.hadoop.fs.Path logPath = new org.apache.hadoop.fs.Path(location(runtime, variant, app), "_delta_log");
+    long checkpoint = org.apache.spark.sql.delta.DeltaLog.forTable(runtime.spark(), logPath.getParent())
+        .update(false, scala.Option.empty(), scala.Option.empty()).version();
+    org.apache.hadoop.fs.Path from = org.apache.spark.sql.delta.util.FileNames.listingPrefix(logPath, checkpoint);
+    List<String> out = new ArrayList<>();
+    for (io.delta.storage.LogStore store : List.of(new io.spindrift.sink.delta.DynamoDbLogStore(conf),
+        new io.delta.storage.S3SingleDriverLogStore(conf))) {
+      List<Long> times = new ArrayList<>();
+      int[] files = {0};
+      for (int run = 0; run < 3; run++) {
+        long start = System.nanoTime();
+        files[0] = 0;
+        try {
+          store.listFrom(from, conf).forEachRemaining(status -> files[0]++);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        times.add((System.nanoTime() - start) / 1_000_000);
+      }
+      out.add(String.format(Locale.ROOT, "%s %d ms (%d files)", store.getClass().getSimpleName(), median(times),
+          files[0]));
+    }
+    return "log listing from version " + checkpoint + ": " + String.join(", ", out);
   }
 
   /** The machine's 1-minute load average, to read the query times against. */

@@ -99,6 +99,15 @@ class TableMaintenanceTest {
     CommitRecord unpublished = commits(runtime).get(BATCHES - 1);
     Set<String> referenced = referenced(runtime, unpublished);
     assertThat(referenced).isNotEmpty();
+    Path inFlightTemp = null;
+    if (format.equals("delta")) {
+      // the log store's temp copies of the written commits, and a writer's of the next version, not yet claimed
+      assertThat(deltaTempFiles(runtime)).hasSizeGreaterThanOrEqualTo(BATCHES - 1);
+      inFlightTemp = new Path(deltaLog(runtime), String.format(".tmp/%020d.json.in-flight", BATCHES + 5));
+      try (var out = inFlightTemp.getFileSystem(hadoopConf(runtime)).create(inFlightTemp, true)) {
+        out.write('{');
+      }
+    }
     AppMaintenance.Result first = maintain(runtime);
     MaintenanceReport table = first.tables().get(0);
     System.out.println("MAINTENANCE " + format + " " + MaintenanceHandler.result(first));
@@ -110,6 +119,10 @@ class TableMaintenanceTest {
     }
     if (format.equals("iceberg")) {
       assertThat(table.versionsAfter()).isLessThan(table.versionsBefore()).isEqualTo(1);
+    }
+    if (format.equals("delta")) {
+      assertThat(table.actions()).anySatisfy(a -> assertThat(a).matches("log temp files: [1-9][0-9]* deleted"));
+      assertThat(deltaTempFiles(runtime)).containsExactly(inFlightTemp.getName());
     }
     assertThat(table.storedFilesAfter()).isLessThan(table.storedFilesBefore());
     assertThat(rows(runtime, format)).isEqualTo(published);
@@ -325,6 +338,28 @@ class TableMaintenanceTest {
       published.addAll(sink.publish(List.of(one)));
     }
     return published;
+  }
+
+  private static Path deltaLog(SpindriftRuntime runtime) {
+    return new Path("s3a://" + runtime.config().bucket() + "/warehouse/it/" + runtime.config().app() + "/_delta_log");
+  }
+
+  private static org.apache.hadoop.conf.Configuration hadoopConf(SpindriftRuntime runtime) {
+    return TestPipeline.s3aReader(runtime).sessionState().newHadoopConf();
+  }
+
+  /** The names of the files under the Delta log's {@code .tmp/}. */
+  private static List<String> deltaTempFiles(SpindriftRuntime runtime) throws Exception {
+    Path temp = new Path(deltaLog(runtime), ".tmp");
+    var fs = temp.getFileSystem(hadoopConf(runtime));
+    List<String> out = new ArrayList<>();
+    if (fs.exists(temp)) {
+      var files = fs.listFiles(temp, false);
+      while (files.hasNext()) {
+        out.add(files.next().getPath().getName());
+      }
+    }
+    return out;
   }
 
   private static boolean exists(SpindriftRuntime runtime, String object) throws Exception {

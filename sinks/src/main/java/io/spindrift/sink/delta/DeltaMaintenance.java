@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
@@ -28,14 +30,16 @@ import scala.Option;
 
 /**
  * Delta maintenance: OPTIMIZE (bin-packing small files into {@code targetFileBytes}), a checkpoint of the result,
- * then VACUUM. The app's {@code txnAppId}/{@code txnVersion} live in the log and in every checkpoint (Spindrift
- * never sets {@code delta.setTransactionRetentionDuration}), and OPTIMIZE carries them over, so a publish repeated
- * after maintenance is still skipped. VACUUM runs as Delta computes it, with an exclusion list: files of unpublished
+ * VACUUM, then the log store's temp copies of written commits deleted. The app's {@code txnAppId}/{@code txnVersion}
+ * live in the log and in every checkpoint (Spindrift never sets {@code delta.setTransactionRetentionDuration}), and
+ * OPTIMIZE carries them over, so a publish repeated after maintenance is still skipped. VACUUM runs as Delta computes it, with an exclusion list: files of unpublished
  * commits' append stages (written into the table's directory, untracked until published) are never deleted, nor
  * anything younger than the {@link ProtectedObjects#cutoffMs cutoff}.
  */
 record DeltaMaintenance(SinkSpec spec, SparkSession spark, Path location) implements TableMaintenance {
   private static final long HOUR_MS = 3_600_000L;
+  /** A log store temp file: {@code <version>.json.<uuid>} ({@link DynamoDbLogStore}). */
+  private static final Pattern TEMP_FILE = Pattern.compile("(\\d{20})\\.json\\..+");
 
   @Override
   public Set<String> referencedObjects(String ref) {
@@ -100,6 +104,7 @@ record DeltaMaintenance(SinkSpec spec, SparkSession spark, Path location) implem
     long deleted = vacuum(session, log, hours, keep, kept);
     actions.add(String.format("vacuum: retention %.2f h, %d deleted, %d kept (referenced by unpublished commits)",
         hours, deleted, kept[0]));
+    actions.add("log temp files: " + deleteCommittedTempFiles(session, log, current.version()) + " deleted");
     Snapshot after = log.update(false, Option.empty(), Option.empty());
     return new MaintenanceReport(spec.table(), "delta", before.numOfFiles(), after.numOfFiles(), storedBefore,
         storedDataFiles(session), before.version() + 1, after.version() + 1, actions);
@@ -142,6 +147,38 @@ record DeltaMaintenance(SinkSpec spec, SparkSession spark, Path location) implem
       }
     }
     return deleted;
+  }
+
+  /**
+   * Deletes the log store's temp copies of commits up to {@code version}, a version the log holds: the
+   * {@link DynamoDbLogStore} writes every commit as {@code _delta_log/.tmp/<v>.json.<uuid>} first and copies it to
+   * {@code <v>.json}, and keeps the copy (as Delta's own {@code S3DynamoDBLogStore} does), so without this the log
+   * directory holds every commit twice. Once {@code <v>.json} exists the temp file is never read again: completing
+   * a claimed version starts by checking the commit file, and a writer that lost the version deletes its own. A
+   * writer's temp file of a version after {@code version} may still be claimed and copied, and stays.
+   *
+   * @return temp files deleted
+   */
+  private long deleteCommittedTempFiles(SparkSession session, DeltaLog log, long version) {
+    Path temp = new Path(log.logPath(), ".tmp");
+    FileSystem fs = fileSystem(session);
+    try {
+      if (!fs.exists(temp)) {
+        return 0;
+      }
+      long deleted = 0;
+      RemoteIterator<LocatedFileStatus> files = fs.listFiles(temp, false);
+      while (files.hasNext()) {
+        Path file = files.next().getPath();
+        Matcher name = TEMP_FILE.matcher(file.getName());
+        if (name.matches() && Long.parseLong(name.group(1)) <= version && fs.delete(file, false)) {
+          deleted++;
+        }
+      }
+      return deleted;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot collect the log's temp files under " + temp, e);
+    }
   }
 
   private FileSystem fileSystem(SparkSession session) {
