@@ -231,8 +231,16 @@ class DeltaLogStoreTest {
     expected.add("_last_checkpoint");
     assertThat(listed).containsExactlyElementsOf(expected);
     assertThat(whole).filteredOn(name -> !name.equals("_commits")).containsExactlyElementsOf(expected);
-    assertThat(listedRequests).as("list requests: the directory's existence and one page").isLessThanOrEqualTo(2);
+    assertThat(listedRequests).as("list requests: one page").isEqualTo(1);
     assertThat(wholeRequests).as("list requests of the whole directory").isGreaterThanOrEqualTo(versions / page);
+  }
+
+  @Test
+  void aListingOfALogThatDoesNotExistSaysSo() throws Exception {
+    Configuration conf = conf("spindrift_delta_log_it");
+    Path log = new Path("s3a://spindrift/warehouse/it/" + TestPipeline.uniqueApp("logstore_none") + "/_delta_log");
+    assertThatThrownBy(() -> new DynamoDbLogStore(conf).listFrom(new Path(log, "00000000000000000000.json"), conf))
+        .isInstanceOf(java.io.FileNotFoundException.class).hasMessageContaining(log.getName());
   }
 
   private static void touch(FileSystem fs, Path path) throws Exception {

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -214,15 +215,17 @@ public final class DynamoDbLogStore extends HadoopFileSystemLogStore {
     }
     Path resolved = fs.makeQualified(path);
     Path parent = resolved.getParent();
-    if (!fs.exists(parent)) {
-      throw new FileNotFoundException("No such file or directory: " + parent);
-    }
     String from = resolved.getName();
-    return Arrays.stream(S3LogStoreUtil.s3ListFromArray(fs, resolved, parent))
+    List<FileStatus> files = Arrays.stream(S3LogStoreUtil.s3ListFromArray(fs, resolved, parent))
         .filter(status -> parent.equals(status.getPath().getParent())
             && status.getPath().getName().compareTo(from) >= 0)
         .sorted(Comparator.comparing(status -> status.getPath().getName()))
-        .iterator();
+        .toList();
+    // Delta tells a missing table by this exception; a listing that found files needs no other request to know
+    if (files.isEmpty() && !fs.exists(parent)) {
+      throw new FileNotFoundException("No such file or directory: " + parent);
+    }
+    return files.iterator();
   }
 
   @Override
