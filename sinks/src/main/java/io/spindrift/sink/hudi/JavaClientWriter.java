@@ -64,6 +64,11 @@ final class JavaClientWriter implements HudiWriter {
   }
 
   @Override
+  public void archive() {
+    client.archive();
+  }
+
+  @Override
   public void close() {
     client.close();
   }
