@@ -12,9 +12,8 @@ import org.apache.hudi.config.HoodieWriteConfig;
  * cheap. The client reads the table's timeline afresh for every commit it starts, so commits of other
  * containers are seen. A client is tied to the Avro schema it writes with; a new schema (an added column) gets a
  * new client. A publish that fails {@link #discard}s the client, so nothing a failed write left in it (an
- * inflight instant's heartbeat) outlives that publish, as when every publish had its own client. Its table
- * services (cleaning; for a rejects table also archival) run after a commit, or for a rejects table before it
- * ({@link WriteOptions.Role}).
+ * inflight instant's heartbeat) outlives that publish, as when every publish had its own client. The job's
+ * table is cleaned after a commit; a rejects table is cleaned and archived before one ({@link WriteOptions.Role}).
  */
 final class WarmWriteClient {
   private final WriteOptions options;
