@@ -17,6 +17,17 @@ public final class Sinks {
     };
   }
 
+  /**
+   * Builds the sink of a rejects table ({@code spec}: the job's table name with {@code _rejects}, append): the same
+   * format and table as {@link #create} builds, whose publish the runtime runs beside the job's table and whose
+   * commit waits for the table's ({@link Sink#publish(java.util.List, long, Runnable)}); a format may do more of
+   * it before that wait (Hudi: cleaning, archival and small-file merging instead of inline clustering after the
+   * commit).
+   */
+  public static Sink createRejects(SinkSpec spec, SinkContext context) {
+    return spec.format() == SinkSpec.Format.HUDI ? HudiFormat.rejectsSink(spec, context) : create(spec, context);
+  }
+
   /** The SparkConf entries the formats need set when the JVM's SparkContext is built (Delta's S3 log store). */
   public static Map<String, String> sparkConf() {
     return DeltaFormat.sparkConf();

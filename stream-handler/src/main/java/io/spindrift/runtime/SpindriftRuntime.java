@@ -254,7 +254,7 @@ public final class SpindriftRuntime implements AutoCloseable {
     return processors.computeIfAbsent(kind, k -> {
       SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
       Sink table = Sinks.create(sinkSpec, sinks);
-      Sink rejects = Sinks.create(rejectsSpec(), sinks);
+      Sink rejects = Sinks.createRejects(rejectsSpec(), sinks);
       JobContext context = new JobContext(config.app(), k, new io.spindrift.registry.RegistryPayloads(config));
       CommitProtocol.Builder protocol = CommitProtocol.builder(config.app(), splitCounts.counting(log))
           .sinks(table, rejects)
@@ -369,7 +369,7 @@ public final class SpindriftRuntime implements AutoCloseable {
       if (childRuns == null) {
         SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
         childRuns = new ChildRuns(config.app(), this::newSession, job, Sinks.create(sinkSpec, sinks),
-            Sinks.create(rejectsSpec(), sinks), this::stateTable, log,
+            Sinks.createRejects(rejectsSpec(), sinks), this::stateTable, log,
             new io.spindrift.fanout.Exchange(exchangeS3(), config.bucket()), idleLaneMs(), this::invoker,
             new io.spindrift.registry.RegistryPayloads(config));
       }
@@ -422,7 +422,7 @@ public final class SpindriftRuntime implements AutoCloseable {
     if (publisher == null) {
       SinkContext sinks = new SinkContext(config.app(), session, catalog, config.stageLocation(), config.asMap());
       publisher = CommitProtocol.builder(config.app(), log)
-          .sinks(Sinks.create(sinkSpec, sinks), Sinks.create(rejectsSpec(), sinks))
+          .sinks(Sinks.create(sinkSpec, sinks), Sinks.createRejects(rejectsSpec(), sinks))
           .state(stateTable())
           .faults(faults)
           .checkpointMerge(checkpointMerge())

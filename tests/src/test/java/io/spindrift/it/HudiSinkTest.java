@@ -92,12 +92,21 @@ class HudiSinkTest {
   // --- the sink driven directly ---
 
   private static Sink sink(SpindriftRuntime runtime, SinkSpec spec, String... settings) {
+    return Sinks.create(spec, context(runtime, settings));
+  }
+
+  /** The sink of a rejects table, as the runtime builds it. */
+  private static Sink rejectsSink(SpindriftRuntime runtime, SinkSpec spec, String... settings) {
+    return Sinks.createRejects(spec, context(runtime, settings));
+  }
+
+  private static SinkContext context(SpindriftRuntime runtime, String... settings) {
     Map<String, String> all = new HashMap<>(runtime.config().asMap());
     for (int i = 0; i < settings.length; i += 2) {
       all.put(settings[i], settings[i + 1]);
     }
-    return Sinks.create(spec, new SinkContext(runtime.config().app(), runtime.spark(), runtime.catalog(),
-        runtime.config().stageLocation(), all));
+    return new SinkContext(runtime.config().app(), runtime.spark(), runtime.catalog(),
+        runtime.config().stageLocation(), all);
   }
 
   private static StageRows kv(Object... pairs) {
@@ -314,6 +323,77 @@ class HudiSinkTest {
     assertThat(table(runtime, app).count()).isEqualTo(2);
     assertThat(sink.publish(List.of(first))).isEmpty();
     assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
+  }
+
+  /** The completed instants on the table's timeline (commits, cleans, clusterings, rollbacks), by file name. */
+  private static List<String> completedInstants(SpindriftRuntime runtime, String table) throws Exception {
+    org.apache.hadoop.fs.Path glob = new org.apache.hadoop.fs.Path(path(runtime, table) + "/.hoodie/*");
+    var files = glob.getFileSystem(TestPipeline.s3aReader(runtime).sessionState().newHadoopConf()).globStatus(glob);
+    List<String> out = new ArrayList<>();
+    for (var file : files) {
+      String name = file.getPath().getName();
+      if (name.matches("[0-9]+\\.(commit|deltacommit|clean|replacecommit|rollback)")) {
+        out.add(name);
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /**
+   * A rejects table's publish does everything but its commit before it waits for the table's: its files, its
+   * cleaning and archival, no clustering after the commit (its inserts merge into its one small file instead), so
+   * the commit is the only instant it completes after the wait, even where the job's table would clean (first
+   * commit) or cluster (every {@code SPINDRIFT_HUDI_CLUSTER_COMMITS}). A crash between the table's commit and the
+   * rejects' (the wait throws) commits nothing, and the retry in another container lands every reject once.
+   */
+  @Test
+  void aRejectsPublishCompletesOnlyItsCommitAfterTheTablesAndLandsEveryRejectOnce() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_rejects");
+    String table = app + "_rejects";
+    SpindriftRuntime runtime = runtime(app);
+    SinkSpec spec = SinkSpec.hudi("it." + table);
+    Sink rejects = rejectsSink(runtime, spec, "SPINDRIFT_HUDI_CLUSTER_COMMITS", "2");
+    List<PendingPublish> all = new ArrayList<>();
+    for (long seq = 1; seq <= 3; seq++) {
+      all.add(stage(rejects, app, seq, kv("r" + seq + "a", seq, "r" + seq + "b", seq)));
+      List<List<String>> atTheWait = new ArrayList<>();
+      assertThat(rejects.publish(List.copyOf(all), Long.MAX_VALUE, () -> atTheWait.add(instants(runtime, table))))
+          .containsExactly(seq);
+      List<String> after = new ArrayList<>(completedInstants(runtime, table));
+      after.removeAll(atTheWait.get(0));
+      assertThat(after).as("instants completed after the wait, commit %s", seq).hasSize(1)
+          .allMatch(name -> name.endsWith(".commit"));
+    }
+
+    // the table committed, then the container crashed before the rejects' commit (MID_PUBLISH)
+    all.add(stage(rejects, app, 4, kv("r4a", 4L, "r4b", 4L)));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> rejects.publish(List.copyOf(all), Long.MAX_VALUE,
+        () -> {
+          throw new IllegalStateException("MID_PUBLISH");
+        })).hasMessageContaining("MID_PUBLISH");
+    assertThat(rejects.isPublished(app, 4)).isFalse();
+    Sink retry = rejectsSink(runtime(app), spec, "SPINDRIFT_HUDI_CLUSTER_COMMITS", "2");
+    assertThat(retry.publish(List.copyOf(all), Long.MAX_VALUE, () -> { })).containsExactly(4L);
+    all.add(stage(retry, app, 5, kv("r5a", 5L, "r5b", 5L)));
+    assertThat(retry.publish(List.copyOf(all), Long.MAX_VALUE, () -> { })).containsExactly(5L);
+    assertThat(rejects.publish(List.copyOf(all))).isEmpty();
+
+    assertThat(commits(runtime, table)).extracting(c -> tag(c, CommitTag.SEQ))
+        .containsExactly("1", "2", "3", "4", "5");
+    assertThat(table(runtime, table).count()).isEqualTo(10);
+    assertThat(table(runtime, table).select("_hoodie_record_key").distinct().count()).isEqualTo(10);
+    assertThat(clusterings(runtime, table)).isZero();
+    assertThat(liveFiles(runtime, table)).as("inserts merged into the one small file").isEqualTo(1);
+  }
+
+  /** {@link #completedInstants}, for a lambda (which cannot throw a checked exception). */
+  private static List<String> instants(SpindriftRuntime runtime, String table) {
+    try {
+      return completedInstants(runtime, table);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**

@@ -67,7 +67,8 @@ import scala.Function1;
  * Hudi's lock), so other containers' commits are always seen. The rows a container staged are kept in memory for
  * its own publish ({@link RecentStages}). A publish may be told to wait before its commit
  * ({@link #publish(List, long, Runnable)}: the runtime's rejects wait for the table); if that wait throws, the
- * written instant is rolled back.
+ * written instant is rolled back. A rejects table's sink ({@link WriteOptions.Role#REJECTS}) does all but the
+ * commit before that wait: its files, and its cleaning and archival.
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
@@ -109,7 +110,8 @@ final class HudiSink extends TableSink<StructType> {
   private HoodieTableMetaClient stageMeta;
   private PublishLease lease;
 
-  HudiSink(SinkSpec spec, SinkContext context) {
+  /** The sink of {@code spec}'s table in {@code role}: the job's table, or the rejects beside it. */
+  HudiSink(SinkSpec spec, SinkContext context, WriteOptions.Role role) {
     super(spec);
     this.spark = context.spark();
     // Hudi sizes records with JOL, which otherwise tries to attach HotSpot's serviceability agent (a child
@@ -120,7 +122,7 @@ final class HudiSink extends TableSink<StructType> {
     this.location = SinkSettings.tableLocation(context, spec);
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
     this.options = new WriteOptions(spec, settings.tableType(), location, settings);
-    this.writeClient = new WarmWriteClient(options, writerFactory());
+    this.writeClient = new WarmWriteClient(options, role, writerFactory());
   }
 
   /** Builds the write client {@code SPINDRIFT_HUDI_WRITE_CLIENT} names, on the session's Hadoop settings (S3A). */
@@ -371,6 +373,7 @@ final class HudiSink extends TableSink<StructType> {
       List<WriteStatus> written = client.write(instant, records, spec.isUpsert());
       failIfAnyFailed(written, records.size());
       try {
+        writeClient.servicesBeforeCommit();
         beforeCommit.run();
       } catch (RuntimeException | Error notNow) {
         abandon(client, instant, notNow);

@@ -46,6 +46,9 @@ interface HudiWriter extends AutoCloseable {
   /** Runs Hudi's cleaner, which also rolls back failed writes of dead writers (the LAZY policy). */
   void clean();
 
+  /** Runs Hudi's archival: moves completed instants past the active timeline's bound to the archived timeline. */
+  void archive();
+
   /** Stops the client's heartbeats and closes its lock provider. */
   @Override
   void close();

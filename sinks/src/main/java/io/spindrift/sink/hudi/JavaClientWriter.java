@@ -64,6 +64,11 @@ final class JavaClientWriter implements HudiWriter {
   }
 
   @Override
+  public void archive() {
+    client.archive();
+  }
+
+  @Override
   public void close() {
     client.close();
   }
@@ -93,6 +98,18 @@ final class JavaClientWriter implements HudiWriter {
     @Override
     protected HoodieTable createTable(HoodieWriteConfig config, Configuration hadoopConf) {
       return HoodieJavaTable.create(config, context, createMetaClient(true));
+    }
+
+    /**
+     * Hudi builds a table for archival after every commit (a timeline reload and a read of
+     * {@code hoodie.properties}) before it looks at whether automatic cleaning or archival is on; with both off (a
+     * rejects table, whose services the sink runs before its commit) that work is skipped.
+     */
+    @Override
+    protected void mayBeCleanAndArchive(HoodieTable table) {
+      if (getConfig().isAutoClean() || getConfig().isAutoArchive()) {
+        super.mayBeCleanAndArchive(table);
+      }
     }
   }
 }

@@ -67,6 +67,11 @@ final class SparkClientWriter implements HudiWriter {
   }
 
   @Override
+  public void archive() {
+    client.archive();
+  }
+
+  @Override
   public void close() {
     client.close();
   }

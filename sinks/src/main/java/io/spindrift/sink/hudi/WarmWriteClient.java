@@ -12,10 +12,12 @@ import org.apache.hudi.config.HoodieWriteConfig;
  * cheap. The client reads the table's timeline afresh for every commit it starts, so commits of other
  * containers are seen. A client is tied to the Avro schema it writes with; a new schema (an added column) gets a
  * new client. A publish that fails {@link #discard}s the client, so nothing a failed write left in it (an
- * inflight instant's heartbeat) outlives that publish, as when every publish had its own client.
+ * inflight instant's heartbeat) outlives that publish, as when every publish had its own client. The job's
+ * table is cleaned after a commit; a rejects table is cleaned and archived before one ({@link WriteOptions.Role}).
  */
 final class WarmWriteClient {
   private final WriteOptions options;
+  private final WriteOptions.Role role;
   private final Function<HoodieWriteConfig, HudiWriter> newWriter;
   private HudiWriter client;
   private String schema;
@@ -23,8 +25,9 @@ final class WarmWriteClient {
   private int sinceClean = WriteOptions.CLEAN_EVERY;
 
   /** {@code newWriter} builds a write client from its settings ({@link WriteOptions#publishConfig}). */
-  WarmWriteClient(WriteOptions options, Function<HoodieWriteConfig, HudiWriter> newWriter) {
+  WarmWriteClient(WriteOptions options, WriteOptions.Role role, Function<HoodieWriteConfig, HudiWriter> newWriter) {
     this.options = options;
+    this.role = role;
     this.newWriter = newWriter;
   }
 
@@ -35,18 +38,34 @@ final class WarmWriteClient {
       discard();
     }
     if (client == null) {
-      client = newWriter.apply(options.publishConfig(avro));
+      client = newWriter.apply(options.publishConfig(avro, role));
       schema = wanted;
     }
     return client;
   }
 
   /**
-   * Runs Hudi's cleaner (which also rolls back failed writes of dead containers: the LAZY policy) after a commit:
-   * on the container's first commit and then every {@link WriteOptions#CLEAN_EVERY} commits.
+   * For a rejects table, whose commit waits for its table's: runs Hudi's cleaner and archival once the instant's
+   * files are written, before that wait, on the container's first commit and then every
+   * {@link WriteOptions#CLEAN_EVERY} commits. Both act only on completed instants older than the one in flight
+   * (whose heartbeat is live, so the cleaner never rolls it back). Nothing for the job's table.
+   */
+  synchronized void servicesBeforeCommit() {
+    if (role == WriteOptions.Role.REJECTS && sinceClean >= WriteOptions.CLEAN_EVERY && client != null) {
+      client.clean();
+      client.archive();
+      sinceClean = 0;
+    }
+  }
+
+  /**
+   * Counts a completed commit; for the job's table runs Hudi's cleaner (which also rolls back failed writes of dead
+   * containers: the LAZY policy) after it, on the container's first commit and then every
+   * {@link WriteOptions#CLEAN_EVERY} commits (archival runs inside Hudi's commit).
    */
   synchronized void committed() {
-    if (++sinceClean >= WriteOptions.CLEAN_EVERY && client != null) {
+    sinceClean++;
+    if (role == WriteOptions.Role.TABLE && sinceClean >= WriteOptions.CLEAN_EVERY && client != null) {
       client.clean();
       sinceClean = 0;
     }

@@ -23,6 +23,24 @@ import org.apache.hudi.keygen.SimpleKeyGenerator;
 record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSettings settings) {
   /** A container's publishes between two inline cleans. */
   static final int CLEAN_EVERY = 10;
+  /**
+   * A rejects table's inserts go into its newest base file until it reaches this size: a commit rewrites at most
+   * this much, before its wait for the table's commit, and the table stays a few files without clustering.
+   */
+  static final long REJECTS_FILE_BYTES = 8L * 1024 * 1024;
+
+  /** What a sink's table is to the runtime, which decides what a publish does before and after its commit. */
+  enum Role {
+    /** The job's table: services after the commit ({@link #publishConfig}). */
+    TABLE,
+    /**
+     * The rejects beside it: append-only, and its commit waits for the table's (the runtime's
+     * {@code Sink.publish(pending, deadline, beforeCommit)}). Everything but the commit runs before that wait:
+     * inserts merge into the newest small file instead of inline clustering after the commit, and cleaning and
+     * archival run before the commit ({@link WarmWriteClient#servicesBeforeCommit}).
+     */
+    REJECTS
+  }
 
   /** Properties of a new table ({@code hoodie.properties}). */
   Properties tableProperties(Schema schema) {
@@ -57,10 +75,10 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
 
   /**
    * The settings of the sink's own write client, kept warm between publishes: {@link #writeConfig} plus what only
-   * a publish wants. Every choice here removes work Hudi would otherwise do inside the publish (docs/SINKS.md has
-   * the figures).
+   * a publish wants, for a table in {@code role}. Every choice here removes work Hudi would otherwise do inside the
+   * publish (docs/SINKS.md has the figures).
    */
-  HoodieWriteConfig publishConfig(Schema schema) {
+  HoodieWriteConfig publishConfig(Schema schema, Role role) {
     Properties props = writeConfig(schema).getProps();
     // the SIMPLE index reads record keys, not bloom filters: building and serializing one per file is wasted CPU
     props.setProperty("hoodie.parquet.bloom.filter.enabled", "false");
@@ -71,8 +89,27 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
     // an insert estimates record sizes from the newest commit that wrote anything, instead of reading every commit
     // of the active timeline back until one wrote more than the small-file limit (none does, publishing small batches)
     props.setProperty("hoodie.record.size.estimation.threshold", "0");
-    inlineClustering(props);
+    if (role == Role.REJECTS) {
+      rejectsAfterTheTable(props);
+    } else {
+      inlineClustering(props);
+    }
     return HoodieWriteConfig.newBuilder().withPath(location).withProps(props).build();
+  }
+
+  /**
+   * A rejects table's commit completes after its table's, and whatever Hudi runs after a commit lengthens the
+   * publish by as much (inline clustering, archival: a third to a half of a rejects commit); what it does before
+   * the commit overlaps the table's. So its inserts merge into the newest base file below
+   * {@link #REJECTS_FILE_BYTES} (written before the wait; rejects are few and small, so the rewrite is too) instead
+   * of new files that inline clustering compacts after a commit, and archival is left to the sink, which runs it
+   * with the clean before a commit.
+   */
+  private static void rejectsAfterTheTable(Properties props) {
+    props.setProperty("hoodie.parquet.small.file.limit", Long.toString(REJECTS_FILE_BYTES));
+    props.setProperty("hoodie.clustering.inline", "false");
+    props.setProperty("hoodie.clustering.async.enabled", "false");
+    props.setProperty("hoodie.archive.automatic", "false");
   }
 
   /**
