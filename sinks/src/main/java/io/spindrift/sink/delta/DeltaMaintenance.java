@@ -32,9 +32,10 @@ import scala.Option;
  * Delta maintenance: OPTIMIZE (bin-packing small files into {@code targetFileBytes}), a checkpoint of the result,
  * VACUUM, then the log store's temp copies of written commits deleted. The app's {@code txnAppId}/{@code txnVersion}
  * live in the log and in every checkpoint (Spindrift never sets {@code delta.setTransactionRetentionDuration}), and
- * OPTIMIZE carries them over, so a publish repeated after maintenance is still skipped. VACUUM runs as Delta computes it, with an exclusion list: files of unpublished
- * commits' append stages (written into the table's directory, untracked until published) are never deleted, nor
- * anything younger than the {@link ProtectedObjects#cutoffMs cutoff}.
+ * OPTIMIZE carries them over, so a publish repeated after maintenance is still skipped. VACUUM runs as Delta
+ * computes it, with an exclusion list: files of unpublished commits' append stages (written into the table's
+ * directory, untracked until published) are never deleted, nor anything younger than the
+ * {@link ProtectedObjects#cutoffMs cutoff}.
  */
 record DeltaMaintenance(SinkSpec spec, SparkSession spark, Path location) implements TableMaintenance {
   private static final long HOUR_MS = 3_600_000L;
@@ -152,7 +153,7 @@ record DeltaMaintenance(SinkSpec spec, SparkSession spark, Path location) implem
   /**
    * Deletes the log store's temp copies of commits up to {@code version}, a version the log holds: the
    * {@link DynamoDbLogStore} writes every commit as {@code _delta_log/.tmp/<v>.json.<uuid>} first and copies it to
-   * {@code <v>.json}, and keeps the copy (as Delta's own {@code S3DynamoDBLogStore} does), so without this the log
+   * {@code <v>.json}, and keeps the copy, so without this the log
    * directory holds every commit twice. Once {@code <v>.json} exists the temp file is never read again: completing
    * a claimed version starts by checking the commit file, and a writer that lost the version deletes its own. A
    * writer's temp file of a version after {@code version} may still be claimed and copied, and stays.
