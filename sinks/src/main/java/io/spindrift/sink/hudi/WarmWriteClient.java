@@ -13,7 +13,7 @@ import org.apache.hudi.config.HoodieWriteConfig;
  * containers are seen. A client is tied to the Avro schema it writes with; a new schema (an added column) gets a
  * new client. A publish that fails {@link #discard}s the client, so nothing a failed write left in it (an
  * inflight instant's heartbeat) outlives that publish, as when every publish had its own client. The job's
- * table is cleaned after a commit; a rejects table is cleaned and archived before one ({@link WriteOptions.Role}).
+ * table is cleaned and archived after a commit; a rejects table before one ({@link WriteOptions.Role}).
  */
 final class WarmWriteClient {
   private final WriteOptions options;
@@ -60,13 +60,15 @@ final class WarmWriteClient {
 
   /**
    * Counts a completed commit; for the job's table runs Hudi's cleaner (which also rolls back failed writes of dead
-   * containers: the LAZY policy) after it, on the container's first commit and then every
-   * {@link WriteOptions#CLEAN_EVERY} commits (archival runs inside Hudi's commit).
+   * containers: the LAZY policy) and archival after it, on the container's first commit and then every
+   * {@link WriteOptions#CLEAN_EVERY} commits. Hudi's own archival would run after every commit, building the table
+   * and reading its timeline to find, nine times in ten, nothing to archive.
    */
   synchronized void committed() {
     sinceClean++;
     if (role == WriteOptions.Role.TABLE && sinceClean >= WriteOptions.CLEAN_EVERY && client != null) {
       client.clean();
+      client.archive();
       sinceClean = 0;
     }
   }

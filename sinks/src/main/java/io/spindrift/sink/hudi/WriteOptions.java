@@ -89,6 +89,9 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
     // an insert estimates record sizes from the newest commit that wrote anything, instead of reading every commit
     // of the active timeline back until one wrote more than the small-file limit (none does, publishing small batches)
     props.setProperty("hoodie.record.size.estimation.threshold", "0");
+    // archival too: the sink runs it with the clean (WarmWriteClient), where Hudi builds the table and reads the
+    // timeline after every commit to decide, most times, that nothing is old enough
+    props.setProperty("hoodie.archive.automatic", "false");
     if (role == Role.REJECTS) {
       rejectsAfterTheTable(props);
     } else {
@@ -102,22 +105,22 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
    * publish by as much (inline clustering, archival: a third to a half of a rejects commit); what it does before
    * the commit overlaps the table's. So its inserts merge into the newest base file below
    * {@link #REJECTS_FILE_BYTES} (written before the wait; rejects are few and small, so the rewrite is too) instead
-   * of new files that inline clustering compacts after a commit, and archival is left to the sink, which runs it
-   * with the clean before a commit.
+   * of new files that inline clustering compacts after a commit; the sink runs its clean and archival before a
+   * commit.
    */
   private static void rejectsAfterTheTable(Properties props) {
     props.setProperty("hoodie.parquet.small.file.limit", Long.toString(REJECTS_FILE_BYTES));
     props.setProperty("hoodie.clustering.inline", "false");
     props.setProperty("hoodie.clustering.async.enabled", "false");
-    props.setProperty("hoodie.archive.automatic", "false");
   }
 
   /**
    * Hudi's inline clustering, run by the commit that reaches {@code everyCommits} commits since the last clustering
    * (inside the publish, under its lease and Hudi's lock, like the commit): publishes write new files
    * ({@code hoodie.parquet.small.file.limit=0}), and this keeps their number bounded between maintenance runs. The
-   * Java engine's plan and execution strategies (Hudi's defaults are the Spark ones); one file group alone is already
-   * as compact as clustering makes it.
+   * plan takes the new files and earlier clusterings' output by tiers ({@link TieredClusteringPlanStrategy}), not
+   * the whole table; the Java engine's execution strategy (Hudi's defaults are the Spark ones); one file group alone
+   * is already as compact as clustering makes it.
    */
   private void inlineClustering(Properties props) {
     HudiSettings.Clustering clustering = settings.clustering();
@@ -129,7 +132,7 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
     }
     props.setProperty("hoodie.clustering.inline.max.commits", Integer.toString(clustering.everyCommits()));
     props.setProperty("hoodie.clustering.plan.strategy.class",
-        "org.apache.hudi.client.clustering.plan.strategy.JavaSizeBasedClusteringPlanStrategy");
+        TieredClusteringPlanStrategy.class.getName());
     props.setProperty("hoodie.clustering.execution.strategy.class",
         "org.apache.hudi.client.clustering.run.strategy.JavaSortAndSizeExecutionStrategy");
     props.setProperty("hoodie.clustering.plan.strategy.small.file.limit", Long.toString(clustering.smallFileBytes()));
