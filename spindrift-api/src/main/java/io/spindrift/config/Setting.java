@@ -90,6 +90,11 @@ public enum Setting {
           + " a lane that delivered nothing for this many seconds stops holding it back until it delivers again."),
   SPARK_MASTER("SPARK_MASTER", "local[*]", "Spark master inside the function."),
   CONFIG_FILE("SPINDRIFT_CONFIG_FILE", "", "Optional properties file with any of these settings."),
+  ICEBERG_MAX_SNAPSHOTS("SPINDRIFT_ICEBERG_MAX_SNAPSHOTS", "1000",
+      "Iceberg sink: a publish that leaves a table more snapshots than this expires the oldest tenth, with the files"
+          + " only they reference (every commit writes a metadata file listing every snapshot, so at a commit a"
+          + " second per lane the history would make each commit slower until maintenance ran); 0: only maintenance"
+          + " expires (SPINDRIFT_MAINTENANCE_SNAPSHOT_RETENTION_HOURS). Raise it for longer time travel."),
   MAINTENANCE_TARGET_FILE_MB("SPINDRIFT_MAINTENANCE_TARGET_FILE_MB", "128",
       "Table maintenance (docs/MAINTENANCE.md): size of the files compaction writes (Iceberg bin-pack, Delta"
           + " OPTIMIZE, Hudi clustering), in MiB."),

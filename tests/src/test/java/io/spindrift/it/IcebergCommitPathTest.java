@@ -123,6 +123,33 @@ class IcebergCommitPathTest {
     runtime.close();
   }
 
+  /**
+   * With SPINDRIFT_ICEBERG_MAX_SNAPSHOTS the publishes keep the table's history bounded (each commit writes a
+   * metadata file listing every snapshot) and delete the manifest lists of the snapshots they expire; every event
+   * is in the table once.
+   */
+  @Test
+  void publishesExpireTheOldestSnapshotsAndTheirManifestLists() throws Exception {
+    String app = TestPipeline.uniqueApp("snapcap");
+    SpindriftRuntime runtime = TestPipeline.runtime(app, java.util.Map.of("SPINDRIFT_ICEBERG_MAX_SNAPSHOTS", "4"));
+    LambdaInvoker invoker = invoker(runtime);
+    for (int i = 0; i < 12; i++) {
+      invoker.invoke(batch(i, 10));
+      assertThat(TestPipeline.snapshots(runtime, "it." + app)).as("snapshots after batch %s", i)
+          .hasSizeLessThanOrEqualTo(4);
+    }
+
+    Table table = runtime.catalog().loadTable(TableIdentifier.parse("it." + app));
+    S3Client s3 = AwsClients.s3(runtime.config());
+    String prefix = table.location().replaceFirst("^s3://[^/]+/", "") + "/metadata/";
+    List<String> manifestLists = s3.listObjectsV2Paginator(b -> b.bucket(runtime.config().bucket()).prefix(prefix))
+        .contents().stream().map(o -> o.key()).filter(key -> key.contains("/snap-")).toList();
+    assertThat(manifestLists).as("manifest lists left of 12 commits").hasSizeLessThanOrEqualTo(4);
+    assertThat(TestPipeline.count(runtime, "it." + app)).isEqualTo(120);
+    assertThat(TestPipeline.distinctEvents(runtime, "it." + app)).isEqualTo(120);
+    runtime.close();
+  }
+
   private static boolean pause() {
     try {
       Thread.sleep(100);

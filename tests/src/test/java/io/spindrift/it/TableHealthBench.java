@@ -58,7 +58,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * commit per second is 14,400 commits: {@code -Dbench.hour=true}; the default is 4 × 300. Run with
  * {@code mvn -pl tests -am test -Dspindrift.bench=true -Dtest=TableHealthBench -Dsurefire.failIfNoSpecifiedTests=false},
  * or {@link #main} from the test classpath. Properties: {@code bench.lanes} (4), {@code bench.commitsPerLane} (300),
- * {@code bench.rowsPerCommit} (20), {@code bench.formats} (iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge), {@code bench.parallel}
+ * {@code bench.rowsPerCommit} (20), {@code bench.formats} (iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge; also
+ * iceberg-no-snapshot-cap), {@code bench.parallel}
  * (generate the variants at once, measure them one at a time), {@code bench.maxGenerateMinutes} and
  * {@code bench.maxGenerateMinutes.<variant>} (stop generating a variant then and measure what it has),
  * {@code bench.queryBudgetSeconds} and {@code bench.queryLock} ({@link #queryMs}). docs/PERFORMANCE.md ("Table
@@ -71,6 +72,7 @@ class TableHealthBench {
   /** Per variant: the sink format and the settings it changes. */
   private static final Map<String, Map<String, String>> VARIANTS = Map.of(
       "iceberg", Map.of("SPINDRIFT_SINK_FORMAT", "iceberg"),
+      "iceberg-no-snapshot-cap", Map.of("SPINDRIFT_SINK_FORMAT", "iceberg", "SPINDRIFT_ICEBERG_MAX_SNAPSHOTS", "0"),
       "delta", Map.of("SPINDRIFT_SINK_FORMAT", "delta"),
       "hudi", Map.of("SPINDRIFT_SINK_FORMAT", "hudi"),
       "hudi-no-inline-clustering", Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_CLUSTER_COMMITS", "0"),
@@ -357,18 +359,18 @@ class TableHealthBench {
   }
 
   private static Dataset<Row> table(SpindriftRuntime runtime, String variant, String app) {
-    if (variant.equals("iceberg")) {
+    if (format(variant).equals("iceberg")) {
       return runtime.spark().table(TestPipeline.qualified(runtime, "it." + app));
     }
     return TestPipeline.s3aReader(runtime).read().format(format(variant)).load(location(runtime, variant, app));
   }
 
   private static String format(String variant) {
-    return variant.startsWith("hudi") ? "hudi" : variant;
+    return variant.startsWith("hudi") ? "hudi" : variant.startsWith("iceberg") ? "iceberg" : variant;
   }
 
   private static String location(SpindriftRuntime runtime, String variant, String app) {
-    if (variant.equals("iceberg")) {
+    if (format(variant).equals("iceberg")) {
       return runtime.catalog().loadTable(TableIdentifier.parse("it." + app)).location();
     }
     return "s3a://" + runtime.config().bucket() + "/warehouse/it/" + app;

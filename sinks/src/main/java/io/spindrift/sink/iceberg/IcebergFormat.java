@@ -1,5 +1,6 @@
 package io.spindrift.sink.iceberg;
 
+import io.spindrift.config.Setting;
 import io.spindrift.sink.Sink;
 import io.spindrift.sink.SinkContext;
 import io.spindrift.sink.SinkSpec;
@@ -11,7 +12,17 @@ public final class IcebergFormat {
 
   /** The sink of {@code spec}'s table ({@link IcebergSink}). */
   public static Sink sink(SinkSpec spec, SinkContext context) {
-    return new IcebergSink(context.icebergCatalog(), spec, context.stageLocation());
+    return new IcebergSink(context.icebergCatalog(), spec, context.stageLocation(), maxSnapshots(context));
+  }
+
+  private static int maxSnapshots(SinkContext context) {
+    String value = context.setting(Setting.ICEBERG_MAX_SNAPSHOTS);
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("Invalid " + Setting.ICEBERG_MAX_SNAPSHOTS.key() + ": '" + value
+          + "' (a whole number: 0, or at least 2)", e);
+    }
   }
 
   /** The maintenance of {@code spec}'s table ({@link IcebergMaintenance}). */

@@ -15,9 +15,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -25,19 +25,9 @@ import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.ContentFile;
-import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.PartitionData;
-import org.apache.iceberg.PartitionField;
-import org.apache.iceberg.RowDelta;
-import org.apache.iceberg.SnapshotUpdate;
-import org.apache.iceberg.UpdateSchema;
-import org.apache.iceberg.deletes.EqualityDeleteWriter;
-import org.apache.iceberg.exceptions.CommitFailedException;
-import org.apache.iceberg.io.DataWriter;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.types.StructField;
-import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.iceberg.ContentFileParser;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.GenericManifestFile;
 import org.apache.iceberg.HasTableOperations;
@@ -45,37 +35,51 @@ import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.ManifestReader;
 import org.apache.iceberg.ManifestWriter;
-import org.apache.iceberg.TableOperations;
-import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionData;
+import org.apache.iceberg.PartitionField;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotAncestryValidator;
 import org.apache.iceberg.SnapshotSummary;
-import org.apache.iceberg.util.PropertyUtil;
+import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.Transaction;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.io.PositionOutputStream;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.relocated.com.google.common.base.Preconditions;
+import org.apache.iceberg.relocated.com.google.common.collect.Iterables;
 import org.apache.iceberg.shaded.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.iceberg.shaded.com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.iceberg.shaded.com.fasterxml.jackson.databind.node.ArrayNode;
 import org.apache.iceberg.shaded.com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.iceberg.spark.SparkSchemaUtil;
 import org.apache.iceberg.spark.data.SparkParquetWriters;
+import org.apache.iceberg.util.PropertyUtil;
 import org.apache.iceberg.util.SnapshotUtil;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Stages a batch as Parquet data files written directly in the table's data location, with (for an append) the
@@ -100,6 +104,7 @@ final class IcebergSink extends TableSink<Table> {
   private static final int INLINE_STAGE_LIMIT = 48 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long NO_SNAPSHOT = -1L;
+  private static final Logger LOG = LoggerFactory.getLogger(IcebergSink.class);
   /** Table property prefix of an app's published seq ({@link #held}). */
   static final String PUBLISHED_SEQ_PREFIX = "spindrift.published-seq.";
   /** Snapshot summary entry of a composite upsert's part published before its last ({@link #upsert}). */
@@ -108,6 +113,8 @@ final class IcebergSink extends TableSink<Table> {
   private final Catalog catalog;
   private final TableIdentifier id;
   private final String stageLocation;
+  /** Snapshots a table may hold after a publish before the publish expires the oldest ({@link #expireOldest}). */
+  private final int maxSnapshots;
   private volatile Table table;
   /** Reads the manifest list of this sink's last snapshot after its commit returned, for the next append. */
   private final ExecutorService prefetcher = BackgroundThread.named("spindrift-iceberg-prefetch");
@@ -116,11 +123,14 @@ final class IcebergSink extends TableSink<Table> {
   /**
    * @param stageLocation where stage documents too large for the commit log go ({@code s3://bucket/app/stage})
    */
-  IcebergSink(Catalog catalog, SinkSpec spec, String stageLocation) {
+  IcebergSink(Catalog catalog, SinkSpec spec, String stageLocation, int maxSnapshots) {
     super(spec);
+    Preconditions.checkArgument(maxSnapshots == 0 || maxSnapshots >= 2,
+        "Invalid SPINDRIFT_ICEBERG_MAX_SNAPSHOTS: %s (0, or at least 2)", maxSnapshots);
     this.catalog = catalog;
     this.id = TableIdentifier.of(spec.namespace(), spec.name());
     this.stageLocation = stageLocation;
+    this.maxSnapshots = maxSnapshots;
   }
 
   @Override
@@ -454,7 +464,9 @@ final class IcebergSink extends TableSink<Table> {
 
     @Override
     protected List<Long> commit(Table current, String app, List<PendingPublish> todo) {
-      return spec.isUpsert() ? upsert(current, app, todo) : append(current, app, todo);
+      List<Long> published = spec.isUpsert() ? upsert(current, app, todo) : append(current, app, todo);
+      expireOldest(current);
+      return published;
     }
 
     @Override
@@ -631,6 +643,27 @@ final class IcebergSink extends TableSink<Table> {
     int threshold = PropertyUtil.propertyAsInt(table.properties(), TableProperties.MANIFEST_MIN_MERGE_COUNT,
         TableProperties.MANIFEST_MIN_MERGE_COUNT_DEFAULT);
     return Integer.parseInt(created) + Integer.parseInt(kept) + 1 >= threshold;
+  }
+
+  /**
+   * Once a table holds more than {@code maxSnapshots} snapshots, expires the oldest in a commit of its own, keeping
+   * the newest nine tenths, and deletes the files only they referenced (manifest lists, replaced manifests):
+   * every commit writes a metadata file that lists every snapshot, so at a commit a second the hourly maintenance
+   * alone lets each commit write megabytes and take longer. Exactly once does not depend on snapshots (the
+   * published-seq property does), and no unpublished commit's files are in one. A failed expiry (another writer
+   * won every retry) fails nothing: the next publish, or maintenance, expires them.
+   */
+  private void expireOldest(Table current) {
+    if (maxSnapshots == 0 || Iterables.size(current.snapshots()) <= maxSnapshots) {
+      return;
+    }
+    try {
+      current.expireSnapshots().expireOlderThan(System.currentTimeMillis())
+          .retainLast(maxSnapshots - maxSnapshots / 10).commit();
+    } catch (RuntimeException e) {
+      LOG.warn("Expiring the oldest snapshots of {} failed; a later publish or maintenance expires them: {}", id,
+          e.toString());
+    }
   }
 
   private static void tag(SnapshotUpdate<?> update, List<PendingPublish> todo) {

@@ -35,6 +35,8 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The Iceberg sink's idempotence on an in-memory catalog: a publish is skipped only when the table holds its seq,
@@ -98,9 +100,13 @@ class IcebergPublishIdempotenceTest {
   }
 
   private IcebergSink sink(SinkSpec.Mode mode) {
+    return sink(mode, 1000);
+  }
+
+  private IcebergSink sink(SinkSpec.Mode mode, int maxSnapshots) {
     SinkSpec spec = new SinkSpec(SinkSpec.Format.ICEBERG, "it.t", mode,
         mode == SinkSpec.Mode.UPSERT ? List.of("k") : List.of(), null);
-    return new IcebergSink(catalog, spec, "mem://stage");
+    return new IcebergSink(catalog, spec, "mem://stage", maxSnapshots);
   }
 
   private static StageRows kv(Object... pairs) {
@@ -195,5 +201,38 @@ class IcebergPublishIdempotenceTest {
     assertThat(sink.isPublished(APP, 1)).isFalse();
     assertThat(sink.publish(List.of(one))).containsExactly(1L);
     assertThat(rows()).containsOnly(Map.entry("a", 1L));
+  }
+
+  /**
+   * A publish that leaves more than SPINDRIFT_ICEBERG_MAX_SNAPSHOTS snapshots expires the oldest: the history stays
+   * bounded at a commit per publish, appends and upserts land every row once, and every seq, its snapshot expired or
+   * not, is still seen as published.
+   */
+  @ParameterizedTest
+  @EnumSource(SinkSpec.Mode.class)
+  void aPublishKeepsTheSnapshotsBoundedAndEveryCommitOnce(SinkSpec.Mode mode) throws IOException {
+    IcebergSink sink = sink(mode, 10);
+    List<PendingPublish> all = new ArrayList<>();
+    for (long seq = 1; seq <= 30; seq++) {
+      // each commit adds a key, and either another (append) or sets key "a" to its seq (upsert)
+      StageRows rows = mode == SinkSpec.Mode.UPSERT ? kv("a", seq, "k" + seq, seq) : kv("m" + seq, seq, "k" + seq, seq);
+      all.add(stage(sink, seq, rows));
+      assertThat(sink.publish(List.copyOf(all))).containsExactly(seq);
+      Table table = catalog.loadTable(TableIdentifier.of("it", "t"));
+      assertThat(table.snapshots()).as("snapshots after seq %s", seq).hasSizeLessThanOrEqualTo(10);
+    }
+
+    IcebergSink fresh = sink(mode, 10);
+    assertThat(fresh.publish(all)).isEmpty();
+    for (long seq = 1; seq <= 30; seq++) {
+      assertThat(fresh.isPublished(APP, seq)).isTrue();
+    }
+    Map<String, Long> rows = rows();
+    assertThat(rows).hasSize(mode == SinkSpec.Mode.UPSERT ? 31 : 60).containsEntry("k17", 17L);
+    if (mode == SinkSpec.Mode.UPSERT) {
+      assertThat(rows).containsEntry("a", 30L);
+    } else {
+      assertThat(rows).containsEntry("m30", 30L);
+    }
   }
 }
