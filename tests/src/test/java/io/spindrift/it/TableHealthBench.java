@@ -59,7 +59,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@code mvn -pl tests -am test -Dspindrift.bench=true -Dtest=TableHealthBench -Dsurefire.failIfNoSpecifiedTests=false},
  * or {@link #main} from the test classpath. Properties: {@code bench.lanes} (4), {@code bench.commitsPerLane} (300),
  * {@code bench.rowsPerCommit} (20), {@code bench.formats} (iceberg,delta,hudi,hudi-no-inline-clustering,hudi-small-file-merge; also
- * iceberg-no-snapshot-cap), {@code bench.parallel}
+ * iceberg-no-snapshot-cap, iceberg-snapshot-cap-100), {@code bench.parallel}
  * (generate the variants at once, measure them one at a time), {@code bench.maxGenerateMinutes} and
  * {@code bench.maxGenerateMinutes.<variant>} (stop generating a variant then and measure what it has),
  * {@code bench.queryBudgetSeconds} and {@code bench.queryLock} ({@link #queryMs}). docs/PERFORMANCE.md ("Table
@@ -73,6 +73,7 @@ class TableHealthBench {
   private static final Map<String, Map<String, String>> VARIANTS = Map.of(
       "iceberg", Map.of("SPINDRIFT_SINK_FORMAT", "iceberg"),
       "iceberg-no-snapshot-cap", Map.of("SPINDRIFT_SINK_FORMAT", "iceberg", "SPINDRIFT_ICEBERG_MAX_SNAPSHOTS", "0"),
+      "iceberg-snapshot-cap-100", Map.of("SPINDRIFT_SINK_FORMAT", "iceberg", "SPINDRIFT_ICEBERG_MAX_SNAPSHOTS", "100"),
       "delta", Map.of("SPINDRIFT_SINK_FORMAT", "delta"),
       "hudi", Map.of("SPINDRIFT_SINK_FORMAT", "hudi"),
       "hudi-no-inline-clustering", Map.of("SPINDRIFT_SINK_FORMAT", "hudi", "SPINDRIFT_HUDI_CLUSTER_COMMITS", "0"),
