@@ -20,7 +20,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.hadoop.fs.GlobalStorageStatistics;
+import org.apache.hadoop.fs.StorageStatistics;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructType;
@@ -34,7 +38,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * Prints one {@code SINK-BENCH} line per case and a table; figures leave out the first (table-creating) batch,
  * and a warm-up case per format runs first. 21 batches of 1,000 rows let Delta's default interval (10) checkpoint
  * twice, which the p90 and mean show and the median hides. {@code -Dbench.formats=HUDI} and
- * {@code -Dbench.variants=chosen} narrow the run to some formats and settings variants.
+ * {@code -Dbench.variants=chosen} narrow the run to some formats and settings variants. A {@code SINK-BENCH-S3}
+ * line per case gives the S3 requests of a publish (means over the warm publishes, by S3A's request statistics):
+ * on the local stack a publish waits mostly for those, not for its own CPU.
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class SinkPublishBench {
@@ -68,14 +74,20 @@ class SinkPublishBench {
         : List.of(System.getProperty("bench.variants").split(","));
     for (String name : System.getProperty("bench.formats", "ICEBERG,DELTA,HUDI").split(",")) {
       Format format = Format.valueOf(name);
-      measure(format, Mode.APPEND, 1000, 4, Map.of()); // warm-up: JIT and clients, not reported
+      measure(format, Mode.APPEND, 1000, 4, Map.of(), new TreeMap<>()); // warm-up: JIT and clients, not reported
       for (Mode mode : Mode.values()) {
         for (int rows : new int[] {1000, 10_000}) {
           for (Map.Entry<String, Map<String, String>> variant : VARIANTS.get(format).entrySet()) {
             if (!variants.isEmpty() && !variants.contains(variant.getKey())) {
               continue;
             }
-            long[] medians = measure(format, mode, rows, rows >= 10_000 ? 8 : 21, variant.getValue());
+            Map<String, Double> requests = new TreeMap<>();
+            long[] medians = measure(format, mode, rows, rows >= 10_000 ? 8 : 21, variant.getValue(), requests);
+            System.out.println(String.format(Locale.ROOT, "SINK-BENCH-S3 %s %s %d %s: %.1f requests per publish (%s)",
+                format, mode, rows, variant.getKey(), requests.values().stream().mapToDouble(Double::doubleValue).sum(),
+                requests.entrySet().stream().filter(e -> e.getValue() >= 0.05)
+                    .map(e -> String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue()))
+                    .collect(Collectors.joining(", "))));
             String line = String.format(Locale.ROOT, "%-8s %-7s %6d  %-40s %9d %9d %9d %9d", format, mode, rows,
                 variant.getKey(), medians[0], medians[1], medians[2], medians[3]);
             System.out.println("SINK-BENCH " + line);
@@ -87,7 +99,9 @@ class SinkPublishBench {
     System.out.println(String.join("\n", table));
   }
 
-  private static long[] measure(Format format, Mode mode, int rowCount, int batches, Map<String, String> extra) {
+  /** Publishes {@code batches} stages; adds the mean S3 requests of a warm publish, by kind, to {@code requests}. */
+  private static long[] measure(Format format, Mode mode, int rowCount, int batches, Map<String, String> extra,
+      Map<String, Double> requests) {
     String app = TestPipeline.uniqueApp("sink_bench");
     SpindriftRuntime runtime = TestPipeline.runtime(app);
     Map<String, String> settings = new HashMap<>(runtime.config().asMap());
@@ -104,14 +118,36 @@ class SinkPublishBench {
       long start = System.nanoTime();
       StagedOutput staged = sink.stage(txnId, rows);
       stage.add((System.nanoTime() - start) / 1_000_000);
+      Map<String, Long> before = s3Requests();
       start = System.nanoTime();
       sink.publish(List.of(new PendingPublish(new CommitTag(app, seq, txnId, "bench"), staged.ref())));
       publish.add((System.nanoTime() - start) / 1_000_000);
+      if (seq > 1) {
+        s3Requests().forEach((kind, count) ->
+            requests.merge(kind, (count - before.getOrDefault(kind, 0L)) / (double) (batches - 1), Double::sum));
+      }
     }
     runtime.close();
     List<Long> warm = publish.subList(1, publish.size());
     return new long[] {median(stage.subList(1, stage.size())), median(warm), percentile(warm, 90),
         warm.stream().mapToLong(Long::longValue).sum() / warm.size()};
+  }
+
+  /**
+   * S3 requests this JVM made so far, by kind: the S3A statistics Hadoop registers globally (those of the first S3A
+   * file system, the one every table and stage of the local stack's bucket is read and written through).
+   */
+  private static Map<String, Long> s3Requests() {
+    Map<String, Long> out = new TreeMap<>();
+    StorageStatistics s3a = GlobalStorageStatistics.INSTANCE.get("S3AStorageStatistics");
+    if (s3a != null) {
+      s3a.getLongStatistics().forEachRemaining(stat -> {
+        if (stat.getName().matches("object_.*_requests?|action_http_(get|head)_request") && stat.getValue() > 0) {
+          out.put(stat.getName(), stat.getValue());
+        }
+      });
+    }
+    return out;
   }
 
   private static StageRows rows(SpindriftRuntime runtime, int count) {

@@ -148,17 +148,27 @@ final class PublishLease {
     String owner = UUID.randomUUID().toString();
     String observedVersion = null;
     long observedSince = 0;
+    boolean firstLook = true;
     for (long pause = 20; ; pause = Math.min(pause * 2, Math.max(20, duration.toMillis() / 4))) {
       String version = UUID.randomUUID().toString();
       Map<String, AttributeValue> item = Map.of(KEY, s(name), OWNER, s(owner), VERSION, s(version),
           DURATION, AttributeValue.fromN(Long.toString(duration.toMillis())));
+      if (firstLook) {
+        // most publishes find the lease free: take it in one request, and read the holder only when there is one
+        firstLook = false;
+        try {
+          putIfFree(item);
+          return new Held(name, owner, version, true);
+        } catch (ConditionalCheckFailedException held) {
+          // someone holds it: whoever it is, the lease is no longer free at first look
+        }
+      }
       Map<String, AttributeValue> current = dynamo.getItem(b -> b.tableName(table).consistentRead(true)
           .key(Map.of(KEY, s(name)))).item();
       try {
         if (current == null || current.isEmpty()) {
-          dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(#k)")
-              .expressionAttributeNames(Map.of("#k", KEY)));
-          return new Held(name, owner, version, observedVersion == null);
+          putIfFree(item);
+          return new Held(name, owner, version, false);
         }
         String held = current.containsKey(VERSION) ? current.get(VERSION).s() : "";
         long now = System.nanoTime();
@@ -185,6 +195,11 @@ final class PublishLease {
       }
       sleep(Math.min(pause, left));
     }
+  }
+
+  private void putIfFree(Map<String, AttributeValue> item) {
+    dynamo.putItem(b -> b.tableName(table).item(item).conditionExpression("attribute_not_exists(#k)")
+        .expressionAttributeNames(Map.of("#k", KEY)));
   }
 
   /** The duration the holder declared (an item written before durations were recorded counts as five minutes). */

@@ -102,4 +102,27 @@ class PublishLeaseTest {
     lease.acquire(name, in(Duration.ofSeconds(1))).close();
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000L);
   }
+
+  @Test
+  void aLeaseIsFreeAtFirstLookOnlyWhenNobodyHeldItWhenTheWaiterFirstAsked() throws Exception {
+    String name = name();
+    PublishLease lease = new PublishLease(dynamo, TABLE, Duration.ofSeconds(30));
+    try (PublishLease.Held free = lease.acquire(name, in(Duration.ofSeconds(1)))) {
+      assertThat(free.freeAtFirstLook()).isTrue();
+    }
+    PublishLease.Held holder = lease.acquire(name, in(Duration.ofSeconds(1)));
+    Thread release = new Thread(() -> {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      holder.close();
+    });
+    release.start();
+    try (PublishLease.Held waited = lease.acquire(name, in(Duration.ofSeconds(10)))) {
+      assertThat(waited.freeAtFirstLook()).as("another holder may have published meanwhile").isFalse();
+    }
+    release.join();
+  }
 }
