@@ -62,8 +62,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * iceberg-no-snapshot-cap, iceberg-snapshot-cap-100), {@code bench.parallel}
  * (generate the variants at once, measure them one at a time), {@code bench.maxGenerateMinutes} and
  * {@code bench.maxGenerateMinutes.<variant>} (stop generating a variant then and measure what it has),
- * {@code bench.queryBudgetSeconds} and {@code bench.queryLock} ({@link #queryMs}). docs/PERFORMANCE.md ("Table
- * health") has the figures.
+ * {@code bench.queryBudgetSeconds} and {@code bench.queryLock} ({@link #queryMs}), {@code bench.groupCommits} (1:
+ * publish every lane commit as its own table commit; N: publish N consecutive lane commits as one table commit, as
+ * the group publish does when lanes commit faster than the table does). docs/PERFORMANCE.md ("Table health") has
+ * the figures.
  */
 @EnabledIfSystemProperty(named = "spindrift.bench", matches = "true")
 class TableHealthBench {
@@ -100,10 +102,13 @@ class TableHealthBench {
         .split(",")).stream().map(String::trim).toList();
     variants.forEach(v -> Preconditions.checkArgument(VARIANTS.containsKey(v), "Invalid variant: %s", v));
     Generation plan = new Generation(lanes, lanes * perLane, rowsPerCommit, generator.equals("direct"),
-        Duration.ofMinutes(Long.getLong("bench.maxGenerateMinutes", 24 * 60)));
+        Duration.ofMinutes(Long.getLong("bench.maxGenerateMinutes", 24 * 60)), Integer.getInteger("bench.groupCommits", 1));
+    Preconditions.checkArgument(plan.group() >= 1 && (plan.group() == 1 || !plan.direct()),
+        "Invalid bench.groupCommits: %s (1, or more with the sink generator)", plan.group());
     List<String> table = new ArrayList<>();
-    table.add(String.format(Locale.ROOT, "%d lanes x %d commits of %d rows = %d table commits, %s generator", lanes,
-        perLane, rowsPerCommit, lanes * perLane, generator));
+    table.add(String.format(Locale.ROOT, "%d lanes x %d commits of %d rows = %d lane commits in %d table commits,"
+        + " %s generator", lanes, perLane, rowsPerCommit, lanes * perLane,
+        (lanes * perLane + plan.group() - 1) / plan.group(), generator));
     table.add(String.format(Locale.ROOT, "%-15s %-6s %10s %12s %9s %14s %9s %11s", "variant", "when", "live files",
         "stored files", "versions", "metadata KiB", "query ms", "publish ms"));
     for (Generated generated : generateAll(variants, plan)) {
@@ -118,7 +123,8 @@ class TableHealthBench {
    * sink, or (direct) the first through the sink (which creates the table) and the rest through
    * {@link DirectCommits}; a variant stops early once it has generated for {@code maxTime}.
    */
-  private record Generation(int lanes, int commits, int rowsPerCommit, boolean direct, Duration maxTime) {}
+  private record Generation(int lanes, int commits, int rowsPerCommit, boolean direct, Duration maxTime,
+      int group) {}
 
   /** A variant's table after generation, and the time of each commit (stage and publish, or the direct commit). */
   private record Generated(String variant, SpindriftRuntime runtime, String app, int commits, List<Long> commitMs,
@@ -166,7 +172,9 @@ class TableHealthBench {
     Long variantMinutes = Long.getLong("bench.maxGenerateMinutes." + variant);
     long deadline = started + (variantMinutes == null ? plan.maxTime() : Duration.ofMinutes(variantMinutes)).toNanos();
     int seq = 1;
-    for (; seq <= plan.commits() && System.nanoTime() - deadline < 0; seq++) {
+    List<PendingPublish> group = new ArrayList<>();
+    long groupStart = 0;
+    for (; seq <= plan.commits() && (System.nanoTime() - deadline < 0 || !group.isEmpty()); seq++) {
       String txnId = UUID.randomUUID().toString();
       int first = (seq - 1) * plan.rowsPerCommit();
       List<InternalRow> rows = all.subList(first, first + plan.rowsPerCommit());
@@ -174,16 +182,24 @@ class TableHealthBench {
       long start = System.nanoTime();
       if (direct != null) {
         direct.commit(tag, rows);
+        commitMs.add((System.nanoTime() - start) / 1_000_000);
       } else {
+        groupStart = group.isEmpty() ? start : groupStart;
         StagedOutput staged = sink.stage(txnId, new StageRows(Clickstream.EVENT, rows));
-        sink.publish(List.of(new PendingPublish(tag, staged.ref())));
+        group.add(new PendingPublish(tag, staged.ref()));
+        if (group.size() == plan.group() || seq == plan.commits()) {
+          sink.publish(List.copyOf(group)); // one table commit for the group, as a group publish makes it
+          group.clear();
+          // a table commit's time: its lane commits' stages and the publish
+          commitMs.add((System.nanoTime() - groupStart) / 1_000_000);
+        }
         direct = plan.direct() ? directCommits(variant, runtime, app) : null;
       }
-      commitMs.add((System.nanoTime() - start) / 1_000_000);
       if (seq % PROGRESS_EVERY == 0) {
         System.out.printf(Locale.ROOT, "TABLE-HEALTH %s: %d/%d commits, %d s, last %d p50 %d ms, load %s%n", variant,
             seq, plan.commits(), (System.nanoTime() - started) / 1_000_000_000, PROGRESS_EVERY,
-            median(commitMs.subList(seq - PROGRESS_EVERY, seq)), load());
+            median(commitMs.subList(Math.max(0, commitMs.size() - PROGRESS_EVERY / plan.group()),
+                commitMs.size())), load());
       }
     }
     if (direct != null) {
@@ -209,8 +225,8 @@ class TableHealthBench {
     SpindriftRuntime runtime = generated.runtime();
     String app = generated.app();
     SparkSession.setActiveSession(runtime.spark());
-    int commits = generated.commits();
     List<Long> commitMs = generated.commitMs();
+    int commits = commitMs.size(); // table commits (a group of lane commits is one)
     long tenth = Math.max(1, commits / 10);
     String publish = median(commitMs.subList(1, (int) Math.min(commits, tenth + 1))) + " -> "
         + median(commitMs.subList((int) (commits - tenth), commits));
@@ -232,10 +248,14 @@ class TableHealthBench {
     Health after = new Health(report.liveFilesAfter(), report.storedFilesAfter(), report.versionsAfter(),
         metadataBytes(runtime, variant, app), queryMs(runtime, variant, app));
     String listing = format(variant).equals("delta") ? "; " + deltaListingMs(runtime, variant, app) : "";
+    long rows = table(runtime, variant, app).count();
+    long expected = (long) generated.commits() * Integer.getInteger("bench.rowsPerCommit", 20);
+    Preconditions.checkState(rows == expected, "%s holds %s rows after maintenance, not %s", variant, rows, expected);
     runtime.close();
     return List.of(line(variant, "before", before, String.format(Locale.ROOT,
             "%d commits in %d s, p50 %s ms; query load %s", commits, generated.seconds(), publish, loadBefore)),
-        line(variant, "after", after, "maintenance " + maintainMs + " ms; query load " + loadAfter + listing));
+        line(variant, "after", after, "maintenance " + maintainMs + " ms; " + rows + " rows, every one once; query load "
+            + loadAfter + listing));
   }
 
   /**
