@@ -18,6 +18,20 @@ function parentIsGone() {
 }
 setInterval(() => { if (parentIsGone()) process.exit(0) }, 250)
 
+// kinesalite rethrows an error of any request (index.js: req.on('error', err => { throw err })), so a client that
+// closes its connection mid-request (a timed-out SDK call, a poller stopped while it reads) would end the process
+// and every stream in it. Such an error belongs to that request alone: log it and go on serving; anything else is
+// still fatal.
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED'])
+process.on('uncaughtException', (err) => {
+  if (err && (CLIENT_GONE.has(err.code) || err.message === 'aborted')) {
+    console.error('kinesalite: a client dropped its request (%s); still serving', err.code || err.message)
+    return
+  }
+  console.error(err)
+  process.exit(1)
+})
+
 const options = {}
 for (let i = 0; i < flags.length; i += 2) {
   const value = flags[i + 1]

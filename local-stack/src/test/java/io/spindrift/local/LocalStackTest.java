@@ -135,6 +135,38 @@ class LocalStackTest {
     }
   }
 
+  /**
+   * A client that closes its connection in the middle of a request (an SDK call that timed out, a poller stopped
+   * while it reads) costs that request only: kinesalite, and the streams it holds in memory, go on serving.
+   */
+  @Test
+  void kinesisKeepsServingItsStreamsAfterAClientDropsARequestHalfway() throws Exception {
+    try (KinesisClient kinesis = KinesisClient.builder()
+        .endpointOverride(URI.create(stack.kinesisEndpoint()))
+        .region(Region.of(stack.region()))
+        .credentialsProvider(credentials())
+        .httpClient(UrlConnectionHttpClient.create())
+        .build()) {
+      kinesis.createStream(c -> c.streamName("survivor").shardCount(1));
+      awaitActive(kinesis, "survivor");
+      URI endpoint = URI.create(stack.kinesisEndpoint());
+      for (int drop = 0; drop < 3; drop++) {
+        try (java.net.Socket socket = new java.net.Socket(endpoint.getHost(), endpoint.getPort())) {
+          java.io.OutputStream out = socket.getOutputStream();
+          out.write(("POST / HTTP/1.1\r\nHost: " + endpoint.getAuthority() + "\r\n"
+              + "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+              + "Content-Length: 1000\r\n\r\n{\"Limit\":").getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          Thread.sleep(100);
+          socket.setSoLinger(true, 0); // a reset, as a client that gave up on the request
+        }
+      }
+      Thread.sleep(300);
+      assertThat(kinesis.describeStream(d -> d.streamName("survivor")).streamDescription().streamStatus())
+          .isEqualTo(StreamStatus.ACTIVE);
+    }
+  }
+
   @Test
   void kafkaDeliversToAConsumerTheRecordsProducedIntoBothPartitionsOfANewTopic() throws Exception {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
