@@ -100,14 +100,18 @@ class LocalStackTest {
     }
   }
 
-  @Test
-  void kinesisReturnsFromEachOfTwoShardsTheRecordsPutIntoIt() {
-    try (KinesisClient kinesis = KinesisClient.builder()
+  private static KinesisClient kinesis() {
+    return KinesisClient.builder()
         .endpointOverride(URI.create(stack.kinesisEndpoint()))
         .region(Region.of(stack.region()))
         .credentialsProvider(credentials())
         .httpClient(UrlConnectionHttpClient.create())
-        .build()) {
+        .build();
+  }
+
+  @Test
+  void kinesisReturnsFromEachOfTwoShardsTheRecordsPutIntoIt() {
+    try (KinesisClient kinesis = kinesis()) {
       kinesis.createStream(c -> c.streamName("events").shardCount(2));
       awaitActive(kinesis, "events");
       List<Shard> shards = kinesis.listShards(l -> l.streamName("events")).shards();
@@ -141,12 +145,7 @@ class LocalStackTest {
    */
   @Test
   void kinesisKeepsServingItsStreamsAfterAClientDropsARequestHalfway() throws Exception {
-    try (KinesisClient kinesis = KinesisClient.builder()
-        .endpointOverride(URI.create(stack.kinesisEndpoint()))
-        .region(Region.of(stack.region()))
-        .credentialsProvider(credentials())
-        .httpClient(UrlConnectionHttpClient.create())
-        .build()) {
+    try (KinesisClient kinesis = kinesis()) {
       kinesis.createStream(c -> c.streamName("survivor").shardCount(1));
       awaitActive(kinesis, "survivor");
       URI endpoint = URI.create(stack.kinesisEndpoint());
