@@ -32,8 +32,8 @@ public final class SinkSettings {
 
   /**
    * Hadoop S3A settings scoped to the bucket ({@code fs.s3a.bucket.<bucket>.*}): region, the endpoint of a local
-   * stack, static keys when given, uploads buffered in memory (a Lambda's {@code /tmp} is small) in 8 MiB parts, and directory
-   * markers kept.
+   * stack, static keys when given, uploads buffered in memory (a Lambda's {@code /tmp} is small) in 8 MiB parts, and
+   * directory markers kept.
    */
   public static Map<String, String> s3aProperties(SinkContext context) {
     String bucket = context.setting(Setting.BUCKET);
