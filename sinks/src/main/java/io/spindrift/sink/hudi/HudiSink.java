@@ -195,7 +195,9 @@ final class HudiSink extends TableSink<StructType> {
 
   private Optional<HoodieTableMetaClient> metaClient() {
     try {
-      return Optional.of(HoodieTableMetaClient.builder().setConf(storageConf()).setBasePath(location).build());
+      // on the storage that remembers what Hudi reads again and again (TableStorage): completed instants, above all
+      return Optional.of(HoodieTableMetaClient.builder().setStorage(TableStorage.of(location, storageConf()))
+          .setBasePath(location).build());
     } catch (TableNotFoundException missing) {
       return Optional.empty();
     }

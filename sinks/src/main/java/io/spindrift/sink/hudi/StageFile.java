@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.mapreduce.Job;
@@ -47,9 +48,19 @@ final class StageFile {
       OutputWriterFactory factory = ParquetUtils.prepareWrite(sqlConf, job, schema,
           new ParquetOptions(scala.collection.immutable.Map$.MODULE$.<String, String>empty(), sqlConf));
       TaskAttemptContext task = new TaskAttemptContextImpl(job.getConfiguration(), new TaskAttemptID());
-      Path file = new Path(path);
-      file.getFileSystem(job.getConfiguration()).delete(file, false);
-      OutputWriter writer = factory.newInstance(path, schema, task);
+      OutputWriter writer;
+      try {
+        writer = factory.newInstance(path, schema, task);
+      } catch (Exception exists) {
+        // Spark's writer does not overwrite: a stage path is new for every try, so this is rare, and checking first
+        // would cost every stage two S3 requests (S3A's HEAD and LIST)
+        if (!(exists instanceof FileAlreadyExistsException)) {
+          throw exists;
+        }
+        Path file = new Path(path);
+        file.getFileSystem(job.getConfiguration()).delete(file, false);
+        writer = factory.newInstance(path, schema, task);
+      }
       try {
         rows.forEach(writer::write);
       } finally {

@@ -5,6 +5,7 @@ import java.util.Properties;
 import org.apache.avro.Schema;
 import org.apache.hudi.common.model.HoodieTableType;
 import org.apache.hudi.common.model.OverwriteWithLatestAvroPayload;
+import org.apache.hudi.common.table.HoodieTableConfig;
 import org.apache.hudi.config.HoodieWriteConfig;
 import org.apache.hudi.keygen.ComplexKeyGenerator;
 import org.apache.hudi.keygen.NonpartitionedKeyGenerator;
@@ -56,6 +57,11 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
     // partition directories named column=value, as Spark, Hive and Athena discover them
     props.setProperty("hoodie.datasource.write.hive_style_partitioning", "true");
     props.setProperty("hoodie.datasource.write.partitionpath.urlencode", "false");
+    // the sink never bootstraps a table (maps existing Parquet files into it): without a bootstrap index, the table
+    // view Hudi builds for every step of a commit does not look for the index's files (a HEAD and a LIST each)
+    props.setProperty(HoodieTableConfig.BOOTSTRAP_INDEX_ENABLE.key(), "false");
+    props.setProperty(HoodieTableConfig.BOOTSTRAP_INDEX_CLASS_NAME.key(),
+        HoodieTableConfig.NO_OP_BOOTSTRAP_INDEX_CLASS);
     if (spec.isUpsert()) {
       props.setProperty("hoodie.table.recordkey.fields", String.join(",", spec.keys()));
     }

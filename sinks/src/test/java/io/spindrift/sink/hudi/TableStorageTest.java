@@ -35,6 +35,12 @@ class TableStorageTest {
         ConsistencyGuardConfig.newBuilder().build(), FileSystemRetryConfig.newBuilder().build());
   }
 
+  /** A storage that treats the local file system as S3 (atomic writes), as the sink's s3a:// tables are. */
+  private TableStorage atomicStorage() {
+    return TableStorage.of(base(), HadoopFSUtils.getStorageConf(new Configuration()),
+        ConsistencyGuardConfig.newBuilder().build(), FileSystemRetryConfig.newBuilder().build(), true);
+  }
+
   private static String read(TableStorage storage, StoragePath path) throws IOException {
     try (InputStream in = storage.open(path)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -83,5 +89,63 @@ class TableStorageTest {
     Files.createDirectories(meta);
     storage.deleteDirectory(metaPath);
     assertThat(storage.exists(metaPath)).as("deleted through the storage: looked up again").isFalse();
+  }
+
+  @Test
+  void aCompletedInstantIsReadOnceByTheJvmUntilAStorageChangesIt() throws IOException {
+    Path meta = Files.createDirectories(dir.resolve(".hoodie"));
+    Files.writeString(meta.resolve("20261205010101000.commit"), "first");
+    Files.writeString(meta.resolve("20261205010101000.inflight"), "inflight");
+    Files.writeString(meta.resolve("20261205010101000.replacecommit.requested"), "requested");
+    StoragePath commit = new StoragePath(base() + "/.hoodie/20261205010101000.commit");
+    StoragePath inflight = new StoragePath(base() + "/.hoodie/20261205010101000.inflight");
+    StoragePath requested = new StoragePath(base() + "/.hoodie/20261205010101000.replacecommit.requested");
+    TableStorage storage = atomicStorage();
+
+    assertThat(read(storage, commit)).isEqualTo("first");
+    assertThat(read(storage, inflight)).isEqualTo("inflight");
+    assertThat(read(storage, requested)).isEqualTo("requested");
+    Files.writeString(meta.resolve("20261205010101000.commit"), "changed behind its back");
+    Files.writeString(meta.resolve("20261205010101000.inflight"), "inflight, later");
+    Files.writeString(meta.resolve("20261205010101000.replacecommit.requested"), "requested, later");
+    assertThat(read(storage, commit)).as("remembered").isEqualTo("first");
+    assertThat(read(atomicStorage(), commit)).as("remembered by the JVM, for every storage").isEqualTo("first");
+    assertThat(read(storage, inflight)).as("an inflight instant changes: always read").isEqualTo("inflight, later");
+    assertThat(read(storage, requested)).as("a requested instant changes: always read")
+        .isEqualTo("requested, later");
+    assertThat(read(storage(), commit)).as("not on S3 (a write may not be atomic): always read")
+        .isEqualTo("changed behind its back");
+
+    storage.deleteFile(commit);
+    Files.writeString(meta.resolve("20261205010101000.commit"), "written again");
+    assertThat(read(atomicStorage(), commit)).as("deleted through a storage: forgotten").isEqualTo("written again");
+  }
+
+  @Test
+  void aMarkerDirectoryIsNotCreatedOnS3AndIsKnownUntilThisStorageDeletesIt() throws IOException {
+    Files.createDirectories(dir.resolve(".hoodie/.temp"));
+    StoragePath own = new StoragePath(base() + "/.hoodie/.temp/20261205010101000");
+    StoragePath another = new StoragePath(base() + "/.hoodie/.temp/20261205020202000");
+    TableStorage storage = atomicStorage();
+
+    assertThat(storage.exists(own)).isFalse();
+    assertThat(storage.createDirectory(own)).isTrue();
+    assertThat(dir.resolve(".hoodie/.temp/20261205010101000")).as("no directory object on S3").doesNotExist();
+    assertThat(storage.exists(own)).as("created by this storage").isTrue();
+    assertThat(storage.exists(another)).isFalse();
+    Files.createDirectories(dir.resolve(".hoodie/.temp/20261205020202000"));
+    assertThat(storage.exists(another)).as("another writer's: looked up").isTrue();
+
+    Files.createDirectories(dir.resolve(".hoodie/.temp/20261205010101000"));
+    storage.deleteDirectory(own);
+    assertThat(dir.resolve(".hoodie/.temp/20261205010101000")).doesNotExist();
+    Files.createDirectories(dir.resolve(".hoodie/.temp/20261205010101000"));
+    assertThat(storage.exists(own)).as("deleted by this storage: known gone").isFalse();
+    assertThat(atomicStorage().exists(own)).as("another storage looks it up").isTrue();
+
+    TableStorage local = storage();
+    StoragePath third = new StoragePath(base() + "/.hoodie/.temp/20261205030303000");
+    assertThat(local.createDirectory(third)).isTrue();
+    assertThat(dir.resolve(".hoodie/.temp/20261205030303000")).as("not on S3: created").isDirectory();
   }
 }
