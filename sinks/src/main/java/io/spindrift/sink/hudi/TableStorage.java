@@ -4,9 +4,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -39,7 +38,8 @@ import org.apache.hudi.storage.hadoop.HoodieHadoopStorage;
  * <ul>
  *   <li>A completed instant's file ({@code <instant>.commit}, {@code .deltacommit}, {@code .replacecommit},
  *       {@code .clean}, {@code .rollback}) is written once and never changed, only deleted (archival): its bytes are
- *       kept, JVM-wide, by path ({@link #COMPLETED_INSTANTS}). Hudi reads the newest commit for the table's schema
+ *       kept, JVM-wide, by path ({@link #COMPLETED_INSTANTS}: 512 files and 16 MiB at most, the least recently
+ *       read dropped first; a file over 1 MiB is not kept). Hudi reads the newest commit for the table's schema
  *       and the sink reads it for its tags several times per publish, each a HEAD and a GET. Requested and inflight
  *       files change, and are always read.</li>
  *   <li>A marker directory ({@code .hoodie/.temp/<instant>}) this storage was asked to create is not created: S3 has
@@ -54,6 +54,8 @@ import org.apache.hudi.storage.hadoop.HoodieHadoopStorage;
 final class TableStorage extends HoodieHadoopStorage {
   /** How many completed instants' files the JVM keeps ({@link #COMPLETED_INSTANTS}), the least recently read go. */
   static final int COMPLETED_INSTANTS_KEPT = 512;
+  /** How many bytes of completed instants' files the JVM keeps at most. */
+  static final long COMPLETED_INSTANT_BYTES = 16L * 1024 * 1024;
   /** A completed instant's file larger than this is read every time. */
   private static final int LARGEST_KEPT_BYTES = 1024 * 1024;
   /** How many marker directories a storage remembers as its own or as deleted; past it, it forgets them all. */
@@ -62,13 +64,8 @@ final class TableStorage extends HoodieHadoopStorage {
   private static final Pattern COMPLETED_INSTANT =
       Pattern.compile("\\d+\\.(commit|deltacommit|replacecommit|clean|rollback)");
   /** Completed instants' files by path, shared by every storage of the JVM: their bytes never change. */
-  private static final Map<String, byte[]> COMPLETED_INSTANTS = Collections.synchronizedMap(
-      new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
-          return size() > COMPLETED_INSTANTS_KEPT;
-        }
-      });
+  private static final CompletedInstants COMPLETED_INSTANTS =
+      new CompletedInstants(COMPLETED_INSTANTS_KEPT, COMPLETED_INSTANT_BYTES);
 
   private final StoragePath properties;
   private final StoragePath meta;
@@ -270,6 +267,44 @@ final class TableStorage extends HoodieHadoopStorage {
     }
     if (isCompletedInstant(path)) {
       COMPLETED_INSTANTS.remove(path.toString());
+    }
+  }
+
+  /** Files by path, the least recently read dropped first to stay within a count and a byte budget. */
+  static final class CompletedInstants {
+    private final int maxFiles;
+    private final long maxBytes;
+    private final LinkedHashMap<String, byte[]> byPath = new LinkedHashMap<>(64, 0.75f, true);
+    private long bytes;
+
+    CompletedInstants(int maxFiles, long maxBytes) {
+      this.maxFiles = maxFiles;
+      this.maxBytes = maxBytes;
+    }
+
+    synchronized byte[] get(String path) {
+      return byPath.get(path);
+    }
+
+    synchronized void put(String path, byte[] content) {
+      byte[] replaced = byPath.put(path, content);
+      bytes += content.length - (replaced == null ? 0 : replaced.length);
+      Iterator<byte[]> eldest = byPath.values().iterator();
+      while ((byPath.size() > maxFiles || bytes > maxBytes) && eldest.hasNext()) {
+        bytes -= eldest.next().length;
+        eldest.remove();
+      }
+    }
+
+    synchronized void remove(String path) {
+      byte[] removed = byPath.remove(path);
+      if (removed != null) {
+        bytes -= removed.length;
+      }
+    }
+
+    synchronized long bytes() {
+      return bytes;
     }
   }
 }

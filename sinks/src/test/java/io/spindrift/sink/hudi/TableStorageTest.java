@@ -148,4 +148,27 @@ class TableStorageTest {
     assertThat(local.createDirectory(third)).isTrue();
     assertThat(dir.resolve(".hoodie/.temp/20261205030303000")).as("not on S3: created").isDirectory();
   }
+
+  @Test
+  void completedInstantsStayWithinTheirCountAndBytesDroppingTheLeastRecentlyRead() {
+    TableStorage.CompletedInstants kept = new TableStorage.CompletedInstants(3, 100);
+    kept.put("a", new byte[40]);
+    kept.put("b", new byte[40]);
+    kept.put("c", new byte[40]);
+    assertThat(kept.get("a")).as("over 100 bytes: the eldest dropped").isNull();
+    assertThat(kept.bytes()).isEqualTo(80);
+
+    assertThat(kept.get("b")).hasSize(40);
+    kept.put("d", new byte[10]);
+    kept.put("e", new byte[10]);
+    assertThat(kept.get("c")).as("over 3 files: the least recently read dropped").isNull();
+    assertThat(kept.get("b")).as("read since").isNotNull();
+    assertThat(kept.get("d")).isNotNull();
+    assertThat(kept.get("e")).isNotNull();
+    assertThat(kept.bytes()).isEqualTo(60);
+
+    kept.remove("b");
+    assertThat(kept.get("b")).isNull();
+    assertThat(kept.bytes()).isEqualTo(20);
+  }
 }
