@@ -325,6 +325,70 @@ class HudiSinkTest {
     assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1");
   }
 
+  /**
+   * Two containers whose publishes of the same commits overlap (each on its own lease table, as when a frozen
+   * container's lease lapsed and another took it over): the one that writes its files first and commits last finds,
+   * in its check under Hudi's lock, on the timeline Hudi's conflict check read under that lock, that the other
+   * landed them, completes nothing and reports nothing published; every row is in the table once.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"java", "spark"})
+  void aPublishWhoseLeaseLapsedFindsItsCommitsLandedUnderHudisLockAndAddsNothing(String client) throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_lapsed_" + client);
+    SinkSpec spec = SinkSpec.hudi("it." + app);
+    SpindriftRuntime runtime = runtime(app);
+    Sink slow = sink(runtime, spec, Setting.HUDI_LEASE_TABLE.key(), app + "_lease_slow",
+        Setting.HUDI_WRITE_CLIENT.key(), client);
+    Sink fast = sink(runtime(app), spec, Setting.HUDI_LEASE_TABLE.key(), app + "_lease_fast",
+        Setting.HUDI_WRITE_CLIENT.key(), client);
+    // a first commit: the table exists
+    assertThat(fast.publish(List.of(stage(fast, app, 1, kv("a", 1L))))).containsExactly(1L);
+    PendingPublish second = stage(slow, app, 2, kv("b", 2L, "c", 3L));
+
+    List<Long> byFast = new ArrayList<>();
+    List<Long> bySlow = slow.publish(List.of(second), Long.MAX_VALUE,
+        () -> byFast.addAll(fast.publish(List.of(second))));
+    assertThat(byFast).containsExactly(2L);
+    assertThat(bySlow).isEmpty();
+    assertThat(values(runtime, app)).containsOnly(Map.entry("a", 1L), Map.entry("b", 2L), Map.entry("c", 3L));
+    assertThat(table(runtime, app).count()).isEqualTo(3);
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2");
+  }
+
+  /**
+   * A container stages with the table's columns as it last read them while its output has no column they lack: a
+   * column another app added meanwhile is null in its rows once published; an output column the last read lacked
+   * reads the table again, so a column another app added with another type is refused, naming it.
+   */
+  @Test
+  void aStageAfterAnotherAppAddedAColumnLandsWithNullsThereAndAClashingTypeIsRefused() throws Exception {
+    String table = TestPipeline.uniqueApp("hudi_columns");
+    String narrowApp = table + "_narrow";
+    String wideApp = table + "_wide";
+    SinkSpec spec = SinkSpec.hudi("it." + table);
+    SpindriftRuntime runtime = runtime(narrowApp);
+    Sink narrow = sink(runtime, spec);
+    Sink wide = sink(runtime(wideApp), spec);
+    assertThat(narrow.publish(List.of(stage(narrow, narrowApp, 1, kv("a", 1L))))).containsExactly(1L);
+
+    StructType withW = KV.add("w", DataTypes.LongType);
+    StageRows wideRows = new StageRows(withW, List.of(
+        new GenericInternalRow(new Object[] {UTF8String.fromString("b"), 2L, 20L})));
+    assertThat(wide.publish(List.of(stage(wide, wideApp, 1, wideRows)))).containsExactly(1L);
+
+    assertThat(narrow.publish(List.of(stage(narrow, narrowApp, 2, kv("c", 3L))))).containsExactly(2L);
+    Map<String, Long> w = new HashMap<>();
+    table(runtime, table).select("k", "w").collectAsList()
+        .forEach(r -> w.put(r.getString(0), r.isNullAt(1) ? null : r.getLong(1)));
+    assertThat(w).hasSize(3).containsEntry("b", 20L).containsEntry("a", null).containsEntry("c", null);
+
+    StageRows clashing = new StageRows(KV.add("w", DataTypes.StringType), List.of(new GenericInternalRow(
+        new Object[] {UTF8String.fromString("d"), 4L, UTF8String.fromString("forty")})));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> stage(narrow, narrowApp, 3, clashing))
+        .hasMessageContaining("'w'").hasMessageContaining("incompatible");
+    assertThat(table(runtime, table).count()).isEqualTo(3);
+  }
+
   /** The completed instants on the table's timeline (commits, cleans, clusterings, rollbacks), by file name. */
   private static List<String> completedInstants(SpindriftRuntime runtime, String table) throws Exception {
     org.apache.hadoop.fs.Path glob = new org.apache.hadoop.fs.Path(path(runtime, table) + "/.hoodie/*");

@@ -23,7 +23,16 @@ final class CommitTimeline {
 
   /** The app's newest published seq, or empty when the table holds none of its commits. */
   static OptionalLong latestSeq(HoodieTableMetaClient meta, String app) {
-    OptionalLong active = latestSeq(meta.reloadActiveTimeline(), app);
+    return latestSeq(meta, meta.reloadActiveTimeline(), app);
+  }
+
+  /** {@link #latestSeq} on the active timeline {@code meta} last read, which the caller knows to be fresh enough. */
+  static OptionalLong latestSeqAsRead(HoodieTableMetaClient meta, String app) {
+    return latestSeq(meta, meta.getActiveTimeline(), app);
+  }
+
+  private static OptionalLong latestSeq(HoodieTableMetaClient meta, HoodieDefaultTimeline activeTimeline, String app) {
+    OptionalLong active = latestSeq(activeTimeline, app);
     if (active.isPresent()) {
       return active;
     }

@@ -108,6 +108,8 @@ final class HudiSink extends TableSink<StructType> {
    * directories and reads {@code hoodie.properties}, about eight S3 requests); its timeline is reloaded per stage.
    */
   private HoodieTableMetaClient stageMeta;
+  /** The table's columns as the stage path last read them (guarded by {@link #staging}); null before a read. */
+  private StructType stageColumns;
   private PublishLease lease;
 
   /** The sink of {@code spec}'s table in {@code role}: the job's table, or the rejects beside it. */
@@ -162,7 +164,14 @@ final class HudiSink extends TableSink<StructType> {
     return new StagedOutput(ref, changes.size());
   }
 
-  /** The table's columns plus the output's new ones, creating the table from {@code output} if it is missing. */
+  /**
+   * The table's columns plus the output's new ones, creating the table from {@code output} if it is missing. A
+   * table's columns are only ever added to, never retyped, so while the output has no column the table lacked when
+   * last read, reading the table again could only add columns the output lacks: the stage is laid out as last read
+   * (a publish lays every stage out as the table's columns then, a column the stage lacks as nulls), and the
+   * timeline is not listed again. An output column the last read lacked reads the table again (another writer may
+   * have added it, and with which type decides).
+   */
   private StructType targetSchema(StructType output) {
     StructType table;
     synchronized (staging) {
@@ -172,11 +181,14 @@ final class HudiSink extends TableSink<StructType> {
           stageMeta = createTable(output.asNullable());
           return output.asNullable();
         }
+      } else if (stageColumns != null && TableColumns.added(output, stageColumns, spec.table()).isEmpty()) {
+        return stageColumns;
       } else {
         // another writer may have added a column since: the schema is read from the newest commit
         stageMeta.reloadActiveTimeline();
       }
       table = tableSchema(stageMeta);
+      stageColumns = table;
     }
     return withColumns(table, TableColumns.added(output, table, spec.table()));
   }
@@ -471,11 +483,12 @@ final class HudiSink extends TableSink<StructType> {
 
   /**
    * The check Hudi runs under its table lock, just before our commit completes: that no commit of {@code app} at
-   * or after {@code firstSeq} completed meanwhile.
+   * or after {@code firstSeq} completed meanwhile, on the timeline the writer read under that lock
+   * ({@link HudiWriter#commit}).
    */
   private BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> notYetPublished(String app, long firstSeq) {
     return (table, metadata) -> {
-      long held = heldSeq(publishMeta(), app);
+      long held = CommitTimeline.latestSeqAsRead(table, app).orElse(Long.MIN_VALUE);
       if (held >= firstSeq) {
         throw new AlreadyPublished(spec.table() + " already holds commit " + held + " of app " + app);
       }

@@ -30,8 +30,9 @@ interface HudiWriter extends AutoCloseable {
 
   /**
    * Completes {@code instant} with {@code written}'s stats and {@code metadata} in the commit's extra metadata,
-   * after Hudi's conflict resolution and {@code check}, both under Hudi's table lock; {@code check} throws to
-   * abandon the commit. Returns whether Hudi completed it.
+   * after Hudi's conflict resolution and {@code check}, both under Hudi's table lock; {@code check} gets a meta
+   * client whose active timeline was read under that lock (it need not read it again), and throws to abandon the
+   * commit. Returns whether Hudi completed it.
    */
   boolean commit(String instant, List<WriteStatus> written, Map<String, String> metadata, String actionType,
       BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> check);

@@ -36,8 +36,10 @@ import org.apache.hudi.table.HoodieTable;
  * (checking the table's directories and reading {@code hoodie.properties}, about eight S3 requests) four times in
  * a commit; the warm one only reloads its active timeline (one listing), so every step still sees every other
  * writer's instants; its storage ({@link TableStorage}) remembers the table's directories and config, which every
- * table view Hudi builds checks again. Two of the table-wide steps Hudi takes under its lock on every commit are taken only when
- * they can do something ({@link WarmMetaClient#doInitTable}, {@link WarmMetaClient#runTableServicesInline}).
+ * table view Hudi builds checks again. Completing a commit reads the timeline once, under Hudi's lock, where Hudi
+ * read it three times ({@link WarmMetaClient#commit}). Two of the table-wide steps Hudi takes under its lock on
+ * every commit are taken only when they can do something ({@link WarmMetaClient#doInitTable},
+ * {@link WarmMetaClient#runTableServicesInline}).
  */
 final class JavaClientWriter implements HudiWriter {
   private final WarmMetaClient client;
@@ -85,7 +87,8 @@ final class JavaClientWriter implements HudiWriter {
 
   /**
    * Hudi's Java client whose meta clients are one, built on first use and then reloaded: its timeline is read
-   * again for every meta client Hudi asks for, its table config ({@code hoodie.properties}: table type, key fields,
+   * again for every meta client Hudi asks for (but those of a commit before its lock: {@link #commit}), its table
+   * config ({@code hoodie.properties}: table type, key fields,
    * version, which only an upgrade by another Hudi version changes) is the one read when the client was built.
    */
   private static final class WarmMetaClient extends HoodieJavaWriteClient<OverwriteWithLatestAvroPayload> {
@@ -94,6 +97,12 @@ final class JavaClientWriter implements HudiWriter {
     private boolean initialized;
     /** Replace commits seen, by instant time: whether each is a clustering (its plan never changes). */
     private final Map<String, Boolean> clusterings = new HashMap<>();
+    /**
+     * A commit is on its way to Hudi's table lock ({@link #commit} to {@link #preCommit}): the timeline is not read
+     * for the tables Hudi builds meanwhile, as the conflict check reads it under the lock before anything depends
+     * on it.
+     */
+    private boolean beforeLock;
 
     WarmMetaClient(HoodieEngineContext context, HoodieWriteConfig config) {
       super(context, config);
@@ -112,10 +121,48 @@ final class JavaClientWriter implements HudiWriter {
             .setLayoutVersion(Option.of(new TimelineLayoutVersion(config.getTimelineLayoutVersion())))
             .setFileSystemRetryConfig(config.getFileSystemRetryConfig())
             .setMetaserverConfig(config.getProps()).build();
-      } else {
+      } else if (!beforeLock) {
         meta.reloadActiveTimeline();
       }
       return meta;
+    }
+
+    /**
+     * Completes a commit as Hudi does, with one read of the timeline instead of three: Hudi reads it for the table it
+     * builds first (used for the heartbeat check and to write the completed instant, neither of which reads the
+     * timeline), again for the table it builds once it holds the lock, and a third time in its conflict check
+     * right after; only the last, under the lock, is kept ({@link #preCommit}). The sink's check
+     * ({@code extraPreCommitFunc}) then sees that timeline.
+     */
+    @Override
+    public boolean commit(String instantTime, List<WriteStatus> writeStatuses,
+        Option<Map<String, String>> extraMetadata, String commitActionType,
+        Map<String, List<String>> partitionToReplacedFileIds,
+        Option<BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata>> extraPreCommitFunc) {
+      beforeLock = true;
+      try {
+        return super.commit(instantTime, writeStatuses, extraMetadata, commitActionType, partitionToReplacedFileIds,
+            extraPreCommitFunc);
+      } finally {
+        beforeLock = false;
+      }
+    }
+
+    /**
+     * Hudi's pre-commit, under its lock: the conflict check, on a table built without reading the timeline first,
+     * since the check reads it (optimistic concurrency, which {@link WriteOptions} always sets: Hudi's
+     * {@code TransactionUtils.resolveWriteConflictIfAny} reloads the active timeline of this client's one meta
+     * client before it looks for conflicts). Without optimistic concurrency, Hudi's own path runs.
+     */
+    @Override
+    protected void preCommit(HoodieInstant inflightInstant, HoodieCommitMetadata metadata) {
+      beforeLock = false;
+      if (meta == null || !getConfig().getWriteConcurrencyMode().supportsOptimisticConcurrencyControl()) {
+        super.preCommit(inflightInstant, metadata);
+        return;
+      }
+      resolveWriteConflict(HoodieJavaTable.create(getConfig(), context, meta), metadata,
+          pendingInflightAndRequestedInstants);
     }
 
     /**
@@ -137,13 +184,14 @@ final class JavaClientWriter implements HudiWriter {
      * After every commit Hudi builds a table, takes the table lock and reads the last clustering's plan to find,
      * nine times in ten, that fewer than {@code hoodie.clustering.inline.max.commits} commits completed since the
      * last clustering. When inline clustering is the only inline service, that count is taken here first, on the
-     * reloaded timeline, with what each replace commit is remembered; Hudi's own path runs when a clustering is due
-     * or one is pending (a container that died in one), and decides again under its lock.
+     * timeline the commit read under its lock (no listing), with what each replace commit is remembered; Hudi's own
+     * path runs when a clustering is due or one is pending (a container that died in one), and decides again on a
+     * timeline it reads under its lock.
      */
     @Override
     protected void runTableServicesInline(HoodieTable table, HoodieCommitMetadata metadata,
         Option<Map<String, String>> extraMetadata) {
-      if (onlyInlineClustering() && !clusteringDue(createMetaClient(true).getActiveTimeline())) {
+      if (onlyInlineClustering() && !clusteringDue(meta.getActiveTimeline())) {
         return;
       }
       super.runTableServicesInline(table, metadata, extraMetadata);
@@ -156,7 +204,12 @@ final class JavaClientWriter implements HudiWriter {
           && !config.inlineLogCompactionEnabled() && !config.isMetadataTableEnabled();
     }
 
-    /** Hudi's rule ({@code ClusteringPlanActionExecutor}): enough completed commits since the last clustering. */
+    /**
+     * Hudi's rule ({@code ClusteringPlanActionExecutor}, enough completed commits since the last clustering), on the
+     * timeline read under the lock of the commit just completed, where that commit is still inflight: commits are
+     * counted whatever their state, so the count is never below Hudi's (at most above it by other writers' pending
+     * commits, when Hudi's path decides again).
+     */
     private boolean clusteringDue(HoodieActiveTimeline timeline) {
       HoodieTimeline replaces = timeline.getCommitsTimeline()
           .filter(i -> HoodieTimeline.REPLACE_COMMIT_ACTION.equals(i.getAction()));
@@ -165,8 +218,7 @@ final class JavaClientWriter implements HudiWriter {
       }
       String last = replaces.getReverseOrderedInstants().filter(i -> isClustering(timeline, i)).findFirst()
           .map(HoodieInstant::getTimestamp).orElse("0");
-      int since = timeline.getCommitsTimeline().filterCompletedInstants()
-          .findInstantsAfter(last, Integer.MAX_VALUE).countInstants();
+      int since = timeline.getCommitsTimeline().findInstantsAfter(last, Integer.MAX_VALUE).countInstants();
       return since >= getConfig().getInlineClusterMaxCommits();
     }
 

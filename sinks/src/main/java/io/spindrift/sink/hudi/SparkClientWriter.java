@@ -52,8 +52,13 @@ final class SparkClientWriter implements HudiWriter {
   @Override
   public boolean commit(String instant, List<WriteStatus> written, Map<String, String> metadata, String actionType,
       BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> check) {
+    // Hudi hands the check the meta client of the table it built before taking its lock: read again under it
+    BiConsumer<HoodieTableMetaClient, HoodieCommitMetadata> underLock = (meta, commit) -> {
+      meta.reloadActiveTimeline();
+      check.accept(meta, commit);
+    };
     return client.commitStats(instant, HoodieJavaRDD.of(statuses), written.stream().map(WriteStatus::getStat).toList(),
-        Option.of(metadata), actionType, Map.of(), Option.of(check));
+        Option.of(metadata), actionType, Map.of(), Option.of(underLock));
   }
 
   @Override
