@@ -5,9 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hudi.client.HoodieJavaTableServiceClient;
 import org.apache.hudi.client.HoodieJavaWriteClient;
 import org.apache.hudi.client.WriteStatus;
 import org.apache.hudi.client.common.HoodieJavaEngineContext;
+import org.apache.hudi.client.embedded.EmbeddedTimelineService;
 import org.apache.hudi.common.engine.HoodieEngineContext;
 import org.apache.hudi.common.model.HoodieCommitMetadata;
 import org.apache.hudi.common.model.HoodieRecord;
@@ -103,9 +105,27 @@ final class JavaClientWriter implements HudiWriter {
      * on it.
      */
     private boolean beforeLock;
+    /**
+     * {@link #startCommit} has just read the timeline: the table the write builds next ({@code initTable}) uses that
+     * read instead of reading the timeline again, a few milliseconds later, where it would find only the instant
+     * just started (which Hudi leaves out of the pending instants it keeps for the conflict check anyway).
+     */
+    private boolean justStarted;
 
     WarmMetaClient(HoodieEngineContext context, HoodieWriteConfig config) {
       super(context, config);
+      // Hudi's table services (clean, rollback of failed writes, clustering) build a meta client of their own for
+      // every table they use: about eight S3 requests and a listing each, on a storage that remembers nothing
+      var built = tableServiceClient;
+      tableServiceClient = new WarmTableServices(context, config, getTimelineServer(), this);
+      built.close();
+    }
+
+    @Override
+    public String startCommit() {
+      String instant = super.startCommit();
+      justStarted = true;
+      return instant;
     }
 
     @Override
@@ -121,6 +141,8 @@ final class JavaClientWriter implements HudiWriter {
             .setLayoutVersion(Option.of(new TimelineLayoutVersion(config.getTimelineLayoutVersion())))
             .setFileSystemRetryConfig(config.getFileSystemRetryConfig())
             .setMetaserverConfig(config.getProps()).build();
+      } else if (justStarted) {
+        justStarted = false;
       } else if (!beforeLock) {
         meta.reloadActiveTimeline();
       }
@@ -242,6 +264,26 @@ final class JavaClientWriter implements HudiWriter {
       if (getConfig().isAutoClean() || getConfig().isAutoArchive()) {
         super.mayBeCleanAndArchive(table);
       }
+    }
+  }
+
+  /**
+   * The table services of a {@link WarmMetaClient} on its one meta client, its timeline read again for every table
+   * (as the new meta client Hudi builds per table would), instead of a new meta client per table.
+   */
+  private static final class WarmTableServices extends HoodieJavaTableServiceClient<OverwriteWithLatestAvroPayload> {
+    private final WarmMetaClient writer;
+
+    WarmTableServices(HoodieEngineContext context, HoodieWriteConfig config,
+        Option<EmbeddedTimelineService> timelineServer, WarmMetaClient writer) {
+      super(context, config, timelineServer);
+      this.writer = writer;
+    }
+
+    @Override
+    protected HoodieTable createTable(HoodieWriteConfig config, Configuration hadoopConf) {
+      writer.justStarted = false;
+      return HoodieJavaTable.create(config, context, writer.createMetaClient(true));
     }
   }
 }
