@@ -90,8 +90,8 @@ final class JavaClientWriter implements HudiWriter {
   /**
    * Hudi's Java client whose meta clients are one, built on first use and then reloaded: its timeline is read
    * again for every meta client Hudi asks for (but those of a commit before its lock: {@link #commit}), its table
-   * config ({@code hoodie.properties}: table type, key fields,
-   * version, which only an upgrade by another Hudi version changes) is the one read when the client was built.
+   * config ({@code hoodie.properties}: table type, key fields, version, which only an upgrade by another Hudi
+   * version changes) is the one read when the client was built.
    */
   private static final class WarmMetaClient extends HoodieJavaWriteClient<OverwriteWithLatestAvroPayload> {
     private HoodieTableMetaClient meta;
