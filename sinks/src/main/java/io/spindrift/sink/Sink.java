@@ -51,6 +51,15 @@ public interface Sink {
   }
 
   /**
+   * The table upkeep this sink's publishes left for later (Hudi: clean-up of a commit's markers, cleaning,
+   * archival, clustering), run off the path other invocations wait on: the runtime calls this after a publish once
+   * the publication is marked and the app's publish claim released. Best effort: nothing the table's contents depend
+   * on; what it leaves undone (another writer holds the table, too little time left before {@code deadlineNanos},
+   * or the call never comes) the sink's next publish does itself. Never throws. By default nothing.
+   */
+  default void afterPublish(long deadlineNanos) {}
+
+  /**
    * The key columns an upsert needs a value in ({@link UpsertKeys#NONE} for an append). Output rows lacking one
    * are rejects: the runtime sends them to the rejects table before staging, and {@link #stage} refuses them.
    */

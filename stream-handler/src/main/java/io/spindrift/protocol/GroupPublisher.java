@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * commit sequenced through it, one table commit per table (a group commit), applying a stateful app's state deltas
  * beside it; the others poll the durable publication watermark, with back-off, until it passes their seq, and
  * return without touching the tables. The claim holder raises the watermark before it releases the claim, so a
- * waiter learns its commit is in from one read.
+ * waiter learns its commit is in from one read; the holder then runs the tables' upkeep its publish left
+ * ({@link Publication#afterPublish}) while the waiters go on.
  *
  * <p>Failure: a holder that dies leaves its claim to expire (SPINDRIFT_PUBLISH_CLAIM_SECONDS), and the next waiter
  * or invocation takes it over and publishes the same commits again, which the sinks' idempotent publish makes
@@ -92,6 +93,8 @@ final class GroupPublisher implements AutoCloseable {
           }
           long waitedMs = recordWait(start, seen, timings);
           int published = holding(owner, committed, deadlineNanos, timings);
+          // marked and released: the waiters go on while the tables' upkeep runs here
+          publication.afterPublish(deadlineNanos, timings);
           return new Publishing.Result(PublishOutcome.PUBLISHED, published, waitedMs);
         }
         continue; // another claimer was one write faster: look again

@@ -99,6 +99,29 @@ final class Publication implements AutoCloseable {
     }
   }
 
+  /**
+   * The upkeep the last publish left to its tables ({@link Sink#afterPublish}), run once its publication is marked:
+   * by the claim holder after it released the claim, so the invocations waiting for that publication go on while it
+   * runs. Never throws (what it leaves, the next publish does).
+   */
+  void afterPublish(long deadlineNanos, Map<String, Long> timings) {
+    long start = System.nanoTime();
+    synchronized (publishing) {
+      for (Sink sink : List.of(table, rejects)) {
+        try {
+          sink.afterPublish(deadlineNanos);
+        } catch (RuntimeException e) {
+          LOG.warn("Upkeep after a publish of {} to {} failed; its next publish does it: {}", app, sink,
+              e.toString());
+        }
+      }
+    }
+    long took = ms(start);
+    if (took > 0) {
+      timings.merge("publish_upkeep", took, Long::sum);
+    }
+  }
+
   /** The highest seq this container has published. */
   long publishedThrough() {
     return publishedThrough.get();

@@ -103,6 +103,7 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
         return group.publishThrough(committed.seq(), committed, true, deadlineNanos, timings);
       }
       int published = publication.publishThrough(publishedSeq, committed, timings);
+      publication.afterPublish(deadlineNanos, timings);
       return new Result(published > 0 ? PublishOutcome.PUBLISHED : PublishOutcome.PUBLISHED_BY_ANOTHER, published, 0);
     }
 
@@ -173,6 +174,7 @@ sealed interface Publishing extends AutoCloseable permits Publishing.Inline, Pub
         Map<String, Long> timings = new LinkedHashMap<>();
         try {
           publication.publishThrough(publishedSeq, committed, timings);
+          publication.afterPublish(Long.MAX_VALUE, timings);
           LOG.info("{\"app\":\"{}\",\"publishedThrough\":{},\"deferred\":true,\"timingsMs\":{}}", app,
               committed.seq(), timings.getOrDefault("publish", 0L));
         } catch (RuntimeException e) {

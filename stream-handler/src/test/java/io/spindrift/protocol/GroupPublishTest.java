@@ -11,6 +11,7 @@ import io.spindrift.protocol.ProtocolFakes.FakeTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,6 +79,52 @@ class GroupPublishTest {
         .satisfies(o -> assertThat(o.published()).isEqualTo(4));
     assertThat(log.read(APP, List.of()).publishedSeq()).as("raised before the claim was released").isEqualTo(4);
     assertThat(claims.read(APP)).as("released").isNull();
+  }
+
+  /**
+   * The holder runs the tables' upkeep ({@code Sink.afterPublish}) once it has marked the publication and released
+   * the claim: the waiter returns, and another invocation could take the claim, while the upkeep still runs.
+   */
+  @Test
+  void theHolderRunsTheTablesUpkeepAfterReleasingTheClaimWhileTheWaiterReturns() throws Exception {
+    CountDownLatch upkeepMayEnd = new CountDownLatch(1);
+    List<Long> claimedDuringUpkeep = new ArrayList<>();
+    table.upkeep = () -> {
+      PublishClaim.Claim claim = claims.read(APP);
+      claimedDuringUpkeep.add(claim == null ? -1 : claim.through());
+      try {
+        assertThat(upkeepMayEnd.await(30, TimeUnit.SECONDS)).as("the test ends the upkeep").isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    CyclicBarrier bothCommitted = new CyclicBarrier(2);
+    List<CompletableFuture<BatchOutcome>> calls = new ArrayList<>();
+    for (int lane = 0; lane < 2; lane++) {
+      Container container = new Container();
+      container.faults.holdAt(FaultPoint.AFTER_COMMIT, () -> await(bothCommitted));
+      String shard = "shard-" + lane;
+      int records = lane + 2;
+      calls.add(CompletableFuture.supplyAsync(() -> container.protocol.process(batch(shard, 1, records)), pool));
+    }
+
+    pollUntil(() -> table.upkeeps.get() == 1, "the holder's upkeep starts");
+    CompletableFuture<Object> first = CompletableFuture.anyOf(calls.toArray(CompletableFuture[]::new));
+    BatchOutcome waiter = (BatchOutcome) first.get(30, TimeUnit.SECONDS);
+    assertThat(waiter.publication()).as("the waiter returned while the upkeep ran")
+        .isEqualTo(PublishOutcome.PUBLISHED_BY_ANOTHER);
+    assertThat(calls).filteredOn(call -> !call.isDone()).as("the holder, in its upkeep").hasSize(1);
+    assertThat(claimedDuringUpkeep).as("no claim held during the upkeep").containsExactly(-1L);
+    assertThat(log.read(APP, List.of()).publishedSeq()).as("marked before the upkeep").isEqualTo(2);
+    assertThat(table.rows()).isEqualTo(2 + 3);
+    upkeepMayEnd.countDown();
+
+    BatchOutcome holder = calls.stream().filter(call -> call.join() != waiter).findFirst().orElseThrow().join();
+    assertThat(holder.publication()).isEqualTo(PublishOutcome.PUBLISHED);
+    assertThat(holder.published()).isEqualTo(2);
+    assertThat(holder.timingsMs()).containsKey("publish_upkeep");
+    assertThat(table.upkeeps).as("once, by the holder").hasValue(1);
+    assertThat(rejects.upkeeps).hasValue(1);
   }
 
   @Test

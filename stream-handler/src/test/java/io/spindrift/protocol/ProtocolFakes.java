@@ -109,6 +109,15 @@ final class ProtocolFakes {
     final Map<Long, String> published = new TreeMap<>();
     final AtomicInteger failNext = new AtomicInteger();
     final AtomicInteger publishCalls = new AtomicInteger();
+    final AtomicInteger upkeeps = new AtomicInteger();
+    /** Runs in {@link #afterPublish}, outside the table's lock (a test holds the upkeep there). */
+    volatile Runnable upkeep = () -> { };
+
+    @Override
+    public void afterPublish(long deadlineNanos) {
+      upkeeps.incrementAndGet();
+      upkeep.run();
+    }
 
     @Override
     public StagedOutput stage(String txnId, StageRows rows) {

@@ -258,6 +258,56 @@ class HudiSinkTest {
     return files == null ? 0 : files.length;
   }
 
+  /** Entries matching {@code glob} under the table's {@code .hoodie/} (an instant's files, markers, heartbeats). */
+  private static int hoodie(SpindriftRuntime runtime, String table, String glob) throws Exception {
+    org.apache.hadoop.fs.Path pattern = new org.apache.hadoop.fs.Path(path(runtime, table) + "/.hoodie/" + glob);
+    var files = pattern.getFileSystem(TestPipeline.s3aReader(runtime).sessionState().newHadoopConf())
+        .globStatus(pattern);
+    return files == null ? 0 : files.length;
+  }
+
+  /**
+   * A publish leaves its table's upkeep for after the publication ({@code Sink.afterPublish}, which the runtime
+   * calls once the commits are marked published): the commit's markers and heartbeat file, the clustering it found
+   * due (and cleaning and archival when due: {@code WarmWriteClientTest}). The upkeep does them; when it is not called (or finds too little
+   * of the invocation left), the next publish does what the last one left, so nothing piles up: a clustering runs
+   * one commit later, markers are swept before the next commit.
+   */
+  @Test
+  void aPublishLeavesItsUpkeepForAfterThePublicationAndTheNextPublishDoesWhatWasLeft() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_upkeep");
+    SpindriftRuntime runtime = runtime(app);
+    Sink sink = sink(runtime, SinkSpec.hudi("it." + app), "SPINDRIFT_HUDI_CLUSTER_COMMITS", "2");
+    List<PendingPublish> all = new ArrayList<>();
+    for (long seq = 1; seq <= 2; seq++) {
+      all.add(stage(sink, app, seq, kv("a" + seq, seq, "b" + seq, seq)));
+      assertThat(sink.publish(List.copyOf(all))).containsExactly(seq);
+    }
+    assertThat(hoodie(runtime, app, ".temp/*")).as("markers of commits 1 and 2 (commit 2 swept commit 1's)")
+        .isEqualTo(1);
+    assertThat(hoodie(runtime, app, ".heartbeat/*")).isEqualTo(1);
+    assertThat(clusterings(runtime, app)).as("due after two commits, left").isZero();
+
+    sink.afterPublish(System.nanoTime() + 1_000_000_000L);
+    assertThat(clusterings(runtime, app)).as("an upkeep with a second left does nothing").isZero();
+    assertThat(hoodie(runtime, app, ".temp/*")).isEqualTo(1);
+    sink.afterPublish(Long.MAX_VALUE);
+    assertThat(clusterings(runtime, app)).isEqualTo(1);
+    assertThat(hoodie(runtime, app, ".temp/*")).as("markers swept").isZero();
+    assertThat(hoodie(runtime, app, ".heartbeat/*")).isZero();
+    assertThat(liveFiles(runtime, app)).isEqualTo(1);
+
+    // no upkeep from here on: the clustering due after commit 4 is left, and commit 5 runs it itself
+    for (long seq = 3; seq <= 5; seq++) {
+      all.add(stage(sink, app, seq, kv("a" + seq, seq, "b" + seq, seq)));
+      assertThat(sink.publish(List.copyOf(all))).containsExactly(seq);
+      assertThat(hoodie(runtime, app, ".temp/*")).as("only the last commit's markers").isEqualTo(1);
+    }
+    assertThat(clusterings(runtime, app)).isEqualTo(2);
+    assertThat(table(runtime, app).count()).isEqualTo(10);
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2", "3", "4", "5");
+  }
+
   /**
    * Publishes write new files by default, and every {@code SPINDRIFT_HUDI_CLUSTER_COMMITS} commits a publish
    * clusters them (Hudi's inline clustering): the live file count stays bounded, without it it grows a file per

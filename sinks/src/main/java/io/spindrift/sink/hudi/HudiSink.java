@@ -45,6 +45,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.Function1;
 
 /**
@@ -68,7 +70,9 @@ import scala.Function1;
  * its own publish ({@link RecentStages}). A publish may be told to wait before its commit
  * ({@link #publish(List, long, Runnable)}: the runtime's rejects wait for the table); if that wait throws, the
  * written instant is rolled back. A rejects table's sink ({@link WriteOptions.Role#REJECTS}) does all but the
- * commit before that wait: its files, and its cleaning and archival.
+ * commit before that wait: its files, and its cleaning and archival. What a publish does after its commit
+ * that the publication does not need (markers, the job's table's cleaning, archival and clustering) waits for the
+ * runtime's upkeep ({@link #afterPublish}), off the path other invocations wait on.
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried
@@ -79,6 +83,7 @@ import scala.Function1;
  * publish is idempotent even if a lease lapsed. A commit Hudi refuses is written again.
  */
 final class HudiSink extends TableSink<StructType> {
+  private static final Logger LOG = LoggerFactory.getLogger(HudiSink.class);
   private static final String LOCK_TABLE_KEY = "key";
   /** The publish lease's duration; its holder renews it every third of that while it publishes. */
   private static final Duration LEASE = Duration.ofSeconds(30);
@@ -87,6 +92,11 @@ final class HudiSink extends TableSink<StructType> {
    * default 300 s function timeout with room for the publish itself.
    */
   static final Duration DEFAULT_LEASE_WAIT = Duration.ofSeconds(120);
+  /**
+   * The upkeep after a publication ({@link #afterPublish}) runs only with this much of the invocation left (a
+   * clustering rewrites files for seconds); with less, the next publish does it.
+   */
+  static final Duration UPKEEP_MIN_LEFT = Duration.ofSeconds(10);
   /** Rows of recent stages a container keeps in memory for its own publishes. */
   private static final int RECENT_STAGE_ROWS = 50_000;
 
@@ -343,6 +353,38 @@ final class HudiSink extends TableSink<StructType> {
     @Override
     protected boolean lostRace(RuntimeException failure) {
       return failure instanceof HoodieWriteConflictException || failure instanceof AlreadyPublished;
+    }
+  }
+
+  /**
+   * The upkeep the last publish left: the markers and heartbeat files of its commit, which nothing reads once it is
+   * complete, and for the job's table the services that came due (cleaning and archival every
+   * {@link WriteOptions#CLEAN_EVERY} commits, the inline clustering): run under the table's lease, taken only if
+   * it is free (a publish of another container goes first; the services stay due). Whatever is left, this sink's
+   * next publish does itself ({@link WarmWriteClient#committed}, {@link HudiWriter#sweep}).
+   */
+  @Override
+  public void afterPublish(long deadlineNanos) {
+    synchronized (publishing) {
+      if (deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() < UPKEEP_MIN_LEFT.toNanos()) {
+        return;
+      }
+      try {
+        writeClient.sweep();
+        if (writeClient.servicesDue()) {
+          Optional<PublishLease.Held> free = lease().tryAcquire(location);
+          if (free.isPresent()) {
+            try (PublishLease.Held held = free.get()) {
+              writeClient.runServices();
+            }
+          }
+        }
+      } catch (RuntimeException e) {
+        // as after a failed publish: nothing the failed step left in the client outlives it
+        writeClient.discard();
+        LOG.warn("Upkeep of Hudi table {} after a publish failed; the next publish does it: {}", spec.table(),
+            e.toString());
+      }
     }
   }
 

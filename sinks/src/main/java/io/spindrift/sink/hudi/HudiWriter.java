@@ -50,6 +50,23 @@ interface HudiWriter extends AutoCloseable {
   /** Runs Hudi's archival: moves completed instants past the active timeline's bound to the archived timeline. */
   void archive();
 
+  /**
+   * Whether a table service the last commit found due was left for {@link #runServicesLeft} (the Java client's
+   * inline clustering: a commit that finds one still left runs it itself).
+   */
+  default boolean servicesLeft() {
+    return false;
+  }
+
+  /** Runs the table services {@link #servicesLeft} (the caller holds the table's publish lease). */
+  default void runServicesLeft() {}
+
+  /**
+   * Deletes what completed commits left that nothing reads any more (the Java client's markers and heartbeat
+   * files, which it leaves for after the publication; the next commit sweeps them itself if nobody did).
+   */
+  default void sweep() {}
+
   /** Stops the client's heartbeats and closes its lock provider. */
   @Override
   void close();

@@ -1,5 +1,6 @@
 package io.spindrift.sink.hudi;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import org.apache.hudi.hadoop.fs.HadoopFSUtils;
 import org.apache.hudi.storage.StorageConfiguration;
 import org.apache.hudi.table.HoodieJavaTable;
 import org.apache.hudi.table.HoodieTable;
+import org.apache.hudi.table.marker.WriteMarkersFactory;
 
 /**
  * Hudi's Java write client ({@code hudi-java-client}): a commit's index lookup, workload profile, file writes,
@@ -41,7 +43,10 @@ import org.apache.hudi.table.HoodieTable;
  * table view Hudi builds checks again. Completing a commit reads the timeline once, under Hudi's lock, where Hudi
  * read it three times ({@link WarmMetaClient#commit}). Two of the table-wide steps Hudi takes under its lock on
  * every commit are taken only when they can do something ({@link WarmMetaClient#doInitTable},
- * {@link WarmMetaClient#runTableServicesInline}).
+ * {@link WarmMetaClient#runTableServicesInline}). What Hudi does after a commit that nothing waiting for the
+ * publication needs (deleting the commit's markers and heartbeat file, under its lock; the inline clustering that
+ * came due) is left for the sink's upkeep after the publication ({@link #sweep}, {@link #runServicesLeft}), and
+ * done by the next commit if that upkeep did not run.
  */
 final class JavaClientWriter implements HudiWriter {
   private final WarmMetaClient client;
@@ -83,8 +88,27 @@ final class JavaClientWriter implements HudiWriter {
   }
 
   @Override
+  public boolean servicesLeft() {
+    return client.clusteringLeft;
+  }
+
+  @Override
+  public void runServicesLeft() {
+    client.runClusteringLeft();
+  }
+
+  @Override
+  public void sweep() {
+    client.sweep();
+  }
+
+  @Override
   public void close() {
-    client.close();
+    try {
+      client.sweep();
+    } finally {
+      client.close();
+    }
   }
 
   /**
@@ -111,6 +135,18 @@ final class JavaClientWriter implements HudiWriter {
      * just started (which Hudi leaves out of the pending instants it keeps for the conflict check anyway).
      */
     private boolean justStarted;
+    /**
+     * Completed commits whose markers and heartbeat file are still there: Hudi deletes them under its table lock
+     * as a commit completes ({@code postCommit}); this client deletes them after the publication ({@link #sweep}),
+     * or at the next commit's start if nobody did. Nothing reads either once a commit is complete (and archival
+     * deletes an archived instant's leftover markers).
+     */
+    private final List<String> unswept = new ArrayList<>();
+    /**
+     * The last commit found a clustering due and left it for the upkeep after its publication
+     * ({@link #runClusteringLeft}); a commit that finds this still set clusters itself, as Hudi does.
+     */
+    private boolean clusteringLeft;
 
     WarmMetaClient(HoodieEngineContext context, HoodieWriteConfig config) {
       super(context, config);
@@ -123,6 +159,7 @@ final class JavaClientWriter implements HudiWriter {
 
     @Override
     public String startCommit() {
+      sweep(); // left by a publish whose upkeep did not run
       String instant = super.startCommit();
       justStarted = true;
       return instant;
@@ -188,6 +225,34 @@ final class JavaClientWriter implements HudiWriter {
     }
 
     /**
+     * Hudi's post-commit deletes the commit's markers (a listing and a delete per file written, and the directory)
+     * and its heartbeat file while it holds the table lock; here they are left for {@link #sweep}.
+     */
+    @Override
+    protected void postCommit(HoodieTable table, HoodieCommitMetadata metadata, String instantTime,
+        Option<Map<String, String>> extraMetadata) {
+      unswept.add(instantTime);
+    }
+
+    /** Deletes the markers and heartbeat files of the completed commits not yet swept (what Hudi's post-commit does). */
+    void sweep() {
+      if (unswept.isEmpty()) {
+        return;
+      }
+      // marker directories are found by instant time alone: a table on the meta client as it is, nothing reloaded
+      HoodieTable table = HoodieJavaTable.create(getConfig(), context, meta);
+      for (String instant : List.copyOf(unswept)) {
+        try {
+          WriteMarkersFactory.get(getConfig().getMarkersType(), table, instant)
+              .quietDeleteMarkerDir(context, getConfig().getMarkersDeleteParallelism());
+        } finally {
+          heartbeatClient.stop(instant);
+          unswept.remove(instant);
+        }
+      }
+    }
+
+    /**
      * Hudi takes the table lock before every write to check whether the table needs an upgrade (its version against
      * the client's) and to set up the metadata table. The version is in the table config, which this client reads
      * once ({@link #createMetaClient}), so the check runs on its first write; with the metadata table on, every
@@ -213,10 +278,33 @@ final class JavaClientWriter implements HudiWriter {
     @Override
     protected void runTableServicesInline(HoodieTable table, HoodieCommitMetadata metadata,
         Option<Map<String, String>> extraMetadata) {
-      if (onlyInlineClustering() && !clusteringDue(meta.getActiveTimeline())) {
-        return;
+      if (onlyInlineClustering()) {
+        if (!clusteringDue(meta.getActiveTimeline())) {
+          clusteringLeft = false;
+          return;
+        }
+        if (!clusteringLeft) {
+          clusteringLeft = true; // for the upkeep after the publication
+          return;
+        }
+        clusteringLeft = false; // the upkeep after the last publication did not run: now, as Hudi would
       }
       super.runTableServicesInline(table, metadata, extraMetadata);
+    }
+
+    /**
+     * The clustering the last commit left ({@link #runTableServicesInline}), by Hudi's inline path, if it is still
+     * due on the timeline read now (another container may have clustered meanwhile).
+     */
+    void runClusteringLeft() {
+      if (!clusteringLeft) {
+        return;
+      }
+      clusteringLeft = false;
+      HoodieTable table = createTable(getConfig(), hadoopConf); // the timeline read again
+      if (clusteringDue(meta.getActiveTimeline())) {
+        super.runTableServicesInline(table, new HoodieCommitMetadata(), Option.empty());
+      }
     }
 
     private boolean onlyInlineClustering() {

@@ -2,6 +2,7 @@ package io.spindrift.sink.hudi;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -194,6 +195,19 @@ final class PublishLease {
             + " invocation's deadline; the publish is retried by a later invocation");
       }
       sleep(Math.min(pause, left));
+    }
+  }
+
+  /** Takes the lease on {@code name} if nobody holds it (one request); empty if someone does. */
+  Optional<Held> tryAcquire(String name) {
+    String owner = UUID.randomUUID().toString();
+    String version = UUID.randomUUID().toString();
+    try {
+      putIfFree(Map.of(KEY, s(name), OWNER, s(owner), VERSION, s(version),
+          DURATION, AttributeValue.fromN(Long.toString(duration.toMillis()))));
+      return Optional.of(new Held(name, owner, version, true));
+    } catch (ConditionalCheckFailedException held) {
+      return Optional.empty();
     }
   }
 

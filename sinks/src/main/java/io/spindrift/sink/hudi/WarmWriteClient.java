@@ -13,7 +13,8 @@ import org.apache.hudi.config.HoodieWriteConfig;
  * containers are seen. A client is tied to the Avro schema it writes with; a new schema (an added column) gets a
  * new client. A publish that fails {@link #discard}s the client, so nothing a failed write left in it (an
  * inflight instant's heartbeat) outlives that publish, as when every publish had its own client. The job's
- * table is cleaned and archived after a commit; a rejects table before one ({@link WriteOptions.Role}).
+ * table is cleaned and archived after a commit's publication (the runtime's upkeep, {@code Sink.afterPublish}); a
+ * rejects table before its commit ({@link WriteOptions.Role}).
  */
 final class WarmWriteClient {
   private final WriteOptions options;
@@ -23,6 +24,11 @@ final class WarmWriteClient {
   private String schema;
   /** Commits since this container last cleaned; the first commit cleans. */
   private int sinceClean = WriteOptions.CLEAN_EVERY;
+  /**
+   * The job's table is due for cleaning and archival: left by a commit for the upkeep after its publication
+   * ({@link #runServices}); a commit that finds it still set runs them itself.
+   */
+  private boolean cleanDue;
 
   /** {@code newWriter} builds a write client from its settings ({@link WriteOptions#publishConfig}). */
   WarmWriteClient(WriteOptions options, WriteOptions.Role role, Function<HoodieWriteConfig, HudiWriter> newWriter) {
@@ -59,18 +65,52 @@ final class WarmWriteClient {
   }
 
   /**
-   * Counts a completed commit; for the job's table runs Hudi's cleaner (which also rolls back failed writes of dead
-   * containers: the LAZY policy) and archival after it, on the container's first commit and then every
-   * {@link WriteOptions#CLEAN_EVERY} commits. Hudi's own archival would run after every commit, building the table
-   * and reading its timeline to find, nine times in ten, nothing to archive.
+   * Counts a completed commit; for the job's table, Hudi's cleaner (which also rolls back failed writes of dead
+   * containers: the LAZY policy) and archival are due on the container's first commit and then every
+   * {@link WriteOptions#CLEAN_EVERY} commits: left for the upkeep after the publication ({@link #runServices}), or
+   * run here if the upkeep after the last publication did not run them. Hudi's own archival would run after every
+   * commit, building the table and reading its timeline to find, nine times in ten, nothing to archive.
    */
   synchronized void committed() {
     sinceClean++;
-    if (role == WriteOptions.Role.TABLE && sinceClean >= WriteOptions.CLEAN_EVERY && client != null) {
-      client.clean();
-      client.archive();
-      sinceClean = 0;
+    if (role != WriteOptions.Role.TABLE || client == null) {
+      return;
     }
+    if (cleanDue) {
+      cleanAndArchive();
+    } else if (sinceClean >= WriteOptions.CLEAN_EVERY) {
+      cleanDue = true;
+    }
+  }
+
+  /** Whether a table service is due: the job's table's cleaning and archival, or one the writer left. */
+  synchronized boolean servicesDue() {
+    return client != null && (cleanDue || client.servicesLeft());
+  }
+
+  /** Runs the table services due ({@link #servicesDue}); the caller holds the table's publish lease. */
+  synchronized void runServices() {
+    if (client == null) {
+      return;
+    }
+    if (cleanDue) {
+      cleanAndArchive();
+    }
+    client.runServicesLeft();
+  }
+
+  /** Deletes what the completed commits left that nothing reads any more ({@link HudiWriter#sweep}). */
+  synchronized void sweep() {
+    if (client != null) {
+      client.sweep();
+    }
+  }
+
+  private void cleanAndArchive() {
+    client.clean();
+    client.archive();
+    sinceClean = 0;
+    cleanDue = false;
   }
 
   /** Closes the client (gives Hudi's lock back, stops heartbeats); the next publish builds a new one. */
@@ -81,6 +121,7 @@ final class WarmWriteClient {
       } finally {
         client = null;
         schema = null;
+        cleanDue = false; // the next client's first commit finds it due again (sinceClean)
       }
     }
   }
