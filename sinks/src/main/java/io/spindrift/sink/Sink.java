@@ -53,7 +53,7 @@ public interface Sink {
   /**
    * The table upkeep this sink's publishes left for later (Hudi: clean-up of a commit's markers, cleaning,
    * archival, clustering), run off the path other invocations wait on: the runtime calls this after a publish once
-   * the publication is marked and the app's publish claim released. Best effort: nothing the table's contents depend
+   * the publication is marked (a group's claim holder, before it releases the claim). Best effort: nothing the table's contents depend
    * on; what it leaves undone (another writer holds the table, too little time left before {@code deadlineNanos},
    * or the call never comes) the sink's next publish does itself. Never throws. By default nothing.
    */

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * beside it; the others poll the durable publication watermark, with back-off, until it passes their seq, and
  * return without touching the tables. The claim holder raises the watermark before it releases the claim, so a
  * waiter learns its commit is in from one read; the holder then runs the tables' upkeep its publish left
- * ({@link Publication#afterPublish}) while the waiters go on.
+ * ({@link Publication#afterPublish}) while the waiters go on, and releases the claim after it.
  *
  * <p>Failure: a holder that dies leaves its claim to expire (SPINDRIFT_PUBLISH_CLAIM_SECONDS), and the next waiter
  * or invocation takes it over and publishes the same commits again, which the sinks' idempotent publish makes
@@ -93,8 +93,6 @@ final class GroupPublisher implements AutoCloseable {
           }
           long waitedMs = recordWait(start, seen, timings);
           int published = holding(owner, committed, deadlineNanos, timings);
-          // marked and released: the waiters go on while the tables' upkeep runs here
-          publication.afterPublish(deadlineNanos, timings);
           return new Publishing.Result(PublishOutcome.PUBLISHED, published, waitedMs);
         }
         continue; // another claimer was one write faster: look again
@@ -121,7 +119,12 @@ final class GroupPublisher implements AutoCloseable {
       sequencePending.accept(timings);
       // the head right before publishing: every commit sequenced until now goes into this one table commit
       LogSnapshot head = log.read(app, List.of());
-      return publication.publishAndMark(head.publishedSeq(), head.headSeq(), committed, deadlineNanos, timings);
+      int published = publication.publishAndMark(head.publishedSeq(), head.headSeq(), committed, deadlineNanos,
+          timings);
+      // marked: the waiters go on while the tables' upkeep runs here, still holding the claim, so that the commits
+      // they make meanwhile gather for the next holder's one publish instead of each taking the table in turn
+      publication.afterPublish(deadlineNanos, timings);
+      return published;
     } finally {
       renewal.cancel(false);
       claims.release(app, owner);

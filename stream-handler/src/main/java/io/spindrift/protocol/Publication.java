@@ -100,9 +100,9 @@ final class Publication implements AutoCloseable {
   }
 
   /**
-   * The upkeep the last publish left to its tables ({@link Sink#afterPublish}), run once its publication is marked:
-   * by the claim holder after it released the claim, so the invocations waiting for that publication go on while it
-   * runs. Never throws (what it leaves, the next publish does).
+   * The upkeep the last publish left to its tables ({@link Sink#afterPublish}), run once its publication is marked
+   * (by a group's claim holder before it releases the claim), so the invocations waiting for that publication go on
+   * while it runs. Never throws (what it leaves, the next publish does).
    */
   void afterPublish(long deadlineNanos, Map<String, Long> timings) {
     long start = System.nanoTime();

@@ -270,8 +270,8 @@ class HudiSinkTest {
    * A publish leaves its table's upkeep for after the publication ({@code Sink.afterPublish}, which the runtime
    * calls once the commits are marked published): the commit's markers and heartbeat file, the clustering it found
    * due (and cleaning and archival when due: {@code WarmWriteClientTest}). The upkeep does them; when it is not called (or finds too little
-   * of the invocation left), the next publish does what the last one left, so nothing piles up: a clustering runs
-   * one commit later, markers are swept before the next commit.
+   * of the invocation left), later publishes do what was left, so nothing piles up: a clustering runs
+   * {@code SERVICES_LEFT_COMMITS} (3) commits after it came due, markers are swept before the next commit.
    */
   @Test
   void aPublishLeavesItsUpkeepForAfterThePublicationAndTheNextPublishDoesWhatWasLeft() throws Exception {
@@ -297,15 +297,16 @@ class HudiSinkTest {
     assertThat(hoodie(runtime, app, ".heartbeat/*")).isZero();
     assertThat(liveFiles(runtime, app)).isEqualTo(1);
 
-    // no upkeep from here on: the clustering due after commit 4 is left, and commit 5 runs it itself
-    for (long seq = 3; seq <= 5; seq++) {
+    // no upkeep from here on: the clustering due after commit 4 is left by commits 4 and 5, and commit 6 runs it
+    for (long seq = 3; seq <= 6; seq++) {
       all.add(stage(sink, app, seq, kv("a" + seq, seq, "b" + seq, seq)));
       assertThat(sink.publish(List.copyOf(all))).containsExactly(seq);
       assertThat(hoodie(runtime, app, ".temp/*")).as("only the last commit's markers").isEqualTo(1);
+      assertThat(clusterings(runtime, app)).as("after commit %d", seq).isEqualTo(seq < 6 ? 1 : 2);
     }
-    assertThat(clusterings(runtime, app)).isEqualTo(2);
-    assertThat(table(runtime, app).count()).isEqualTo(10);
-    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ)).containsExactly("1", "2", "3", "4", "5");
+    assertThat(table(runtime, app).count()).isEqualTo(12);
+    assertThat(commits(runtime, app)).extracting(c -> tag(c, CommitTag.SEQ))
+        .containsExactly("1", "2", "3", "4", "5", "6");
   }
 
   /**

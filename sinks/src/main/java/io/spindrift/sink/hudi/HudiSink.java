@@ -70,9 +70,9 @@ import scala.Function1;
  * its own publish ({@link RecentStages}). A publish may be told to wait before its commit
  * ({@link #publish(List, long, Runnable)}: the runtime's rejects wait for the table); if that wait throws, the
  * written instant is rolled back. A rejects table's sink ({@link WriteOptions.Role#REJECTS}) does all but the
- * commit before that wait: its files, and its cleaning and archival. What a publish does after its commit
- * that the publication does not need (markers, the job's table's cleaning, archival and clustering) waits for the
- * runtime's upkeep ({@link #afterPublish}), off the path other invocations wait on.
+ * commit before that wait: its files, and its cleaning and archival. What a publish does after its commit that the
+ * publication does not need (its markers; the job's table's cleaning, archival and clustering when due) waits for
+ * the runtime's upkeep ({@link #afterPublish}), off the path other invocations wait on.
  *
  * <p>Several containers, of one app or of several, may publish to one table: a DynamoDB lease per table
  * ({@link PublishLease}) lets one write at a time, so Hudi's writers never overlap. Overlapping writers were tried

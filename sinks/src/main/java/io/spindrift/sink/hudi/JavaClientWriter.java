@@ -9,7 +9,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hudi.client.HoodieJavaTableServiceClient;
 import org.apache.hudi.client.HoodieJavaWriteClient;
 import org.apache.hudi.client.WriteStatus;
-import org.apache.hudi.client.common.HoodieJavaEngineContext;
 import org.apache.hudi.client.embedded.EmbeddedTimelineService;
 import org.apache.hudi.common.engine.HoodieEngineContext;
 import org.apache.hudi.common.model.HoodieCommitMetadata;
@@ -52,7 +51,7 @@ final class JavaClientWriter implements HudiWriter {
   private final WarmMetaClient client;
 
   JavaClientWriter(StorageConfiguration<?> storage, HoodieWriteConfig config) {
-    this.client = new WarmMetaClient(new HoodieJavaEngineContext(storage), config);
+    this.client = new WarmMetaClient(new ParallelIoContext(storage), config);
   }
 
   @Override
@@ -89,7 +88,7 @@ final class JavaClientWriter implements HudiWriter {
 
   @Override
   public boolean servicesLeft() {
-    return client.clusteringLeft;
+    return client.clusteringLeft > 0;
   }
 
   @Override
@@ -143,10 +142,10 @@ final class JavaClientWriter implements HudiWriter {
      */
     private final List<String> unswept = new ArrayList<>();
     /**
-     * The last commit found a clustering due and left it for the upkeep after its publication
-     * ({@link #runClusteringLeft}); a commit that finds this still set clusters itself, as Hudi does.
+     * Commits that found a clustering due and left it for the upkeep after their publication
+     * ({@link #runClusteringLeft}); the {@link WriteOptions#SERVICES_LEFT_COMMITS}th clusters itself, as Hudi does.
      */
-    private boolean clusteringLeft;
+    private int clusteringLeft;
 
     WarmMetaClient(HoodieEngineContext context, HoodieWriteConfig config) {
       super(context, config);
@@ -280,14 +279,13 @@ final class JavaClientWriter implements HudiWriter {
         Option<Map<String, String>> extraMetadata) {
       if (onlyInlineClustering()) {
         if (!clusteringDue(meta.getActiveTimeline())) {
-          clusteringLeft = false;
+          clusteringLeft = 0;
           return;
         }
-        if (!clusteringLeft) {
-          clusteringLeft = true; // for the upkeep after the publication
-          return;
+        if (++clusteringLeft < WriteOptions.SERVICES_LEFT_COMMITS) {
+          return; // for the upkeep after the publication
         }
-        clusteringLeft = false; // the upkeep after the last publication did not run: now, as Hudi would
+        clusteringLeft = 0; // the upkeeps since it came due did not run it: now, as Hudi would
       }
       super.runTableServicesInline(table, metadata, extraMetadata);
     }
@@ -297,10 +295,10 @@ final class JavaClientWriter implements HudiWriter {
      * due on the timeline read now (another container may have clustered meanwhile).
      */
     void runClusteringLeft() {
-      if (!clusteringLeft) {
+      if (clusteringLeft == 0) {
         return;
       }
-      clusteringLeft = false;
+      clusteringLeft = 0;
       HoodieTable table = createTable(getConfig(), hadoopConf); // the timeline read again
       if (clusteringDue(meta.getActiveTimeline())) {
         super.runTableServicesInline(table, new HoodieCommitMetadata(), Option.empty());

@@ -41,6 +41,11 @@ final class PublishLease {
   private static final String OWNER = "owner";
   private static final String VERSION = "rvn";
   private static final String DURATION = "duration_ms";
+  /**
+   * The longest pause between two looks at a held lease: most holds are one publish or its upkeep (under a second),
+   * and a waiter that slept longer than the hold would keep the table idle while it sleeps.
+   */
+  private static final long MAX_PAUSE_MS = 100;
 
   private final DynamoDbClient dynamo;
   private final String table;
@@ -150,7 +155,7 @@ final class PublishLease {
     String observedVersion = null;
     long observedSince = 0;
     boolean firstLook = true;
-    for (long pause = 20; ; pause = Math.min(pause * 2, Math.max(20, duration.toMillis() / 4))) {
+    for (long pause = 20; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
       String version = UUID.randomUUID().toString();
       Map<String, AttributeValue> item = Map.of(KEY, s(name), OWNER, s(owner), VERSION, s(version),
           DURATION, AttributeValue.fromN(Long.toString(duration.toMillis())));

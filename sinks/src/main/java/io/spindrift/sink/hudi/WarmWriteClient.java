@@ -25,10 +25,10 @@ final class WarmWriteClient {
   /** Commits since this container last cleaned; the first commit cleans. */
   private int sinceClean = WriteOptions.CLEAN_EVERY;
   /**
-   * The job's table is due for cleaning and archival: left by a commit for the upkeep after its publication
-   * ({@link #runServices}); a commit that finds it still set runs them itself.
+   * Commits since cleaning and archival came due, left for the upkeep after their publication
+   * ({@link #runServices}); the {@link WriteOptions#SERVICES_LEFT_COMMITS}th runs them itself.
    */
-  private boolean cleanDue;
+  private int cleanLeft;
 
   /** {@code newWriter} builds a write client from its settings ({@link WriteOptions#publishConfig}). */
   WarmWriteClient(WriteOptions options, WriteOptions.Role role, Function<HoodieWriteConfig, HudiWriter> newWriter) {
@@ -68,7 +68,7 @@ final class WarmWriteClient {
    * Counts a completed commit; for the job's table, Hudi's cleaner (which also rolls back failed writes of dead
    * containers: the LAZY policy) and archival are due on the container's first commit and then every
    * {@link WriteOptions#CLEAN_EVERY} commits: left for the upkeep after the publication ({@link #runServices}), or
-   * run here if the upkeep after the last publication did not run them. Hudi's own archival would run after every
+   * run here if the upkeeps since they came due did not run them. Hudi's own archival would run after every
    * commit, building the table and reading its timeline to find, nine times in ten, nothing to archive.
    */
   synchronized void committed() {
@@ -76,16 +76,15 @@ final class WarmWriteClient {
     if (role != WriteOptions.Role.TABLE || client == null) {
       return;
     }
-    if (cleanDue) {
+    if ((cleanLeft > 0 || sinceClean >= WriteOptions.CLEAN_EVERY)
+        && ++cleanLeft >= WriteOptions.SERVICES_LEFT_COMMITS) {
       cleanAndArchive();
-    } else if (sinceClean >= WriteOptions.CLEAN_EVERY) {
-      cleanDue = true;
     }
   }
 
-  /** Whether a table service is due: the job's table's cleaning and archival, or one the writer left. */
+  /** Whether a table service is due: cleaning and archival, or one the writer left (clustering). */
   synchronized boolean servicesDue() {
-    return client != null && (cleanDue || client.servicesLeft());
+    return client != null && (cleanLeft > 0 || client.servicesLeft());
   }
 
   /** Runs the table services due ({@link #servicesDue}); the caller holds the table's publish lease. */
@@ -93,7 +92,7 @@ final class WarmWriteClient {
     if (client == null) {
       return;
     }
-    if (cleanDue) {
+    if (cleanLeft > 0) {
       cleanAndArchive();
     }
     client.runServicesLeft();
@@ -110,7 +109,7 @@ final class WarmWriteClient {
     client.clean();
     client.archive();
     sinceClean = 0;
-    cleanDue = false;
+    cleanLeft = 0;
   }
 
   /** Closes the client (gives Hudi's lock back, stops heartbeats); the next publish builds a new one. */
@@ -121,7 +120,7 @@ final class WarmWriteClient {
       } finally {
         client = null;
         schema = null;
-        cleanDue = false; // the next client's first commit finds it due again (sinceClean)
+        cleanLeft = 0; // the next client's first commit finds it due again (sinceClean)
       }
     }
   }

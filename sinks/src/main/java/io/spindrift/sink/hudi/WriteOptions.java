@@ -24,6 +24,12 @@ import org.apache.hudi.keygen.SimpleKeyGenerator;
 record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSettings settings) {
   /** A container's publishes between two inline cleans. */
   static final int CLEAN_EVERY = 10;
+  /**
+   * A table service a commit found due and left for the upkeep after its publication ({@link HudiSink#afterPublish})
+   * is run by the commit that finds it left this many commits: the upkeeps in between found the table's lease
+   * taken by another container's publish (which goes first), or did not run.
+   */
+  static final int SERVICES_LEFT_COMMITS = 3;
   /** Commits whose files the cleaner keeps (Hudi's default): a reader's snapshot stays readable that long. */
   static final int CLEANER_COMMITS_RETAINED = 10;
   /** Archival keeps at least this many commits on the active timeline (Hudi's default: 20). */
@@ -38,7 +44,7 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
 
   /** What a sink's table is to the runtime, which decides what a publish does before and after its commit. */
   enum Role {
-    /** The job's table: services after the commit ({@link #publishConfig}). */
+    /** The job's table: services after the publication ({@link #publishConfig}, {@link HudiSink#afterPublish}). */
     TABLE,
     /**
      * The rejects beside it: append-only, and its commit waits for the table's (the runtime's
@@ -133,8 +139,9 @@ record WriteOptions(SinkSpec spec, HoodieTableType type, String location, HudiSe
   }
 
   /**
-   * Hudi's inline clustering, run by the commit that reaches {@code everyCommits} commits since the last clustering
-   * (inside the publish, under its lease and Hudi's lock, like the commit): publishes write new files
+   * Hudi's inline clustering, due once {@code everyCommits} commits completed since the last clustering and run
+   * after the publication, under the table's lease (the sink's upkeep, {@link HudiSink#afterPublish}, or else a
+   * later commit): publishes write new files
    * ({@code hoodie.parquet.small.file.limit=0}), and this keeps their number bounded between maintenance runs. The
    * plan takes the new files and earlier clusterings' output by tiers ({@link TieredClusteringPlanStrategy}), not
    * the whole table; the Java engine's execution strategy (Hudi's defaults are the Spark ones); one file group alone

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * When the job's table is cleaned and archived: due on a container's first commit and every
- * {@link WriteOptions#CLEAN_EVERY} commits after it, left for the upkeep after the publication, and run by the next
- * commit when no upkeep ran them. A rejects table cleans before its commit, never after it.
+ * {@link WriteOptions#CLEAN_EVERY} commits after it, left for the upkeep after the publication, and run by a commit
+ * when no upkeep ran them for {@link WriteOptions#SERVICES_LEFT_COMMITS} commits. A rejects table cleans before
+ * its commit, never after it.
  */
 class WarmWriteClientTest {
   private static final Schema AVRO = SchemaBuilder.record("kv").fields().requiredString("k").endRecord();
@@ -122,11 +123,15 @@ class WarmWriteClientTest {
   }
 
   @Test
-  void aCommitThatFindsTheCleanStillLeftRunsItItself() {
+  void theCommitThatFindsTheCleanLeftForSoManyCommitsRunsItItself() {
     WarmWriteClient client = client(WriteOptions.Role.TABLE);
 
+    for (int i = 1; i < WriteOptions.SERVICES_LEFT_COMMITS; i++) {
+      client.committed(); // no upkeep ran (or it found the lease taken)
+      assertThat(writer.calls).as("commit %d", i).isEmpty();
+      assertThat(client.servicesDue()).isTrue();
+    }
     client.committed();
-    client.committed(); // no upkeep ran between the two
     assertThat(writer.calls).containsExactly("clean", "archive");
     assertThat(client.servicesDue()).isFalse();
   }
