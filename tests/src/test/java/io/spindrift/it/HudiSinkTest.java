@@ -35,6 +35,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Decimal;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.junit.jupiter.api.Test;
@@ -244,6 +245,38 @@ class HudiSinkTest {
     } else {
       assertThat(table(runtime, app).count()).isEqualTo(4);
     }
+  }
+
+  /**
+   * A stage file read back by another container (which has not the rows in memory) gives the rows staged, value for
+   * value and null for null, for every column type a job's output commonly has: the stage's Parquet is written and
+   * read with Spark's own Parquet write and read support.
+   */
+  @Test
+  void aStageReadBackByAnotherContainerKeepsEveryValueAndNull() throws Exception {
+    String app = TestPipeline.uniqueApp("hudi_stage_types");
+    SinkSpec spec = SinkSpec.hudi("it." + app);
+    Sink sink = sink(runtime(app), spec);
+    SpindriftRuntime other = runtime(app);
+    StructType schema = new StructType().add("k", DataTypes.StringType).add("d", DataTypes.DoubleType)
+        .add("n", DataTypes.LongType).add("ts", DataTypes.TimestampType).add("day", DataTypes.DateType)
+        .add("amount", DataTypes.createDecimalType(10, 2)).add("flag", DataTypes.BooleanType);
+    long micros = 1_796_489_213_503_123L;
+    List<InternalRow> rows = List.of(
+        new GenericInternalRow(new Object[] {UTF8String.fromString("a"), 1.5d, 7L, micros, 20_000,
+            Decimal.apply(new java.math.BigDecimal("12345678.91")), true}),
+        new GenericInternalRow(new Object[] {UTF8String.fromString("b"), null, null, null, null, null, null}));
+    String txnId = UUID.randomUUID().toString();
+    PendingPublish staged = new PendingPublish(new CommitTag(app, 1, txnId, "test#1"),
+        sink.stage(txnId, new StageRows(schema, rows)).ref());
+
+    assertThat(sink(other, spec).publish(List.of(staged))).containsExactly(1L);
+
+    List<String> read = table(other, app)
+        .selectExpr("k", "d", "n", "unix_micros(ts)", "unix_date(day)", "cast(amount as string)", "flag")
+        .orderBy("k").collectAsList().stream().map(Row::toString).toList();
+    assertThat(read).containsExactly("[a,1.5,7," + micros + ",20000,12345678.91,true]",
+        "[b,null,null,null,null,null,null]");
   }
 
   /** The table's live base files: those a snapshot read reads. */

@@ -1,15 +1,20 @@
 package io.spindrift.sink.hudi;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.s3a.S3AFileSystem;
+import org.apache.hadoop.fs.s3a.WriteOperationHelper;
 import org.apache.hudi.common.fs.ConsistencyGuard;
 import org.apache.hudi.common.fs.ConsistencyGuardConfig;
 import org.apache.hudi.common.fs.FailSafeConsistencyGuard;
@@ -18,6 +23,7 @@ import org.apache.hudi.common.fs.NoOpConsistencyGuard;
 import org.apache.hudi.common.table.HoodieTableConfig;
 import org.apache.hudi.common.table.HoodieTableMetaClient;
 import org.apache.hudi.hadoop.fs.HadoopFSUtils;
+import org.apache.hudi.hadoop.fs.HoodieWrapperFileSystem;
 import org.apache.hudi.storage.HoodieStorageUtils;
 import org.apache.hudi.storage.StorageConfiguration;
 import org.apache.hudi.storage.StoragePath;
@@ -48,8 +54,10 @@ import org.apache.hudi.storage.hadoop.HoodieHadoopStorage;
  *       directory is looked up with one LIST ({@link FileSystem#isDirectory}), not S3A's HEAD and LIST: a marker
  *       directory is never a file. Hudi checks its instant's marker directory three times per commit and, when it
  *       archives, each archived instant's.</li>
+ *   <li>A file of the timeline or a marker is written to memory and PUT in one request when closed, without S3A's
+ *       check that its name is free (a HEAD and a LIST per file: {@link #putDirectly}).</li>
  * </ul>
- * Data files and everything else always go to S3.
+ * Data files and everything else always go to S3 through S3A.
  */
 final class TableStorage extends HoodieHadoopStorage {
   /** How many completed instants' files the JVM keeps ({@link #COMPLETED_INSTANTS}), the least recently read go. */
@@ -69,6 +77,8 @@ final class TableStorage extends HoodieHadoopStorage {
 
   private final StoragePath properties;
   private final StoragePath meta;
+  /** {@link #meta} as a prefix of the paths under it. */
+  private final String metaPrefix;
   private final StoragePath markers;
   private final Set<StoragePath> directories = ConcurrentHashMap.newKeySet();
   private final Set<StoragePath> tableDirectories;
@@ -85,6 +95,7 @@ final class TableStorage extends HoodieHadoopStorage {
     super(basePath, conf, retry.isFileSystemActionRetryEnable(), retry.getMaxRetryIntervalMs(),
         retry.getMaxRetryNumbers(), retry.getInitialRetryIntervalMs(), retry.getRetryExceptions(), guard);
     this.meta = new StoragePath(basePath, HoodieTableMetaClient.METAFOLDER_NAME);
+    this.metaPrefix = meta + "/";
     this.properties = new StoragePath(meta, HoodieTableConfig.HOODIE_PROPERTIES_FILE);
     this.markers = new StoragePath(basePath, HoodieTableMetaClient.TEMPFOLDER_NAME);
     this.tableDirectories = Set.of(basePath, meta);
@@ -208,14 +219,65 @@ final class TableStorage extends HoodieHadoopStorage {
   @Override
   public OutputStream create(StoragePath path, boolean overwrite) throws IOException {
     changed(path);
-    return super.create(path, overwrite);
+    Optional<S3AFileSystem> s3 = putDirectly(path);
+    return s3.isPresent() ? new DirectPut(s3.get(), path) : super.create(path, overwrite);
   }
 
   @Override
   public OutputStream create(StoragePath path, boolean overwrite, Integer bufferSize, Short replication,
       Long sizeThreshold) throws IOException {
     changed(path);
-    return super.create(path, overwrite, bufferSize, replication, sizeThreshold);
+    Optional<S3AFileSystem> s3 = putDirectly(path);
+    return s3.isPresent() ? new DirectPut(s3.get(), path)
+        : super.create(path, overwrite, bufferSize, replication, sizeThreshold);
+  }
+
+  /**
+   * S3A, when {@code path} is a file of the timeline or a marker on S3 ({@code .hoodie/} but
+   * {@code hoodie.properties}): such a file is a few KiB, written once under a name no other writer uses (an
+   * instant's time and state, a marker's file id and write token), so it is PUT from memory in one request
+   * ({@link DirectPut}). S3A's {@code create} first asks whether the name is taken, by a file (a HEAD) or a
+   * directory (a LIST): two requests per file, six per commit for its instant's three states alone. That check
+   * never made a write exclusive (S3 has no create-if-absent in S3A 3.3; another writer could PUT between the check
+   * and the upload): Hudi's writers are kept apart by the table's lease and lock, not by it.
+   */
+  private Optional<S3AFileSystem> putDirectly(StoragePath path) {
+    if (!atomicWrites || !path.toString().startsWith(metaPrefix)
+        || path.getName().startsWith(HoodieTableConfig.HOODIE_PROPERTIES_FILE)) {
+      return Optional.empty();
+    }
+    Object fs = getFileSystem();
+    if (fs instanceof HoodieWrapperFileSystem wrapper) {
+      fs = wrapper.getFileSystem();
+    }
+    return fs instanceof S3AFileSystem s3 ? Optional.of(s3) : Optional.empty();
+  }
+
+  /**
+   * A file written to memory and uploaded by one PUT when closed, through S3A's own write operations (its retries,
+   * statistics and auditing), without the checks of {@code S3AFileSystem.create}. Nothing is uploaded if it is
+   * never closed, as with S3A's own streams.
+   */
+  static final class DirectPut extends ByteArrayOutputStream {
+    private final S3AFileSystem s3;
+    private final org.apache.hadoop.fs.Path path;
+    private boolean closed;
+
+    DirectPut(S3AFileSystem s3, StoragePath path) {
+      this.s3 = s3;
+      this.path = HadoopFSUtils.convertToHadoopPath(path);
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      WriteOperationHelper writes = s3.getWriteOperationHelper();
+      writes.putObject(writes.createPutObjectRequest(s3.pathToKey(path), new ByteArrayInputStream(buf, 0, count),
+          count, new HashMap<>()));
+    }
   }
 
   @Override
