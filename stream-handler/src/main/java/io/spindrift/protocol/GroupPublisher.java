@@ -33,14 +33,6 @@ import org.slf4j.LoggerFactory;
 final class GroupPublisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("io.spindrift.publish");
   private static final long FIRST_PAUSE_MS = 10;
-  /**
-   * A waiter's longest pause between two looks at the watermark in its first {@link #SHORT_WAIT_MS}: a publish
-   * takes a few hundred milliseconds, and a waiter that looks again 200 ms after it ended adds as much to its
-   * invocation.
-   */
-  private static final long SHORT_PAUSE_MS = 50;
-  private static final long SHORT_WAIT_MS = 1_000;
-  /** The longest pause after that: two DynamoDB reads per look, from every waiting invocation of the app. */
   private static final long MAX_PAUSE_MS = 200;
 
   private final String app;
@@ -114,7 +106,7 @@ final class GroupPublisher implements AutoCloseable {
             + " seq " + claim.through(), timings);
       }
       sleep(pause);
-      pause = Math.min(pause * 2, elapsedMs(start) < SHORT_WAIT_MS ? SHORT_PAUSE_MS : MAX_PAUSE_MS);
+      pause = Math.min(pause * 2, MAX_PAUSE_MS);
     }
   }
 

@@ -109,8 +109,6 @@ final class HudiSink extends TableSink<StructType> {
   private final RecentStages recentStages = new RecentStages(RECENT_STAGE_ROWS);
   /** Held by a publish from its first read of the table to its end: one publish of this sink at a time. */
   private final Object publishing = new Object();
-  /** The sweep after a publication when no service is due, off the invocation's path (run under {@link #publishing}). */
-  private final BackgroundSweep backgroundSweep;
   /** The table's meta client of the publish path, built once; its timeline is reloaded for every read. */
   private HoodieTableMetaClient publishMeta;
   /** Guards {@link #stageMeta}: stages may run while a publish (which has its own meta client) runs. */
@@ -137,8 +135,6 @@ final class HudiSink extends TableSink<StructType> {
     this.stageLocation = SinkSettings.s3a(context.stageLocation());
     this.options = new WriteOptions(spec, settings.tableType(), location, settings);
     this.writeClient = new WarmWriteClient(options, role, writerFactory());
-    this.backgroundSweep = new BackgroundSweep("spindrift-hudi-sweep-" + spec.table(), publishing,
-        () -> upkeep(writeClient::sweep));
   }
 
   /** Builds the write client {@code SPINDRIFT_HUDI_WRITE_CLIENT} names, on the session's Hadoop settings (S3A). */
@@ -363,23 +359,17 @@ final class HudiSink extends TableSink<StructType> {
   /**
    * The upkeep the last publish left: the markers and heartbeat files of its commit, which nothing reads once it is
    * complete, and for the job's table the services that came due (cleaning and archival every
-   * {@link WriteOptions#CLEAN_EVERY} commits, the inline clustering). Services are run here, under the table's lease,
-   * taken only if it is free (a publish of another container goes first; the services stay due), with the sweep
-   * before them. With no service due, the sweep alone runs in the background ({@link BackgroundSweep}) and this
-   * returns at once: the invocation does not wait for its deletes. Whatever is left, this sink's next publish does
-   * itself ({@link WarmWriteClient#committed}, {@link HudiWriter#sweep}).
+   * {@link WriteOptions#CLEAN_EVERY} commits, the inline clustering): run under the table's lease, taken only if
+   * it is free (a publish of another container goes first; the services stay due). Whatever is left, this sink's
+   * next publish does itself ({@link WarmWriteClient#committed}, {@link HudiWriter#sweep}).
    */
   @Override
   public void afterPublish(long deadlineNanos) {
-    if (deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() < UPKEEP_MIN_LEFT.toNanos()) {
-      return;
-    }
-    if (!writeClient.servicesDue()) {
-      backgroundSweep.request();
-      return;
-    }
     synchronized (publishing) {
-      upkeep(() -> {
+      if (deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() < UPKEEP_MIN_LEFT.toNanos()) {
+        return;
+      }
+      try {
         writeClient.sweep();
         if (writeClient.servicesDue()) {
           Optional<PublishLease.Held> free = lease().tryAcquire(location);
@@ -389,25 +379,13 @@ final class HudiSink extends TableSink<StructType> {
             }
           }
         }
-      });
+      } catch (RuntimeException e) {
+        // as after a failed publish: nothing the failed step left in the client outlives it
+        writeClient.discard();
+        LOG.warn("Upkeep of Hudi table {} after a publish failed; the next publish does it: {}", spec.table(),
+            e.toString());
+      }
     }
-  }
-
-  /** Runs {@code work}, a part of the upkeep; a failure discards the client and is logged, never thrown. */
-  private void upkeep(Runnable work) {
-    try {
-      work.run();
-    } catch (RuntimeException e) {
-      // as after a failed publish: nothing the failed step left in the client outlives it
-      writeClient.discard();
-      LOG.warn("Upkeep of Hudi table {} after a publish failed; the next publish does it: {}", spec.table(),
-          e.toString());
-    }
-  }
-
-  /** Waits up to {@code timeoutMs} for the sweep running in the background to end; true if none is left (tests). */
-  boolean awaitSweep(long timeoutMs) {
-    return backgroundSweep.await(timeoutMs);
   }
 
   private synchronized PublishLease lease() {
