@@ -66,7 +66,7 @@ final class StageFile {
           new ParquetOptions(scala.collection.immutable.Map$.MODULE$.<String, String>empty(), sqlConf));
       Configuration conf = job.getConfiguration();
       InMemoryFile file = new InMemoryFile();
-      try (ParquetWriter<InternalRow> writer = new RowWriter(file, conf)
+      try (ParquetWriter<InternalRow> writer = new RowWriter(file)
           .withCompressionCodec(CompressionCodecName.fromConf(conf.get(ParquetOutputFormat.COMPRESSION)))
           .withConf(conf)
           .build()) {
@@ -148,7 +148,7 @@ final class StageFile {
 
   /** Parquet's writer of Spark's rows (Spark's write support), into {@code file}. */
   private static final class RowWriter extends ParquetWriter.Builder<InternalRow, RowWriter> {
-    RowWriter(OutputFile file, Configuration conf) {
+    RowWriter(OutputFile file) {
       super(file);
       withWriteMode(ParquetFileWriter.Mode.OVERWRITE);
     }
