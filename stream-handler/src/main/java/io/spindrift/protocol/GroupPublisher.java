@@ -92,8 +92,13 @@ final class GroupPublisher implements AutoCloseable {
                 claim.owner(), claim.through());
           }
           long waitedMs = recordWait(start, seen, timings);
-          int published = holding(owner, committed, deadlineNanos, timings);
-          return new Publishing.Result(PublishOutcome.PUBLISHED, published, waitedMs);
+          Held held = holding(owner, seq, committed, deadlineNanos, timings);
+          if (held.published() == 0 && held.inBefore()) {
+            // the claim was free only because its holder had published this seq and released it since we looked
+            return new Publishing.Result(committed == null ? PublishOutcome.NOTHING
+                : PublishOutcome.PUBLISHED_BY_ANOTHER, 0, waitedMs);
+          }
+          return new Publishing.Result(PublishOutcome.PUBLISHED, held.published(), waitedMs);
         }
         continue; // another claimer was one write faster: look again
       }
@@ -110,8 +115,15 @@ final class GroupPublisher implements AutoCloseable {
     }
   }
 
+  /**
+   * What a claim holder did: how many commits it published, and whether {@code seq} was already published when it
+   * read the head (another holder published it, and released the claim, after this call last looked).
+   */
+  private record Held(int published, boolean inBefore) {}
+
   /** Publishes everything sequenced so far while holding the claim, renewing it, and releases it. */
-  private int holding(String owner, CommitRecord committed, long deadlineNanos, Map<String, Long> timings) {
+  private Held holding(String owner, long seq, CommitRecord committed, long deadlineNanos,
+      Map<String, Long> timings) {
     ScheduledFuture<?> renewal = renewer().scheduleAtFixedRate(() -> renew(owner), claimMs / 3, claimMs / 3,
         TimeUnit.MILLISECONDS);
     try {
@@ -124,7 +136,7 @@ final class GroupPublisher implements AutoCloseable {
       // marked: the waiters go on while the tables' upkeep runs here, still holding the claim, so that the commits
       // they make meanwhile gather for the next holder's one publish instead of each taking the table in turn
       publication.afterPublish(deadlineNanos, timings);
-      return published;
+      return new Held(published, head.publishedSeq() >= seq);
     } finally {
       renewal.cancel(false);
       claims.release(app, owner);

@@ -130,6 +130,51 @@ class GroupPublishTest {
     assertThat(claims.read(APP)).as("released after the upkeep").isNull();
   }
 
+  /**
+   * A waiter reads the watermark (its commit not yet in), the holder then publishes its commit, raises the
+   * watermark and releases the claim, and only then does the waiter read the claim: free, so it takes it and finds
+   * nothing left to publish. Its commit was published by another invocation, and it says so (it said PUBLISHED
+   * with 0 commits, once in a CI run of the four-lane test above).
+   */
+  @Test
+  void aWaiterThatFindsTheClaimFreeAfterItsCommitWasPublishedSaysAnotherPublishedIt() throws Exception {
+    CountDownLatch waiterSawItHeld = new CountDownLatch(1);
+    CountDownLatch holderReleased = new CountDownLatch(1);
+    AtomicInteger heldReads = new AtomicInteger();
+    claims.released = holderReleased::countDown;
+    claims.whileHeld = () -> {
+      if (heldReads.incrementAndGet() == 1) {
+        waiterSawItHeld.countDown();
+        await(holderReleased);
+      }
+    };
+    CyclicBarrier bothCommitted = new CyclicBarrier(2);
+    List<Future<BatchOutcome>> calls = new ArrayList<>();
+    for (int lane = 0; lane < 2; lane++) {
+      Container container = new Container();
+      container.faults.holdAt(FaultPoint.AFTER_COMMIT, () -> await(bothCommitted));
+      // the holder, its table commit made, goes on to raise the watermark once the waiter has seen the claim held
+      container.faults.holdAt(FaultPoint.MID_PUBLISH, () -> await(waiterSawItHeld));
+      String shard = "shard-" + lane;
+      int records = lane + 2;
+      calls.add(pool.submit(() -> container.protocol.process(batch(shard, 1, records))));
+    }
+    List<BatchOutcome> outcomes = new ArrayList<>();
+    for (Future<BatchOutcome> call : calls) {
+      outcomes.add(call.get(30, TimeUnit.SECONDS));
+    }
+
+    assertThat(heldReads).as("the waiter read the claim while it was held").hasPositiveValue();
+    assertThat(claims.takes).as("the holder's, and the waiter's once it was free").hasValue(2);
+    assertThat(table.publishCalls).as("one table commit").hasValue(1);
+    assertThat(table.rows()).isEqualTo(2 + 3);
+    assertThat(outcomes).extracting(BatchOutcome::publication)
+        .containsExactlyInAnyOrder(PublishOutcome.PUBLISHED, PublishOutcome.PUBLISHED_BY_ANOTHER);
+    assertThat(outcomes).filteredOn(o -> o.publication() == PublishOutcome.PUBLISHED_BY_ANOTHER).singleElement()
+        .satisfies(o -> assertThat(o.published()).isZero());
+    assertThat(claims.read(APP)).as("released").isNull();
+  }
+
   @Test
   void anInvocationAloneTakesTheClaimPublishesItsCommitAndReleasesIt() {
     BatchOutcome outcome = new Container().protocol.process(batch("shard-0", 1, 3));
@@ -231,6 +276,15 @@ class GroupPublishTest {
     }
   }
 
+  private static void await(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(30, TimeUnit.SECONDS)).as("latch opened").isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static void pollUntil(java.util.function.BooleanSupplier condition, String what) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (!condition.getAsBoolean()) {
@@ -249,9 +303,17 @@ class GroupPublishTest {
       this.claim = claim;
     }
 
+    /** Runs when a read finds the claim held (only waiters read it then), before the read that is returned. */
+    volatile Runnable whileHeld = () -> { };
+    /** Runs after a release. */
+    volatile Runnable released = () -> { };
+
     @Override
     public Claim read(String app) {
       reads.incrementAndGet();
+      if (claim.read(app) != null) {
+        whileHeld.run();
+      }
       return claim.read(app);
     }
 
@@ -272,6 +334,7 @@ class GroupPublishTest {
     @Override
     public void release(String app, String owner) {
       claim.release(app, owner);
+      released.run();
     }
   }
 }
