@@ -250,7 +250,8 @@ class HudiSinkTest {
   /**
    * A stage file read back by another container (which has not the rows in memory) gives the rows staged, value for
    * value and null for null, for every column type a job's output commonly has: the stage's Parquet is written and
-   * read with Spark's own Parquet write and read support.
+   * read with Spark's own Parquet write and read support, and the Java client inserts the rows as plain Avro records
+   * (no payload).
    */
   @Test
   void aStageReadBackByAnotherContainerKeepsEveryValueAndNull() throws Exception {

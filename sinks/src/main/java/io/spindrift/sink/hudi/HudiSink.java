@@ -25,6 +25,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.hudi.AvroConversionUtils;
 import org.apache.hudi.client.WriteStatus;
+import org.apache.hudi.common.model.HoodieAvroIndexedRecord;
 import org.apache.hudi.common.model.HoodieAvroRecord;
 import org.apache.hudi.common.model.HoodieCommitMetadata;
 import org.apache.hudi.common.model.HoodieKey;
@@ -422,8 +423,8 @@ final class HudiSink extends TableSink<StructType> {
       stages.add(parts);
     }
     Schema avro = avroSchema(target);
-    List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = records(todo, stages, target, avro);
     HudiWriter client = writeClient.forSchema(avro);
+    List<HoodieRecord<?>> records = records(todo, stages, target, avro, client.insertsPlainRecords());
     try {
       String instant = client.startCommit();
       List<WriteStatus> written = client.write(instant, records, spec.isUpsert());
@@ -462,10 +463,11 @@ final class HudiSink extends TableSink<StructType> {
   /**
    * The Hudi records of {@code stages} (each the parts of one pending stage): aligned to {@code target}, and for
    * an upsert the last change of each key (a later commit wins, and within a commit a later part); a change that
-   * deletes its key is a record with an empty payload, which Hudi's upsert applies as the delete of that key.
+   * deletes its key is a record with an empty payload, which Hudi's upsert applies as the delete of that key. An
+   * appended row is a plain Avro record when the writer takes them ({@code plainInserts}), else a payload record.
    */
-  private List<HoodieRecord<OverwriteWithLatestAvroPayload>> records(List<PendingPublish> todo,
-      List<List<ChangeRows>> stages, StructType target, Schema avro) {
+  private List<HoodieRecord<?>> records(List<PendingPublish> todo, List<List<ChangeRows>> stages, StructType target,
+      Schema avro, boolean plainInserts) {
     List<InternalRow> rows = new ArrayList<>();
     BitSet deletes = new BitSet();
     List<String> appendKeys = new ArrayList<>();
@@ -488,9 +490,13 @@ final class HudiSink extends TableSink<StructType> {
     Function1<InternalRow, GenericRecord> toAvro =
         AvroConversionUtils.createInternalRowToAvroConverter(target, avro, false);
     List<InternalRow> last = changes.rows().rows();
-    List<HoodieRecord<OverwriteWithLatestAvroPayload>> records = new ArrayList<>(last.size());
+    List<HoodieRecord<?>> records = new ArrayList<>(last.size());
     for (int i = 0; i < last.size(); i++) {
       GenericRecord record = toAvro.apply(last.get(i));
+      if (!spec.isUpsert() && plainInserts) {
+        records.add(new HoodieAvroIndexedRecord(new HoodieKey(appendKeys.get(i), partitionPath(record)), record));
+        continue;
+      }
       HoodieKey key = new HoodieKey(spec.isUpsert() ? recordKey(record) : appendKeys.get(i), partitionPath(record));
       Option<GenericRecord> value = changes.deletes().get(i) ? Option.empty() : Option.of(record);
       records.add(new HoodieAvroRecord<>(key, new OverwriteWithLatestAvroPayload(value)));

@@ -23,10 +23,20 @@ interface HudiWriter extends AutoCloseable {
 
   /**
    * Writes {@code records} under {@code instant} as an {@code upsert} (keys looked up in the table) or an
-   * {@code insert}; returns the write statuses of every file written, nothing committed yet.
+   * {@code insert}; returns the write statuses of every file written, nothing committed yet. An upsert's records
+   * carry an {@link OverwriteWithLatestAvroPayload}; an insert's are plain Avro records
+   * ({@link org.apache.hudi.common.model.HoodieAvroIndexedRecord}) when {@link #insertsPlainRecords}.
    */
-  List<WriteStatus> write(String instant, List<HoodieRecord<OverwriteWithLatestAvroPayload>> records,
-      boolean upsert);
+  List<WriteStatus> write(String instant, List<HoodieRecord<?>> records, boolean upsert);
+
+  /**
+   * Whether an insert may be given plain Avro records ({@link org.apache.hudi.common.model.HoodieAvroIndexedRecord})
+   * instead of payload records: an insert merges nothing, and a payload serializes each record to Avro bytes when
+   * built and back when its file is written.
+   */
+  default boolean insertsPlainRecords() {
+    return false;
+  }
 
   /**
    * Completes {@code instant} with {@code written}'s stats and {@code metadata} in the commit's extra metadata,

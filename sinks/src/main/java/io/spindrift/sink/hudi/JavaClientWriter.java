@@ -60,9 +60,22 @@ final class JavaClientWriter implements HudiWriter {
   }
 
   @Override
-  public List<WriteStatus> write(String instant, List<HoodieRecord<OverwriteWithLatestAvroPayload>> records,
-      boolean upsert) {
-    return upsert ? client.upsert(records, instant) : client.insert(records, instant);
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public List<WriteStatus> write(String instant, List<HoodieRecord<?>> records, boolean upsert) {
+    // the client's payload type parameter is only a type: an insert's create and concat handles write any Avro
+    // record (HoodieRecord.prependMetaFields), and only an upsert's merge reads a payload
+    List<HoodieRecord<OverwriteWithLatestAvroPayload>> typed = (List) records;
+    return upsert ? client.upsert(typed, instant) : client.insert(typed, instant);
+  }
+
+  /**
+   * Plain Avro records for an insert: Hudi's create handle (a new file) and concat handle (an insert added to a
+   * small file) write a record as it is, with its meta fields prepended, where a payload record is first serialized
+   * to Avro bytes and read back (about a fifth of an insert's CPU, and its own compiled code).
+   */
+  @Override
+  public boolean insertsPlainRecords() {
+    return true;
   }
 
   @Override

@@ -40,10 +40,10 @@ final class SparkClientWriter implements HudiWriter {
   }
 
   @Override
-  public List<WriteStatus> write(String instant, List<HoodieRecord<OverwriteWithLatestAvroPayload>> records,
-      boolean upsert) {
+  @SuppressWarnings({"unchecked", "rawtypes"}) // payload records only: this writer never inserts plain ones
+  public List<WriteStatus> write(String instant, List<HoodieRecord<?>> records, boolean upsert) {
     int tasks = (int) Math.max(1, Math.min(jsc.defaultParallelism(), records.size() / ROWS_PER_WRITE_TASK));
-    JavaRDD<HoodieRecord<OverwriteWithLatestAvroPayload>> input = jsc.parallelize(records, tasks);
+    JavaRDD<HoodieRecord<OverwriteWithLatestAvroPayload>> input = jsc.parallelize((List) records, tasks);
     statuses = upsert ? client.upsert(input, instant) : client.insert(input, instant);
     return statuses.collect();
   }
