@@ -1,5 +1,6 @@
 package io.spindrift.sink.hudi;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,14 +21,18 @@ import org.apache.hudi.common.table.timeline.HoodieActiveTimeline;
 import org.apache.hudi.common.table.timeline.HoodieInstant;
 import org.apache.hudi.common.table.timeline.HoodieTimeline;
 import org.apache.hudi.common.table.timeline.versioning.TimelineLayoutVersion;
+import org.apache.hudi.common.table.marker.MarkerType;
 import org.apache.hudi.common.util.ClusteringUtils;
 import org.apache.hudi.common.util.Option;
 import org.apache.hudi.config.HoodieWriteConfig;
 import org.apache.hudi.hadoop.fs.HadoopFSUtils;
+import org.apache.hudi.storage.StoragePath;
 import org.apache.hudi.storage.StorageConfiguration;
 import org.apache.hudi.table.HoodieJavaTable;
 import org.apache.hudi.table.HoodieTable;
 import org.apache.hudi.table.marker.WriteMarkersFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hudi's Java write client ({@code hudi-java-client}): a commit's index lookup, workload profile, file writes,
@@ -48,9 +53,13 @@ import org.apache.hudi.table.marker.WriteMarkersFactory;
  * done by the next commit if that upkeep did not run.
  */
 final class JavaClientWriter implements HudiWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(JavaClientWriter.class);
   private final WarmMetaClient client;
 
   JavaClientWriter(StorageConfiguration<?> storage, HoodieWriteConfig config) {
+    // the storages Hudi builds itself for this client (its own, its heartbeats', one per file it deletes) are
+    // TableStorage too: a heartbeat file is one PUT and one DELETE, not S3A's checks around each
+    storage.set(TableStorage.STORAGE_CLASS, TableStorage.class.getName());
     this.client = new WarmMetaClient(new ParallelIoContext(storage), config);
   }
 
@@ -246,21 +255,41 @@ final class JavaClientWriter implements HudiWriter {
       unswept.add(instantTime);
     }
 
-    /** Deletes the markers and heartbeat files of the completed commits not yet swept (what Hudi's post-commit does). */
+    /**
+     * Deletes the markers and heartbeat files of the completed commits not yet swept (what Hudi's post-commit does):
+     * direct markers on the warm meta client's storage by {@link TableStorage#deleteMarkerDirectory} (on S3, a LIST
+     * and one bulk DELETE per instant), others as Hudi deletes them. A marker left behind is harmless (archival
+     * deletes an archived instant's leftovers).
+     */
     void sweep() {
       if (unswept.isEmpty()) {
         return;
       }
+      TableStorage storage = getConfig().getMarkersType() == MarkerType.DIRECT
+          && meta.getStorage() instanceof TableStorage own ? own : null;
       // marker directories are found by instant time alone: a table on the meta client as it is, nothing reloaded
-      HoodieTable table = HoodieJavaTable.create(getConfig(), context, meta);
+      HoodieTable table = storage == null ? HoodieJavaTable.create(getConfig(), context, meta) : null;
       for (String instant : List.copyOf(unswept)) {
         try {
-          WriteMarkersFactory.get(getConfig().getMarkersType(), table, instant)
-              .quietDeleteMarkerDir(context, getConfig().getMarkersDeleteParallelism());
+          if (storage == null) {
+            WriteMarkersFactory.get(getConfig().getMarkersType(), table, instant)
+                .quietDeleteMarkerDir(context, getConfig().getMarkersDeleteParallelism());
+          } else {
+            deleteMarkers(storage, instant);
+          }
         } finally {
           heartbeatClient.stop(instant);
           unswept.remove(instant);
         }
+      }
+    }
+
+    private void deleteMarkers(TableStorage storage, String instant) {
+      try {
+        storage.deleteMarkerDirectory(new StoragePath(meta.getMarkerFolderPath(instant)));
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("Could not delete the markers of instant {} of Hudi table {}; archival deletes them: {}", instant,
+            getConfig().getBasePath(), e.toString());
       }
     }
 

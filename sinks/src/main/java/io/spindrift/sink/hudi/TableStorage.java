@@ -1,20 +1,27 @@
 package io.spindrift.sink.hudi;
 
+import com.amazonaws.services.s3.model.DeleteObjectsRequest;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.fs.s3a.S3AFileSystem;
 import org.apache.hadoop.fs.s3a.WriteOperationHelper;
+import org.apache.hudi.common.config.HoodieStorageConfig;
 import org.apache.hudi.common.fs.ConsistencyGuard;
 import org.apache.hudi.common.fs.ConsistencyGuardConfig;
 import org.apache.hudi.common.fs.FailSafeConsistencyGuard;
@@ -56,10 +63,17 @@ import org.apache.hudi.storage.hadoop.HoodieHadoopStorage;
  *       archives, each archived instant's.</li>
  *   <li>A file of the timeline or a marker is written to memory and PUT in one request when closed, without S3A's
  *       check that its name is free (a HEAD and a LIST per file: {@link #putDirectly}).</li>
+ *   <li>A file of the timeline or a heartbeat file is deleted by one DELETE ({@link #deleteFile}), and an instant's
+ *       marker directory by one LIST and one bulk DELETE ({@link #deleteMarkerDirectory}), without S3A's checks
+ *       around each delete.</li>
  * </ul>
- * Data files and everything else always go to S3 through S3A.
+ * Data files and everything else always go to S3 through S3A. Hudi builds this storage itself where its settings
+ * name it ({@code hoodie.storage.class}: {@link #STORAGE_CLASS}, which the Java write client sets), so the write
+ * client's own storage, which its heartbeats use, is one too.
  */
-final class TableStorage extends HoodieHadoopStorage {
+public final class TableStorage extends HoodieHadoopStorage {
+  /** Hudi's setting naming the class of the storages it builds itself ({@code HoodieStorageUtils.getStorage}). */
+  static final String STORAGE_CLASS = HoodieStorageConfig.HOODIE_STORAGE_CLASS.key();
   /** How many completed instants' files the JVM keeps ({@link #COMPLETED_INSTANTS}), the least recently read go. */
   static final int COMPLETED_INSTANTS_KEPT = 512;
   /** How many bytes of completed instants' files the JVM keeps at most. */
@@ -80,6 +94,8 @@ final class TableStorage extends HoodieHadoopStorage {
   /** {@link #meta} as a prefix of the paths under it. */
   private final String metaPrefix;
   private final StoragePath markers;
+  /** The folder of the writers' heartbeat files, {@code .hoodie/.heartbeat}. */
+  private final StoragePath heartbeats;
   private final Set<StoragePath> directories = ConcurrentHashMap.newKeySet();
   private final Set<StoragePath> tableDirectories;
   /** Whether writes are atomic (S3): then completed instants and marker directories are remembered. */
@@ -98,15 +114,29 @@ final class TableStorage extends HoodieHadoopStorage {
     this.metaPrefix = meta + "/";
     this.properties = new StoragePath(meta, HoodieTableConfig.HOODIE_PROPERTIES_FILE);
     this.markers = new StoragePath(basePath, HoodieTableMetaClient.TEMPFOLDER_NAME);
+    this.heartbeats = new StoragePath(HoodieTableMetaClient.getHeartbeatFolderPath(basePath.toString()));
     this.tableDirectories = Set.of(basePath, meta);
     this.atomicWrites = atomicWrites;
+  }
+
+  /**
+   * The storage Hudi builds itself for {@code path} when its settings name this class
+   * ({@code hoodie.storage.class}, {@link #STORAGE_CLASS}: a write client's own storage, that of its heartbeats,
+   * those Hudi builds for one file): Hudi's default retry and consistency settings, as its own storage has.
+   */
+  public TableStorage(StoragePath path, StorageConfiguration<?> conf) {
+    this(path, conf, FileSystemRetryConfig.newBuilder().build(), new NoOpConsistencyGuard(), isS3(path));
   }
 
   /** The storage of the table at {@code basePath}, with the retry and consistency settings of a write config. */
   static TableStorage of(String basePath, StorageConfiguration<?> conf, ConsistencyGuardConfig consistency,
       FileSystemRetryConfig retry) {
-    String scheme = new StoragePath(basePath).toUri().getScheme();
-    return of(basePath, conf, consistency, retry, "s3a".equals(scheme) || "s3".equals(scheme));
+    return of(basePath, conf, consistency, retry, isS3(new StoragePath(basePath)));
+  }
+
+  private static boolean isS3(StoragePath path) {
+    String scheme = path.toUri().getScheme();
+    return "s3a".equals(scheme) || "s3".equals(scheme);
   }
 
   /**
@@ -246,6 +276,11 @@ final class TableStorage extends HoodieHadoopStorage {
         || path.getName().startsWith(HoodieTableConfig.HOODIE_PROPERTIES_FILE)) {
       return Optional.empty();
     }
+    return s3();
+  }
+
+  /** The S3A file system under this storage (Hudi's wrapper unwrapped), if it is one. */
+  private Optional<S3AFileSystem> s3() {
     Object fs = getFileSystem();
     if (fs instanceof HoodieWrapperFileSystem wrapper) {
       fs = wrapper.getFileSystem();
@@ -299,10 +334,66 @@ final class TableStorage extends HoodieHadoopStorage {
     return super.rename(from, to);
   }
 
+  /**
+   * A file of the timeline ({@code .hoodie/<instant>.<action>[.<state>]}, but {@code hoodie.properties}) or a
+   * writer's heartbeat ({@code .hoodie/.heartbeat/<instant>}) on S3 is deleted by one DELETE. S3A's delete first asks
+   * what the path is (a HEAD) and after the DELETE whether the parent directory still exists, to put a directory
+   * marker there if not (a LIST): {@code .hoodie/} always holds {@code hoodie.properties}, and the heartbeat folder
+   * keeps the marker made with the table (S3A keeps directory markers: {@code SinkSettings}). Hudi deletes timeline
+   * files (archival, rollback) after it checked they exist, and a heartbeat file when it stops the heartbeat it
+   * started, so the answer is true, as S3A's would be. Anything else goes through S3A.
+   */
   @Override
   public boolean deleteFile(StoragePath path) throws IOException {
     changed(path);
-    return super.deleteFile(path);
+    StoragePath parent = path.getParent();
+    Optional<S3AFileSystem> s3 = meta.equals(parent) || heartbeats.equals(parent) ? putDirectly(path)
+        : Optional.empty();
+    if (s3.isEmpty()) {
+      return super.deleteFile(path);
+    }
+    S3AFileSystem fs = s3.get();
+    fs.removeKeys(List.of(new DeleteObjectsRequest.KeyVersion(fs.pathToKey(HadoopFSUtils.convertToHadoopPath(path)))),
+        false, null);
+    return true;
+  }
+
+  /**
+   * Deletes the marker directory of an instant ({@code .hoodie/.temp/<instant>}) and every marker in it. On S3, one
+   * LIST of the markers and one bulk DELETE of them, where Hudi's own way ({@code FSUtils.deleteDir}) lists the
+   * directory, deletes each marker by S3A (a HEAD, the DELETE and a LIST for the parent each, and a PUT of a
+   * directory marker once the last one is gone) and then the directory (a HEAD and a LIST, and a DELETE of that
+   * directory marker). Returns whether there was anything to delete; elsewhere, or for another path, it is
+   * {@link #deleteDirectory}.
+   */
+  boolean deleteMarkerDirectory(StoragePath dir) throws IOException {
+    Optional<S3AFileSystem> s3 = isMarkerDirectory(dir) ? s3() : Optional.empty();
+    if (s3.isEmpty()) {
+      return deleteDirectory(dir);
+    }
+    if (deletedMarkerDirectories.contains(dir)) {
+      return false;
+    }
+    S3AFileSystem fs = s3.get();
+    org.apache.hadoop.fs.Path hadoopDir = HadoopFSUtils.convertToHadoopPath(dir);
+    String prefix = fs.pathToKey(hadoopDir) + "/";
+    // a directory marker object too, in case another writer made the directory with S3A's mkdirs
+    List<DeleteObjectsRequest.KeyVersion> keys = new ArrayList<>();
+    keys.add(new DeleteObjectsRequest.KeyVersion(prefix));
+    try {
+      RemoteIterator<LocatedFileStatus> markers = fs.listFiles(hadoopDir, true);
+      while (markers.hasNext()) {
+        keys.add(new DeleteObjectsRequest.KeyVersion(fs.pathToKey(markers.next().getPath())));
+      }
+    } catch (FileNotFoundException gone) {
+      keys.clear();
+    }
+    if (!keys.isEmpty()) {
+      fs.removeKeys(keys, false, null);
+    }
+    ownMarkerDirectories.remove(dir);
+    remember(deletedMarkerDirectories, dir);
+    return !keys.isEmpty();
   }
 
   @Override

@@ -51,6 +51,70 @@ class TableStorageS3Test {
     }
   }
 
+  /** S3A's request counts: HEADs, LISTs, PUTs, DELETEs (single and bulk). */
+  private record AllRequests(long heads, long lists, long puts, long deletes) {
+    static AllRequests of(S3AFileSystem s3) {
+      var stats = s3.getStorageStatistics();
+      return new AllRequests(stats.getLong("object_metadata_request"), stats.getLong("object_list_request"),
+          stats.getLong("object_put_request"),
+          stats.getLong("object_delete_request") + stats.getLong("object_bulk_delete_request"));
+    }
+
+    AllRequests since(AllRequests before) {
+      return new AllRequests(heads - before.heads, lists - before.lists, puts - before.puts,
+          deletes - before.deletes);
+    }
+  }
+
+  /**
+   * An instant's marker directory goes in one LIST and one bulk DELETE, whatever it holds, and is known gone after;
+   * a timeline file and a heartbeat file are one DELETE each; a data file still goes through S3A's delete. The
+   * storage Hudi builds itself when its settings name the class ({@code hoodie.storage.class}) is this one.
+   */
+  @Test
+  void markerDirectoriesTimelineFilesAndHeartbeatsAreDeletedWithoutS3asChecks() throws Exception {
+    Configuration conf = s3a();
+    String base = "s3a://" + CONFIG.get(Setting.BUCKET) + "/warehouse/it/storage_" + UUID.randomUUID();
+    conf.set(TableStorage.STORAGE_CLASS, TableStorage.class.getName());
+    var built = org.apache.hudi.storage.HoodieStorageUtils.getStorage(base, HadoopFSUtils.getStorageConf(conf));
+    assertThat(built).as("the storage Hudi builds by its setting").isInstanceOf(TableStorage.class);
+    TableStorage storage = (TableStorage) built;
+    S3AFileSystem s3 = (S3AFileSystem) new Path(base).getFileSystem(conf);
+    String markers = base + "/.hoodie/.temp/20261205180000000";
+    write(storage, base + "/.hoodie/hoodie.properties", "hoodie.table.name=t");
+    write(storage, markers + "/f1_0-1-0_20261205180000000.parquet.marker.CREATE", "");
+    write(storage, markers + "/f2_0-1-0_20261205180000000.parquet.marker.CREATE", "");
+    write(storage, markers + "/f3_0-1-0_20261205180000000.parquet.marker.MERGE", "");
+    write(storage, base + "/.hoodie/20261205180000000.commit", "{}");
+    write(storage, base + "/.hoodie/.heartbeat/20261205180000000", "");
+    write(storage, base + "/f1_0-1-0_20261205180000000.parquet", "data");
+
+    AllRequests before = AllRequests.of(s3);
+    assertThat(storage.deleteMarkerDirectory(new StoragePath(markers))).isTrue();
+    assertThat(AllRequests.of(s3).since(before)).as("three markers: one LIST, one bulk DELETE")
+        .isEqualTo(new AllRequests(0, 1, 0, 1));
+    assertThat(s3.exists(new Path(markers))).isFalse();
+    before = AllRequests.of(s3);
+    assertThat(storage.exists(new StoragePath(markers))).as("known gone").isFalse();
+    assertThat(storage.deleteMarkerDirectory(new StoragePath(markers))).isFalse();
+    assertThat(AllRequests.of(s3).since(before)).isEqualTo(new AllRequests(0, 0, 0, 0));
+
+    before = AllRequests.of(s3);
+    assertThat(storage.deleteFile(new StoragePath(base + "/.hoodie/20261205180000000.commit"))).isTrue();
+    assertThat(storage.deleteFile(new StoragePath(base + "/.hoodie/.heartbeat/20261205180000000"))).isTrue();
+    assertThat(AllRequests.of(s3).since(before)).as("one DELETE each").isEqualTo(new AllRequests(0, 0, 0, 2));
+    assertThat(s3.exists(new Path(base + "/.hoodie/20261205180000000.commit"))).isFalse();
+    assertThat(s3.exists(new Path(base + "/.hoodie/.heartbeat/20261205180000000"))).isFalse();
+    assertThat(read(storage, base + "/.hoodie/hoodie.properties")).isEqualTo("hoodie.table.name=t");
+
+    before = AllRequests.of(s3);
+    assertThat(storage.deleteFile(new StoragePath(base + "/f1_0-1-0_20261205180000000.parquet"))).isTrue();
+    AllRequests dataFile = AllRequests.of(s3).since(before);
+    assertThat(dataFile.deletes()).isEqualTo(1);
+    assertThat(dataFile.heads() + dataFile.lists()).as("S3A's checks around a data file's delete").isPositive();
+    assertThat(s3.exists(new Path(base + "/f1_0-1-0_20261205180000000.parquet"))).isFalse();
+  }
+
   @Test
   void timelineFilesAndMarkersAreOnePutEachAndTheRestGoesThroughS3a() throws Exception {
     Configuration conf = s3a();
