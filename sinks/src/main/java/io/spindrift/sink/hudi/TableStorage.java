@@ -62,7 +62,7 @@ import org.apache.hudi.storage.hadoop.HoodieHadoopStorage;
  *       directory is never a file. Hudi checks its instant's marker directory three times per commit and, when it
  *       archives, each archived instant's.</li>
  *   <li>A file of the timeline or a marker is written to memory and PUT in one request when closed, without S3A's
- *       check that its name is free (a HEAD and a LIST per file: {@link #putDirectly}).</li>
+ *       check that its name is free (a HEAD and a LIST per file: {@link #directlyOnS3}).</li>
  *   <li>A file of the timeline or a heartbeat file is deleted by one DELETE ({@link #deleteFile}), and an instant's
  *       marker directory by one LIST and one bulk DELETE ({@link #deleteMarkerDirectory}), without S3A's checks
  *       around each delete.</li>
@@ -249,7 +249,7 @@ public final class TableStorage extends HoodieHadoopStorage {
   @Override
   public OutputStream create(StoragePath path, boolean overwrite) throws IOException {
     changed(path);
-    Optional<S3AFileSystem> s3 = putDirectly(path);
+    Optional<S3AFileSystem> s3 = directlyOnS3(path);
     return s3.isPresent() ? new DirectPut(s3.get(), path) : super.create(path, overwrite);
   }
 
@@ -257,7 +257,7 @@ public final class TableStorage extends HoodieHadoopStorage {
   public OutputStream create(StoragePath path, boolean overwrite, Integer bufferSize, Short replication,
       Long sizeThreshold) throws IOException {
     changed(path);
-    Optional<S3AFileSystem> s3 = putDirectly(path);
+    Optional<S3AFileSystem> s3 = directlyOnS3(path);
     return s3.isPresent() ? new DirectPut(s3.get(), path)
         : super.create(path, overwrite, bufferSize, replication, sizeThreshold);
   }
@@ -269,9 +269,10 @@ public final class TableStorage extends HoodieHadoopStorage {
    * ({@link DirectPut}). S3A's {@code create} first asks whether the name is taken, by a file (a HEAD) or a
    * directory (a LIST): two requests per file, six per commit for its instant's three states alone. That check
    * never made a write exclusive (S3 has no create-if-absent in S3A 3.3; another writer could PUT between the check
-   * and the upload): Hudi's writers are kept apart by the table's lease and lock, not by it.
+   * and the upload): Hudi's writers are kept apart by the table's lease and lock, not by it. {@link #deleteFile}
+   * asks the same of the files it deletes in one request.
    */
-  private Optional<S3AFileSystem> putDirectly(StoragePath path) {
+  private Optional<S3AFileSystem> directlyOnS3(StoragePath path) {
     if (!atomicWrites || !path.toString().startsWith(metaPrefix)
         || path.getName().startsWith(HoodieTableConfig.HOODIE_PROPERTIES_FILE)) {
       return Optional.empty();
@@ -347,7 +348,7 @@ public final class TableStorage extends HoodieHadoopStorage {
   public boolean deleteFile(StoragePath path) throws IOException {
     changed(path);
     StoragePath parent = path.getParent();
-    Optional<S3AFileSystem> s3 = meta.equals(parent) || heartbeats.equals(parent) ? putDirectly(path)
+    Optional<S3AFileSystem> s3 = meta.equals(parent) || heartbeats.equals(parent) ? directlyOnS3(path)
         : Optional.empty();
     if (s3.isEmpty()) {
       return super.deleteFile(path);
